@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('gives working single-machine defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.http.port).toBe(3000);
+    expect(config.mqtt.port).toBe(1883);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redis.url).toBeUndefined();
+    expect(config.dataDir.endsWith('/data')).toBe(true);
+    expect(config.demo.enabled).toBe(false);
+  });
+
+  it('lists every bad key and never echoes a value', () => {
+    const secret = 'short-secret-value';
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', AUTH_SECRET: secret, DATABASE_URL: 'mysql://x/y' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/PORT/);
+    expect(problems).toMatch(/AUTH_SECRET/);
+    expect(problems).toMatch(/DATABASE_URL/);
+    expect((error as Error).message).not.toContain(secret);
+    expect((error as Error).message).not.toContain('eighty');
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ REDIS_URL: '', PORT: '' }).http.port).toBe(3000);
+  });
+});

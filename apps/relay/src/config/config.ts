@@ -1,0 +1,90 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting the relay reads, with a default that works on one machine.
+ * `.env.example` lists the same keys; keep the two in step.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const ConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  MQTT_PORT: port.default(1883),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/ })
+    .optional()
+    .describe('postgres://user:pass@host:5432/db; unset = embedded PGlite in DATA_DIR'),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/ })
+    .optional()
+    .describe('redis://host:6379; unset = a private redis-server started from PATH'),
+  REDIS_SERVER_BIN: z.string().min(1).default('redis-server'),
+  AUTH_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .optional()
+    .describe('HMAC key for access tokens; unset = generated once and kept in DATA_DIR'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  DEMO: flag.default(false),
+  DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ECG_SLA_SECONDS: z.coerce.number().int().min(10).default(180),
+  ECG_STAT_SLA_SECONDS: z.coerce.number().int().min(10).default(60),
+});
+
+export interface RelayConfig {
+  env: 'development' | 'production' | 'test';
+  http: { host: string; port: number };
+  mqtt: { port: number };
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redis: { url: string | undefined; serverBin: string };
+  auth: { secret: string | undefined; accessTokenTtlSeconds: number };
+  demo: { enabled: boolean; password: string | undefined };
+  logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
+  sla: { ecgSeconds: number; ecgStatSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once at boot. Names the bad keys, never echoes their values. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  const relevant = Object.fromEntries(
+    Object.keys(ConfigSchema.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = ConfigSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  const c = parsed.data;
+  return {
+    env: c.NODE_ENV,
+    http: { host: c.HOST, port: c.PORT },
+    mqtt: { port: c.MQTT_PORT },
+    dataDir: resolve(c.DATA_DIR),
+    databaseUrl: c.DATABASE_URL,
+    redis: { url: c.REDIS_URL, serverBin: c.REDIS_SERVER_BIN },
+    auth: { secret: c.AUTH_SECRET, accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS },
+    demo: { enabled: c.DEMO, password: c.DEMO_PASSWORD },
+    logLevel: c.LOG_LEVEL,
+    sla: { ecgSeconds: c.ECG_SLA_SECONDS, ecgStatSeconds: c.ECG_STAT_SLA_SECONDS },
+  };
+}
+
+/** Nest injection token for the typed config (a class token, never a bare string). */
+export abstract class RelayConfigToken {}

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inArray, like } from 'drizzle-orm';
+import type { FacilityKind, Role } from '#contracts';
+import type { SecretHasher } from '../identity/secret-hasher.js';
+import type { Database } from '../infra/database/database.js';
+import { devices, facilities, users } from '../infra/database/schema.js';
+
+interface DemoFacility {
+  id: string;
+  kind: FacilityKind;
+  name: string;
+  parentId: string | null;
+}
+
+/** 1 tertiary hospital, 2 county hospitals, 6 township clinics (1–3 → county 1, 4–6 → county 2). */
+export const DEMO_FACILITIES: DemoFacility[] = [
+  { id: 'tertiary-1', kind: 'tertiary', name: 'City Heart Hospital', parentId: null },
+  { id: 'county-1', kind: 'county', name: 'County 1 Hospital', parentId: 'tertiary-1' },
+  { id: 'county-2', kind: 'county', name: 'County 2 Hospital', parentId: 'tertiary-1' },
+  ...[1, 2, 3, 4, 5, 6].map((n) => ({
+    id: `clinic-${n}`,
+    kind: 'clinic' as const,
+    name: `Township Clinic ${n}`,
+    parentId: n <= 3 ? 'county-1' : 'county-2',
+  })),
+];
+
+export const DEMO_USERS: { username: string; displayName: string; role: Role; facilityId: string }[] = [
+  { username: 'admin', displayName: 'Relay administrator', role: 'admin', facilityId: 'tertiary-1' },
+  { username: 'tertiary.reader', displayName: 'Dr. Tertiary Reader', role: 'reader', facilityId: 'tertiary-1' },
+  { username: 'county1.reader', displayName: 'Dr. County 1 Reader', role: 'reader', facilityId: 'county-1' },
+  { username: 'county2.reader', displayName: 'Dr. County 2 Reader', role: 'reader', facilityId: 'county-2' },
+  ...[1, 2, 3, 4, 5, 6].map((n) => ({
+    username: `clinic${n}.staff`,
+    displayName: `Clinic ${n} staff`,
+    role: 'clinic_staff' as const,
+    facilityId: `clinic-${n}`,
+  })),
+];
+
+/** Two ECG boxes per clinic. */
+export const DEMO_DEVICES = Array.from({ length: 12 }, (_, i) => ({
+  deviceId: `demo-box-${String(i + 1).padStart(2, '0')}`,
+  clinicId: `clinic-${Math.floor(i / 2) + 1}`,
+}));
+
+export interface DemoDeviceCredentials {
+  devices: { deviceId: string; secret: string; clinicId: string }[];
+}
+
+export interface DemoSeedResult {
+  password: string;
+  passwordGenerated: boolean;
+  devicesFile: string;
+}
+
+/**
+ * Loads the demo region. Idempotent: facilities are upserted, the demo password and device
+ * secrets are (re)hashed, and the boxes' credentials are written to DATA_DIR for the
+ * simulator (mode 0600). Kept device secrets are reused so running boxes stay valid.
+ */
+export async function seedDemoRegion(
+  database: Database,
+  hasher: SecretHasher,
+  options: { dataDir: string; password: string | undefined },
+): Promise<DemoSeedResult> {
+  const password = options.password ?? randomBytes(9).toString('base64url');
+  const devicesFile = join(options.dataDir, 'demo-devices.json');
+  const known = await readCredentials(devicesFile);
+  const credentials: DemoDeviceCredentials = {
+    devices: DEMO_DEVICES.map((device) => ({
+      ...device,
+      secret: known.get(device.deviceId) ?? randomBytes(18).toString('base64url'),
+    })),
+  };
+  const passwordHash = await hasher.hash(password);
+  const deviceHashes = await Promise.all(credentials.devices.map((device) => hasher.hash(device.secret)));
+  await database.db.transaction(async (tx) => {
+    for (const facility of DEMO_FACILITIES) {
+      await tx
+        .insert(facilities)
+        .values(facility)
+        .onConflictDoUpdate({ target: facilities.id, set: { name: facility.name, parentId: facility.parentId } });
+    }
+    for (const user of DEMO_USERS) {
+      await tx
+        .insert(users)
+        .values({ ...user, passwordHash })
+        .onConflictDoUpdate({ target: users.username, set: { passwordHash, disabled: false } });
+    }
+    for (const [index, device] of credentials.devices.entries()) {
+      const secretHash = deviceHashes[index] ?? '';
+      await tx
+        .insert(devices)
+        .values({ id: device.deviceId, facilityId: device.clinicId, secretHash })
+        .onConflictDoUpdate({ target: devices.id, set: { secretHash, disabled: false } });
+    }
+  });
+  await writeFile(devicesFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  return { password, passwordGenerated: options.password === undefined, devicesFile };
+}
+
+/** Demo accounts exist only in demo mode: outside it they are switched off. */
+export async function disableDemoAccounts(database: Database): Promise<void> {
+  await database.db
+    .update(users)
+    .set({ disabled: true })
+    .where(inArray(users.username, DEMO_USERS.map((user) => user.username)));
+  await database.db.update(devices).set({ disabled: true }).where(like(devices.id, 'demo-box-%'));
+}
+
+async function readCredentials(path: string): Promise<Map<string, string>> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as DemoDeviceCredentials;
+    return new Map(parsed.devices.map((device) => [device.deviceId, device.secret]));
+  } catch {
+    return new Map();
+  }
+}

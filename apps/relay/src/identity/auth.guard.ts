@@ -1,0 +1,67 @@
+import {
+  createParamDecorator,
+  Injectable,
+  SetMetadata,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import type { Role, SessionUser } from '#contracts';
+import { AuditService } from '../audit/audit.service.js';
+import { DomainError } from '../common/domain-error.js';
+import { AuthService } from './auth.service.js';
+
+const PUBLIC = Symbol('public');
+const ROLES_KEY = Symbol('roles');
+
+/** Marks a route that needs no token (login, health). Everything else does. */
+export const Public = () => SetMetadata(PUBLIC, true);
+/** Restricts a route to these roles. */
+export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+
+interface AuthenticatedRequest extends Request {
+  user?: SessionUser;
+}
+
+export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+  const user = context.switchToHttp().getRequest<AuthenticatedRequest>().user;
+  if (!user) throw new DomainError('UNAUTHENTICATED', 'Sign in first');
+  return user;
+});
+
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/** Global guard: every REST route needs a valid token and, where declared, a role. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const user = await this.auth.authenticate(bearerToken(request.headers.authorization));
+    if (!user) throw new DomainError('UNAUTHENTICATED', 'A valid Bearer token is required');
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    if (roles && !roles.includes(user.role)) {
+      await this.audit.record({
+        actor: `user:${user.id}`,
+        action: `${request.method} ${request.route?.path ?? request.path}`,
+        outcome: 'denied',
+        remoteAddress: request.ip,
+        detail: { reason: 'role', role: user.role },
+      });
+      throw new DomainError('FORBIDDEN', 'Your role may not do this');
+    }
+    request.user = user;
+    return true;
+  }
+}

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import type { LoginRequest, LoginResponse, SessionUser } from '#contracts';
+import { AuditService } from '../audit/audit.service.js';
+import { DomainError } from '../common/domain-error.js';
+import { SecretHasher } from './secret-hasher.js';
+import { TokenService } from './token.service.js';
+import { UsersRepository } from './users.repository.js';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: SecretHasher,
+    private readonly tokens: TokenService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async login(request: LoginRequest, remoteAddress: string | undefined): Promise<LoginResponse> {
+    const stored = await this.users.findByUsername(request.username);
+    const valid = await this.hasher.verify(stored?.passwordHash, request.password);
+    if (!stored || !valid || stored.disabled) {
+      await this.audit.record({
+        actor: stored ? `user:${stored.id}` : 'anonymous',
+        action: 'auth.login',
+        outcome: 'denied',
+        remoteAddress,
+        detail: { reason: stored?.disabled ? 'disabled' : 'bad credentials' },
+      });
+      // One message for every case, so a caller cannot probe which usernames exist.
+      throw new DomainError('UNAUTHENTICATED', 'Unknown user or wrong password');
+    }
+    const { passwordHash: _hash, disabled: _disabled, ...user } = stored;
+    await this.audit.record({ actor: `user:${user.id}`, action: 'auth.login', outcome: 'allowed', remoteAddress });
+    return {
+      accessToken: await this.tokens.issue(user),
+      tokenType: 'Bearer',
+      expiresInSeconds: this.tokens.ttlSeconds,
+      user,
+    };
+  }
+
+  /** Resolves a bearer token to its user; used by the REST guard and the socket handshake. */
+  async authenticate(token: string | undefined): Promise<SessionUser | null> {
+    if (!token) return null;
+    return this.tokens.verify(token);
+  }
+}

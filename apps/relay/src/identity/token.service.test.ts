@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import type { SessionUser } from '#contracts';
+import { TokenService } from './token.service.js';
+
+const reader: SessionUser = {
+  id: '00000000-0000-4000-8000-000000000001',
+  username: 'county1.reader',
+  displayName: 'County 1 reader',
+  role: 'reader',
+  facilityId: 'county-1',
+  facilityKind: 'county',
+};
+
+describe('TokenService', () => {
+  const tokens = new TokenService('x'.repeat(32), 900);
+
+  it('round-trips the session user', async () => {
+    expect(await tokens.verify(await tokens.issue(reader))).toEqual(reader);
+  });
+
+  it('refuses a token signed with another key or tampered with', async () => {
+    const other = new TokenService('y'.repeat(32), 900);
+    expect(await tokens.verify(await other.issue(reader))).toBeNull();
+    const token = await tokens.issue(reader);
+    const [header, , signature] = token.split('.');
+    const forged = Buffer.from(JSON.stringify({ sub: reader.id, role: 'admin' })).toString('base64url');
+    expect(await tokens.verify(`${header}.${forged}.${signature}`)).toBeNull();
+    expect(await tokens.verify('not-a-token')).toBeNull();
+  });
+});

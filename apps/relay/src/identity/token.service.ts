@@ -1,0 +1,58 @@
+import { jwtVerify, SignJWT } from 'jose';
+import { FACILITY_KINDS, ROLES, type SessionUser } from '#contracts';
+import { z } from 'zod';
+
+const Claims = z.object({
+  sub: z.string(),
+  usr: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  fac: z.string(),
+  fk: z.enum(FACILITY_KINDS),
+});
+
+/** Short-lived HS256 access tokens (RFC 7519) carrying the user's role and facility. */
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    readonly ttlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async issue(user: SessionUser): Promise<string> {
+    return new SignJWT({
+      usr: user.username,
+      name: user.displayName,
+      role: user.role,
+      fac: user.facilityId,
+      fk: user.facilityKind,
+    })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.id)
+      .setIssuer('telerelay')
+      .setIssuedAt()
+      .setExpirationTime(`${this.ttlSeconds}s`)
+      .sign(this.key);
+  }
+
+  /** Returns null for anything that is not a valid, unexpired token of ours. */
+  async verify(token: string): Promise<SessionUser | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: 'telerelay', algorithms: ['HS256'] });
+      const claims = Claims.parse(payload);
+      return {
+        id: claims.sub,
+        username: claims.usr,
+        displayName: claims.name,
+        role: claims.role,
+        facilityId: claims.fac,
+        facilityKind: claims.fk,
+      };
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import {
+  deviceTopic,
+  isUplinkChannel,
+  parseDeviceTopic,
+  type DownlinkChannel,
+  type UplinkChannel,
+} from '#contracts';
+import type { Logger } from '../logging/logger.js';
+
+/** What the broker asks the domain before letting a device in or a packet through. */
+export interface DeviceGate {
+  authenticate(attempt: {
+    deviceId: string | undefined;
+    clientId: string;
+    secret: Buffer | undefined;
+    remoteAddress: string | undefined;
+  }): Promise<boolean>;
+  /** Called for refused publishes and subscriptions so they are audited. */
+  refused(event: { deviceId: string; action: 'publish' | 'subscribe'; topic: string; reason: string }): void;
+}
+
+export interface DeviceMessage {
+  deviceId: string;
+  channel: UplinkChannel;
+  payload: Buffer;
+}
+
+export interface ListenOptions {
+  port: number;
+  host?: string;
+  gate: DeviceGate;
+}
+
+/** [MQTT-3.1.3-5] leaves client id length to the server; device ids fit in 64. */
+const MAX_CLIENT_ID = 64;
+
+/**
+ * The embedded Aedes broker, speaking device terms to the rest of the relay:
+ * who may connect, which topics a box may touch, messages in, messages out.
+ */
+export class MqttBroker {
+  private readonly handlers: ((message: DeviceMessage) => void)[] = [];
+
+  private gate: DeviceGate | undefined;
+
+  private constructor(
+    private readonly aedes: Aedes,
+    private readonly server: Server,
+  ) {}
+
+  /** Creates the broker; it accepts devices only after `listen` gives it a gate. */
+  static async create(log: Logger): Promise<MqttBroker> {
+    let gate: () => DeviceGate | undefined = () => undefined;
+    const aedes = await Aedes.createBroker({
+      connectTimeout: 10_000,
+      drainTimeout: 15_000,
+      maxTopicLevels: 8,
+      maxClientsIdLength: MAX_CLIENT_ID,
+      heartbeatInterval: 60_000,
+      authenticate: (client, username, password, done) => {
+        const current = gate();
+        if (!current) return done(refusal(3), false);
+        current
+          .authenticate({
+            deviceId: username,
+            clientId: client.id,
+            secret: password,
+            remoteAddress: remoteAddressOf(client),
+          })
+          .then(
+            (ok) => done(ok ? null : refusal(4), ok),
+            (error: unknown) => {
+              log.error({ err: error, clientId: client.id }, 'device authentication failed');
+              done(refusal(3), false);
+            },
+          );
+      },
+      authorizePublish: (client, packet, done) => {
+        // Internal publishes (client null) are the relay's own.
+        if (client === null) return done(null);
+        const reason = publishRefusal(client.id, packet.topic);
+        if (reason) {
+          gate()?.refused({ deviceId: client.id, action: 'publish', topic: packet.topic, reason });
+          return done(new Error(reason));
+        }
+        done(null);
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        const reason = subscribeRefusal(client.id, subscription.topic);
+        if (reason) {
+          gate()?.refused({ deviceId: client.id, action: 'subscribe', topic: subscription.topic, reason });
+          // [MQTT-3.9.3-2] a refused filter is answered with 0x80 in SUBACK, not a disconnect.
+          return done(null, null);
+        }
+        done(null, subscription);
+      },
+    });
+    const server = createServer(aedes.handle);
+    const broker = new MqttBroker(aedes, server);
+    gate = () => broker.gate;
+    aedes.on('publish', (packet, client) => {
+      if (client === null) return;
+      const parsed = parseDeviceTopic(packet.topic);
+      if (!parsed || parsed.deviceId !== client.id || !isUplinkChannel(parsed.channel)) return;
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      const message: DeviceMessage = { deviceId: client.id, channel: parsed.channel, payload };
+      for (const handler of broker.handlers) handler(message);
+    });
+    aedes.on('clientError', (client, error) =>
+      log.warn({ deviceId: client.id, err: error.message }, 'mqtt client error'),
+    );
+    aedes.on('connectionError', (client, error) =>
+      log.warn({ clientId: client.id, err: error.message }, 'mqtt connection error'),
+    );
+    return broker;
+  }
+
+  async listen(options: ListenOptions): Promise<void> {
+    this.gate = options.gate;
+    this.server.listen(options.port, options.host ?? '0.0.0.0');
+    await once(this.server, 'listening');
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return address !== null && typeof address === 'object' ? address.port : 0;
+  }
+
+  get listening(): boolean {
+    return this.server.listening && !this.aedes.closed;
+  }
+
+  get connectedDevices(): number {
+    return this.aedes.connectedClients;
+  }
+
+  onDeviceMessage(handler: (message: DeviceMessage) => void): void {
+    this.handlers.push(handler);
+  }
+
+  onDeviceConnection(handler: (deviceId: string, online: boolean) => void): void {
+    this.aedes.on('clientReady', (client) => handler(client.id, true));
+    this.aedes.on('clientDisconnect', (client) => handler(client.id, false));
+  }
+
+  publishToDevice(
+    deviceId: string,
+    channel: DownlinkChannel,
+    payload: Buffer | string,
+    options: { retain?: boolean } = {},
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.aedes.publish(
+        {
+          cmd: 'publish',
+          topic: deviceTopic(deviceId, channel),
+          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+          qos: 1,
+          retain: options.retain ?? false,
+          dup: false,
+        },
+        (error) => (error ? reject(error) : resolve()),
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function refusal(returnCode: 3 | 4): AuthenticateError {
+  const error = new Error(returnCode === 4 ? 'bad device id or secret' : 'server unavailable');
+  return Object.assign(error, { returnCode }) as AuthenticateError;
+}
+
+function remoteAddressOf(client: Client): string | undefined {
+  const connection = client.conn as { remoteAddress?: string };
+  return connection.remoteAddress;
+}
+
+/** A box publishes only to its own uplink topics, never with wildcards [MQTT-3.3.2-2]. */
+export function publishRefusal(deviceId: string, topic: string): string | null {
+  if (topic.includes('+') || topic.includes('#')) return 'wildcard in publish topic';
+  const parsed = parseDeviceTopic(topic);
+  if (!parsed) return 'topic outside the device tree';
+  if (parsed.deviceId !== deviceId) return "another device's topic";
+  if (!isUplinkChannel(parsed.channel)) return 'relay-only channel';
+  return null;
+}
+
+/** A box subscribes only to its own downlink topics; `$SYS` and wildcards are closed. */
+export function subscribeRefusal(deviceId: string, topic: string): string | null {
+  if (topic.startsWith('$')) return 'system topics are closed';
+  if (topic.includes('+') || topic.includes('#')) return 'wildcard subscriptions are closed';
+  const parsed = parseDeviceTopic(topic);
+  if (!parsed) return 'topic outside the device tree';
+  if (parsed.deviceId !== deviceId) return "another device's topic";
+  if (isUplinkChannel(parsed.channel)) return 'uplink channel';
+  return null;
+}

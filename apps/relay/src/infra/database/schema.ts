@@ -1,0 +1,173 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The system of record. Every change goes through a migration in ./migrations
+ * (`npm run db:generate` after editing this file); the relay applies them at start.
+ */
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+export const facilities = pgTable('facilities', {
+  id: text('id').primaryKey(),
+  kind: text('kind', { enum: ['clinic', 'county', 'tertiary'] }).notNull(),
+  name: text('name').notNull(),
+  /** clinic → its county hospital; county → its tertiary hospital; tertiary → null. */
+  parentId: text('parent_id'),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  username: text('username').notNull().unique(),
+  displayName: text('display_name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['clinic_staff', 'reader', 'admin', 'health_authority'] }).notNull(),
+  facilityId: text('facility_id')
+    .notNull()
+    .references(() => facilities.id),
+  disabled: boolean('disabled').notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const devices = pgTable('devices', {
+  id: text('id').primaryKey(),
+  facilityId: text('facility_id')
+    .notNull()
+    .references(() => facilities.id),
+  secretHash: text('secret_hash').notNull(),
+  disabled: boolean('disabled').notNull().default(false),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const recordings = pgTable(
+  'recordings',
+  {
+    id: uuid('id').primaryKey(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => facilities.id),
+    examKind: text('exam_kind').notNull(),
+    leads: jsonb('leads').$type<string[]>().notNull(),
+    sampleRateHz: integer('sample_rate_hz').notNull(),
+    microvoltsPerLsb: real('microvolts_per_lsb').notNull(),
+    samplesPerLead: integer('samples_per_lead').notNull(),
+    chunkCount: integer('chunk_count').notNull(),
+    /** sha256 of the sample bytes; also the blob key. */
+    sha256: text('sha256').notNull(),
+    patientRef: text('patient_ref'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    receivedAt: createdAt(),
+  },
+  (t) => [index('recordings_clinic_idx').on(t.clinicId)],
+);
+
+export const cases = pgTable(
+  'cases',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind', { enum: ['ecg', 'imaging'] }).notNull(),
+    recordingId: uuid('recording_id').references(() => recordings.id),
+    examKind: text('exam_kind').notNull(),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => facilities.id),
+    /** The hospital whose readers own the case now (county first, tertiary after escalation). */
+    hospitalId: text('hospital_id')
+      .notNull()
+      .references(() => facilities.id),
+    priority: text('priority', { enum: ['stat', 'urgent', 'routine'] }).notNull(),
+    status: text('status', { enum: ['awaiting_review', 'in_review', 'signed'] }).notNull(),
+    claimedBy: uuid('claimed_by').references(() => users.id),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    /** When the review desk put the case on the hospital's worklist. */
+    listedAt: timestamp('listed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // One case per recording, so a retried close can never create a second one.
+    uniqueIndex('cases_recording_uq').on(t.recordingId),
+    index('cases_worklist_idx').on(t.hospitalId, t.status, t.dueAt),
+    index('cases_clinic_idx').on(t.clinicId, t.createdAt),
+  ],
+);
+
+export const caseEvents = pgTable(
+  'case_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id),
+    type: text('type').notNull(),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status'),
+    /** A user id, or `system:<part>` for automatic transitions. */
+    actor: text('actor').notNull(),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('case_events_case_idx').on(t.caseId, t.id)],
+);
+
+export const diagnoses = pgTable('diagnoses', {
+  caseId: uuid('case_id')
+    .primaryKey()
+    .references(() => cases.id),
+  conclusion: text('conclusion').notNull(),
+  findings: jsonb('findings').$type<string[]>().notNull(),
+  signedBy: uuid('signed_by')
+    .notNull()
+    .references(() => users.id),
+  signedAt: timestamp('signed_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Transactional outbox: written in the same transaction as the state change it announces,
+ * moved to BullMQ by the dispatcher, so a crash between the two loses nothing.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+    dispatchedAt: timestamp('dispatched_at', { withTimezone: true }),
+  },
+  (t) => [index('outbox_pending_idx').on(t.id).where(sql`${t.dispatchedAt} is null`)],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    /** `user:<id>`, `device:<id>`, `anonymous` … never a patient identifier. */
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    outcome: text('outcome', { enum: ['allowed', 'denied', 'failed'] }).notNull(),
+    subject: text('subject'),
+    remoteAddress: text('remote_address'),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_log_at_idx').on(t.at)],
+);

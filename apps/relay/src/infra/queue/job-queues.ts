@@ -1,0 +1,132 @@
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Logger } from '../logging/logger.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
+
+export interface QueuedJob<T> {
+  id: string;
+  name: string;
+  data: T;
+  attempt: number;
+}
+
+export interface NewJob<T> {
+  name: string;
+  /** Idempotency key: adding a job whose id is already known changes nothing. */
+  id: string;
+  data: T;
+  /** 1 is the most urgent. */
+  priority?: number;
+  delayMs?: number;
+}
+
+/** A job that must not be retried (poison input): the queue records it as failed at once. */
+export class PermanentJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentJobError';
+  }
+}
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+/**
+ * Durable work between parts of the relay, on BullMQ. Jobs carry ids, never patient data;
+ * every handler must be safe to run twice.
+ */
+export class JobQueues {
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly log: Logger,
+    private readonly prefix = 'telerelay',
+  ) {}
+
+  async add<T extends object>(queueName: string, job: NewJob<T>): Promise<void> {
+    await this.queue(queueName).add(job.name, job.data, {
+      jobId: job.id,
+      priority: job.priority,
+      delay: job.delayMs,
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 500 },
+      // Completed jobs stay a day so a late duplicate add is still recognised.
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+  }
+
+  work<T>(
+    queueName: string,
+    handler: (job: QueuedJob<T>) => Promise<void>,
+    options: { concurrency?: number } = {},
+  ): void {
+    const worker = new Worker<T>(
+      queueName,
+      async (job: Job<T>) => {
+        try {
+          await handler({ id: job.id ?? '', name: job.name, data: job.data, attempt: job.attemptsMade + 1 });
+        } catch (error) {
+          if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
+          throw error;
+        }
+      },
+      {
+        connection: this.redis.blocking(`worker:${queueName}`),
+        prefix: this.prefix,
+        concurrency: options.concurrency ?? 4,
+      },
+    );
+    worker.on('failed', (job, error) =>
+      this.log.error({ queue: queueName, jobId: job?.id, err: error.message }, 'job failed'),
+    );
+    worker.on('error', (error) => this.log.warn({ queue: queueName, err: error.message }, 'worker error'));
+    this.workers.push(worker);
+  }
+
+  async counts(): Promise<Record<string, QueueCounts>> {
+    const entries = await Promise.all(
+      [...this.queues].map(async ([name, queue]) => {
+        const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
+        const counts: QueueCounts = {
+          waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+          active: c.active ?? 0,
+          delayed: c.delayed ?? 0,
+          failed: c.failed ?? 0,
+        };
+        return [name, counts] as const;
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  get workersRunning(): boolean {
+    return this.workers.every((worker) => worker.isRunning());
+  }
+
+  /** Registers a queue so health reports it before its first job. */
+  declare(queueName: string): void {
+    this.queue(queueName);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.workers.map((worker) => worker.close()));
+    await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
+  }
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      // Producers fail fast while Redis is away; the outbox keeps what could not be added.
+      queue = new Queue(name, { connection: this.redis.command(`queue:${name}`), prefix: this.prefix });
+      queue.on('error', (error) => this.log.warn({ queue: name, err: error.message }, 'queue error'));
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+}

@@ -1,0 +1,50 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Redis clients for the relay. Two flavours, per BullMQ's production guide:
+ * - `command` clients fail fast while Redis is away (no offline queue), so a box gets
+ *   "try again" instead of an acknowledgement that waits on memory;
+ * - `blocking` clients (BullMQ workers) retry forever and resume on their own.
+ */
+export class RedisConnections {
+  private readonly clients = new Set<Redis>();
+
+  constructor(readonly url: string) {}
+
+  command(name: string): Redis {
+    return this.track(
+      new Redis(this.url, {
+        ...common(name),
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+      }),
+    );
+  }
+
+  /** For BullMQ Queue and Worker instances. */
+  blocking(name: string): Redis {
+    return this.track(new Redis(this.url, { ...common(name), maxRetriesPerRequest: null }));
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.clients].map((client) => client.quit()));
+    for (const client of this.clients) client.disconnect();
+    this.clients.clear();
+  }
+
+  private track(client: Redis): Redis {
+    // Connection errors are reported through health and retried; an unhandled 'error'
+    // event would otherwise crash the process.
+    client.on('error', () => undefined);
+    this.clients.add(client);
+    return client;
+  }
+}
+
+function common(name: string): RedisOptions {
+  return {
+    connectionName: `telerelay:${name}`,
+    retryStrategy: (attempt) => Math.min(200 * attempt, 2_000),
+    lazyConnect: false,
+  };
+}

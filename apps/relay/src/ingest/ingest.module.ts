@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { OutboxModule } from '../outbox/outbox.module.js';
+import { WorklistModule } from '../worklist/worklist.module.js';
+import { DeviceGateService } from './device-gate.service.js';
+import { DevicesRepository } from './devices.repository.js';
+import { IngestBridge } from './ingest.bridge.js';
+import { IngestService } from './ingest.service.js';
+import { RecordingsRepository } from './recordings.repository.js';
+
+@Module({
+  imports: [WorklistModule, OutboxModule],
+  providers: [DevicesRepository, DeviceGateService, RecordingsRepository, IngestService, IngestBridge],
+  exports: [IngestService, DeviceGateService],
+})
+export class IngestModule {}

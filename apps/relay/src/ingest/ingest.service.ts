@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DeviceStatusSchema,
+  RECORDING_LIMITS,
+  RecordingCloseSchema,
+  RecordingOpenSchema,
+  type DeviceError,
+  type StoredAck,
+} from '#contracts';
+import { decodeChunkFrame, FrameDecodeError, frameSamplePayload, type ChunkFrame } from '#ecg';
+import type { z } from 'zod';
+import { AuditService } from '../audit/audit.service.js';
+import { LOGGER } from '../common/tokens.js';
+import type { DeviceMessage } from '../infra/broker/mqtt-broker.js';
+import { BlobStore } from '../infra/blobs/blob-store.js';
+import { Database } from '../infra/database/database.js';
+import type { Logger } from '../infra/logging/logger.js';
+import { Outbox } from '../outbox/outbox.js';
+import { CasesRepository } from '../worklist/cases.repository.js';
+import { WorklistService } from '../worklist/worklist.service.js';
+import { storedAck } from './ack-state.js';
+import { DevicesRepository } from './devices.repository.js';
+import { IngestCounters, IngestRejection } from './ingest-errors.js';
+import { RecordingStaging, type StagedRecording } from './recording-staging.js';
+import { RecordingsRepository } from './recordings.repository.js';
+
+export type DeviceReply = { channel: 'ack'; body: StoredAck } | { channel: 'error'; body: DeviceError };
+
+/**
+ * Turns what a box publishes into stored recordings and cases (docs/protocol.md):
+ * open → chunks (each acknowledged once durable) → close (verified, stored, queued).
+ * Every step is idempotent, so a box may resend anything after a lost link or a restart.
+ */
+@Injectable()
+export class IngestService {
+  readonly counters = new IngestCounters();
+  private readonly closing = new Map<string, Promise<DeviceReply>>();
+
+  constructor(
+    private readonly staging: RecordingStaging,
+    private readonly devices: DevicesRepository,
+    private readonly recordings: RecordingsRepository,
+    private readonly cases: CasesRepository,
+    private readonly worklist: WorklistService,
+    private readonly blobs: BlobStore,
+    private readonly database: Database,
+    private readonly outbox: Outbox,
+    private readonly audit: AuditService,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  /** Handles one message from an authenticated box; never throws. */
+  async receive(message: DeviceMessage): Promise<DeviceReply | null> {
+    try {
+      switch (message.channel) {
+        case 'rec/open':
+          return await this.open(message.deviceId, message.payload);
+        case 'rec/chunk':
+          return await this.chunk(message.deviceId, message.payload);
+        case 'rec/close':
+          return await this.close(message.deviceId, message.payload);
+        case 'status':
+          await this.status(message.deviceId, message.payload);
+          return null;
+      }
+    } catch (error) {
+      return this.refuse(message, error);
+    }
+  }
+
+  private async open(deviceId: string, payload: Buffer): Promise<DeviceReply> {
+    const request = parseJson(RecordingOpenSchema, payload);
+    const done = await this.completedAck(request.recordingId);
+    if (done) return done;
+    const device = await this.devices.find(deviceId);
+    if (!device) throw new IngestRejection('UNKNOWN_RECORDING', 'device is not registered', false);
+    const staged = await this.staging.open({ ...request, deviceId, clinicId: device.clinicId });
+    if (staged.deviceId !== deviceId) {
+      throw new IngestRejection('INVALID_MESSAGE', 'recording id already in use', false, request.recordingId);
+    }
+    this.counters.accepted.opens += 1;
+    const held = await this.staging.sequences(request.recordingId);
+    return { channel: 'ack', body: storedAck(request.recordingId, held) };
+  }
+
+  private async chunk(deviceId: string, payload: Buffer): Promise<DeviceReply> {
+    const frame = decodeChunkFrame(payload);
+    const staged = await this.staging.meta(frame.recordingId);
+    if (!staged || staged.deviceId !== deviceId) {
+      const done = await this.completedAck(frame.recordingId);
+      if (done) return done;
+      throw new IngestRejection(
+        'UNKNOWN_RECORDING',
+        'no open recording with this id: publish rec/open first',
+        true,
+        frame.recordingId,
+        frame.sequence,
+      );
+    }
+    checkFrameFits(frame, staged);
+    const held = await this.staging.putChunk(frame.recordingId, frame.sequence, payload);
+    this.counters.accepted.chunks += 1;
+    return { channel: 'ack', body: storedAck(frame.recordingId, held) };
+  }
+
+  private close(deviceId: string, payload: Buffer): Promise<DeviceReply> {
+    const request = parseJson(RecordingCloseSchema, payload);
+    // One close per recording at a time; a resent close waits for the first and gets its answer.
+    const running = this.closing.get(request.recordingId);
+    if (running) return running;
+    const attempt = this.completeRecording(deviceId, request).finally(() =>
+      this.closing.delete(request.recordingId),
+    );
+    this.closing.set(request.recordingId, attempt);
+    return attempt;
+  }
+
+  private async completeRecording(
+    deviceId: string,
+    request: z.infer<typeof RecordingCloseSchema>,
+  ): Promise<DeviceReply> {
+    const { recordingId, chunkCount } = request;
+    const done = await this.completedAck(recordingId);
+    if (done) return done;
+    const staged = await this.staging.meta(recordingId);
+    if (!staged || staged.deviceId !== deviceId) {
+      throw new IngestRejection('UNKNOWN_RECORDING', 'no open recording with this id', true, recordingId);
+    }
+    const chunks = await this.staging.chunks(recordingId);
+    const ack = storedAck(recordingId, chunks.keys(), chunkCount);
+    if (ack.missing.length > 0) return { channel: 'ack', body: ack };
+    if (chunks.size !== chunkCount) {
+      throw new IngestRejection('INVALID_MESSAGE', `relay holds ${chunks.size} chunks, close says ${chunkCount}`, false, recordingId);
+    }
+    const samples = assemble(staged, chunks, request);
+    const sha256 = createHash('sha256').update(samples).digest('hex');
+    if (sha256 !== request.sha256) {
+      throw new IngestRejection('CHECKSUM_MISMATCH', 'sha256 of the received samples differs from rec/close', false, recordingId);
+    }
+    await this.blobs.put(samples);
+    const caseId = await this.database.db.transaction(async (tx) => {
+      await this.recordings.insert(tx, staged, { chunkCount, samplesPerLead: request.samplesPerLead, sha256 });
+      return this.worklist.openCase(tx, {
+        kind: 'ecg',
+        recordingId,
+        examKind: staged.examKind,
+        clinicId: staged.clinicId,
+        priority: 'routine',
+      });
+    });
+    void this.outbox.flush();
+    await this.staging.discard(recordingId);
+    this.counters.accepted.recordings += 1;
+    this.log.info({ recordingId, caseId, deviceId }, 'recording stored');
+    return { channel: 'ack', body: { recordingId, storedThrough: chunkCount - 1, missing: [], complete: true, caseId } };
+  }
+
+  private async status(deviceId: string, payload: Buffer): Promise<void> {
+    parseJson(DeviceStatusSchema, payload);
+    await this.devices.markSeen(deviceId, new Date());
+  }
+
+  /** The acknowledgement for a recording that is already stored, if it is. */
+  private async completedAck(recordingId: string): Promise<DeviceReply | null> {
+    const caseId = await this.cases.caseIdOfRecording(recordingId);
+    if (!caseId) return null;
+    return { channel: 'ack', body: { recordingId, storedThrough: -1, missing: [], complete: true, caseId } };
+  }
+
+  private refuse(message: DeviceMessage, error: unknown): DeviceReply {
+    const rejection =
+      error instanceof IngestRejection
+        ? error
+        : error instanceof FrameDecodeError
+          ? // A damaged frame on a weak link is worth resending; a malformed one is not.
+            new IngestRejection(error.code, error.message, error.code === 'CRC_MISMATCH')
+          : undefined;
+    if (!rejection) {
+      this.log.error({ err: error, deviceId: message.deviceId, channel: message.channel }, 'ingest failed');
+      this.counters.reject('TEMPORARILY_UNAVAILABLE');
+      return {
+        channel: 'error',
+        body: { code: 'TEMPORARILY_UNAVAILABLE', message: 'relay storage unavailable, resend later', retryable: true },
+      };
+    }
+    this.counters.reject(rejection.code);
+    this.log.warn(
+      { deviceId: message.deviceId, channel: message.channel, code: rejection.code, reason: rejection.message },
+      'device message rejected',
+    );
+    this.audit.recordLater({
+      actor: `device:${message.deviceId}`,
+      action: `mqtt.${message.channel}`,
+      outcome: 'denied',
+      subject: rejection.recordingId && `recording:${rejection.recordingId}`,
+      detail: { code: rejection.code, reason: rejection.message },
+    });
+    return { channel: 'error', body: rejection.toDeviceError() };
+  }
+}
+
+function parseJson<S extends z.ZodType>(schema: S, payload: Buffer): z.output<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new IngestRejection('INVALID_MESSAGE', 'payload is not JSON', false);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const fields = result.error.issues.map((issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`);
+    throw new IngestRejection('INVALID_MESSAGE', fields.join('; '), false);
+  }
+  return result.data;
+}
+
+function checkFrameFits(frame: ChunkFrame, staged: StagedRecording): void {
+  const { recordingId, sequence } = frame;
+  if (frame.leadCount !== staged.leads.length) {
+    throw new IngestRejection('FRAME_MISMATCH', `frame has ${frame.leadCount} leads, recording has ${staged.leads.length}`, false, recordingId, sequence);
+  }
+  if (sequence >= RECORDING_LIMITS.maxChunksPerRecording) {
+    throw new IngestRejection('LIMIT_EXCEEDED', 'too many chunks in one recording', false, recordingId, sequence);
+  }
+  if (frame.firstSample + frame.sampleCount > RECORDING_LIMITS.maxSamplesPerLead) {
+    throw new IngestRejection('LIMIT_EXCEEDED', 'recording longer than the relay accepts', false, recordingId, sequence);
+  }
+}
+
+/** Concatenates the chunks' sample bytes in sequence order, checking they tile the recording. */
+function assemble(
+  staged: StagedRecording,
+  chunks: Map<number, Buffer>,
+  close: z.infer<typeof RecordingCloseSchema>,
+): Buffer {
+  const parts: Uint8Array[] = [];
+  let nextSample = 0;
+  for (let sequence = 0; sequence < close.chunkCount; sequence += 1) {
+    const bytes = chunks.get(sequence);
+    if (!bytes) throw new Error(`chunk ${sequence} disappeared during assembly`);
+    const frame = decodeChunkFrame(bytes);
+    if (frame.firstSample !== nextSample) {
+      throw new IngestRejection('FRAME_MISMATCH', `chunk ${sequence} starts at sample ${frame.firstSample}, expected ${nextSample}`, false, staged.recordingId, sequence);
+    }
+    nextSample += frame.sampleCount;
+    parts.push(frameSamplePayload(bytes));
+  }
+  if (nextSample !== close.samplesPerLead) {
+    throw new IngestRejection('INVALID_MESSAGE', `chunks hold ${nextSample} samples per lead, close says ${close.samplesPerLead}`, false, staged.recordingId);
+  }
+  return Buffer.concat(parts);
+}

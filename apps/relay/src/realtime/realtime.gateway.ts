@@ -1,0 +1,80 @@
+import { Inject } from '@nestjs/common';
+import {
+  WebSocketGateway,
+  WebSocketServer,
+  type OnGatewayConnection,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import type { Socket } from 'socket.io';
+import { SOCKET_PATH, type ClientToServerEvents, type ServerToClientEvents, type SessionUser } from '#contracts';
+import { AuditService } from '../audit/audit.service.js';
+import { LOGGER } from '../common/tokens.js';
+import { AuthService } from '../identity/auth.service.js';
+import { bearerToken } from '../identity/auth.guard.js';
+import type { Logger } from '../infra/logging/logger.js';
+import { clinicRoom, hospitalRoom, Notifier, type RelayServer } from './notifier.js';
+
+type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { user: SessionUser }>;
+
+/** Rooms a user may join: the one place socket scoping is decided. */
+export function roomsFor(user: SessionUser): string[] {
+  switch (user.role) {
+    case 'reader':
+      return [hospitalRoom(user.facilityId)];
+    case 'clinic_staff':
+      return [clinicRoom(user.facilityId)];
+    case 'admin':
+    case 'health_authority':
+      return [];
+  }
+}
+
+/**
+ * Socket.IO for the console and clinics. The handshake must carry a valid access token
+ * (`auth.token` or an Authorization header); the server, not the client, picks the rooms.
+ */
+@WebSocketGateway({ path: SOCKET_PATH, cors: { origin: true } })
+export class RealtimeGateway implements OnGatewayInit<RelayServer>, OnGatewayConnection<RelaySocket> {
+  @WebSocketServer() server!: RelayServer;
+
+  constructor(
+    private readonly auth: AuthService,
+    private readonly notifier: Notifier,
+    private readonly audit: AuditService,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  afterInit(server: RelayServer): void {
+    this.notifier.attach(server);
+    server.use((socket, next) => {
+      const handshake = socket.handshake;
+      const token =
+        (typeof handshake.auth['token'] === 'string' ? handshake.auth['token'] : undefined) ??
+        bearerToken(handshake.headers.authorization);
+      this.auth.authenticate(token).then(
+        (user) => {
+          if (!user) {
+            this.audit.recordLater({
+              actor: 'anonymous',
+              action: 'socket.connect',
+              outcome: 'denied',
+              remoteAddress: handshake.address,
+            });
+            return next(new Error('UNAUTHENTICATED: a valid access token is required'));
+          }
+          (socket as RelaySocket).data.user = user;
+          next();
+        },
+        (error: unknown) => next(error instanceof Error ? error : new Error('authentication failed')),
+      );
+    });
+  }
+
+  async handleConnection(socket: RelaySocket): Promise<void> {
+    const user = socket.data.user;
+    const rooms = roomsFor(user);
+    await socket.join(rooms);
+    socket.emit('session.ready', { userId: user.id, rooms });
+    this.log.debug({ userId: user.id, rooms }, 'socket connected');
+  }
+}

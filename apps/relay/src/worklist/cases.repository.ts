@@ -1,0 +1,165 @@
+import { Injectable } from '@nestjs/common';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { CaseKind, CasePriority, CaseStatus, CaseSummary, Diagnosis } from '#contracts';
+import { Database, type Tx } from '../infra/database/database.js';
+import { caseEvents, cases, diagnoses, facilities, recordings, users } from '../infra/database/schema.js';
+
+export interface NewCase {
+  kind: CaseKind;
+  recordingId: string;
+  examKind: string;
+  clinicId: string;
+  hospitalId: string;
+  priority: CasePriority;
+  dueAt: Date;
+}
+
+export interface CaseEvent {
+  caseId: string;
+  type: string;
+  actor: string;
+  fromStatus?: CaseStatus | null;
+  toStatus?: CaseStatus | null;
+  detail?: Record<string, unknown>;
+}
+
+const PRIORITY_RANK = sql<number>`case ${cases.priority} when 'stat' then 0 when 'urgent' then 1 else 2 end`;
+
+const summaryColumns = {
+  id: cases.id,
+  kind: cases.kind,
+  status: cases.status,
+  priority: cases.priority,
+  clinicId: cases.clinicId,
+  clinicName: facilities.name,
+  hospitalId: cases.hospitalId,
+  recordingId: cases.recordingId,
+  examKind: cases.examKind,
+  createdAt: cases.createdAt,
+  dueAt: cases.dueAt,
+  claimedBy: users.displayName,
+};
+
+interface SummaryRow extends Omit<CaseSummary, 'createdAt' | 'dueAt'> {
+  createdAt: Date;
+  dueAt: Date;
+}
+
+function toSummary(row: SummaryRow): CaseSummary {
+  return { ...row, createdAt: row.createdAt.toISOString(), dueAt: row.dueAt.toISOString() };
+}
+
+@Injectable()
+export class CasesRepository {
+  constructor(private readonly database: Database) {}
+
+  /** Inserts the case unless the recording already has one; returns the case id and whether it is new. */
+  async insertForRecording(tx: Tx, input: NewCase): Promise<{ caseId: string; created: boolean }> {
+    const [inserted] = await tx
+      .insert(cases)
+      .values({ ...input, status: 'awaiting_review' })
+      .onConflictDoNothing({ target: cases.recordingId })
+      .returning({ id: cases.id });
+    if (inserted) return { caseId: inserted.id, created: true };
+    const [existing] = await tx
+      .select({ id: cases.id })
+      .from(cases)
+      .where(eq(cases.recordingId, input.recordingId));
+    if (!existing) throw new Error(`case for recording ${input.recordingId} vanished`);
+    return { caseId: existing.id, created: false };
+  }
+
+  async caseIdOfRecording(recordingId: string): Promise<string | undefined> {
+    const [row] = await this.database.db
+      .select({ id: cases.id })
+      .from(cases)
+      .where(eq(cases.recordingId, recordingId));
+    return row?.id;
+  }
+
+  async appendEvent(tx: Tx, event: CaseEvent): Promise<number> {
+    const [row] = await tx.insert(caseEvents).values(event).returning({ id: caseEvents.id });
+    if (!row) throw new Error('case event not written');
+    return row.id;
+  }
+
+  async summaries(where: SQL | undefined, options: { order: 'worklist' | 'newest'; limit: number }) {
+    const rows = await this.database.db
+      .select(summaryColumns)
+      .from(cases)
+      .innerJoin(facilities, eq(facilities.id, cases.clinicId))
+      .leftJoin(users, eq(users.id, cases.claimedBy))
+      .where(where)
+      .orderBy(...(options.order === 'worklist' ? [PRIORITY_RANK, asc(cases.dueAt)] : [desc(cases.createdAt)]))
+      .limit(options.limit);
+    return rows.map(toSummary);
+  }
+
+  async summary(caseId: string, scope?: SQL): Promise<CaseSummary | undefined> {
+    const [row] = await this.summaries(and(eq(cases.id, caseId), scope), { order: 'newest', limit: 1 });
+    return row;
+  }
+
+  async stateOf(caseId: string) {
+    const [row] = await this.database.db
+      .select({ status: cases.status, hospitalId: cases.hospitalId, claimedBy: cases.claimedBy })
+      .from(cases)
+      .where(eq(cases.id, caseId));
+    return row;
+  }
+
+  /** Claims a waiting case atomically: exactly one concurrent caller gets a row back. */
+  async claim(caseId: string, hospitalId: string, userId: string, at: Date): Promise<boolean> {
+    const rows = await this.database.db
+      .update(cases)
+      .set({ status: 'in_review', claimedBy: userId, claimedAt: at, updatedAt: at })
+      .where(and(eq(cases.id, caseId), eq(cases.hospitalId, hospitalId), eq(cases.status, 'awaiting_review')))
+      .returning({ id: cases.id });
+    return rows.length === 1;
+  }
+
+  async markSigned(tx: Tx, caseId: string, userId: string, at: Date): Promise<boolean> {
+    const rows = await tx
+      .update(cases)
+      .set({ status: 'signed', updatedAt: at })
+      .where(and(eq(cases.id, caseId), eq(cases.claimedBy, userId), eq(cases.status, 'in_review')))
+      .returning({ id: cases.id });
+    return rows.length === 1;
+  }
+
+  async insertDiagnosis(tx: Tx, diagnosis: { caseId: string; conclusion: string; findings: string[]; signedBy: string; signedAt: Date }) {
+    await tx.insert(diagnoses).values(diagnosis);
+  }
+
+  /** Marks the case as shown on its hospital's worklist (first time only). */
+  async markListed(caseId: string, at: Date): Promise<void> {
+    await this.database.db
+      .update(cases)
+      .set({ listedAt: sql`coalesce(${cases.listedAt}, ${at.toISOString()}::timestamptz)` })
+      .where(eq(cases.id, caseId));
+  }
+
+  async diagnosisOf(caseId: string): Promise<(Diagnosis & { deviceId: string | null }) | undefined> {
+    const [row] = await this.database.db
+      .select({
+        caseId: diagnoses.caseId,
+        recordingId: cases.recordingId,
+        clinicId: cases.clinicId,
+        conclusion: diagnoses.conclusion,
+        findings: diagnoses.findings,
+        signedBy: diagnoses.signedBy,
+        signedByName: users.displayName,
+        signedAt: diagnoses.signedAt,
+        deviceId: recordings.deviceId,
+      })
+      .from(diagnoses)
+      .innerJoin(cases, eq(cases.id, diagnoses.caseId))
+      .innerJoin(users, eq(users.id, diagnoses.signedBy))
+      .leftJoin(recordings, eq(recordings.id, cases.recordingId))
+      .where(eq(diagnoses.caseId, caseId));
+    return row && { ...row, signedAt: row.signedAt.toISOString() };
+  }
+
+  /** Cases still waiting for or under review. */
+  static readonly open = inArray(cases.status, ['awaiting_review', 'in_review']);
+}

@@ -1,0 +1,36 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import type { CaseSummary, Diagnosis, SessionUser } from '#contracts';
+import { CurrentUser, Roles } from '../identity/auth.guard.js';
+import { WorklistService } from './worklist.service.js';
+
+const caseId = new ParseUUIDPipe({ version: undefined });
+
+@Controller('api')
+export class WorklistController {
+  constructor(private readonly worklist: WorklistService) {}
+
+  /** Readers: their hospital's open cases by urgency; clinic staff: their clinic's cases. */
+  @Get('worklist')
+  list(@CurrentUser() user: SessionUser): Promise<CaseSummary[]> {
+    return this.worklist.worklist(user);
+  }
+
+  @Get('cases/:id')
+  get(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string) {
+    return this.worklist.getCase(user, id);
+  }
+
+  @Roles('reader')
+  @Post('cases/:id/claim')
+  @HttpCode(200)
+  claim(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string): Promise<CaseSummary> {
+    return this.worklist.claim(user, id);
+  }
+
+  @Roles('reader')
+  @Post('cases/:id/sign')
+  @HttpCode(200)
+  sign(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string, @Body() body: unknown): Promise<Diagnosis> {
+    return this.worklist.sign(user, id, body);
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { FacilitiesModule } from '../facilities/facilities.module.js';
+import { OutboxModule } from '../outbox/outbox.module.js';
+import { RealtimeModule } from '../realtime/realtime.module.js';
+import { CasesRepository } from './cases.repository.js';
+import { ReviewDesk } from './review-desk.js';
+import { WorklistController } from './worklist.controller.js';
+import { WorklistService } from './worklist.service.js';
+
+@Module({
+  imports: [FacilitiesModule, OutboxModule, RealtimeModule],
+  controllers: [WorklistController],
+  providers: [CasesRepository, WorklistService, ReviewDesk],
+  exports: [CasesRepository, WorklistService],
+})
+export class WorklistModule {}

@@ -1,0 +1,172 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and } from 'drizzle-orm';
+import type { CaseKind, CasePriority, CaseSummary, Diagnosis, SessionUser, SignDiagnosisRequest } from '#contracts';
+import { SignDiagnosisSchema } from '#contracts';
+import { AuditService } from '../audit/audit.service.js';
+import { DomainError } from '../common/domain-error.js';
+import { CONFIG } from '../common/tokens.js';
+import { parseInput } from '../common/validation.js';
+import type { RelayConfig } from '../config/config.js';
+import { FacilitiesRepository } from '../facilities/facilities.repository.js';
+import { Database, type Tx } from '../infra/database/database.js';
+import { Outbox } from '../outbox/outbox.js';
+import { Notifier } from '../realtime/notifier.js';
+import { caseScope } from './case-scope.js';
+import { CasesRepository } from './cases.repository.js';
+import { DIAGNOSIS_DELIVERY_QUEUE, reviewQueueOf } from './queues.js';
+
+const PRIORITY_NUMBER: Record<CasePriority, number> = { stat: 1, urgent: 2, routine: 3 };
+
+export interface CaseRequest {
+  kind: CaseKind;
+  recordingId: string;
+  examKind: string;
+  clinicId: string;
+  priority: CasePriority;
+}
+
+/** The reading workflow: a case enters its county queue, a reader claims it and signs. */
+@Injectable()
+export class WorklistService {
+  constructor(
+    private readonly database: Database,
+    private readonly cases: CasesRepository,
+    private readonly facilities: FacilitiesRepository,
+    private readonly outbox: Outbox,
+    private readonly notifier: Notifier,
+    private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: RelayConfig,
+  ) {}
+
+  /**
+   * Opens the case for a stored recording inside the caller's transaction and queues it
+   * for the clinic's county hospital. A second call for the same recording returns the
+   * existing case and queues nothing.
+   */
+  async openCase(tx: Tx, request: CaseRequest): Promise<string> {
+    const hospital = await this.facilities.readingHospitalOf(request.clinicId);
+    const slaSeconds = request.priority === 'stat' ? this.config.sla.ecgStatSeconds : this.config.sla.ecgSeconds;
+    const { caseId, created } = await this.cases.insertForRecording(tx, {
+      ...request,
+      hospitalId: hospital.id,
+      dueAt: new Date(Date.now() + slaSeconds * 1000),
+    });
+    if (!created) return caseId;
+    await this.cases.appendEvent(tx, {
+      caseId,
+      type: 'created',
+      actor: 'system:ingest',
+      toStatus: 'awaiting_review',
+      detail: { hospitalId: hospital.id, priority: request.priority },
+    });
+    await this.outbox.append(tx, reviewQueueOf(hospital.id), {
+      name: 'list-case',
+      id: caseId,
+      data: { caseId },
+      priority: PRIORITY_NUMBER[request.priority],
+    });
+    return caseId;
+  }
+
+  async worklist(user: SessionUser): Promise<CaseSummary[]> {
+    if (user.role === 'clinic_staff') {
+      return this.cases.summaries(caseScope(user), { order: 'newest', limit: 200 });
+    }
+    return this.cases.summaries(and(caseScope(user), CasesRepository.open), { order: 'worklist', limit: 500 });
+  }
+
+  async getCase(user: SessionUser, caseId: string): Promise<CaseSummary & { diagnosis: Diagnosis | null }> {
+    const summary = await this.cases.summary(caseId, caseScope(user));
+    if (!summary) throw await this.notVisible(user, caseId, 'case.read');
+    const diagnosis = await this.cases.diagnosisOf(caseId);
+    return { ...summary, diagnosis: diagnosis ? withoutDevice(diagnosis) : null };
+  }
+
+  async claim(user: SessionUser, caseId: string): Promise<CaseSummary> {
+    const claimed = await this.cases.claim(caseId, user.facilityId, user.id, new Date());
+    if (!claimed) {
+      const state = await this.cases.stateOf(caseId);
+      if (!state || state.hospitalId !== user.facilityId) throw await this.notVisible(user, caseId, 'case.claim');
+      throw new DomainError('CONFLICT', `Case is ${state.status.replace('_', ' ')}${state.claimedBy ? ' by another reader' : ''}`);
+    }
+    await this.database.db.transaction((tx) =>
+      this.cases.appendEvent(tx, {
+        caseId,
+        type: 'claimed',
+        actor: user.id,
+        fromStatus: 'awaiting_review',
+        toStatus: 'in_review',
+      }),
+    );
+    return this.announce(caseId);
+  }
+
+  async sign(user: SessionUser, caseId: string, body: unknown): Promise<Diagnosis> {
+    const request: SignDiagnosisRequest = parseInput(SignDiagnosisSchema, body);
+    const signedAt = new Date();
+    const signed = await this.database.db.transaction(async (tx) => {
+      if (!(await this.cases.markSigned(tx, caseId, user.id, signedAt))) return false;
+      await this.cases.insertDiagnosis(tx, {
+        caseId,
+        conclusion: request.conclusion,
+        findings: request.findings ?? [],
+        signedBy: user.id,
+        signedAt,
+      });
+      const eventId = await this.cases.appendEvent(tx, {
+        caseId,
+        type: 'signed',
+        actor: user.id,
+        fromStatus: 'in_review',
+        toStatus: 'signed',
+      });
+      await this.outbox.append(tx, DIAGNOSIS_DELIVERY_QUEUE, {
+        name: 'deliver-diagnosis',
+        id: `diagnosis-${caseId}`,
+        data: { caseId, eventId: String(eventId) },
+      });
+      return true;
+    });
+    if (!signed) {
+      const state = await this.cases.stateOf(caseId);
+      if (!state || state.hospitalId !== user.facilityId) throw await this.notVisible(user, caseId, 'case.sign');
+      throw new DomainError('CONFLICT', 'Claim the case before signing it');
+    }
+    void this.outbox.flush();
+    await this.announce(caseId);
+    const diagnosis = await this.cases.diagnosisOf(caseId);
+    if (!diagnosis) throw new Error(`diagnosis of ${caseId} not found after signing`);
+    return withoutDevice(diagnosis);
+  }
+
+  /** Called by the review desk when the queue hands it a case. */
+  async listCase(caseId: string): Promise<void> {
+    await this.cases.markListed(caseId, new Date());
+    const summary = await this.cases.summary(caseId);
+    if (summary) this.notifier.toHospital(summary.hospitalId, 'worklist.case-added', summary);
+  }
+
+  private async announce(caseId: string): Promise<CaseSummary> {
+    const summary = await this.cases.summary(caseId);
+    if (!summary) throw new Error(`case ${caseId} vanished`);
+    this.notifier.toHospital(summary.hospitalId, 'worklist.case-updated', summary);
+    return summary;
+  }
+
+  /** Another facility's case looks exactly like a missing one, and the attempt is audited. */
+  private async notVisible(user: SessionUser, caseId: string, action: string): Promise<DomainError> {
+    await this.audit.record({
+      actor: `user:${user.id}`,
+      action,
+      outcome: 'denied',
+      subject: `case:${caseId}`,
+      detail: { reason: 'not in scope or missing', facilityId: user.facilityId },
+    });
+    return new DomainError('NOT_FOUND', 'No such case in your worklist');
+  }
+}
+
+function withoutDevice(diagnosis: Diagnosis & { deviceId: string | null }): Diagnosis {
+  const { deviceId: _device, ...rest } = diagnosis;
+  return rest;
+}

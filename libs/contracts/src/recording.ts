@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/** Standard 12-lead order; boxes may send a subset (rhythm strips) but name each lead. */
+export const TWELVE_LEADS = [
+  'I',
+  'II',
+  'III',
+  'aVR',
+  'aVL',
+  'aVF',
+  'V1',
+  'V2',
+  'V3',
+  'V4',
+  'V5',
+  'V6',
+] as const;
+
+/** Limits the relay enforces on every recording (docs/protocol.md §Limits). */
+export const RECORDING_LIMITS = {
+  maxLeads: 16,
+  minSampleRateHz: 100,
+  maxSampleRateHz: 2000,
+  /** 5 minutes at 500 Hz per lead. */
+  maxSamplesPerLead: 150_000,
+  maxSamplesPerChunk: 4_000,
+  maxChunksPerRecording: 10_000,
+  maxFrameBytes: 64 * 1024,
+} as const;
+
+export const EXAM_KINDS = ['resting-12-lead', 'rhythm-strip'] as const;
+export type ExamKind = (typeof EXAM_KINDS)[number];
+
+const uuid = z.uuid();
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits');
+
+/** Box → relay on `rec/open`: announces a recording before its chunks. */
+export const RecordingOpenSchema = z.strictObject({
+  recordingId: uuid,
+  examKind: z.enum(EXAM_KINDS),
+  leads: z.array(z.string().min(1).max(8)).min(1).max(RECORDING_LIMITS.maxLeads),
+  sampleRateHz: z.int().min(RECORDING_LIMITS.minSampleRateHz).max(RECORDING_LIMITS.maxSampleRateHz),
+  microvoltsPerLsb: z.number().positive().max(1000),
+  startedAt: z.iso.datetime(),
+  /** The clinic's own reference for the patient (never the national ID). */
+  patientRef: z.string().min(1).max(64).optional(),
+});
+export type RecordingOpen = z.infer<typeof RecordingOpenSchema>;
+
+/** Box → relay on `rec/close`: the recording is complete on the box's side. */
+export const RecordingCloseSchema = z.strictObject({
+  recordingId: uuid,
+  chunkCount: z.int().min(1).max(RECORDING_LIMITS.maxChunksPerRecording),
+  samplesPerLead: z.int().min(1).max(RECORDING_LIMITS.maxSamplesPerLead),
+  /** sha256 of the concatenated sample payloads of all chunks, in sequence order. */
+  sha256: sha256Hex,
+});
+export type RecordingClose = z.infer<typeof RecordingCloseSchema>;
+
+/**
+ * Relay → box on `ack`: what the relay holds durably. The box may forget a chunk only
+ * once it is covered by `storedThrough` or the recording is `complete`.
+ */
+export interface StoredAck {
+  recordingId: string;
+  /** Highest sequence number such that every chunk 0..storedThrough is durable; -1 for none. */
+  storedThrough: number;
+  /** Chunks below the highest one seen that the relay does not hold (ask to resend). */
+  missing: number[];
+  /** True once the whole recording is verified, stored and handed to a hospital. */
+  complete: boolean;
+  caseId?: string;
+}
+
+export const DEVICE_ERROR_CODES = [
+  'MALFORMED_FRAME',
+  'CRC_MISMATCH',
+  'UNKNOWN_VERSION',
+  'UNKNOWN_RECORDING',
+  'FRAME_MISMATCH',
+  'LIMIT_EXCEEDED',
+  'INVALID_MESSAGE',
+  'INCOMPLETE',
+  'CHECKSUM_MISMATCH',
+  'TEMPORARILY_UNAVAILABLE',
+] as const;
+export type DeviceErrorCode = (typeof DEVICE_ERROR_CODES)[number];
+
+/** Relay → box on `error`. `retryable` tells the box whether sending again can help. */
+export interface DeviceError {
+  code: DeviceErrorCode;
+  message: string;
+  retryable: boolean;
+  recordingId?: string;
+  sequence?: number;
+}
+
+/** Relay → box on `diagnosis` (retained, so a box that was offline sees the latest). */
+export interface DeviceDiagnosis {
+  caseId: string;
+  recordingId: string;
+  conclusion: string;
+  signedBy: string;
+  signedAt: string;
+}
+
+/** Box → relay on `status` (retained; also the box's last will with online=false). */
+export const DeviceStatusSchema = z.strictObject({
+  online: z.boolean(),
+  firmware: z.string().max(64).optional(),
+  batteryPercent: z.int().min(0).max(100).optional(),
+});
+export type DeviceStatus = z.infer<typeof DeviceStatusSchema>;

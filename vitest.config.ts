@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Subpath imports (#contracts, …) point at dist/ for `node`; tests run the sources.
+const alias = {
+  '#contracts': here('./libs/contracts/src/index.ts'),
+  '#ecg': here('./libs/ecg/src/index.ts'),
+  '#dicom': here('./libs/dicom/src/index.ts'),
+};
+
+export default defineConfig({
+  plugins: [swc.vite({ tsconfigFile: './tsconfig.json' })],
+  resolve: { alias },
+  test: {
+    reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['apps/**/*.test.ts', 'libs/**/*.test.ts', 'device-simulator/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
