@@ -44,7 +44,7 @@ export class WorklistService {
    * existing case and queues nothing.
    */
   async openCase(tx: Tx, request: CaseRequest): Promise<string> {
-    const hospital = await this.facilities.readingHospitalOf(request.clinicId);
+    const hospital = await this.facilities.readingHospitalOf(request.clinicId, tx);
     const slaSeconds = request.priority === 'stat' ? this.config.sla.ecgStatSeconds : this.config.sla.ecgSeconds;
     const { caseId, created } = await this.cases.insertForRecording(tx, {
       ...request,

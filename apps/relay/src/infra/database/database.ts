@@ -16,6 +16,8 @@ export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 /** A transaction handle has the same query surface as the database. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** Either handle; inside a transaction always pass the transaction (PGlite has one connection). */
+export type Queryable = Db | Tx;
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 

@@ -1,0 +1,174 @@
+import { parseArgs } from 'node:util';
+import { TWELVE_LEADS } from '#contracts';
+import { ECG_FINDINGS, type EcgFinding } from '#ecg';
+import { DEFAULT_CHUNK_SAMPLES, maxChunkSamples } from './recording-builder.js';
+
+export const DEFAULT_URL = 'mqtt://127.0.0.1:1883';
+export const DEFAULT_CREDENTIALS = './data/demo-devices.json';
+export const DEFAULT_INTERVAL_SECONDS = 60;
+/** Every simulated recording is a 10 s resting ECG, like the boxes in the clinics. */
+export const RECORDING_SECONDS = 10;
+const MAX_CHUNK_SAMPLES = maxChunkSamples(TWELVE_LEADS.length);
+const MQTT_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:']);
+
+export type FindingMode = EcgFinding | 'mixed';
+
+export interface SimArgs {
+  help: boolean;
+  url: string;
+  credentialsPath: string;
+  /** Use the first N boxes of the credentials file; null for all of them. */
+  devices: number | null;
+  intervalSeconds: number;
+  /** Recordings per box before exiting; null to run until interrupted. */
+  count: number | null;
+  finding: FindingMode;
+  chunkSamples: number;
+  quiet: boolean;
+}
+
+/** Bad command line; main prints it with a pointer to --help and exits with 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const USAGE = `Usage: npm run sim -- [options]
+
+Simulates ECG boxes that record resting 12-lead ECGs and deliver them to the relay over
+MQTT, keeping every recording until the relay confirms it is stored.
+
+Options:
+  --url <url>             MQTT broker of the relay (default ${DEFAULT_URL})
+  --credentials <file>    JSON file { "devices": [ { "deviceId", "secret", "clinicId" } ] }
+                          (default ${DEFAULT_CREDENTIALS})
+  --devices <n>           simulate the first n boxes of the file (default: all)
+  --interval <seconds>    each box records a new ${RECORDING_SECONDS} s ECG this often, starting at a
+                          random offset within the first interval (default ${DEFAULT_INTERVAL_SECONDS})
+  --count <n>             recordings per box, then wait for the relay and exit
+                          (default: run until Ctrl-C)
+  --finding <name|mixed>  what the ECGs show (default normal), one of
+                            ${ECG_FINDINGS.join(', ')}
+                          or mixed: mostly normal, now and then each of the others
+  --chunk-samples <n>     samples per lead in one chunk, 1..${MAX_CHUNK_SAMPLES} (default ${DEFAULT_CHUNK_SAMPLES})
+  --quiet                 no per-event lines, only the summaries (errors still go to stderr)
+  -h, --help              show this help
+
+Output: one line per event (stored with ack latency, diagnosis, failed), and every 10 s and
+at exit a summary:
+  boxes N · recordings sent X · stored Y · failed Z · lost L · ack p50 A ms p99 B ms
+(periodic lines show "in flight" where the exit line shows "lost": recordings neither
+stored nor failed when the simulator stopped).
+Exit code: 0 when every recording was stored, 1 if any failed or was lost, 2 on bad usage.
+`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  credentials: { type: 'string' },
+  devices: { type: 'string' },
+  interval: { type: 'string' },
+  count: { type: 'string' },
+  finding: { type: 'string' },
+  'chunk-samples': { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function readOptions(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false })
+      .values;
+  } catch (error) {
+    // parseArgs throws TypeErrors with a usable message for unknown or valueless options.
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Parses the simulator's command line (without node and script); throws UsageError. */
+export function parseSimArgs(argv: readonly string[]): SimArgs {
+  const values = readOptions(argv);
+  return {
+    help: values.help ?? false,
+    url: parseUrl(values.url ?? DEFAULT_URL),
+    credentialsPath: nonEmpty('--credentials', values.credentials ?? DEFAULT_CREDENTIALS),
+    devices: values.devices === undefined ? null : integerIn('--devices', values.devices, 1),
+    intervalSeconds:
+      values.interval === undefined
+        ? DEFAULT_INTERVAL_SECONDS
+        : positiveNumber('--interval', values.interval),
+    count: values.count === undefined ? null : integerIn('--count', values.count, 1),
+    finding: parseFinding(values.finding ?? 'normal'),
+    chunkSamples:
+      values['chunk-samples'] === undefined
+        ? DEFAULT_CHUNK_SAMPLES
+        : integerIn('--chunk-samples', values['chunk-samples'], 1, MAX_CHUNK_SAMPLES),
+    quiet: values.quiet ?? false,
+  };
+}
+
+const ABNORMAL = ECG_FINDINGS.filter((finding) => finding !== 'normal');
+/** Share of normal ECGs in --finding mixed, roughly what a clinic's screening sees. */
+const MIXED_NORMAL_SHARE = 0.7;
+
+/** The finding for the next recording; `random` returns [0, 1) like Math.random. */
+export function pickFinding(mode: FindingMode, random: () => number = Math.random): EcgFinding {
+  if (mode !== 'mixed') return mode;
+  if (random() < MIXED_NORMAL_SHARE) return 'normal';
+  return ABNORMAL[Math.floor(random() * ABNORMAL.length)] ?? 'normal';
+}
+
+function parseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--url: not a URL: ${text}`);
+  }
+  if (!MQTT_PROTOCOLS.has(url.protocol)) {
+    throw new UsageError(
+      `--url: expected mqtt://, mqtts://, ws:// or wss://, got ${url.protocol}//`,
+    );
+  }
+  return text;
+}
+
+function parseFinding(text: string): FindingMode {
+  if (text === 'mixed') return text;
+  const finding = ECG_FINDINGS.find((f) => f === text);
+  if (!finding) {
+    throw new UsageError(
+      `--finding: expected one of ${ECG_FINDINGS.join(', ')} or mixed, got ${text}`,
+    );
+  }
+  return finding;
+}
+
+function nonEmpty(option: string, text: string): string {
+  if (text.trim() === '') throw new UsageError(`${option}: must not be empty`);
+  return text;
+}
+
+function integerIn(
+  option: string,
+  text: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  // Number('') is 0 and Number('1e3') is 1000: insist on plain digits.
+  if (!/^\d+$/.test(text.trim()))
+    throw new UsageError(`${option}: expected a whole number, got ${text}`);
+  const value = Number(text);
+  if (value < min || value > max) {
+    throw new UsageError(
+      `${option}: expected ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min}..${max}`}, got ${text}`,
+    );
+  }
+  return value;
+}
+
+function positiveNumber(option: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`${option}: expected a positive number of seconds, got ${text}`);
+  }
+  return value;
+}

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { RecordingCloseSchema, RecordingOpenSchema, TWELVE_LEADS } from '#contracts';
+import { decodeChunkFrame } from '#ecg';
+import { SimulatorConfigError } from './errors.js';
+import { buildRecording, int16LittleEndianBytes, maxChunkSamples } from './recording-builder.js';
+
+describe('buildRecording', () => {
+  it('cuts the ECG into consecutive chunks whose payloads hash to the close sha256', () => {
+    // 3 s at 500 Hz = 1500 samples per lead: 3 full chunks of 400 and a last one of 300.
+    const { entry, sha256 } = buildRecording(
+      { durationSeconds: 3, seed: 11, patientRef: 'P-17' },
+      400,
+    );
+    expect(RecordingOpenSchema.parse(entry.open)).toEqual(entry.open);
+    expect(RecordingCloseSchema.parse(entry.close)).toEqual(entry.close);
+    expect(entry.open).toMatchObject({
+      examKind: 'resting-12-lead',
+      patientRef: 'P-17',
+      sampleRateHz: 500,
+    });
+    expect(entry.open.leads).toEqual([...TWELVE_LEADS]);
+    expect(entry.close).toMatchObject({ chunkCount: 4, samplesPerLead: 1500, sha256 });
+    expect(entry.storedThrough).toBe(-1);
+
+    const hash = createHash('sha256');
+    entry.frames.forEach((bytes, sequence) => {
+      if (!bytes) throw new Error('fresh recordings hold every frame');
+      const frame = decodeChunkFrame(bytes);
+      expect(frame).toMatchObject({
+        recordingId: entry.open.recordingId,
+        sequence,
+        firstSample: sequence * 400,
+        sampleCount: sequence === 3 ? 300 : 400,
+        leadCount: 12,
+      });
+      hash.update(int16LittleEndianBytes(frame.samples));
+    });
+    expect(hash.digest('hex')).toBe(sha256);
+  });
+
+  it('gives every recording its own id and, without a seed, its own samples', () => {
+    const a = buildRecording({ durationSeconds: 1 });
+    const b = buildRecording({ durationSeconds: 1 });
+    expect(a.entry.open.recordingId).not.toBe(b.entry.open.recordingId);
+    expect(a.sha256).not.toBe(b.sha256);
+  });
+
+  it('refuses chunks the relay would reject as too large', () => {
+    expect(maxChunkSamples(12)).toBe(2729); // (65536 - 36) / 24
+    expect(() => buildRecording({ durationSeconds: 1 }, 2730)).toThrow(SimulatorConfigError);
+    expect(() => buildRecording({ durationSeconds: 1 }, 0)).toThrow(SimulatorConfigError);
+  });
+});
+
+describe('int16LittleEndianBytes', () => {
+  it('writes each sample low byte first', () => {
+    expect([...int16LittleEndianBytes(Int16Array.of(0x0102, -2))]).toEqual([
+      0x02, 0x01, 0xfe, 0xff,
+    ]);
+  });
+});

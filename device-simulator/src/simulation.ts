@@ -1,0 +1,163 @@
+import { randomInt } from 'node:crypto';
+import { SimulatedBox } from './box.js';
+import { pickFinding, RECORDING_SECONDS, type FindingMode } from './cli-args.js';
+import type { DeviceCredential } from './credentials.js';
+import { BoxStoppedError, RecordingRejectedError } from './errors.js';
+import { SimStats } from './stats.js';
+
+export interface SimulationOptions {
+  url: string;
+  devices: readonly DeviceCredential[];
+  intervalSeconds: number;
+  count: number | null;
+  finding: FindingMode;
+  chunkSamples: number;
+  quiet: boolean;
+  /** Where lines go; stdout and stderr in the CLI. */
+  print: (line: string) => void;
+  printError: (line: string) => void;
+  summaryEveryMs?: number;
+  recordingSeconds?: number;
+  random?: () => number;
+  /** Passed through to every box (tests shorten timeouts). */
+  ackTimeoutMs?: number;
+}
+
+/** One box and its recording schedule. */
+interface Unit {
+  readonly box: SimulatedBox;
+  started: number;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * A fleet of simulated boxes recording on a schedule, with event lines and the running
+ * summary. `finished` resolves once every box has made --count recordings and each of them
+ * is stored or failed; without --count it never resolves and the CLI stops it on a signal.
+ */
+export class Simulation {
+  readonly stats = new SimStats();
+  readonly finished: Promise<void>;
+  private readonly units: Unit[];
+  private readonly random: () => number;
+  private summaryTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private markFinished: () => void = () => undefined;
+
+  constructor(private readonly options: SimulationOptions) {
+    this.random = options.random ?? Math.random;
+    this.finished = new Promise((resolve) => {
+      this.markFinished = resolve;
+    });
+    this.units = options.devices.map((device) => ({
+      box: new SimulatedBox({
+        brokerUrl: options.url,
+        deviceId: device.deviceId,
+        secret: device.secret,
+        chunkSamples: options.chunkSamples,
+        ...(options.ackTimeoutMs !== undefined && { ackTimeoutMs: options.ackTimeoutMs }),
+      }),
+      started: 0,
+    }));
+  }
+
+  async start(): Promise<void> {
+    for (const unit of this.units) {
+      this.wire(unit.box);
+      await unit.box.start();
+      // Spread the boxes over the first interval instead of all recording at once.
+      this.schedule(unit, this.random() * this.options.intervalSeconds * 1_000);
+    }
+    this.summaryTimer = setInterval(
+      () => this.options.print(this.stats.summaryLine(this.units.length, false)),
+      this.options.summaryEveryMs ?? 10_000,
+    );
+  }
+
+  /** Stops every box, prints the final summary and returns the exit code. */
+  async stop(): Promise<number> {
+    if (!this.stopping) {
+      this.stopping = true;
+      clearInterval(this.summaryTimer);
+      for (const unit of this.units) clearTimeout(unit.timer);
+      await Promise.all(this.units.map((unit) => unit.box.stop()));
+      this.options.print(this.stats.summaryLine(this.units.length, true));
+    }
+    return this.stats.failed === 0 && this.stats.unsettled === 0 ? 0 : 1;
+  }
+
+  private schedule(unit: Unit, delayMs: number): void {
+    unit.timer = setTimeout(() => {
+      if (this.stopping) return;
+      this.recordOnce(unit);
+      if (this.options.count === null || unit.started < this.options.count) {
+        this.schedule(unit, this.options.intervalSeconds * 1_000);
+      }
+    }, delayMs);
+  }
+
+  private recordOnce(unit: Unit): void {
+    unit.started++;
+    this.stats.recordingSent();
+    unit.box
+      .record({
+        finding: pickFinding(this.options.finding, this.random),
+        durationSeconds: this.options.recordingSeconds ?? RECORDING_SECONDS,
+        seed: randomInt(1, 2 ** 31),
+      })
+      .catch((error: unknown) => {
+        // Rejections by the relay arrive as 'failed' events and stop() leaves the rest as
+        // lost; anything else never reached the outbox, so it is a failure of its own.
+        if (error instanceof RecordingRejectedError || error instanceof BoxStoppedError) return;
+        this.stats.recordingFailed();
+        this.options.printError(
+          `${timestamp()} ${unit.box.deviceId} could not record: ${describe(error)}`,
+        );
+        this.checkFinished();
+      });
+  }
+
+  private wire(box: SimulatedBox): void {
+    const id = box.deviceId;
+    const event = (text: string) => {
+      if (!this.options.quiet) this.options.print(`${timestamp()} ${id} ${text}`);
+    };
+    box.on('connected', () => event('connected'));
+    box.on('disconnected', ({ error, reconnectInMs }) =>
+      event(`offline${error ? ` (${error.message})` : ''}, retrying in ${reconnectInMs} ms`),
+    );
+    box.on('stored', ({ recordingId, caseId, ackLatencyMs }) => {
+      this.stats.recordingStored(ackLatencyMs);
+      event(`stored ${recordingId} case ${caseId ?? '-'} ack ${ackLatencyMs} ms`);
+      this.checkFinished();
+    });
+    box.on('diagnosis', (d) =>
+      event(
+        `diagnosis for ${d.recordingId} case ${d.caseId}: ${JSON.stringify(d.conclusion)} signed by ${d.signedBy} at ${d.signedAt}`,
+      ),
+    );
+    box.on('failed', ({ recordingId, error }) => {
+      this.stats.recordingFailed();
+      event(`FAILED ${recordingId}: ${error.message}`);
+      this.checkFinished();
+    });
+    // Errors (refused credentials, malformed relay messages) go to stderr even with --quiet.
+    box.on('error', (error) =>
+      this.options.printError(`${timestamp()} ${id} error: ${describe(error)}`),
+    );
+  }
+
+  private checkFinished(): void {
+    const { count } = this.options;
+    if (count === null || this.stats.unsettled > 0) return;
+    if (this.units.every((unit) => unit.started >= count)) this.markFinished();
+  }
+}
+
+function timestamp(): string {
+  return new Date().toISOString().slice(11, 23);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

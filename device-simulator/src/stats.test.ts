@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { percentile, SimStats } from './stats.js';
+
+describe('percentile', () => {
+  it('uses the nearest rank', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(sorted, 50)).toBe(50);
+    expect(percentile(sorted, 99)).toBe(99);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([1, 2, 3], 50)).toBe(2);
+    expect(percentile([], 50)).toBeUndefined();
+  });
+});
+
+describe('SimStats', () => {
+  it('prints the summary line, with lost only in the final one', () => {
+    const stats = new SimStats();
+    for (let i = 0; i < 5; i++) stats.recordingSent();
+    stats.recordingStored(120);
+    stats.recordingStored(80);
+    stats.recordingStored(400);
+    stats.recordingFailed();
+    expect(stats.summaryLine(2, false)).toBe(
+      'boxes 2 · recordings sent 5 · stored 3 · failed 1 · in flight 1 · ack p50 120 ms p99 400 ms',
+    );
+    expect(stats.summaryLine(2, true)).toBe(
+      'boxes 2 · recordings sent 5 · stored 3 · failed 1 · lost 1 · ack p50 120 ms p99 400 ms',
+    );
+  });
+
+  it('shows no latency before anything was stored', () => {
+    expect(new SimStats().summaryLine(1, true)).toBe(
+      'boxes 1 · recordings sent 0 · stored 0 · failed 0 · lost 0 · ack p50 - ms p99 - ms',
+    );
+  });
+});

@@ -1,0 +1,56 @@
+/** Nearest-rank percentile (p in 0..100) of already sorted values; undefined when empty. */
+export function percentile(sorted: readonly number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+/** Counts for the simulator's summary line. */
+export class SimStats {
+  private sentCount = 0;
+  private storedCount = 0;
+  private failedCount = 0;
+  private readonly latencies: number[] = [];
+
+  recordingSent(): void {
+    this.sentCount++;
+  }
+  recordingStored(ackLatencyMs: number): void {
+    this.storedCount++;
+    this.latencies.push(ackLatencyMs);
+  }
+  recordingFailed(): void {
+    this.failedCount++;
+  }
+
+  get sent(): number {
+    return this.sentCount;
+  }
+  get stored(): number {
+    return this.storedCount;
+  }
+  get failed(): number {
+    return this.failedCount;
+  }
+  /** Neither stored nor failed yet; at exit these are the lost ones. */
+  get unsettled(): number {
+    return this.sentCount - this.storedCount - this.failedCount;
+  }
+
+  /**
+   * `boxes N · recordings sent X · stored Y · failed Z · lost L · ack p50 A ms p99 B ms`.
+   * While running, recordings not settled yet are "in flight", not lost.
+   */
+  summaryLine(boxes: number, final: boolean): string {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const ms = (value: number | undefined) => (value === undefined ? '-' : Math.round(value));
+    return [
+      `boxes ${boxes}`,
+      `recordings sent ${this.sentCount}`,
+      `stored ${this.storedCount}`,
+      `failed ${this.failedCount}`,
+      final ? `lost ${this.unsettled}` : `in flight ${this.unsettled}`,
+      `ack p50 ${ms(percentile(sorted, 50))} ms p99 ${ms(percentile(sorted, 99))} ms`,
+    ].join(' · ');
+  }
+}

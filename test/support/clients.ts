@@ -1,0 +1,92 @@
+import { io, type Socket } from 'socket.io-client';
+import type {
+  ClientToServerEvents,
+  LoginResponse,
+  ServerToClientEvents,
+} from '#contracts';
+import { DEMO_PASSWORD } from './relay-process.js';
+
+export type ConsoleSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface ApiResult<T> {
+  status: number;
+  body: T;
+}
+
+/** A signed-in console user: REST with the bearer token, and a Socket.IO connection. */
+export class ConsoleClient {
+  private constructor(
+    private readonly baseUrl: string,
+    readonly token: string,
+    readonly session: LoginResponse,
+  ) {}
+
+  static async login(baseUrl: string, username: string, password = DEMO_PASSWORD): Promise<ConsoleClient> {
+    const response = await fetch(`${baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (response.status !== 200) throw new Error(`login of ${username} failed: ${response.status}`);
+    const session = (await response.json()) as LoginResponse;
+    return new ConsoleClient(baseUrl, session.accessToken, session);
+  }
+
+  async get<T>(path: string): Promise<ApiResult<T>> {
+    return this.call<T>('GET', path);
+  }
+
+  async post<T>(path: string, body?: unknown): Promise<ApiResult<T>> {
+    return this.call<T>('POST', path, body);
+  }
+
+  /** Connects and resolves once the relay has put the socket in its rooms. */
+  async connectSocket(): Promise<ConsoleSocket> {
+    const socket: ConsoleSocket = io(this.baseUrl, {
+      path: '/socket.io',
+      auth: { token: this.token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('session.ready', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return socket;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+}
+
+/** Resolves with the first event that matches, or rejects after `timeoutMs`. */
+export function nextEvent<E extends keyof ServerToClientEvents>(
+  socket: ConsoleSocket,
+  event: E,
+  matches: (...args: Parameters<ServerToClientEvents[E]>) => boolean = () => true,
+  timeoutMs = 15_000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, listener as never);
+      reject(new Error(`no ${String(event)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (...args: Parameters<ServerToClientEvents[E]>) => {
+      if (!matches(...args)) return;
+      clearTimeout(timer);
+      socket.off(event, listener as never);
+      resolve(args[0]);
+    };
+    socket.on(event, listener as never);
+  });
+}

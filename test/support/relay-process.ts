@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const DEMO_PASSWORD = 'e2e-demo-password';
+
+export interface DemoDevice {
+  deviceId: string;
+  secret: string;
+  clinicId: string;
+}
+
+/**
+ * The relay as a separate process on the embedded defaults: a temp data directory and
+ * random free ports (PORT=0, MQTT_PORT=0), read back from its "relay ready" log line.
+ */
+export class RelayProcess {
+  readonly logs: string[] = [];
+  private child: ChildProcess | undefined;
+  httpPort = 0;
+  mqttPort = 0;
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  static async start(env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'telerelay-e2e-'));
+    const relay = new RelayProcess(dataDir, env);
+    await relay.launch();
+    return relay;
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  get mqttUrl(): string {
+    return `mqtt://127.0.0.1:${this.mqttPort}`;
+  }
+
+  /** Starts (or restarts, on the same data directory) the relay process. */
+  async launch(extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+    const child = spawn(process.execPath, ['dist/apps/relay/src/main.js'], {
+      env: {
+        ...process.env,
+        DATA_DIR: this.dataDir,
+        PORT: '0',
+        MQTT_PORT: '0',
+        HOST: '127.0.0.1',
+        DEMO: 'true',
+        DEMO_PASSWORD,
+        LOG_LEVEL: 'info',
+        ...this.env,
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const lines = createInterface({ input: child.stdout! });
+    child.stderr!.on('data', (data: Buffer) => this.logs.push(data.toString()));
+    const ready = new Promise<void>((resolve, reject) => {
+      lines.on('line', (line) => {
+        this.logs.push(line);
+        if (!line.includes('"relay ready"')) return;
+        const entry = JSON.parse(line) as { httpPort: number; mqttPort: number };
+        this.httpPort = entry.httpPort;
+        this.mqttPort = entry.mqttPort;
+        resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`relay exited (${code}) before ready:\n${this.logs.join('\n')}`)));
+    });
+    await ready;
+  }
+
+  async demoDevices(): Promise<DemoDevice[]> {
+    const file = JSON.parse(await readFile(join(this.dataDir, 'demo-devices.json'), 'utf8')) as {
+      devices: DemoDevice[];
+    };
+    return file.devices;
+  }
+
+  /** Graceful stop (SIGTERM), as an operator would. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  /** A crash: SIGKILL, no shutdown hooks. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+}
