@@ -5,6 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deviceTopic,
+  type CaseEcg,
   type CaseSummary,
   type DeviceDiagnosis,
   type DeviceError,
@@ -74,6 +75,12 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
     const blob = await readFile(join(relay.dataDir, 'blobs', sent.sha256.slice(0, 2), sent.sha256.slice(2, 4), sent.sha256));
     expect(createHash('sha256').update(blob).digest('hex')).toBe(sent.sha256);
     expect(blob.byteLength).toBe(10 * 500 * 12 * 2);
+
+    const ecg = await county1.get<CaseEcg>(`/api/cases/${sent.caseId}/ecg`);
+    expect(ecg.body).toMatchObject({ recordingId: sent.recordingId, sampleRateHz: 500, samplesPerLead: 5000 });
+    expect(ecg.body.leads).toHaveLength(12);
+    expect(createHash('sha256').update(Buffer.from(ecg.body.samples, 'base64')).digest('hex')).toBe(sent.sha256);
+    expect((await county2.get(`/api/cases/${sent.caseId}/ecg`)).status).toBe(404);
 
     const worklist = await county1.get<CaseSummary[]>('/api/worklist');
     expect(worklist.body.map((item) => item.id)).toContain(sent.caseId);

@@ -41,3 +41,14 @@ export interface Diagnosis {
   signedByName: string;
   signedAt: string;
 }
+
+/** The samples of a case's ECG, for the console's viewer. */
+export interface CaseEcg {
+  recordingId: string;
+  leads: string[];
+  sampleRateHz: number;
+  microvoltsPerLsb: number;
+  samplesPerLead: number;
+  /** base64 of int16 little-endian samples interleaved by sample (s0l0 s0l1 … s1l0 …). */
+  samples: string;
+}

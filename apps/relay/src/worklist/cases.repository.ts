@@ -131,6 +131,22 @@ export class CasesRepository {
     await tx.insert(diagnoses).values(diagnosis);
   }
 
+  async recordingOf(caseId: string, scope: SQL | undefined) {
+    const [row] = await this.database.db
+      .select({
+        recordingId: recordings.id,
+        leads: recordings.leads,
+        sampleRateHz: recordings.sampleRateHz,
+        microvoltsPerLsb: recordings.microvoltsPerLsb,
+        samplesPerLead: recordings.samplesPerLead,
+        sha256: recordings.sha256,
+      })
+      .from(cases)
+      .innerJoin(recordings, eq(recordings.id, cases.recordingId))
+      .where(and(eq(cases.id, caseId), scope));
+    return row;
+  }
+
   /** Marks the case as shown on its hospital's worklist (first time only). */
   async markListed(caseId: string, at: Date): Promise<void> {
     await this.database.db

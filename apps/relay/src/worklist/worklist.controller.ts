@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import type { CaseSummary, Diagnosis, SessionUser } from '#contracts';
+import type { CaseEcg, CaseSummary, Diagnosis, SessionUser } from '#contracts';
 import { CurrentUser, Roles } from '../identity/auth.guard.js';
 import { WorklistService } from './worklist.service.js';
 
@@ -18,6 +18,11 @@ export class WorklistController {
   @Get('cases/:id')
   get(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string) {
     return this.worklist.getCase(user, id);
+  }
+
+  @Get('cases/:id/ecg')
+  ecg(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string): Promise<CaseEcg> {
+    return this.worklist.ecgOf(user, id);
   }
 
   @Roles('reader')

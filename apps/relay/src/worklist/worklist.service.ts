@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and } from 'drizzle-orm';
-import type { CaseKind, CasePriority, CaseSummary, Diagnosis, SessionUser, SignDiagnosisRequest } from '#contracts';
+import type { CaseEcg, CaseKind, CasePriority, CaseSummary, Diagnosis, SessionUser, SignDiagnosisRequest } from '#contracts';
 import { SignDiagnosisSchema } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
@@ -8,6 +8,7 @@ import { CONFIG } from '../common/tokens.js';
 import { parseInput } from '../common/validation.js';
 import type { RelayConfig } from '../config/config.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
+import { BlobStore } from '../infra/blobs/blob-store.js';
 import { Database, type Tx } from '../infra/database/database.js';
 import { Outbox } from '../outbox/outbox.js';
 import { Notifier } from '../realtime/notifier.js';
@@ -35,6 +36,7 @@ export class WorklistService {
     private readonly outbox: Outbox,
     private readonly notifier: Notifier,
     private readonly audit: AuditService,
+    private readonly blobs: BlobStore,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
@@ -80,6 +82,14 @@ export class WorklistService {
     if (!summary) throw await this.notVisible(user, caseId, 'case.read');
     const diagnosis = await this.cases.diagnosisOf(caseId);
     return { ...summary, diagnosis: diagnosis ? withoutDevice(diagnosis) : null };
+  }
+
+  async ecgOf(user: SessionUser, caseId: string): Promise<CaseEcg> {
+    const recording = await this.cases.recordingOf(caseId, caseScope(user));
+    if (!recording) throw await this.notVisible(user, caseId, 'case.ecg.read');
+    const { sha256, ...meta } = recording;
+    const samples = await this.blobs.get(sha256);
+    return { ...meta, samples: samples.toString('base64') };
   }
 
   async claim(user: SessionUser, caseId: string): Promise<CaseSummary> {
