@@ -62,6 +62,8 @@ describe('SimulatedBox against an Aedes broker', () => {
 
     fake.onUplink((uplink) => {
       switch (uplink.channel) {
+        case 'status':
+          return;
         case 'rec/open':
           held ??= new HeldRecording(uplink.open.recordingId);
           return;

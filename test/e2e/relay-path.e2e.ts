@@ -45,7 +45,11 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
   function boxOf(clinicId: string): SimulatedBox {
     const device = devices.find((candidate) => candidate.clinicId === clinicId);
     if (!device) throw new Error(`no demo box in ${clinicId}`);
-    const box = new SimulatedBox({ brokerUrl: relay.mqttUrl, deviceId: device.deviceId, secret: device.secret });
+    const box = new SimulatedBox({
+      brokerUrl: relay.mqttUrl,
+      deviceId: device.deviceId,
+      secret: device.secret,
+    });
     boxes.push(box);
     return box;
   }
@@ -69,24 +73,39 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
     expect(sent.caseId).toMatch(/^[0-9a-f-]{36}$/);
 
     const listed = await caseAdded;
-    expect(listed).toMatchObject({ id: sent.caseId, clinicId: 'clinic-1', hospitalId: 'county-1', status: 'awaiting_review' });
+    expect(listed).toMatchObject({
+      id: sent.caseId,
+      clinicId: 'clinic-1',
+      hospitalId: 'county-1',
+      status: 'awaiting_review',
+    });
 
     // Byte-identical: the blob the relay stored hashes to what the box computed before sending.
-    const blob = await readFile(join(relay.dataDir, 'blobs', sent.sha256.slice(0, 2), sent.sha256.slice(2, 4), sent.sha256));
+    const blob = await readFile(
+      join(relay.dataDir, 'blobs', sent.sha256.slice(0, 2), sent.sha256.slice(2, 4), sent.sha256),
+    );
     expect(createHash('sha256').update(blob).digest('hex')).toBe(sent.sha256);
     expect(blob.byteLength).toBe(10 * 500 * 12 * 2);
 
     const ecg = await county1.get<CaseEcg>(`/api/cases/${sent.caseId}/ecg`);
-    expect(ecg.body).toMatchObject({ recordingId: sent.recordingId, sampleRateHz: 500, samplesPerLead: 5000 });
+    expect(ecg.body).toMatchObject({
+      recordingId: sent.recordingId,
+      sampleRateHz: 500,
+      samplesPerLead: 5000,
+    });
     expect(ecg.body.leads).toHaveLength(12);
-    expect(createHash('sha256').update(Buffer.from(ecg.body.samples, 'base64')).digest('hex')).toBe(sent.sha256);
+    expect(createHash('sha256').update(Buffer.from(ecg.body.samples, 'base64')).digest('hex')).toBe(
+      sent.sha256,
+    );
     expect((await county2.get(`/api/cases/${sent.caseId}/ecg`)).status).toBe(404);
 
     const worklist = await county1.get<CaseSummary[]>('/api/worklist');
     expect(worklist.body.map((item) => item.id)).toContain(sent.caseId);
 
     // A reader of the other county neither sees nor claims the case.
-    expect((await county2.get<CaseSummary[]>('/api/worklist')).body.map((item) => item.id)).not.toContain(sent.caseId);
+    expect(
+      (await county2.get<CaseSummary[]>('/api/worklist')).body.map((item) => item.id),
+    ).not.toContain(sent.caseId);
     expect((await county2.get(`/api/cases/${sent.caseId}`)).status).toBe(404);
     expect((await county2.post(`/api/cases/${sent.caseId}/claim`)).status).toBe(404);
     // Clinic staff may look at their case but not claim it.
@@ -98,7 +117,11 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
     expect(claimed.body.status).toBe('in_review');
     expect((await county1.post(`/api/cases/${sent.caseId}/claim`)).status).toBe(409);
 
-    const toClinic = nextEvent(clinicSocket, 'diagnosis.signed', (delivery) => delivery.diagnosis.caseId === sent.caseId);
+    const toClinic = nextEvent(
+      clinicSocket,
+      'diagnosis.signed',
+      (delivery) => delivery.diagnosis.caseId === sent.caseId,
+    );
     const toBox = new Promise<DeviceDiagnosis>((resolve) => box.once('diagnosis', resolve));
     const signed = await county1.post<Diagnosis>(`/api/cases/${sent.caseId}/sign`, {
       conclusion: 'Sinus rhythm, 72/min. Normal ECG.',
@@ -114,7 +137,11 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
     });
     expect(delivered.eventId).toBeTruthy();
     const onBox = await toBox;
-    expect(onBox).toMatchObject({ caseId: sent.caseId, recordingId: sent.recordingId, conclusion: 'Sinus rhythm, 72/min. Normal ECG.' });
+    expect(onBox).toMatchObject({
+      caseId: sent.caseId,
+      recordingId: sent.recordingId,
+      conclusion: 'Sinus rhythm, 72/min. Normal ECG.',
+    });
     expect(leakedToOtherCounty).toBe(false);
   });
 
@@ -137,10 +164,19 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
     );
     await raw.publishAsync(
       deviceTopic(device.deviceId, 'rec/close'),
-      JSON.stringify({ recordingId: first.recordingId, chunkCount: 4, samplesPerLead: 1000, sha256: first.sha256 }),
+      JSON.stringify({
+        recordingId: first.recordingId,
+        chunkCount: 4,
+        samplesPerLead: 1000,
+        sha256: first.sha256,
+      }),
       { qos: 1 },
     );
-    expect(await ack).toMatchObject({ recordingId: first.recordingId, complete: true, caseId: first.caseId });
+    expect(await ack).toMatchObject({
+      recordingId: first.recordingId,
+      complete: true,
+      caseId: first.caseId,
+    });
     await raw.endAsync();
     const clinic2 = await ConsoleClient.login(relay.httpUrl, 'clinic2.staff');
     const cases = (await clinic2.get<CaseSummary[]>('/api/worklist')).body;
@@ -166,7 +202,10 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
       password: device.secret,
       reconnectPeriod: 0,
     });
-    await raw.subscribeAsync([deviceTopic(device.deviceId, 'ack'), deviceTopic(device.deviceId, 'error')], { qos: 1 });
+    await raw.subscribeAsync(
+      [deviceTopic(device.deviceId, 'ack'), deviceTopic(device.deviceId, 'error')],
+      { qos: 1 },
+    );
     const replies: { topic: string; body: unknown }[] = [];
     const waitFor = (channel: string) =>
       new Promise<unknown>((resolve) => {
@@ -179,7 +218,9 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
         };
         check();
       });
-    raw.on('message', (topic, payload) => replies.push({ topic, body: JSON.parse(payload.toString()) }));
+    raw.on('message', (topic, payload) =>
+      replies.push({ topic, body: JSON.parse(payload.toString()) }),
+    );
 
     const recordingId = crypto.randomUUID();
     await raw.publishAsync(
@@ -210,7 +251,9 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
     expect(error).toMatchObject({ code: 'CRC_MISMATCH', retryable: true });
 
     // A malformed open is refused too, and the relay keeps serving.
-    await raw.publishAsync(deviceTopic(device.deviceId, 'rec/open'), '{"recordingId": 42}', { qos: 1 });
+    await raw.publishAsync(deviceTopic(device.deviceId, 'rec/open'), '{"recordingId": 42}', {
+      qos: 1,
+    });
     expect(await waitFor('error')).toMatchObject({ code: 'INVALID_MESSAGE', retryable: false });
     await raw.endAsync();
 

@@ -1,9 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type {
-  ClientToServerEvents,
-  LoginResponse,
-  ServerToClientEvents,
-} from '#contracts';
+import type { ClientToServerEvents, LoginResponse, ServerToClientEvents } from '#contracts';
 import { DEMO_PASSWORD } from './relay-process.js';
 
 export type ConsoleSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -21,7 +17,11 @@ export class ConsoleClient {
     readonly session: LoginResponse,
   ) {}
 
-  static async login(baseUrl: string, username: string, password = DEMO_PASSWORD): Promise<ConsoleClient> {
+  static async login(
+    baseUrl: string,
+    username: string,
+    password = DEMO_PASSWORD,
+  ): Promise<ConsoleClient> {
     const response = await fetch(`${baseUrl}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -72,7 +72,9 @@ export class RelayProcess {
         this.mqttPort = entry.mqttPort;
         resolve();
       });
-      child.once('exit', (code) => reject(new Error(`relay exited (${code}) before ready:\n${this.logs.join('\n')}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`relay exited (${code}) before ready:\n${this.logs.join('\n')}`)),
+      );
     });
     await ready;
   }

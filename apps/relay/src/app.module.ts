@@ -19,7 +19,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         InfrastructureModule.forRoot(infra),
-        ServeStaticModule.forRoot({ rootPath: consoleRoot, exclude: ['/api/{*rest}', '/health', '/socket.io/{*rest}'] }),
+        ServeStaticModule.forRoot({
+          rootPath: consoleRoot,
+          exclude: ['/api/{*rest}', '/health', '/socket.io/{*rest}'],
+        }),
         AuditModule,
         IdentityModule,
         WorklistModule,

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
@@ -38,7 +40,10 @@ async function main(): Promise<void> {
   }
 
   const demo = config.demo.enabled
-    ? await seedDemoRegion(infra.database, new SecretHasher(), { dataDir: config.dataDir, password: config.demo.password })
+    ? await seedDemoRegion(infra.database, new SecretHasher(), {
+        dataDir: config.dataDir,
+        password: config.demo.password,
+      })
     : await disableDemoAccounts(infra.database);
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(infra), {
@@ -50,7 +55,15 @@ async function main(): Promise<void> {
   await infra.broker.listen({ port: config.mqtt.port, gate: app.get(DeviceGateService) });
 
   const httpPort = Number(new URL(await app.getUrl()).port);
-  log.info({ httpPort, mqttPort: infra.broker.port, dataDir: config.dataDir, demo: config.demo.enabled }, 'relay ready');
+  // Tools that start the relay on port 0 (demo, tests) read the real ports from here.
+  await writeFile(
+    join(config.dataDir, 'relay.json'),
+    `${JSON.stringify({ pid: process.pid, httpPort, mqttPort: infra.broker.port })}\n`,
+  );
+  log.info(
+    { httpPort, mqttPort: infra.broker.port, dataDir: config.dataDir, demo: config.demo.enabled },
+    'relay ready',
+  );
   if (demo) {
     process.stdout.write(
       `\nTelerelay is running.\n  console  http://localhost:${httpPort}/\n  mqtt     mqtt://localhost:${infra.broker.port}\n` +
@@ -72,7 +85,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
-async function stop(app: NestExpressApplication, infra: Infrastructure, log: Logger): Promise<void> {
+async function stop(
+  app: NestExpressApplication,
+  infra: Infrastructure,
+  log: Logger,
+): Promise<void> {
   try {
     await app.close();
   } catch (error) {
@@ -82,6 +99,8 @@ async function stop(app: NestExpressApplication, infra: Infrastructure, log: Log
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Telerelay relay failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(
+    `Telerelay relay failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -220,6 +220,8 @@ export function actAsHonestRelay(relay: FakeRelay): Map<string, HeldRecording> {
   let cases = 0;
   relay.onUplink((uplink) => {
     switch (uplink.channel) {
+      case 'status':
+        return;
       case 'rec/open':
         if (!held.has(uplink.open.recordingId)) {
           held.set(uplink.open.recordingId, new HeldRecording(uplink.open.recordingId));

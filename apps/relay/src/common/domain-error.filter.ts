@@ -18,11 +18,19 @@ export class DomainErrorFilter implements ExceptionFilter {
 
   private toApiError(error: unknown): ApiError {
     if (error instanceof DomainError) {
-      return { statusCode: DOMAIN_ERROR_STATUS[error.code], code: error.code, message: error.message };
+      return {
+        statusCode: DOMAIN_ERROR_STATUS[error.code],
+        code: error.code,
+        message: error.message,
+      };
     }
     if (error instanceof HttpException) {
       const status = error.getStatus();
-      return { statusCode: status, code: status === 404 ? 'NOT_FOUND' : 'HTTP_ERROR', message: error.message };
+      return {
+        statusCode: status,
+        code: status === 404 ? 'NOT_FOUND' : 'HTTP_ERROR',
+        message: error.message,
+      };
     }
     return { statusCode: 500, code: 'INTERNAL', message: 'Internal error' };
   }

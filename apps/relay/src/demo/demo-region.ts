@@ -27,11 +27,36 @@ export const DEMO_FACILITIES: DemoFacility[] = [
   })),
 ];
 
-export const DEMO_USERS: { username: string; displayName: string; role: Role; facilityId: string }[] = [
-  { username: 'admin', displayName: 'Relay administrator', role: 'admin', facilityId: 'tertiary-1' },
-  { username: 'tertiary.reader', displayName: 'Dr. Tertiary Reader', role: 'reader', facilityId: 'tertiary-1' },
-  { username: 'county1.reader', displayName: 'Dr. County 1 Reader', role: 'reader', facilityId: 'county-1' },
-  { username: 'county2.reader', displayName: 'Dr. County 2 Reader', role: 'reader', facilityId: 'county-2' },
+export const DEMO_USERS: {
+  username: string;
+  displayName: string;
+  role: Role;
+  facilityId: string;
+}[] = [
+  {
+    username: 'admin',
+    displayName: 'Relay administrator',
+    role: 'admin',
+    facilityId: 'tertiary-1',
+  },
+  {
+    username: 'tertiary.reader',
+    displayName: 'Dr. Tertiary Reader',
+    role: 'reader',
+    facilityId: 'tertiary-1',
+  },
+  {
+    username: 'county1.reader',
+    displayName: 'Dr. County 1 Reader',
+    role: 'reader',
+    facilityId: 'county-1',
+  },
+  {
+    username: 'county2.reader',
+    displayName: 'Dr. County 2 Reader',
+    role: 'reader',
+    facilityId: 'county-2',
+  },
   ...[1, 2, 3, 4, 5, 6].map((n) => ({
     username: `clinic${n}.staff`,
     displayName: `Clinic ${n} staff`,
@@ -76,13 +101,18 @@ export async function seedDemoRegion(
     })),
   };
   const passwordHash = await hasher.hash(password);
-  const deviceHashes = await Promise.all(credentials.devices.map((device) => hasher.hash(device.secret)));
+  const deviceHashes = await Promise.all(
+    credentials.devices.map((device) => hasher.hash(device.secret)),
+  );
   await database.db.transaction(async (tx) => {
     for (const facility of DEMO_FACILITIES) {
       await tx
         .insert(facilities)
         .values(facility)
-        .onConflictDoUpdate({ target: facilities.id, set: { name: facility.name, parentId: facility.parentId } });
+        .onConflictDoUpdate({
+          target: facilities.id,
+          set: { name: facility.name, parentId: facility.parentId },
+        });
     }
     for (const user of DEMO_USERS) {
       await tx
@@ -107,7 +137,12 @@ export async function disableDemoAccounts(database: Database): Promise<void> {
   await database.db
     .update(users)
     .set({ disabled: true })
-    .where(inArray(users.username, DEMO_USERS.map((user) => user.username)));
+    .where(
+      inArray(
+        users.username,
+        DEMO_USERS.map((user) => user.username),
+      ),
+    );
   await database.db.update(devices).set({ disabled: true }).where(like(devices.id, 'demo-box-%'));
 }
 

@@ -44,7 +44,9 @@ export class HealthService {
       }),
       probe(() => this.queues.counts()),
     ]);
-    const broker: Component = this.broker.listening ? { status: 'up' } : { status: 'down', error: 'not listening' };
+    const broker: Component = this.broker.listening
+      ? { status: 'up' }
+      : { status: 'down', error: 'not listening' };
     const queuesUp = queues.component.status === 'up' && this.queues.workersRunning;
     const components = {
       database: { ...database.component, driver: this.database.driver },
@@ -55,7 +57,12 @@ export class HealthService {
         : { status: 'down' as const, error: queues.component.error ?? 'workers stopped' },
     };
     const up = Object.values(components).every((component) => component.status === 'up');
-    return { status: up ? 'up' : 'down', checkedAt: new Date().toISOString(), components, ingest: this.ingest.counters };
+    return {
+      status: up ? 'up' : 'down',
+      checkedAt: new Date().toISOString(),
+      components,
+      ingest: this.ingest.counters,
+    };
   }
 }
 

@@ -30,7 +30,12 @@ export class AuthService {
       throw new DomainError('UNAUTHENTICATED', 'Unknown user or wrong password');
     }
     const { passwordHash: _hash, disabled: _disabled, ...user } = stored;
-    await this.audit.record({ actor: `user:${user.id}`, action: 'auth.login', outcome: 'allowed', remoteAddress });
+    await this.audit.record({
+      actor: `user:${user.id}`,
+      action: 'auth.login',
+      outcome: 'allowed',
+      remoteAddress,
+    });
     return {
       accessToken: await this.tokens.issue(user),
       tokenType: 'Bearer',

@@ -23,7 +23,9 @@ describe('TokenService', () => {
     expect(await tokens.verify(await other.issue(reader))).toBeNull();
     const token = await tokens.issue(reader);
     const [header, , signature] = token.split('.');
-    const forged = Buffer.from(JSON.stringify({ sub: reader.id, role: 'admin' })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ sub: reader.id, role: 'admin' })).toString(
+      'base64url',
+    );
     expect(await tokens.verify(`${header}.${forged}.${signature}`)).toBeNull();
     expect(await tokens.verify('not-a-token')).toBeNull();
   });

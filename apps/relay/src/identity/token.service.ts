@@ -41,7 +41,10 @@ export class TokenService {
   /** Returns null for anything that is not a valid, unexpired token of ours. */
   async verify(token: string): Promise<SessionUser | null> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: 'telerelay', algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, this.key, {
+        issuer: 'telerelay',
+        algorithms: ['HS256'],
+      });
       const claims = Claims.parse(payload);
       return {
         id: claims.sub,

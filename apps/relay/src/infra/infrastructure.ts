@@ -30,7 +30,10 @@ export class Infrastructure {
 
   static async start(config: RelayConfig, log: Logger): Promise<Infrastructure> {
     await mkdir(config.dataDir, { recursive: true });
-    const database = await Database.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const database = await Database.open({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+    });
     log.info({ driver: database.driver }, 'database ready');
     let embeddedRedis: EmbeddedRedis | undefined;
     try {
@@ -48,8 +51,19 @@ export class Infrastructure {
     const queues = new JobQueues(redis, log);
     const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
     const broker = await MqttBroker.create(log);
-    const authSecret = config.auth.secret ?? (await persistentSecret(join(config.dataDir, 'auth-secret')));
-    return new Infrastructure(config, log, database, redis, queues, blobs, broker, authSecret, embeddedRedis);
+    const authSecret =
+      config.auth.secret ?? (await persistentSecret(join(config.dataDir, 'auth-secret')));
+    return new Infrastructure(
+      config,
+      log,
+      database,
+      redis,
+      queues,
+      blobs,
+      broker,
+      authSecret,
+      embeddedRedis,
+    );
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,12 @@ const id = '6f1c0c1e-8d0e-4b7a-9a44-2f1d4f1b0c11';
 
 describe('storedAck', () => {
   it('acknowledges nothing before the first chunk', () => {
-    expect(storedAck(id, [])).toEqual({ recordingId: id, storedThrough: -1, missing: [], complete: false });
+    expect(storedAck(id, [])).toEqual({
+      recordingId: id,
+      storedThrough: -1,
+      missing: [],
+      complete: false,
+    });
   });
 
   it('is cumulative over contiguous sequences whatever the arrival order', () => {

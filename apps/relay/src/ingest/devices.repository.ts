@@ -16,7 +16,14 @@ export class DevicesRepository {
 
   async find(id: string): Promise<Device | undefined> {
     const [row] = await this.database.db.select().from(devices).where(eq(devices.id, id));
-    return row && { id: row.id, clinicId: row.facilityId, secretHash: row.secretHash, disabled: row.disabled };
+    return (
+      row && {
+        id: row.id,
+        clinicId: row.facilityId,
+        secretHash: row.secretHash,
+        disabled: row.disabled,
+      }
+    );
   }
 
   async markSeen(id: string, at: Date): Promise<void> {

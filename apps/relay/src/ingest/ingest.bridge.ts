@@ -17,10 +17,19 @@ export class IngestBridge implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.broker.onDeviceMessage((message) => {
-      void this.ingest.receive(message).then(async (reply) => {
-        if (!reply) return;
-        await this.broker.publishToDevice(message.deviceId, reply.channel, JSON.stringify(reply.body));
-      }).catch((error: unknown) => this.log.error({ err: error, deviceId: message.deviceId }, 'reply to device failed'));
+      void this.ingest
+        .receive(message)
+        .then(async (reply) => {
+          if (!reply) return;
+          await this.broker.publishToDevice(
+            message.deviceId,
+            reply.channel,
+            JSON.stringify(reply.body),
+          );
+        })
+        .catch((error: unknown) =>
+          this.log.error({ err: error, deviceId: message.deviceId }, 'reply to device failed'),
+        );
     });
     this.broker.onDeviceConnection((deviceId, online) => {
       this.log.info({ deviceId, online }, online ? 'device connected' : 'device disconnected');

@@ -9,7 +9,13 @@ import { RecordingsRepository } from './recordings.repository.js';
 
 @Module({
   imports: [WorklistModule, OutboxModule],
-  providers: [DevicesRepository, DeviceGateService, RecordingsRepository, IngestService, IngestBridge],
+  providers: [
+    DevicesRepository,
+    DeviceGateService,
+    RecordingsRepository,
+    IngestService,
+    IngestBridge,
+  ],
   exports: [IngestService, DeviceGateService],
 })
 export class IngestModule {}

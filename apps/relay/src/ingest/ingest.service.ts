@@ -25,7 +25,8 @@ import { IngestCounters, IngestRejection } from './ingest-errors.js';
 import { RecordingStaging, type StagedRecording } from './recording-staging.js';
 import { RecordingsRepository } from './recordings.repository.js';
 
-export type DeviceReply = { channel: 'ack'; body: StoredAck } | { channel: 'error'; body: DeviceError };
+export type DeviceReply =
+  { channel: 'ack'; body: StoredAck } | { channel: 'error'; body: DeviceError };
 
 /**
  * Turns what a box publishes into stored recordings and cases (docs/protocol.md):
@@ -77,7 +78,12 @@ export class IngestService {
     if (!device) throw new IngestRejection('UNKNOWN_RECORDING', 'device is not registered', false);
     const staged = await this.staging.open({ ...request, deviceId, clinicId: device.clinicId });
     if (staged.deviceId !== deviceId) {
-      throw new IngestRejection('INVALID_MESSAGE', 'recording id already in use', false, request.recordingId);
+      throw new IngestRejection(
+        'INVALID_MESSAGE',
+        'recording id already in use',
+        false,
+        request.recordingId,
+      );
     }
     this.counters.accepted.opens += 1;
     const held = await this.staging.sequences(request.recordingId);
@@ -125,22 +131,41 @@ export class IngestService {
     if (done) return done;
     const staged = await this.staging.meta(recordingId);
     if (!staged || staged.deviceId !== deviceId) {
-      throw new IngestRejection('UNKNOWN_RECORDING', 'no open recording with this id', true, recordingId);
+      throw new IngestRejection(
+        'UNKNOWN_RECORDING',
+        'no open recording with this id',
+        true,
+        recordingId,
+      );
     }
     const chunks = await this.staging.chunks(recordingId);
     const ack = storedAck(recordingId, chunks.keys(), chunkCount);
     if (ack.missing.length > 0) return { channel: 'ack', body: ack };
     if (chunks.size !== chunkCount) {
-      throw new IngestRejection('INVALID_MESSAGE', `relay holds ${chunks.size} chunks, close says ${chunkCount}`, false, recordingId);
+      throw new IngestRejection(
+        'INVALID_MESSAGE',
+        `relay holds ${chunks.size} chunks, close says ${chunkCount}`,
+        false,
+        recordingId,
+      );
     }
     const samples = assemble(staged, chunks, request);
     const sha256 = createHash('sha256').update(samples).digest('hex');
     if (sha256 !== request.sha256) {
-      throw new IngestRejection('CHECKSUM_MISMATCH', 'sha256 of the received samples differs from rec/close', false, recordingId);
+      throw new IngestRejection(
+        'CHECKSUM_MISMATCH',
+        'sha256 of the received samples differs from rec/close',
+        false,
+        recordingId,
+      );
     }
     await this.blobs.put(samples);
     const caseId = await this.database.db.transaction(async (tx) => {
-      await this.recordings.insert(tx, staged, { chunkCount, samplesPerLead: request.samplesPerLead, sha256 });
+      await this.recordings.insert(tx, staged, {
+        chunkCount,
+        samplesPerLead: request.samplesPerLead,
+        sha256,
+      });
       return this.worklist.openCase(tx, {
         kind: 'ecg',
         recordingId,
@@ -153,7 +178,10 @@ export class IngestService {
     await this.staging.discard(recordingId);
     this.counters.accepted.recordings += 1;
     this.log.info({ recordingId, caseId, deviceId }, 'recording stored');
-    return { channel: 'ack', body: { recordingId, storedThrough: chunkCount - 1, missing: [], complete: true, caseId } };
+    return {
+      channel: 'ack',
+      body: { recordingId, storedThrough: chunkCount - 1, missing: [], complete: true, caseId },
+    };
   }
 
   private async status(deviceId: string, payload: Buffer): Promise<void> {
@@ -165,7 +193,10 @@ export class IngestService {
   private async completedAck(recordingId: string): Promise<DeviceReply | null> {
     const caseId = await this.cases.caseIdOfRecording(recordingId);
     if (!caseId) return null;
-    return { channel: 'ack', body: { recordingId, storedThrough: -1, missing: [], complete: true, caseId } };
+    return {
+      channel: 'ack',
+      body: { recordingId, storedThrough: -1, missing: [], complete: true, caseId },
+    };
   }
 
   private refuse(message: DeviceMessage, error: unknown): DeviceReply {
@@ -177,16 +208,28 @@ export class IngestService {
             new IngestRejection(error.code, error.message, error.code === 'CRC_MISMATCH')
           : undefined;
     if (!rejection) {
-      this.log.error({ err: error, deviceId: message.deviceId, channel: message.channel }, 'ingest failed');
+      this.log.error(
+        { err: error, deviceId: message.deviceId, channel: message.channel },
+        'ingest failed',
+      );
       this.counters.reject('TEMPORARILY_UNAVAILABLE');
       return {
         channel: 'error',
-        body: { code: 'TEMPORARILY_UNAVAILABLE', message: 'relay storage unavailable, resend later', retryable: true },
+        body: {
+          code: 'TEMPORARILY_UNAVAILABLE',
+          message: 'relay storage unavailable, resend later',
+          retryable: true,
+        },
       };
     }
     this.counters.reject(rejection.code);
     this.log.warn(
-      { deviceId: message.deviceId, channel: message.channel, code: rejection.code, reason: rejection.message },
+      {
+        deviceId: message.deviceId,
+        channel: message.channel,
+        code: rejection.code,
+        reason: rejection.message,
+      },
       'device message rejected',
     );
     this.audit.recordLater({
@@ -209,7 +252,9 @@ function parseJson<S extends z.ZodType>(schema: S, payload: Buffer): z.output<S>
   }
   const result = schema.safeParse(value);
   if (!result.success) {
-    const fields = result.error.issues.map((issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`);
+    const fields = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`,
+    );
     throw new IngestRejection('INVALID_MESSAGE', fields.join('; '), false);
   }
   return result.data;
@@ -218,13 +263,31 @@ function parseJson<S extends z.ZodType>(schema: S, payload: Buffer): z.output<S>
 function checkFrameFits(frame: ChunkFrame, staged: StagedRecording): void {
   const { recordingId, sequence } = frame;
   if (frame.leadCount !== staged.leads.length) {
-    throw new IngestRejection('FRAME_MISMATCH', `frame has ${frame.leadCount} leads, recording has ${staged.leads.length}`, false, recordingId, sequence);
+    throw new IngestRejection(
+      'FRAME_MISMATCH',
+      `frame has ${frame.leadCount} leads, recording has ${staged.leads.length}`,
+      false,
+      recordingId,
+      sequence,
+    );
   }
   if (sequence >= RECORDING_LIMITS.maxChunksPerRecording) {
-    throw new IngestRejection('LIMIT_EXCEEDED', 'too many chunks in one recording', false, recordingId, sequence);
+    throw new IngestRejection(
+      'LIMIT_EXCEEDED',
+      'too many chunks in one recording',
+      false,
+      recordingId,
+      sequence,
+    );
   }
   if (frame.firstSample + frame.sampleCount > RECORDING_LIMITS.maxSamplesPerLead) {
-    throw new IngestRejection('LIMIT_EXCEEDED', 'recording longer than the relay accepts', false, recordingId, sequence);
+    throw new IngestRejection(
+      'LIMIT_EXCEEDED',
+      'recording longer than the relay accepts',
+      false,
+      recordingId,
+      sequence,
+    );
   }
 }
 
@@ -241,13 +304,24 @@ function assemble(
     if (!bytes) throw new Error(`chunk ${sequence} disappeared during assembly`);
     const frame = decodeChunkFrame(bytes);
     if (frame.firstSample !== nextSample) {
-      throw new IngestRejection('FRAME_MISMATCH', `chunk ${sequence} starts at sample ${frame.firstSample}, expected ${nextSample}`, false, staged.recordingId, sequence);
+      throw new IngestRejection(
+        'FRAME_MISMATCH',
+        `chunk ${sequence} starts at sample ${frame.firstSample}, expected ${nextSample}`,
+        false,
+        staged.recordingId,
+        sequence,
+      );
     }
     nextSample += frame.sampleCount;
     parts.push(frameSamplePayload(bytes));
   }
   if (nextSample !== close.samplesPerLead) {
-    throw new IngestRejection('INVALID_MESSAGE', `chunks hold ${nextSample} samples per lead, close says ${close.samplesPerLead}`, false, staged.recordingId);
+    throw new IngestRejection(
+      'INVALID_MESSAGE',
+      `chunks hold ${nextSample} samples per lead, close says ${close.samplesPerLead}`,
+      false,
+      staged.recordingId,
+    );
   }
   return Buffer.concat(parts);
 }

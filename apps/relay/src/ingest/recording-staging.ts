@@ -24,7 +24,13 @@ export class RecordingStaging {
   /** Stores the metadata unless the recording is already open; returns what is staged. */
   async open(recording: StagedRecording): Promise<StagedRecording> {
     const key = this.metaKey(recording.recordingId);
-    const created = await this.redis.set(key, JSON.stringify(recording), 'EX', STAGING_TTL_SECONDS, 'NX');
+    const created = await this.redis.set(
+      key,
+      JSON.stringify(recording),
+      'EX',
+      STAGING_TTL_SECONDS,
+      'NX',
+    );
     if (created === 'OK') return recording;
     return (await this.meta(recording.recordingId)) ?? recording;
   }

@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { asc, inArray, isNull } from 'drizzle-orm';
 import { LOGGER } from '../common/tokens.js';
 import { Database, type Tx } from '../infra/database/database.js';
@@ -42,7 +47,9 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
       return this.running;
     }
     this.running = this.dispatch()
-      .catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'outbox dispatch deferred'))
+      .catch((error: unknown) =>
+        this.log.warn({ err: (error as Error).message }, 'outbox dispatch deferred'),
+      )
       .finally(() => {
         this.running = undefined;
         if (this.again) {
@@ -80,7 +87,12 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
       await this.database.db
         .update(outbox)
         .set({ dispatchedAt: new Date() })
-        .where(inArray(outbox.id, rows.map((row) => row.id)));
+        .where(
+          inArray(
+            outbox.id,
+            rows.map((row) => row.id),
+          ),
+        );
     }
   }
 }

@@ -17,11 +17,19 @@ export class Notifier {
     this.server = server;
   }
 
-  toHospital<E extends EventName>(hospitalId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
+  toHospital<E extends EventName>(
+    hospitalId: string,
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void {
     this.server?.to(hospitalRoom(hospitalId)).emit(event, ...args);
   }
 
-  toClinic<E extends EventName>(clinicId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void {
+  toClinic<E extends EventName>(
+    clinicId: string,
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void {
     this.server?.to(clinicRoom(clinicId)).emit(event, ...args);
   }
 }

@@ -6,7 +6,12 @@ import {
   type OnGatewayInit,
 } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
-import { SOCKET_PATH, type ClientToServerEvents, type ServerToClientEvents, type SessionUser } from '#contracts';
+import {
+  SOCKET_PATH,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type SessionUser,
+} from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { LOGGER } from '../common/tokens.js';
 import { AuthService } from '../identity/auth.service.js';
@@ -14,7 +19,12 @@ import { bearerToken } from '../identity/auth.guard.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { clinicRoom, hospitalRoom, Notifier, type RelayServer } from './notifier.js';
 
-type RelaySocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { user: SessionUser }>;
+type RelaySocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  { user: SessionUser }
+>;
 
 /** Rooms a user may join: the one place socket scoping is decided. */
 export function roomsFor(user: SessionUser): string[] {
@@ -34,7 +44,9 @@ export function roomsFor(user: SessionUser): string[] {
  * (`auth.token` or an Authorization header); the server, not the client, picks the rooms.
  */
 @WebSocketGateway({ path: SOCKET_PATH, cors: { origin: true } })
-export class RealtimeGateway implements OnGatewayInit<RelayServer>, OnGatewayConnection<RelaySocket> {
+export class RealtimeGateway
+  implements OnGatewayInit<RelayServer>, OnGatewayConnection<RelaySocket>
+{
   @WebSocketServer() server!: RelayServer;
 
   constructor(
@@ -65,7 +77,8 @@ export class RealtimeGateway implements OnGatewayInit<RelayServer>, OnGatewayCon
           (socket as RelaySocket).data.user = user;
           next();
         },
-        (error: unknown) => next(error instanceof Error ? error : new Error('authentication failed')),
+        (error: unknown) =>
+          next(error instanceof Error ? error : new Error('authentication failed')),
       );
     });
   }

@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { CaseKind, CasePriority, CaseStatus, CaseSummary, Diagnosis } from '#contracts';
 import { Database, type Tx } from '../infra/database/database.js';
-import { caseEvents, cases, diagnoses, facilities, recordings, users } from '../infra/database/schema.js';
+import {
+  caseEvents,
+  cases,
+  diagnoses,
+  facilities,
+  recordings,
+  users,
+} from '../infra/database/schema.js';
 
 export interface NewCase {
   kind: CaseKind;
@@ -83,20 +90,30 @@ export class CasesRepository {
     return row.id;
   }
 
-  async summaries(where: SQL | undefined, options: { order: 'worklist' | 'newest'; limit: number }) {
+  async summaries(
+    where: SQL | undefined,
+    options: { order: 'worklist' | 'newest'; limit: number },
+  ) {
     const rows = await this.database.db
       .select(summaryColumns)
       .from(cases)
       .innerJoin(facilities, eq(facilities.id, cases.clinicId))
       .leftJoin(users, eq(users.id, cases.claimedBy))
       .where(where)
-      .orderBy(...(options.order === 'worklist' ? [PRIORITY_RANK, asc(cases.dueAt)] : [desc(cases.createdAt)]))
+      .orderBy(
+        ...(options.order === 'worklist'
+          ? [PRIORITY_RANK, asc(cases.dueAt)]
+          : [desc(cases.createdAt)]),
+      )
       .limit(options.limit);
     return rows.map(toSummary);
   }
 
   async summary(caseId: string, scope?: SQL): Promise<CaseSummary | undefined> {
-    const [row] = await this.summaries(and(eq(cases.id, caseId), scope), { order: 'newest', limit: 1 });
+    const [row] = await this.summaries(and(eq(cases.id, caseId), scope), {
+      order: 'newest',
+      limit: 1,
+    });
     return row;
   }
 
@@ -113,7 +130,13 @@ export class CasesRepository {
     const rows = await this.database.db
       .update(cases)
       .set({ status: 'in_review', claimedBy: userId, claimedAt: at, updatedAt: at })
-      .where(and(eq(cases.id, caseId), eq(cases.hospitalId, hospitalId), eq(cases.status, 'awaiting_review')))
+      .where(
+        and(
+          eq(cases.id, caseId),
+          eq(cases.hospitalId, hospitalId),
+          eq(cases.status, 'awaiting_review'),
+        ),
+      )
       .returning({ id: cases.id });
     return rows.length === 1;
   }
@@ -127,7 +150,16 @@ export class CasesRepository {
     return rows.length === 1;
   }
 
-  async insertDiagnosis(tx: Tx, diagnosis: { caseId: string; conclusion: string; findings: string[]; signedBy: string; signedAt: Date }) {
+  async insertDiagnosis(
+    tx: Tx,
+    diagnosis: {
+      caseId: string;
+      conclusion: string;
+      findings: string[];
+      signedBy: string;
+      signedAt: Date;
+    },
+  ) {
     await tx.insert(diagnoses).values(diagnosis);
   }
 
@@ -155,7 +187,9 @@ export class CasesRepository {
       .where(eq(cases.id, caseId));
   }
 
-  async diagnosisOf(caseId: string): Promise<(Diagnosis & { deviceId: string | null }) | undefined> {
+  async diagnosisOf(
+    caseId: string,
+  ): Promise<(Diagnosis & { deviceId: string | null }) | undefined> {
     const [row] = await this.database.db
       .select({
         caseId: diagnoses.caseId,

@@ -54,7 +54,9 @@ export class ReviewDesk implements OnApplicationBootstrap {
         signedAt: diagnosis.signedAt,
       };
       // Retained, so a box that is offline now sees its latest diagnosis when it returns.
-      await this.broker.publishToDevice(deviceId, 'diagnosis', JSON.stringify(message), { retain: true });
+      await this.broker.publishToDevice(deviceId, 'diagnosis', JSON.stringify(message), {
+        retain: true,
+      });
     }
     this.log.info({ caseId, eventId }, 'diagnosis delivered');
   }

@@ -35,7 +35,11 @@ export class WorklistController {
   @Roles('reader')
   @Post('cases/:id/sign')
   @HttpCode(200)
-  sign(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string, @Body() body: unknown): Promise<Diagnosis> {
+  sign(
+    @CurrentUser() user: SessionUser,
+    @Param('id', caseId) id: string,
+    @Body() body: unknown,
+  ): Promise<Diagnosis> {
     return this.worklist.sign(user, id, body);
   }
 }

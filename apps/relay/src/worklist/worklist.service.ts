@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and } from 'drizzle-orm';
-import type { CaseEcg, CaseKind, CasePriority, CaseSummary, Diagnosis, SessionUser, SignDiagnosisRequest } from '#contracts';
+import type {
+  CaseEcg,
+  CaseKind,
+  CasePriority,
+  CaseSummary,
+  Diagnosis,
+  SessionUser,
+  SignDiagnosisRequest,
+} from '#contracts';
 import { SignDiagnosisSchema } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
@@ -47,7 +55,8 @@ export class WorklistService {
    */
   async openCase(tx: Tx, request: CaseRequest): Promise<string> {
     const hospital = await this.facilities.readingHospitalOf(request.clinicId, tx);
-    const slaSeconds = request.priority === 'stat' ? this.config.sla.ecgStatSeconds : this.config.sla.ecgSeconds;
+    const slaSeconds =
+      request.priority === 'stat' ? this.config.sla.ecgStatSeconds : this.config.sla.ecgSeconds;
     const { caseId, created } = await this.cases.insertForRecording(tx, {
       ...request,
       hospitalId: hospital.id,
@@ -74,10 +83,16 @@ export class WorklistService {
     if (user.role === 'clinic_staff') {
       return this.cases.summaries(caseScope(user), { order: 'newest', limit: 200 });
     }
-    return this.cases.summaries(and(caseScope(user), CasesRepository.open), { order: 'worklist', limit: 500 });
+    return this.cases.summaries(and(caseScope(user), CasesRepository.open), {
+      order: 'worklist',
+      limit: 500,
+    });
   }
 
-  async getCase(user: SessionUser, caseId: string): Promise<CaseSummary & { diagnosis: Diagnosis | null }> {
+  async getCase(
+    user: SessionUser,
+    caseId: string,
+  ): Promise<CaseSummary & { diagnosis: Diagnosis | null }> {
     const summary = await this.cases.summary(caseId, caseScope(user));
     if (!summary) throw await this.notVisible(user, caseId, 'case.read');
     const diagnosis = await this.cases.diagnosisOf(caseId);
@@ -96,8 +111,12 @@ export class WorklistService {
     const claimed = await this.cases.claim(caseId, user.facilityId, user.id, new Date());
     if (!claimed) {
       const state = await this.cases.stateOf(caseId);
-      if (!state || state.hospitalId !== user.facilityId) throw await this.notVisible(user, caseId, 'case.claim');
-      throw new DomainError('CONFLICT', `Case is ${state.status.replace('_', ' ')}${state.claimedBy ? ' by another reader' : ''}`);
+      if (!state || state.hospitalId !== user.facilityId)
+        throw await this.notVisible(user, caseId, 'case.claim');
+      throw new DomainError(
+        'CONFLICT',
+        `Case is ${state.status.replace('_', ' ')}${state.claimedBy ? ' by another reader' : ''}`,
+      );
     }
     await this.database.db.transaction((tx) =>
       this.cases.appendEvent(tx, {
@@ -139,7 +158,8 @@ export class WorklistService {
     });
     if (!signed) {
       const state = await this.cases.stateOf(caseId);
-      if (!state || state.hospitalId !== user.facilityId) throw await this.notVisible(user, caseId, 'case.sign');
+      if (!state || state.hospitalId !== user.facilityId)
+        throw await this.notVisible(user, caseId, 'case.sign');
       throw new DomainError('CONFLICT', 'Claim the case before signing it');
     }
     void this.outbox.flush();
@@ -164,7 +184,11 @@ export class WorklistService {
   }
 
   /** Another facility's case looks exactly like a missing one, and the attempt is audited. */
-  private async notVisible(user: SessionUser, caseId: string, action: string): Promise<DomainError> {
+  private async notVisible(
+    user: SessionUser,
+    caseId: string,
+    action: string,
+  ): Promise<DomainError> {
     await this.audit.record({
       actor: `user:${user.id}`,
       action,

@@ -19,7 +19,12 @@ export interface DeviceGate {
     remoteAddress: string | undefined;
   }): Promise<boolean>;
   /** Called for refused publishes and subscriptions so they are audited. */
-  refused(event: { deviceId: string; action: 'publish' | 'subscribe'; topic: string; reason: string }): void;
+  refused(event: {
+    deviceId: string;
+    action: 'publish' | 'subscribe';
+    topic: string;
+    reason: string;
+  }): void;
 }
 
 export interface DeviceMessage {
@@ -91,7 +96,12 @@ export class MqttBroker {
       authorizeSubscribe: (client, subscription, done) => {
         const reason = subscribeRefusal(client.id, subscription.topic);
         if (reason) {
-          gate()?.refused({ deviceId: client.id, action: 'subscribe', topic: subscription.topic, reason });
+          gate()?.refused({
+            deviceId: client.id,
+            action: 'subscribe',
+            topic: subscription.topic,
+            reason,
+          });
           // [MQTT-3.9.3-2] a refused filter is answered with 0x80 in SUBACK, not a disconnect.
           return done(null, null);
         }
@@ -105,7 +115,9 @@ export class MqttBroker {
       if (client === null) return;
       const parsed = parseDeviceTopic(packet.topic);
       if (!parsed || parsed.deviceId !== client.id || !isUplinkChannel(parsed.channel)) return;
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      const payload = Buffer.isBuffer(packet.payload)
+        ? packet.payload
+        : Buffer.from(packet.payload);
       const message: DeviceMessage = { deviceId: client.id, channel: parsed.channel, payload };
       for (const handler of broker.handlers) handler(message);
     });
@@ -169,7 +181,8 @@ export class MqttBroker {
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.server.listening)
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 

@@ -70,7 +70,12 @@ export class JobQueues {
       queueName,
       async (job: Job<T>) => {
         try {
-          await handler({ id: job.id ?? '', name: job.name, data: job.data, attempt: job.attemptsMade + 1 });
+          await handler({
+            id: job.id ?? '',
+            name: job.name,
+            data: job.data,
+            attempt: job.attemptsMade + 1,
+          });
         } catch (error) {
           if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
           throw error;
@@ -85,7 +90,9 @@ export class JobQueues {
     worker.on('failed', (job, error) =>
       this.log.error({ queue: queueName, jobId: job?.id, err: error.message }, 'job failed'),
     );
-    worker.on('error', (error) => this.log.warn({ queue: queueName, err: error.message }, 'worker error'));
+    worker.on('error', (error) =>
+      this.log.warn({ queue: queueName, err: error.message }, 'worker error'),
+    );
     this.workers.push(worker);
   }
 
@@ -123,8 +130,13 @@ export class JobQueues {
     let queue = this.queues.get(name);
     if (!queue) {
       // Producers fail fast while Redis is away; the outbox keeps what could not be added.
-      queue = new Queue(name, { connection: this.redis.command(`queue:${name}`), prefix: this.prefix });
-      queue.on('error', (error) => this.log.warn({ queue: name, err: error.message }, 'queue error'));
+      queue = new Queue(name, {
+        connection: this.redis.command(`queue:${name}`),
+        prefix: this.prefix,
+      });
+      queue.on('error', (error) =>
+        this.log.warn({ queue: name, err: error.message }, 'queue error'),
+      );
       this.queues.set(name, queue);
     }
     return queue;

@@ -38,7 +38,11 @@ export class EmbeddedRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(options: { bin: string; dataDir: string; log: Logger }): Promise<EmbeddedRedis> {
+  static async start(options: {
+    bin: string;
+    dataDir: string;
+    log: Logger;
+  }): Promise<EmbeddedRedis> {
     const dir = join(options.dataDir, 'redis');
     await mkdir(dir, { recursive: true });
     await stopLeftover(dir, options.log);
@@ -49,17 +53,28 @@ export class EmbeddedRedis {
 
   private async launch(): Promise<void> {
     const args = [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--protected-mode', 'yes',
-      '--dir', this.dir,
-      '--appendonly', 'yes',
-      '--appendfsync', 'always',
-      '--save', '',
-      '--pidfile', join(this.dir, 'redis.pid'),
-      '--daemonize', 'no',
-      '--loglevel', 'warning',
-      '--maxmemory-policy', 'noeviction',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--protected-mode',
+      'yes',
+      '--dir',
+      this.dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+      '--pidfile',
+      join(this.dir, 'redis.pid'),
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+      '--maxmemory-policy',
+      'noeviction',
     ];
     const child = spawn(this.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -79,7 +94,9 @@ export class EmbeddedRedis {
         reject(error.code === 'ENOENT' ? new RedisNotInstalledError(this.bin) : error),
       );
       child.once('exit', (code) =>
-        reject(new Error(`redis-server exited (${code}) before it was ready:\n${output.slice(-2000)}`)),
+        reject(
+          new Error(`redis-server exited (${code}) before it was ready:\n${output.slice(-2000)}`),
+        ),
       );
     });
     // Redis logs readiness only at 'notice'; 'warning' keeps it quiet, so poll the port too.
@@ -93,12 +110,16 @@ export class EmbeddedRedis {
       if (this.stopping) return;
       this.restarts += 1;
       const delay = Math.min(30_000, 500 * 2 ** Math.min(this.restarts, 6));
-      this.log.error({ code, signal, retryInMs: delay }, 'embedded redis-server exited; restarting');
+      this.log.error(
+        { code, signal, retryInMs: delay },
+        'embedded redis-server exited; restarting',
+      );
       setTimeout(() => {
         if (this.stopping) return;
         this.launch().then(
           () => this.log.info({ port: this.port }, 'embedded redis-server is back'),
-          (error: unknown) => this.log.error({ err: error }, 'embedded redis-server failed to restart'),
+          (error: unknown) =>
+            this.log.error({ err: error }, 'embedded redis-server failed to restart'),
         );
       }, delay).unref();
     });

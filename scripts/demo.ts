@@ -1,0 +1,70 @@
+/**
+ * `npm run demo`: the whole system on one machine. Starts the relay in demo mode on the
+ * embedded defaults, waits until it is ready, then starts the 12 simulated ECG boxes of the
+ * demo region. Ctrl-C stops both.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+const dataDir = resolve(process.env['DATA_DIR'] ?? './data');
+const runtimeFile = join(dataDir, 'relay.json');
+
+interface RelayRuntime {
+  pid: number;
+  httpPort: number;
+  mqttPort: number;
+}
+
+async function waitForRelay(relay: ChildProcess): Promise<RelayRuntime> {
+  for (;;) {
+    if (relay.exitCode !== null) throw new Error(`the relay exited with code ${relay.exitCode}`);
+    try {
+      const runtime = JSON.parse(await readFile(runtimeFile, 'utf8')) as RelayRuntime;
+      if (runtime.pid === relay.pid) return runtime;
+    } catch {
+      // not written yet
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}
+
+async function main(): Promise<void> {
+  const relay = spawn(process.execPath, ['dist/apps/relay/src/main.js'], {
+    env: { LOG_LEVEL: 'warn', ...process.env, DEMO: 'true', DATA_DIR: dataDir },
+    stdio: 'inherit',
+  });
+  const children: ChildProcess[] = [relay];
+  const stopAll = (signal: NodeJS.Signals) => {
+    for (const child of children) if (child.exitCode === null) child.kill(signal);
+  };
+  process.on('SIGINT', () => stopAll('SIGINT'));
+  process.on('SIGTERM', () => stopAll('SIGTERM'));
+  relay.once('exit', (code) => {
+    stopAll('SIGTERM');
+    process.exitCode = code ?? 0;
+  });
+
+  const { mqttPort } = await waitForRelay(relay);
+  const simulator = spawn(
+    process.execPath,
+    [
+      'dist/device-simulator/src/main.js',
+      '--url',
+      `mqtt://127.0.0.1:${mqttPort}`,
+      '--credentials',
+      join(dataDir, 'demo-devices.json'),
+      '--interval',
+      process.env['DEMO_INTERVAL_SECONDS'] ?? '90',
+      '--finding',
+      'mixed',
+    ],
+    { stdio: 'inherit' },
+  );
+  children.push(simulator);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

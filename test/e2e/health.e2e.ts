@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SimulatedBox } from '../../device-simulator/src/box.js';
+import { RelayProcess } from '../support/relay-process.js';
+import { TestRedis } from '../support/redis-server.js';
+
+interface HealthBody {
+  status: 'up' | 'down';
+  components: Record<string, { status: 'up' | 'down'; error?: string }>;
+}
+
+async function health(relay: RelayProcess): Promise<{ status: number; body: HealthBody }> {
+  const response = await fetch(`${relay.httpUrl}/health`);
+  return { status: response.status, body: (await response.json()) as HealthBody };
+}
+
+async function until(relay: RelayProcess, status: number, timeoutMs = 30_000): Promise<HealthBody> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await health(relay);
+    if (result.status === status) return result.body;
+    if (Date.now() > deadline)
+      throw new Error(`health stayed ${result.status}: ${JSON.stringify(result.body)}`);
+    await sleep(250);
+  }
+}
+
+describe('health follows Redis going away and coming back', () => {
+  let redis: TestRedis;
+  let relay: RelayProcess;
+
+  beforeAll(async () => {
+    redis = await TestRedis.start();
+    relay = await RelayProcess.start({ REDIS_URL: redis.url });
+  });
+
+  afterAll(async () => {
+    await relay?.dispose();
+    await redis?.dispose();
+  });
+
+  it('reports every component, turns 503 without Redis, and recovers on its own', async () => {
+    const before = await health(relay);
+    expect(before.status).toBe(200);
+    expect(Object.keys(before.body.components).sort()).toEqual([
+      'broker',
+      'database',
+      'queues',
+      'redis',
+    ]);
+    expect(
+      Object.values(before.body.components).every((component) => component.status === 'up'),
+    ).toBe(true);
+
+    await redis.down();
+    const down = await until(relay, 503);
+    expect(down.status).toBe('down');
+    expect(down.components['redis']?.status).toBe('down');
+    expect(down.components['database']?.status).toBe('up');
+
+    await redis.up();
+    const up = await until(relay, 200);
+    expect(up.status).toBe('up');
+
+    // Recovered for real: a recording goes through to a case.
+    const device = (await relay.demoDevices())[0]!;
+    const box = new SimulatedBox({
+      brokerUrl: relay.mqttUrl,
+      deviceId: device.deviceId,
+      secret: device.secret,
+    });
+    await box.start();
+    try {
+      const stored = await box.record({ durationSeconds: 2, seed: 5 });
+      expect(stored.caseId).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await box.stop();
+    }
+  });
+});
