@@ -15,7 +15,9 @@ export default defineConfig({
   plugins: [swc.vite({ tsconfigFile: './tsconfig.json' })],
   resolve: { alias },
   test: {
-    reporters: ['default'],
+    // The JSON report is what .ci/run counts for its closing line.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
     projects: [
       {
         extends: true,
