@@ -126,8 +126,14 @@ export class CasesRepository {
   }
 
   /** Claims a waiting case atomically: exactly one concurrent caller gets a row back. */
-  async claim(caseId: string, hospitalId: string, userId: string, at: Date): Promise<boolean> {
-    const rows = await this.database.db
+  async claim(
+    tx: Tx,
+    caseId: string,
+    hospitalId: string,
+    userId: string,
+    at: Date,
+  ): Promise<boolean> {
+    const rows = await tx
       .update(cases)
       .set({ status: 'in_review', claimedBy: userId, claimedAt: at, updatedAt: at })
       .where(

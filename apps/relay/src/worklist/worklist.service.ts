@@ -108,25 +108,27 @@ export class WorklistService {
   }
 
   async claim(user: SessionUser, caseId: string): Promise<CaseSummary> {
-    const claimed = await this.cases.claim(caseId, user.facilityId, user.id, new Date());
-    if (!claimed) {
-      const state = await this.cases.stateOf(caseId);
-      if (!state || state.hospitalId !== user.facilityId)
-        throw await this.notVisible(user, caseId, 'case.claim');
-      throw new DomainError(
-        'CONFLICT',
-        `Case is ${state.status.replace('_', ' ')}${state.claimedBy ? ' by another reader' : ''}`,
-      );
-    }
-    await this.database.db.transaction((tx) =>
-      this.cases.appendEvent(tx, {
+    const claimed = await this.database.db.transaction(async (tx) => {
+      if (!(await this.cases.claim(tx, caseId, user.facilityId, user.id, new Date()))) return false;
+      await this.cases.appendEvent(tx, {
         caseId,
         type: 'claimed',
         actor: user.id,
         fromStatus: 'awaiting_review',
         toStatus: 'in_review',
-      }),
-    );
+      });
+      return true;
+    });
+    if (!claimed) {
+      const state = await this.cases.stateOf(caseId);
+      if (!state || state.hospitalId !== user.facilityId) {
+        throw await this.notVisible(user, caseId, 'case.claim');
+      }
+      throw new DomainError(
+        'CONFLICT',
+        `Case is ${state.status.replace('_', ' ')}${state.claimedBy ? ' by another reader' : ''}`,
+      );
+    }
     return this.announce(caseId);
   }
 
