@@ -1,0 +1,119 @@
+import type {
+  ApiError,
+  CaseEcg,
+  CaseSummary,
+  Diagnosis,
+  LoginResponse,
+  SessionUser,
+  SignDiagnosisRequest,
+} from '#contracts';
+
+export type CaseDetail = CaseSummary & { diagnosis: Diagnosis | null };
+
+/** A failed call, with the relay's own code and message when it sent one. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiFailure';
+  }
+}
+
+/** The relay's REST API, as the signed-in user. */
+export class RelayApi {
+  constructor(
+    private readonly token: string,
+    /** Called when the relay stops accepting the token (expired, user disabled). */
+    private readonly onUnauthorized: () => void,
+  ) {}
+
+  static login(username: string, password: string): Promise<LoginResponse> {
+    return request<LoginResponse>('POST', '/api/auth/login', undefined, { username, password });
+  }
+
+  me(): Promise<SessionUser> {
+    return this.call('GET', '/api/me');
+  }
+
+  worklist(): Promise<CaseSummary[]> {
+    return this.call('GET', '/api/worklist');
+  }
+
+  caseDetail(id: string): Promise<CaseDetail> {
+    return this.call('GET', `/api/cases/${encodeURIComponent(id)}`);
+  }
+
+  ecg(id: string): Promise<CaseEcg> {
+    return this.call('GET', `/api/cases/${encodeURIComponent(id)}/ecg`);
+  }
+
+  claim(id: string): Promise<CaseSummary> {
+    return this.call('POST', `/api/cases/${encodeURIComponent(id)}/claim`);
+  }
+
+  sign(id: string, body: SignDiagnosisRequest): Promise<Diagnosis> {
+    return this.call('POST', `/api/cases/${encodeURIComponent(id)}/sign`, body);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    try {
+      return await request<T>(method, path, this.token, body);
+    } catch (error) {
+      if (error instanceof ApiFailure && error.status === 401) this.onUnauthorized();
+      throw error;
+    }
+  }
+}
+
+async function request<T>(
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token) headers['authorization'] = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiFailure(
+      0,
+      'NETWORK',
+      'The relay cannot be reached. Check the connection and try again.',
+    );
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const error = parsed as Partial<ApiError> | undefined;
+    throw new ApiFailure(
+      response.status,
+      typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`,
+      typeof error?.message === 'string' && error.message
+        ? error.message
+        : `The relay answered ${response.status} ${response.statusText}`.trim(),
+    );
+  }
+  return parsed as T;
+}
+
+/** A message fit for the screen, whatever was thrown. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiFailure) return error.message;
+  if (error instanceof Error) return error.message;
+  return 'Something went wrong.';
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { formatAge, formatTimeLeft, splitFindings } from './format.js';
+
+describe('console formatting', () => {
+  const now = Date.parse('2025-03-07T12:00:00Z');
+
+  it('counts down to the due time as m:ss, then says how long it is overdue', () => {
+    expect(formatTimeLeft('2025-03-07T12:04:05Z', now)).toEqual({ text: '4:05', overdue: false });
+    expect(formatTimeLeft('2025-03-07T13:30:00Z', now)).toEqual({
+      text: '1 h 30 min',
+      overdue: false,
+    });
+    expect(formatTimeLeft('2025-03-07T11:57:00Z', now)).toEqual({
+      text: '3 min overdue',
+      overdue: true,
+    });
+  });
+
+  it('gives ages in minutes, hours and days', () => {
+    expect(formatAge('2025-03-07T11:59:30Z', now)).toBe('<1 min');
+    expect(formatAge('2025-03-07T10:55:00Z', now)).toBe('1 h 05 min');
+    expect(formatAge('2025-03-05T09:00:00Z', now)).toBe('2 d 3 h');
+  });
+
+  it('splits findings on commas, semicolons and new lines', () => {
+    expect(splitFindings(' sinus rhythm, LVH;\n q waves ,, ')).toEqual([
+      'sinus rhythm',
+      'LVH',
+      'q waves',
+    ]);
+  });
+});

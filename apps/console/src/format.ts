@@ -1,0 +1,77 @@
+import type { CasePriority, CaseStatus } from '#contracts';
+
+export const PRIORITY_LABEL: Record<CasePriority, string> = {
+  stat: 'STAT',
+  urgent: 'Urgent',
+  routine: 'Routine',
+};
+
+/** Keyed by string, so a status the relay adds later still shows (as its own words). */
+const STATUS_LABEL: Record<string, string> = {
+  analysing: 'Analysing',
+  awaiting_review: 'Awaiting review',
+  in_review: 'In review',
+  signed: 'Signed',
+  returned: 'Returned',
+};
+
+export function statusLabel(status: CaseStatus): string {
+  return STATUS_LABEL[status] ?? status.replaceAll('_', ' ');
+}
+
+const EXAM_LABEL: Record<string, string> = {
+  'resting-12-lead': 'Resting 12-lead ECG',
+  'rhythm-strip': 'Rhythm strip',
+};
+
+export function examLabel(examKind: string): string {
+  return EXAM_LABEL[examKind] ?? examKind;
+}
+
+/** "2 min", "1 h 05 min", "3 d 4 h": how long ago something happened. */
+export function formatAge(fromIso: string, now = Date.now()): string {
+  return formatSpan(now - Date.parse(fromIso));
+}
+
+/** "12:04 left" counting down; "4 min overdue" once the due time has passed. */
+export function formatTimeLeft(
+  dueIso: string,
+  now = Date.now(),
+): { text: string; overdue: boolean } {
+  const left = Date.parse(dueIso) - now;
+  if (left < 0) return { text: `${formatSpan(-left)} overdue`, overdue: true };
+  const seconds = Math.floor(left / 1000);
+  if (seconds < 3600) {
+    const mm = Math.floor(seconds / 60);
+    const ss = String(seconds % 60).padStart(2, '0');
+    return { text: `${mm}:${ss}`, overdue: false };
+  }
+  return { text: formatSpan(left), overdue: false };
+}
+
+function formatSpan(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 1) return '<1 min';
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+/** Unambiguous local date and time for clinical records: 2025-03-07 14:05. */
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}`
+  );
+}
+
+/** Findings typed as "a, b; c" or one per line → a trimmed list without empty entries. */
+export function splitFindings(text: string): string[] {
+  return text
+    .split(/[,;\n]/)
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+}

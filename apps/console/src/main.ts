@@ -1,0 +1,260 @@
+import type { CaseSummary, LoginResponse, SessionUser } from '#contracts';
+import { ApiFailure, RelayApi, describeError } from './api.js';
+import { h, replaceContent } from './dom.js';
+import { RealtimeLink, type LinkState } from './realtime.js';
+import {
+  clearAllDrafts,
+  clearSession,
+  loadSession,
+  saveSession,
+  type StoredSession,
+} from './session.js';
+import { CaseStore, byNewest, byUrgency } from './store.js';
+import { caseView } from './views/case.js';
+import { clinicCasesView } from './views/clinic.js';
+import type { ConsoleContext, View } from './views/context.js';
+import { brandMark, loginView } from './views/login.js';
+import { readerWorklistView } from './views/worklist.js';
+
+const appRoot = document.getElementById('app')!;
+const printRoot = document.getElementById('print-root')!;
+
+/** Clinics are not told when a reader claims a case, so their list is re-read now and then. */
+const CLINIC_REFRESH_MS = 15_000;
+
+const LINK_LABEL: Record<LinkState, string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  offline: 'Offline — retrying',
+};
+
+let current: SignedIn | null = null;
+
+function showLogin(notice?: string): void {
+  current?.stop();
+  current = null;
+  document.title = 'Sign in · Telerelay';
+  replaceContent(
+    appRoot,
+    loginView((login: LoginResponse) => {
+      const session = saveSession(login);
+      start(session);
+    }, notice),
+  );
+}
+
+function start(session: StoredSession): void {
+  current?.stop();
+  current = new SignedIn(session);
+}
+
+/** Everything that lives while a user is signed in: API, socket, case list and the current view. */
+class SignedIn {
+  private readonly api: RelayApi;
+  private readonly store: CaseStore;
+  private readonly link: RealtimeLink | null;
+  private readonly main: HTMLElement;
+  private readonly linkState: HTMLElement;
+  private readonly announcer: HTMLElement;
+  private readonly context: ConsoleContext;
+  private view: View | null = null;
+  private loadGeneration = 0;
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly onHashChange = () => this.route();
+  private stopped = false;
+
+  constructor(private readonly session: StoredSession) {
+    const user = session.user;
+    const expire = () => this.expire();
+    this.api = new RelayApi(session.accessToken, expire);
+    const isReader = user.role === 'reader';
+    this.store = new CaseStore(
+      isReader ? byUrgency : byNewest,
+      (item) => !isReader || item.status !== 'signed',
+    );
+
+    this.linkState = h('span', {
+      class: 'link-state',
+      'data-link-state': 'connecting',
+      role: 'status',
+    });
+    this.announcer = h('div', { class: 'visually-hidden', 'aria-live': 'polite' });
+    this.main = h('main', { id: 'main', tabindex: -1 });
+    replaceContent(
+      appRoot,
+      h(
+        'header',
+        { class: 'topbar' },
+        h(
+          'a',
+          { class: 'brand', href: '#/' },
+          brandMark(),
+          'Telerelay',
+          h('span', {}, 'review console'),
+        ),
+        h(
+          'div',
+          { class: 'session' },
+          this.linkState,
+          h('span', { class: 'who' }, h('strong', {}, user.displayName), ` · ${user.facilityId}`),
+          h(
+            'button',
+            { type: 'button', class: 'button ghost', onclick: () => this.logout() },
+            'Log out',
+          ),
+        ),
+      ),
+      this.main,
+      this.announcer,
+    );
+    this.context = {
+      user,
+      api: this.api,
+      store: this.store,
+      announce: (message) => this.announce(message),
+      reload: () => void this.reload(),
+    };
+
+    const supported = user.role === 'reader' || user.role === 'clinic_staff';
+    this.link = supported
+      ? new RealtimeLink({
+          token: session.accessToken,
+          onState: (state) => this.showLinkState(state),
+          onReady: () => void this.reload(),
+          onUnauthorized: expire,
+        })
+      : null;
+    if (this.link) this.listen(this.link);
+    if (!supported) this.showLinkState('offline');
+    if (user.role === 'clinic_staff') {
+      this.refreshTimer = setInterval(() => void this.reload(), CLINIC_REFRESH_MS);
+    }
+    window.addEventListener('hashchange', this.onHashChange);
+    if (supported) void this.reload();
+    this.route();
+  }
+
+  private listen(link: RealtimeLink): void {
+    const socket = link.socket;
+    socket.on('worklist.case-added', (summary) => this.store.upsert(summary));
+    socket.on('worklist.case-updated', (summary) => this.store.upsert(summary));
+    socket.on('diagnosis.signed', ({ eventId, diagnosis }) => {
+      if (!this.store.get(diagnosis.caseId)) {
+        // A case this page has not listed yet (the clinic list is re-read only now and then).
+        this.api.caseDetail(diagnosis.caseId).then(
+          ({ diagnosis: _signed, ...summary }) => {
+            this.store.upsert(summary);
+            this.store.addDiagnosis(diagnosis, true);
+          },
+          () => this.store.addDiagnosis(diagnosis, true),
+        );
+      } else {
+        this.store.addDiagnosis(diagnosis, true);
+      }
+      this.announce(`Diagnosis received from ${diagnosis.signedByName}: ${diagnosis.conclusion}`);
+      socket.emit('diagnosis.received', { eventId });
+    });
+  }
+
+  /** (Re)loads the list; only the newest of overlapping loads is applied. */
+  private async reload(): Promise<void> {
+    const generation = ++this.loadGeneration;
+    this.store.beginLoad();
+    try {
+      const cases: CaseSummary[] = await this.api.worklist();
+      if (generation === this.loadGeneration && !this.stopped) this.store.replaceAll(cases);
+    } catch (failure) {
+      if (generation !== this.loadGeneration || this.stopped) return;
+      if (failure instanceof ApiFailure && failure.status === 401) return;
+      this.announce(`The list could not be loaded: ${describeError(failure)}`);
+    }
+  }
+
+  private route(): void {
+    if (this.stopped) return;
+    this.view?.dispose();
+    const match = /^#\/case\/([^/]+)$/.exec(window.location.hash);
+    const user = this.session.user;
+    if (user.role !== 'reader' && user.role !== 'clinic_staff') {
+      this.view = unsupportedView(user);
+    } else if (match) {
+      this.view = caseView(this.context, decodeURIComponent(match[1]!), printRoot);
+    } else {
+      this.view =
+        user.role === 'reader' ? readerWorklistView(this.context) : clinicCasesView(this.context);
+    }
+    replaceContent(this.main, this.view.element);
+    const heading = this.view.element.querySelector('h1');
+    document.title = `${match ? 'Case' : user.role === 'reader' ? 'Worklist' : 'Cases'} · Telerelay`;
+    heading?.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+
+  private showLinkState(state: LinkState): void {
+    this.linkState.dataset['linkState'] = state;
+    this.linkState.textContent = LINK_LABEL[state];
+  }
+
+  private announce(message: string): void {
+    this.announcer.textContent = '';
+    // A fresh text node after a tick makes screen readers announce repeated messages too.
+    setTimeout(() => (this.announcer.textContent = message), 50);
+  }
+
+  private logout(): void {
+    clearSession();
+    clearAllDrafts();
+    if (window.location.hash) history.replaceState(null, '', window.location.pathname);
+    showLogin();
+  }
+
+  private expire(): void {
+    if (this.stopped) return;
+    clearSession();
+    showLogin('Your session has ended. Please sign in again.');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.view?.dispose();
+    this.view = null;
+    this.link?.close();
+    clearInterval(this.refreshTimer);
+    window.removeEventListener('hashchange', this.onHashChange);
+  }
+}
+
+function unsupportedView(user: SessionUser): View {
+  return {
+    element: h(
+      'section',
+      { class: 'view' },
+      h('h1', { tabindex: -1 }, 'Nothing to read here'),
+      h(
+        'p',
+        {},
+        `This console is for readers and clinic staff. You are signed in as ${user.displayName} (${user.role.replace('_', ' ')}).`,
+      ),
+    ),
+    dispose() {},
+  };
+}
+
+/** On load: resume the tab's session if the relay still accepts it. */
+async function boot(): Promise<void> {
+  const session = loadSession();
+  if (!session) return showLogin();
+  try {
+    const user = await new RelayApi(session.accessToken, () => undefined).me();
+    start({ ...session, user });
+  } catch (failure) {
+    if (failure instanceof ApiFailure && failure.status === 401) {
+      clearSession();
+      showLogin('Your session has ended. Please sign in again.');
+    } else {
+      showLogin(describeError(failure));
+    }
+  }
+}
+
+void boot();

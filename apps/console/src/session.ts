@@ -1,0 +1,83 @@
+import type { LoginResponse, SessionUser } from '#contracts';
+
+/** What the console keeps for the tab: sessionStorage, so closing the tab signs out. */
+export interface StoredSession {
+  accessToken: string;
+  /** Epoch milliseconds after which the relay no longer accepts the token. */
+  expiresAt: number;
+  user: SessionUser;
+}
+
+const KEY = 'telerelay.session';
+
+export function saveSession(login: LoginResponse): StoredSession {
+  const session: StoredSession = {
+    accessToken: login.accessToken,
+    expiresAt: Date.now() + login.expiresInSeconds * 1000,
+    user: login.user,
+  };
+  sessionStorage.setItem(KEY, JSON.stringify(session));
+  return session;
+}
+
+export function loadSession(): StoredSession | null {
+  const raw = sessionStorage.getItem(KEY);
+  if (!raw) return null;
+  try {
+    const session = JSON.parse(raw) as StoredSession;
+    if (typeof session.accessToken !== 'string' || session.expiresAt <= Date.now()) {
+      clearSession();
+      return null;
+    }
+    return session;
+  } catch {
+    clearSession();
+    return null;
+  }
+}
+
+export function clearSession(): void {
+  sessionStorage.removeItem(KEY);
+}
+
+/**
+ * An unsigned diagnosis, kept for the tab so that an expired session or a reload does not
+ * lose what the reader wrote. Cleared on signing and on logging out.
+ */
+export interface Draft {
+  conclusion: string;
+  findings: string[];
+}
+
+const DRAFT_PREFIX = 'telerelay.draft.';
+
+export function loadDraft(caseId: string): Draft | null {
+  try {
+    const draft = JSON.parse(
+      sessionStorage.getItem(DRAFT_PREFIX + caseId) ?? 'null',
+    ) as Draft | null;
+    return draft && typeof draft.conclusion === 'string' && Array.isArray(draft.findings)
+      ? draft
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveDraft(caseId: string, draft: Draft): void {
+  if (!draft.conclusion.trim() && draft.findings.length === 0) {
+    sessionStorage.removeItem(DRAFT_PREFIX + caseId);
+  } else {
+    sessionStorage.setItem(DRAFT_PREFIX + caseId, JSON.stringify(draft));
+  }
+}
+
+export function clearDraft(caseId: string): void {
+  sessionStorage.removeItem(DRAFT_PREFIX + caseId);
+}
+
+export function clearAllDrafts(): void {
+  for (const key of Object.keys(sessionStorage)) {
+    if (key.startsWith(DRAFT_PREFIX)) sessionStorage.removeItem(key);
+  }
+}

@@ -1,0 +1,431 @@
+import type { CaseStatus, CaseSummary, Diagnosis } from '#contracts';
+import { ApiFailure, describeError } from '../api.js';
+import { decodeEcg, type EcgTrace } from '../ecg/decode.js';
+import { EcgViewer } from '../ecg/viewer.js';
+import { h, replaceContent } from '../dom.js';
+import { examLabel, formatDateTime, splitFindings, statusLabel } from '../format.js';
+import { buildReport } from '../report.js';
+import { clearDraft, loadDraft, saveDraft } from '../session.js';
+import { ageClock, dueClock, priorityBadge, statusBadge, tickClocks } from './badges.js';
+import type { ConsoleContext, View } from './context.js';
+
+type PanelMode = 'loading' | 'claim' | 'sign' | 'taken' | 'waiting' | 'signed' | 'failed';
+
+/** Suggestions for the findings field; readers may type anything. */
+const COMMON_FINDINGS = [
+  'Sinus rhythm',
+  'Sinus bradycardia',
+  'Sinus tachycardia',
+  'Atrial fibrillation',
+  'Atrial flutter',
+  'Premature ventricular complexes',
+  'First-degree AV block',
+  'Left bundle branch block',
+  'Right bundle branch block',
+  'Left ventricular hypertrophy',
+  'ST elevation',
+  'ST depression',
+  'T-wave inversion',
+  'Prolonged QT',
+  'Lead-off / poor signal',
+];
+
+/** One case: the ECG on paper, and the reader's claim and sign form or the clinic's result. */
+export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLElement): View {
+  const isReader = ctx.user.role === 'reader';
+  let summary: CaseSummary | null = ctx.store.get(caseId) ?? null;
+  let diagnosis: Diagnosis | null = ctx.store.diagnosis(caseId) ?? null;
+  let trace: EcgTrace | null = null;
+  let mode: PanelMode | null = null;
+  let disposed = false;
+
+  const viewer = new EcgViewer();
+  const title = h('h1', { id: 'case-title', tabindex: -1 }, 'Case');
+  const badges = h('div', { class: 'badges' });
+  const meta = h('dl', { class: 'case-meta' });
+  const panel = h('section', { class: 'panel', 'aria-labelledby': 'panel-title' });
+  const element = h(
+    'section',
+    { class: 'view case-view', 'aria-labelledby': 'case-title' },
+    h(
+      'div',
+      { class: 'view-head' },
+      h('a', { class: 'back', href: '#/' }, isReader ? '← Worklist' : '← Cases'),
+      h('div', { class: 'case-title' }, title, badges),
+    ),
+    meta,
+    h('div', { class: 'case-body' }, h('div', { class: 'case-ecg' }, viewer.element), panel),
+  );
+
+  // ---- header -------------------------------------------------------------------------
+  function renderHeader(): void {
+    if (!summary) return;
+    title.textContent = `${examLabel(summary.examKind)} · ${summary.clinicName}`;
+    replaceContent(badges, priorityBadge(summary.priority), statusBadge(summary.status));
+    const item = (label: string, ...value: (Node | string)[]) =>
+      h('div', {}, h('dt', {}, label), h('dd', {}, ...value));
+    const claimedBy =
+      summary.claimedBy === ctx.user.displayName ? 'You' : (summary.claimedBy ?? 'Nobody yet');
+    replaceContent(
+      meta,
+      item(
+        'Received',
+        formatDateTime(summary.createdAt),
+        ' (',
+        ageClock(summary.createdAt),
+        ' ago)',
+      ),
+      summary.status === 'awaiting_review' || summary.status === 'in_review'
+        ? item('Due in', dueClock(summary.dueAt))
+        : null,
+      item('Reader', summary.status === 'awaiting_review' ? 'Nobody yet' : claimedBy),
+      item('Case', h('code', {}, summary.id)),
+    );
+  }
+
+  // ---- side panel: what this user can do now -------------------------------------------
+  function currentMode(): PanelMode {
+    if (!summary) return mode === 'failed' ? 'failed' : 'loading';
+    if (summary.status === 'signed') return diagnosis ? 'signed' : 'loading';
+    if (isReader && summary.status === 'awaiting_review') return 'claim';
+    if (isReader && summary.status === 'in_review') {
+      return summary.claimedBy === ctx.user.displayName ? 'sign' : 'taken';
+    }
+    return 'waiting';
+  }
+
+  /** Rebuilds the panel only when its mode changes, so a live update never eats a draft. */
+  function renderPanel(force = false): void {
+    const next = currentMode();
+    if (next === mode && !force) return;
+    mode = next;
+    switch (next) {
+      case 'loading':
+        replaceContent(panel, panelTitle('Case'), h('p', { role: 'status' }, 'Loading…'));
+        break;
+      case 'failed':
+        break;
+      case 'claim':
+        replaceContent(panel, ...claimPanel());
+        break;
+      case 'sign':
+        replaceContent(panel, signForm());
+        break;
+      case 'taken':
+        replaceContent(
+          panel,
+          panelTitle('In review'),
+          h('p', {}, `${summary?.claimedBy ?? 'Another reader'} is reading this case.`),
+        );
+        break;
+      case 'waiting':
+        replaceContent(
+          panel,
+          panelTitle('Diagnosis'),
+          h('p', { class: 'waiting' }, waitingText(summary?.status)),
+        );
+        break;
+      case 'signed':
+        replaceContent(panel, ...signedPanel(diagnosis!));
+        break;
+    }
+  }
+
+  function waitingText(status: CaseStatus | undefined): string {
+    if (status === 'in_review') {
+      return 'A reader at the hospital is reading this ECG. The diagnosis appears here as soon as it is signed.';
+    }
+    if (status === 'awaiting_review') {
+      return 'Waiting for a reader at the hospital. The diagnosis appears here as soon as it is signed.';
+    }
+    return status ? `Status: ${statusLabel(status)}.` : 'Loading…';
+  }
+
+  function panelTitle(text: string): HTMLElement {
+    return h('h2', { id: 'panel-title' }, text);
+  }
+
+  function claimPanel(): HTMLElement[] {
+    const error = h('p', { class: 'alert', role: 'alert', hidden: true });
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button primary',
+        onclick: () => void claimIt(),
+      },
+      'Claim this case',
+    );
+    async function claimIt(): Promise<void> {
+      button.disabled = true;
+      error.hidden = true;
+      try {
+        summary = await ctx.api.claim(caseId);
+        ctx.store.upsert(summary);
+        update();
+        document.getElementById('conclusion')?.focus();
+      } catch (failure) {
+        error.textContent = `Could not claim the case: ${describeError(failure)}`;
+        error.hidden = false;
+        button.disabled = false;
+        if (failure instanceof ApiFailure && failure.status === 409) void refresh();
+      }
+    }
+    return [
+      panelTitle('Awaiting review'),
+      h('p', {}, 'Claim the case to read and sign it.'),
+      error,
+      button,
+    ];
+  }
+
+  function signForm(): HTMLElement {
+    const draft = loadDraft(caseId);
+    const findings: string[] = draft ? [...draft.findings] : [];
+    const error = h('p', { class: 'alert', role: 'alert', hidden: true });
+    const conclusion = h('textarea', {
+      id: 'conclusion',
+      name: 'conclusion',
+      rows: 5,
+      maxlength: 4000,
+      required: true,
+      'aria-describedby': 'conclusion-hint',
+    });
+    const chips = h('ul', { class: 'chips', 'aria-label': 'Findings added' });
+    const findingInput = h('input', {
+      id: 'findings',
+      name: 'findings',
+      type: 'text',
+      list: 'finding-suggestions',
+      autocomplete: 'off',
+      'aria-describedby': 'findings-hint',
+    });
+    const submit = h('button', { type: 'submit', class: 'button primary' }, 'Sign diagnosis');
+    conclusion.value = draft?.conclusion ?? '';
+    const keepDraft = () => saveDraft(caseId, { conclusion: conclusion.value, findings });
+    conclusion.addEventListener('input', keepDraft);
+
+    const renderChips = () => {
+      keepDraft();
+      replaceContent(
+        chips,
+        findings.map((finding, index) =>
+          h(
+            'li',
+            { class: 'chip' },
+            h('span', {}, finding),
+            h(
+              'button',
+              {
+                type: 'button',
+                'aria-label': `Remove finding: ${finding}`,
+                onclick: () => {
+                  findings.splice(index, 1);
+                  renderChips();
+                  findingInput.focus();
+                },
+              },
+              '×',
+            ),
+          ),
+        ),
+      );
+    };
+    renderChips();
+    const takeTyped = () => {
+      for (const finding of splitFindings(findingInput.value)) {
+        if (!findings.some((known) => known.toLowerCase() === finding.toLowerCase()))
+          findings.push(finding);
+      }
+      findingInput.value = '';
+      renderChips();
+    };
+    findingInput.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ',') {
+        event.preventDefault();
+        takeTyped();
+      } else if (event.key === 'Backspace' && findingInput.value === '' && findings.length > 0) {
+        findings.pop();
+        renderChips();
+      }
+    });
+    // Picking a suggestion from the list adds it straight away.
+    findingInput.addEventListener('input', (event) => {
+      if (!(event instanceof InputEvent) && COMMON_FINDINGS.includes(findingInput.value))
+        takeTyped();
+    });
+
+    const form = h(
+      'form',
+      { class: 'sign-form', novalidate: true, 'aria-labelledby': 'panel-title' },
+      panelTitle('Diagnosis'),
+      h('label', { for: 'conclusion' }, 'Conclusion'),
+      h('p', { id: 'conclusion-hint', class: 'hint' }, 'Sent to the clinic as written.'),
+      conclusion,
+      h('label', { for: 'findings' }, 'Findings'),
+      h('p', { id: 'findings-hint', class: 'hint' }, 'Separate with commas or press Enter.'),
+      chips,
+      findingInput,
+      h(
+        'datalist',
+        { id: 'finding-suggestions' },
+        COMMON_FINDINGS.map((value) => h('option', { value })),
+      ),
+      error,
+      submit,
+    );
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void signIt();
+    });
+    async function signIt(): Promise<void> {
+      takeTyped();
+      error.hidden = true;
+      const text = conclusion.value.trim();
+      if (!text) {
+        error.textContent = 'Write a conclusion before signing.';
+        error.hidden = false;
+        conclusion.focus();
+        return;
+      }
+      submit.disabled = true;
+      submit.textContent = 'Signing…';
+      try {
+        diagnosis = await ctx.api.sign(caseId, { conclusion: text, findings: [...findings] });
+        clearDraft(caseId);
+        if (summary) summary = { ...summary, status: 'signed' };
+        ctx.announce(`Diagnosis signed and sent to ${summary?.clinicName ?? 'the clinic'}.`);
+        update();
+        document.getElementById('panel-title')?.focus();
+      } catch (failure) {
+        error.textContent = `Not signed: ${describeError(failure)}`;
+        error.hidden = false;
+        submit.disabled = false;
+        submit.textContent = 'Sign diagnosis';
+        if (failure instanceof ApiFailure && failure.status === 409) void refresh();
+      }
+    }
+    return form;
+  }
+
+  function signedPanel(signed: Diagnosis): HTMLElement[] {
+    return [
+      h('h2', { id: 'panel-title', tabindex: -1 }, 'Diagnosis'),
+      h(
+        'div',
+        { class: 'diagnosis', 'data-case-id': caseId },
+        h('p', { class: 'conclusion' }, signed.conclusion),
+        signed.findings.length > 0
+          ? h(
+              'ul',
+              { class: 'chips static', 'aria-label': 'Findings' },
+              signed.findings.map((f) => h('li', { class: 'chip' }, f)),
+            )
+          : null,
+        h(
+          'p',
+          { class: 'signature' },
+          'Signed by ',
+          h('strong', {}, signed.signedByName),
+          ' on ',
+          h('time', { datetime: signed.signedAt }, formatDateTime(signed.signedAt)),
+        ),
+      ),
+      h(
+        'div',
+        { class: 'panel-actions' },
+        h('button', { type: 'button', class: 'button primary', onclick: print }, 'Print report'),
+        isReader ? h('a', { class: 'button secondary', href: '#/' }, 'Back to worklist') : null,
+      ),
+    ];
+  }
+
+  // ---- printing ------------------------------------------------------------------------
+  function preparePrint(): void {
+    if (disposed || !summary || !diagnosis) return;
+    printRoot.replaceChildren(buildReport(summary, diagnosis, trace));
+    document.body.classList.add('printing-report');
+  }
+  function clearPrint(): void {
+    printRoot.replaceChildren();
+    document.body.classList.remove('printing-report');
+  }
+  function print(): void {
+    preparePrint();
+    window.print();
+  }
+  window.addEventListener('beforeprint', preparePrint);
+  window.addEventListener('afterprint', clearPrint);
+
+  // ---- data ----------------------------------------------------------------------------
+  function update(): void {
+    if (disposed) return;
+    renderHeader();
+    renderPanel();
+  }
+
+  async function refresh(): Promise<void> {
+    try {
+      const detail = await ctx.api.caseDetail(caseId);
+      const { diagnosis: signed, ...rest } = detail;
+      summary = rest;
+      if (signed) diagnosis = signed;
+      update();
+    } catch (failure) {
+      if (disposed) return;
+      mode = 'failed';
+      replaceContent(
+        panel,
+        panelTitle('Case not available'),
+        h('p', { class: 'alert', role: 'alert' }, describeError(failure)),
+      );
+      title.textContent = 'Case not available';
+    }
+  }
+
+  async function loadEcg(): Promise<void> {
+    try {
+      const ecg = await ctx.api.ecg(caseId);
+      if (disposed) return;
+      trace = decodeEcg(ecg);
+      viewer.show(trace);
+    } catch (failure) {
+      if (disposed) return;
+      viewer.showMessage(
+        failure instanceof ApiFailure && failure.status === 404
+          ? 'No ECG is stored for this case.'
+          : `The ECG could not be loaded: ${describeError(failure)}`,
+      );
+    }
+  }
+
+  const unsubscribe = ctx.store.subscribe((change) => {
+    if (change.type === 'case' && change.summary.id === caseId) {
+      summary = change.summary;
+      if (summary.status === 'signed' && !diagnosis) void refresh();
+      update();
+    } else if (change.type === 'diagnosis' && change.diagnosis.caseId === caseId) {
+      diagnosis = change.diagnosis;
+      if (summary) summary = { ...summary, status: 'signed' };
+      update();
+    }
+  });
+  const clock = setInterval(() => tickClocks(meta), 1000);
+
+  update();
+  void refresh();
+  void loadEcg();
+
+  return {
+    element,
+    dispose() {
+      disposed = true;
+      unsubscribe();
+      clearInterval(clock);
+      viewer.dispose();
+      window.removeEventListener('beforeprint', preparePrint);
+      window.removeEventListener('afterprint', clearPrint);
+      clearPrint();
+    },
+  };
+}

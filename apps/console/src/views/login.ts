@@ -1,0 +1,89 @@
+import type { LoginResponse } from '#contracts';
+import { RelayApi, describeError } from '../api.js';
+import { h } from '../dom.js';
+
+/** The sign-in form. `notice` explains why the user is here again (session ended, …). */
+export function loginView(
+  onSignedIn: (login: LoginResponse) => void,
+  notice?: string,
+): HTMLElement {
+  const error = h('p', { class: 'alert', role: 'alert', hidden: !notice }, notice ?? '');
+  const username = h('input', {
+    id: 'username',
+    name: 'username',
+    type: 'text',
+    autocomplete: 'username',
+    autocapitalize: 'none',
+    spellcheck: 'false',
+    required: true,
+    maxlength: 64,
+  });
+  const password = h('input', {
+    id: 'password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+    maxlength: 256,
+  });
+  const submit = h('button', { type: 'submit', class: 'button primary wide' }, 'Sign in');
+  const form = h(
+    'form',
+    { class: 'login-form', novalidate: true, 'aria-labelledby': 'login-title' },
+    h('h1', { id: 'login-title' }, 'Sign in'),
+    h('p', { class: 'hint' }, 'Readers and clinic staff of the Telerelay network.'),
+    h('label', { for: 'username' }, 'Username'),
+    username,
+    h('label', { for: 'password' }, 'Password'),
+    password,
+    error,
+    submit,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void signIn();
+  });
+  async function signIn(): Promise<void> {
+    error.hidden = true;
+    if (!username.value.trim() || !password.value) {
+      error.textContent = 'Enter your username and password.';
+      error.hidden = false;
+      (username.value.trim() ? password : username).focus();
+      return;
+    }
+    submit.disabled = true;
+    submit.textContent = 'Signing in…';
+    let login: LoginResponse;
+    try {
+      login = await RelayApi.login(username.value.trim(), password.value);
+    } catch (failure) {
+      error.textContent = describeError(failure);
+      error.hidden = false;
+      submit.disabled = false;
+      submit.textContent = 'Sign in';
+      password.select();
+      password.focus();
+      return;
+    }
+    onSignedIn(login);
+  }
+  queueMicrotask(() => (username.value ? password : username).focus());
+  return h(
+    'main',
+    { class: 'login', id: 'main' },
+    h('div', { class: 'login-card' }, h('p', { class: 'brand' }, brandMark(), 'Telerelay'), form),
+  );
+}
+
+/** A small inline ECG complex as the logo (no external resources). */
+export function brandMark(): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 32 20');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'brand-mark');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M1 12h8l2-3 2 3h2l2 7 3-18 3 11h2l2-2 2 2h3');
+  svg.appendChild(path);
+  return svg;
+}

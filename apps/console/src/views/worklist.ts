@@ -1,0 +1,200 @@
+import type { CaseSummary } from '#contracts';
+import { ApiFailure, describeError } from '../api.js';
+import { h, replaceContent } from '../dom.js';
+import { PRIORITY_LABEL, examLabel } from '../format.js';
+import { ageClock, dueClock, priorityBadge, statusBadge, tickClocks } from './badges.js';
+import { caseHref, type ConsoleContext, type View } from './context.js';
+
+const FRESH_MS = 5_000;
+
+/** The reader's live worklist: the hospital's open cases, most urgent first. */
+export function readerWorklistView(ctx: ConsoleContext): View {
+  const fresh = new Map<string, number>();
+  let busy = false;
+  let disposed = false;
+
+  const error = h('p', { class: 'alert', role: 'alert', hidden: true });
+  const counts = h('p', { class: 'counts' });
+  const claimNext = h(
+    'button',
+    {
+      type: 'button',
+      class: 'button primary',
+      'data-focus-key': 'claim-next',
+      onclick: () => void claimFirstWaiting(),
+    },
+    'Claim next',
+  );
+  const body = h('tbody');
+  const table = h(
+    'table',
+    { class: 'cases worklist' },
+    h('caption', {}, 'Open cases of your hospital, most urgent first. Updates live.'),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Priority', 'Clinic', 'Exam', 'Age', 'Due in', 'Status', 'Claimed by', 'Action'].map(
+          (name) => h('th', { scope: 'col' }, name),
+        ),
+      ),
+    ),
+    body,
+  );
+  const element = h(
+    'section',
+    { class: 'view', 'aria-labelledby': 'worklist-title' },
+    h(
+      'div',
+      { class: 'view-head' },
+      h('h1', { id: 'worklist-title', tabindex: -1 }, 'Worklist'),
+      h('div', { class: 'toolbar' }, counts, claimNext),
+    ),
+    error,
+    h('div', { class: 'table-wrap' }, table),
+  );
+
+  function showError(message: string | null): void {
+    error.hidden = message === null;
+    error.textContent = message ?? '';
+  }
+
+  function render(): void {
+    if (disposed) return;
+    const cases = ctx.store.list();
+    const waiting = cases.filter((item) => item.status === 'awaiting_review').length;
+    counts.textContent = ctx.store.loaded
+      ? `${waiting} awaiting · ${cases.length - waiting} in review`
+      : 'Loading…';
+    claimNext.disabled = busy || waiting === 0;
+    const now = Date.now();
+    if (!ctx.store.loaded) {
+      replaceContent(body, emptyRow('Loading the worklist…'));
+    } else if (cases.length === 0) {
+      replaceContent(body, emptyRow('No open cases. New recordings appear here as they arrive.'));
+    } else {
+      replaceContent(
+        body,
+        cases.map((item) => row(item, now - (fresh.get(item.id) ?? -Infinity) < FRESH_MS)),
+      );
+    }
+  }
+
+  function row(item: CaseSummary, isFresh: boolean): HTMLTableRowElement {
+    const mine = item.claimedBy === ctx.user.displayName;
+    const where = `${PRIORITY_LABEL[item.priority]} case from ${item.clinicName}`;
+    let action: HTMLElement;
+    if (item.status === 'awaiting_review') {
+      action = h(
+        'button',
+        {
+          type: 'button',
+          class: 'button small',
+          'data-focus-key': `claim-${item.id}`,
+          'aria-label': `Claim ${where}`,
+          disabled: busy,
+          onclick: () => void claim([item.id]),
+        },
+        'Claim',
+      );
+    } else {
+      action = h(
+        'a',
+        {
+          class: 'button small secondary',
+          href: caseHref(item.id),
+          'data-focus-key': `open-${item.id}`,
+          'aria-label': `${mine ? 'Continue' : 'View'} ${where}`,
+        },
+        mine ? 'Continue' : 'View',
+      );
+    }
+    return h(
+      'tr',
+      {
+        class: [`priority-row-${item.priority}`, isFresh ? 'is-fresh' : ''].join(' ').trim(),
+        'data-case-id': item.id,
+        'data-status': item.status,
+      },
+      h('td', {}, priorityBadge(item.priority)),
+      h('td', {}, item.clinicName),
+      h('td', {}, examLabel(item.examKind)),
+      h('td', {}, ageClock(item.createdAt)),
+      h('td', {}, dueClock(item.dueAt)),
+      h('td', {}, statusBadge(item.status)),
+      h(
+        'td',
+        {},
+        item.claimedBy ? (mine ? 'You' : item.claimedBy) : h('span', { class: 'muted' }, '—'),
+      ),
+      h('td', { class: 'action' }, action),
+    );
+  }
+
+  /** Claims the first of `ids` nobody else has taken, then opens it. */
+  async function claim(ids: string[]): Promise<void> {
+    if (busy) return;
+    busy = true;
+    showError(null);
+    render();
+    try {
+      for (const id of ids) {
+        try {
+          const claimed = await ctx.api.claim(id);
+          ctx.store.upsert(claimed);
+          window.location.hash = caseHref(id);
+          return;
+        } catch (failure) {
+          // Another reader was quicker: with "Claim next", try the following case.
+          if (failure instanceof ApiFailure && failure.status === 409 && ids.length > 1) continue;
+          throw failure;
+        }
+      }
+      showError('Every waiting case was taken by another reader. The list has been refreshed.');
+      ctx.reload();
+    } catch (failure) {
+      showError(`Could not claim the case: ${describeError(failure)}`);
+      if (failure instanceof ApiFailure && failure.status === 409) ctx.reload();
+    } finally {
+      busy = false;
+      render();
+    }
+  }
+
+  function claimFirstWaiting(): Promise<void> {
+    return claim(
+      ctx.store
+        .list()
+        .filter((item) => item.status === 'awaiting_review')
+        .map((item) => item.id),
+    );
+  }
+
+  const unsubscribe = ctx.store.subscribe((change) => {
+    if (change.type === 'case' && change.added) {
+      fresh.set(change.summary.id, Date.now());
+      ctx.announce(
+        `New ${PRIORITY_LABEL[change.summary.priority]} case from ${change.summary.clinicName}`,
+      );
+      setTimeout(render, FRESH_MS + 50);
+    }
+    render();
+  });
+  const clock = setInterval(() => tickClocks(body), 1000);
+  render();
+
+  return {
+    element,
+    dispose() {
+      disposed = true;
+      unsubscribe();
+      clearInterval(clock);
+    },
+  };
+}
+
+function emptyRow(text: string): HTMLTableRowElement {
+  return h('tr', {}, h('td', { colspan: 8, class: 'empty' }, text));
+}

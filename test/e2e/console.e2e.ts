@@ -1,0 +1,210 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedBox } from '../../device-simulator/src/box.js';
+import { DEMO_PASSWORD, RelayProcess } from '../support/relay-process.js';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Screenshots and the printed PDF go to the temp directory, never into the repository. */
+const ARTIFACTS = join(tmpdir(), 'telerelay-console-e2e');
+
+const CONCLUSION = 'Sinus rhythm, 72/min. Normal ECG.';
+
+describe('review console in a real browser: a reader signs, the clinic sees it live', () => {
+  let relay: RelayProcess;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const boxes: SimulatedBox[] = [];
+  /** Uncaught errors and console errors of every page; the test expects none. */
+  const pageProblems: string[] = [];
+
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    relay = await RelayProcess.start();
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await Promise.all(boxes.map((box) => box.stop()));
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await relay?.dispose();
+  });
+
+  /** A fresh browser profile, signed in through the login form, with its socket live. */
+  async function signIn(username: string): Promise<Page> {
+    // A laptop-sized window on a 2× display, so the canvas has to honour devicePixelRatio.
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      deviceScaleFactor: 2,
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageProblems.push(`${username}: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageProblems.push(`${username}: ${message.text()}`);
+    });
+    await page.goto(relay.httpUrl);
+    if (contexts.length === 1) await page.screenshot({ path: join(ARTIFACTS, 'login.png') });
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[data-link-state="live"]').waitFor();
+    await page.locator('.counts', { hasNotText: 'Loading' }).waitFor();
+    // Survives only as long as the page is not reloaded.
+    await page.evaluate(
+      () => ((window as unknown as { sameDocument: boolean }).sameDocument = true),
+    );
+    return page;
+  }
+
+  const sameDocument = (page: Page) =>
+    page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true);
+
+  /** Requests for the case list, to show that new rows come over the socket, not from a re-read. */
+  function countListReads(page: Page): () => number {
+    let reads = 0;
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/worklist') reads++;
+    });
+    return () => reads;
+  }
+
+  it('shows the new case live, draws the ECG, signs it, and the clinic sees the diagnosis without reloading', async () => {
+    const reader = await signIn('county1.reader');
+    const clinic = await signIn('clinic1.staff');
+    await expect(reader.locator('header').textContent()).resolves.toContain('Dr. County 1 Reader');
+    const readerListReads = countListReads(reader);
+
+    // ---- a clinic-1 box records; the county 1 worklist shows it without a reload -----------
+    const device = (await relay.demoDevices()).find(
+      (candidate) => candidate.clinicId === 'clinic-1',
+    );
+    if (!device) throw new Error('no demo box in clinic-1');
+    const box = new SimulatedBox({
+      brokerUrl: relay.mqttUrl,
+      deviceId: device.deviceId,
+      secret: device.secret,
+    });
+    boxes.push(box);
+    await box.start();
+    const sent = await box.record({ durationSeconds: 10, seed: 3 });
+    if (!sent.caseId) throw new Error('the relay opened no case for the recording');
+
+    const row = reader.locator(`tr[data-case-id="${sent.caseId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(readerListReads()).toBe(0);
+    const rowText = await row.innerText();
+    expect(rowText).toContain('Township Clinic 1');
+    expect(rowText).toContain('Resting 12-lead ECG');
+    expect(rowText).toContain('Awaiting review');
+    await reader.screenshot({ path: join(ARTIFACTS, 'reader-worklist.png') });
+    // The due-time countdown runs.
+    const due = row.locator('[data-due]');
+    const dueBefore = await due.innerText();
+    await reader.waitForFunction(
+      ([selector, before]) => document.querySelector(selector!)?.textContent !== before,
+      [`tr[data-case-id="${sent.caseId}"] [data-due]`, dueBefore] as const,
+      { timeout: 3_000 },
+    );
+
+    // ---- claim it; the ECG is drawn on grid paper ---------------------------------------------
+    await row.getByRole('button', { name: /^Claim/ }).click();
+    await reader.waitForURL(`**/#/case/${sent.caseId}`);
+    const canvas = reader.locator('canvas.ecg-canvas[data-rendered="true"]');
+    await canvas.waitFor();
+    const pixels = await canvas.evaluate((element) => {
+      const ecg = element as HTMLCanvasElement;
+      const data = ecg.getContext('2d')!.getImageData(0, 0, ecg.width, ecg.height).data;
+      let trace = 0;
+      let grid = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+        if (r < 90 && g < 90 && b < 90) trace++;
+        else if (r > 180 && g < 215 && b < 215 && r - g > 30) grid++;
+      }
+      return {
+        trace,
+        grid,
+        total: ecg.width * ecg.height,
+        width: ecg.width,
+        cssWidth: ecg.getBoundingClientRect().width,
+        label: ecg.getAttribute('aria-label'),
+      };
+    });
+    // Sharp: one canvas pixel per device pixel.
+    expect(Math.abs(pixels.width - pixels.cssWidth * 2)).toBeLessThanOrEqual(2);
+    // Dark trace pixels (12 leads and a rhythm strip), and the pink/red grid around them.
+    expect(pixels.trace / pixels.total).toBeGreaterThan(0.003);
+    expect(pixels.grid / pixels.total).toBeGreaterThan(0.05);
+    expect(pixels.label).toContain('12-lead ECG');
+    await reader.screenshot({ path: join(ARTIFACTS, 'reader-case.png') });
+    await canvas.screenshot({ path: join(ARTIFACTS, 'reader-ecg.png') });
+
+    // ---- sign -----------------------------------------------------------------------------------
+    await reader.getByLabel('Conclusion').fill(CONCLUSION);
+    await reader.getByRole('combobox', { name: 'Findings' }).fill('sinus rhythm, normal axis');
+    await reader.getByRole('combobox', { name: 'Findings' }).press('Enter');
+    await expect(reader.locator('.sign-form .chip').allInnerTexts()).resolves.toHaveLength(2);
+    const clinicReads = countListReads(clinic);
+    const signedAt = Date.now();
+    await reader.getByRole('button', { name: 'Sign diagnosis' }).click();
+    await reader.locator('.panel .diagnosis .conclusion', { hasText: CONCLUSION }).waitFor();
+    await reader.screenshot({ path: join(ARTIFACTS, 'reader-signed.png') });
+
+    // ---- the clinic's page shows the diagnosis, no reload -------------------------------------
+    const clinicRow = clinic.locator(`tr[data-case-id="${sent.caseId}"]`);
+    await clinicRow.locator('.conclusion', { hasText: CONCLUSION }).waitFor({ timeout: 5_000 });
+    const shownAfterMs = Date.now() - signedAt;
+    console.log(`clinic page showed the diagnosis ${shownAfterMs} ms after the Sign click`);
+    expect(shownAfterMs).toBeLessThan(3_000);
+    expect(await sameDocument(clinic)).toBe(true);
+    expect(await clinicRow.innerText()).toContain('Dr. County 1 Reader');
+    await expect(clinicRow.locator('.badge').allInnerTexts()).resolves.toContain('Signed');
+    // The list was not re-read to get there (a periodic re-read is allowed to happen later).
+    expect(clinicReads()).toBeLessThanOrEqual(1);
+    await clinic.screenshot({ path: join(ARTIFACTS, 'clinic-cases.png') });
+
+    // The signed case leaves the reader's worklist.
+    await reader.getByRole('link', { name: 'Back to worklist' }).click();
+    await reader.locator(`tr[data-case-id="${sent.caseId}"]`).waitFor({ state: 'detached' });
+    expect(await sameDocument(reader)).toBe(true);
+
+    // ---- the clinic prints the report -------------------------------------------------------
+    await clinicRow.getByRole('link', { name: /Open/ }).click();
+    await clinic.locator('canvas.ecg-canvas[data-rendered="true"]').waitFor();
+    await clinic.evaluate(() => {
+      window.print = () => ((window as unknown as { printed: number }).printed = 1);
+    });
+    await clinic.getByRole('button', { name: 'Print report' }).click();
+    expect(await clinic.evaluate(() => (window as unknown as { printed?: number }).printed)).toBe(
+      1,
+    );
+    const report = clinic.locator('#print-root .report');
+    expect(await report.innerText()).toContain(CONCLUSION);
+    expect(await report.locator('canvas.report-ecg').count()).toBe(1);
+    await clinic.emulateMedia({ media: 'print' });
+    // The printable area of A4 landscape with the report's 10 mm margins, at 96 px per inch.
+    await clinic.setViewportSize({ width: 1047, height: 718 });
+    expect(await clinic.locator('#app').isVisible()).toBe(false);
+    await clinic.screenshot({ path: join(ARTIFACTS, 'clinic-report-print.png'), fullPage: true });
+    const pdfPath = join(ARTIFACTS, 'clinic-report.pdf');
+    await clinic.pdf({ path: pdfPath, preferCSSPageSize: true, printBackground: true });
+    const pages = (await readFile(pdfPath, 'latin1')).match(/\/Type\s*\/Page[^s]/g) ?? [];
+    expect(pages).toHaveLength(1);
+
+    expect(pageProblems).toEqual([]);
+  });
+});
