@@ -1,0 +1,280 @@
+import type { EcgMeasurements } from './measurements.js';
+import type { SignalQuality } from './quality.js';
+
+/**
+ * Findings a reading doctor should see first, and the priority of the case. The flags are
+ * screening aids with stated, simple criteria; they are not a diagnosis and every one
+ * names the measurement behind it.
+ *
+ * Severity: critical = act now (STAT read), major = read soon (urgent), minor = note.
+ */
+
+export type FlagSeverity = 'critical' | 'major' | 'minor';
+export type Priority = 'stat' | 'urgent' | 'routine';
+
+export const FLAG_CODES = [
+  'EXTREME_BRADYCARDIA',
+  'EXTREME_TACHYCARDIA',
+  'SINUS_BRADYCARDIA',
+  'SINUS_TACHYCARDIA',
+  'TACHYCARDIA',
+  'ATRIAL_FIBRILLATION',
+  'PAUSE_OVER_3S',
+  'PAUSE_OVER_2S',
+  'PVCS',
+  'FREQUENT_PVCS',
+  'VENTRICULAR_RUN',
+  'STEMI',
+  'ST_ELEVATION_WIDE_QRS',
+  'ST_DEPRESSION',
+  'LONG_QTC',
+  'NO_QRS',
+  'UNREADABLE',
+  'LEAD_OFF',
+  'LIMB_LEAD_REVERSAL',
+  'NOISY_LEADS',
+  'LOW_SAMPLE_RATE',
+] as const;
+export type FlagCode = (typeof FLAG_CODES)[number];
+
+export interface EcgFlag {
+  code: FlagCode;
+  severity: FlagSeverity;
+  text: string;
+}
+
+export interface FlagInput {
+  leads: readonly string[];
+  sampleRateHz: number;
+  durationSeconds: number;
+  rPeaks: readonly number[];
+  measurements: EcgMeasurements;
+  quality: SignalQuality;
+}
+
+/** Rate limits (per minute): sinus brady/tachy at 60/100; extreme (critical) at 40/150. */
+export const RATE_LIMITS = { brady: 60, tachy: 100, extremeBrady: 40, extremeTachy: 150 } as const;
+
+/**
+ * ST elevation, 4th Universal Definition of MI (Thygesen et al., Eur Heart J 2019;40:237,
+ * table 5), simplified to one sex- and age-independent threshold: ≥ 0.2 mV in V2–V3
+ * (UDMI: 0.25 mV in men under 40, 0.15 mV in women), ≥ 0.1 mV in the other leads, in two
+ * or more contiguous leads.
+ */
+export const STEMI_THRESHOLD_UV = { v2v3: 200, other: 100 } as const;
+/** ST depression counted at 0.1 mV (UDMI uses 0.05 mV; the higher value spares false alarms). */
+const ST_DEPRESSION_UV = 100;
+/**
+ * Contiguous lead pairs: inferior (II, III, aVF), lateral (I, aVL; V5, V6; I, V6) and the
+ * precordial sequence V1…V6 (Cabrera order in the limb leads, aVR left out).
+ */
+const CONTIGUOUS_PAIRS: readonly [string, string][] = [
+  ['II', 'aVF'],
+  ['aVF', 'III'],
+  ['II', 'III'],
+  ['aVL', 'I'],
+  ['I', 'V6'],
+  ['V1', 'V2'],
+  ['V2', 'V3'],
+  ['V3', 'V4'],
+  ['V4', 'V5'],
+  ['V5', 'V6'],
+];
+/** Irregularity for AF: RMSSD/mean RR above 0.1 (Dash et al., Ann Biomed Eng 2009;37:1701). */
+const AF_NORMALISED_RMSSD = 0.1;
+const AF_MIN_INTERVALS = 6;
+/** P-wave consistency needed to call an irregular rhythm sinus (see measurements.ts). */
+const IRREGULAR_P_CONSISTENCY = 0.8;
+const PVC_FREQUENT_PERCENT = 10;
+const QTC_LONG_MS = 500;
+const WIDE_QRS_MS = 120;
+
+const round = (x: number) => Math.round(x);
+
+/** RR intervals (samples) between consecutive dominant beats only, so PVCs do not count as AF. */
+function dominantIntervals(rPeaks: readonly number[], labels: readonly string[]): number[] {
+  const out: number[] = [];
+  for (let k = 1; k < rPeaks.length; k++) {
+    if (labels[k] === 'N' && labels[k - 1] === 'N') out.push(rPeaks[k]! - rPeaks[k - 1]!);
+  }
+  return out;
+}
+
+function normalisedRmssd(intervals: readonly number[]): number | null {
+  if (intervals.length < AF_MIN_INTERVALS) return null;
+  const mean = intervals.reduce((a, b) => a + b, 0) / intervals.length;
+  let sum = 0;
+  for (let i = 1; i < intervals.length; i++) sum += (intervals[i]! - intervals[i - 1]!) ** 2;
+  return Math.sqrt(sum / (intervals.length - 1)) / mean;
+}
+
+/**
+ * Contiguous lead pairs whose ST level qualifies. The 4th UDMI measures ST elevation at the
+ * J point; here the level must hold at J and at J + 60 ms (the smaller of the two counts),
+ * so a J-point notch or the steep ST upslope of early repolarisation does not qualify.
+ */
+function stLeads(
+  input: FlagInput,
+  qualifies: (lead: string, st: { j: number; j60: number }) => boolean,
+): { pairs: [string, string][]; leads: string[] } {
+  const st = new Map<string, { j: number; j60: number }>();
+  input.measurements.leads.forEach((l) => {
+    if (l.measured && l.stJUv !== null && l.st60Uv !== null) {
+      st.set(l.lead.toLowerCase(), { j: l.stJUv, j60: l.st60Uv });
+    }
+  });
+  const hit = (lead: string) => {
+    const v = st.get(lead.toLowerCase());
+    return v !== undefined && qualifies(lead, v);
+  };
+  const pairs = CONTIGUOUS_PAIRS.filter(([a, b]) => hit(a) && hit(b));
+  const leads = [...new Set(pairs.flat())];
+  return { pairs, leads };
+}
+
+export function flagEcg(input: FlagInput): EcgFlag[] {
+  const { measurements: m, quality, sampleRateHz: fs } = input;
+  const flags: EcgFlag[] = [];
+  const add = (code: FlagCode, severity: FlagSeverity, text: string) =>
+    flags.push({ code, severity, text });
+
+  for (const q of quality.perLead) {
+    if (q.status === 'off')
+      add('LEAD_OFF', 'minor', `Lead ${q.lead} off or flat — check the electrode`);
+  }
+  const noisy = quality.perLead.filter((q) => q.status === 'noisy').map((q) => q.lead);
+  if (noisy.length) add('NOISY_LEADS', 'minor', `Noisy leads: ${noisy.join(', ')}`);
+  if (quality.limbLeadReversal) {
+    add(
+      'LIMB_LEAD_REVERSAL',
+      'minor',
+      'Left/right arm electrodes probably reversed (or dextrocardia) — check and repeat',
+    );
+  }
+  if (fs < 500)
+    add(
+      'LOW_SAMPLE_RATE',
+      'minor',
+      `Sampled at ${fs} Hz; 500 Hz is recommended for diagnostic ECGs`,
+    );
+
+  if (!quality.readable) {
+    add(
+      'UNREADABLE',
+      'major',
+      `Recording cannot be analysed: ${quality.reasons[0] ?? 'poor signal'} — repeat the ECG`,
+    );
+    return flags;
+  }
+
+  if (input.rPeaks.length < 2) {
+    // Leads attached and not flat, yet no QRS: asystole, VF, or a technical fault.
+    if (input.durationSeconds >= 6) {
+      add(
+        'NO_QRS',
+        'critical',
+        'No QRS complexes detected — check the patient (asystole/VF?) and the recording',
+      );
+    }
+    return flags;
+  }
+
+  const hr = m.heartRateBpm ?? 0;
+  const rrIntervals = input.rPeaks.slice(1).map((r, k) => (r - input.rPeaks[k]!) / fs);
+  const longest = Math.max(...rrIntervals);
+  const irregularity = normalisedRmssd(dominantIntervals(input.rPeaks, m.beatLabels));
+  const irregular = irregularity !== null && irregularity > AF_NORMALISED_RMSSD;
+
+  if (hr < RATE_LIMITS.extremeBrady) {
+    add(
+      'EXTREME_BRADYCARDIA',
+      'critical',
+      `Heart rate ${round(hr)}/min (< ${RATE_LIMITS.extremeBrady})`,
+    );
+  } else if (hr > RATE_LIMITS.extremeTachy) {
+    add(
+      'EXTREME_TACHYCARDIA',
+      'critical',
+      `Heart rate ${round(hr)}/min (> ${RATE_LIMITS.extremeTachy})`,
+    );
+  }
+  // An irregular rhythm needs clearer P waves to count as sinus: missing AF is worse
+  // than a doctor looking at sinus arrhythmia.
+  const clearP = m.pWavePresent && (m.pWaveConsistency ?? 1) >= IRREGULAR_P_CONSISTENCY;
+  if (irregular && !clearP) {
+    add(
+      'ATRIAL_FIBRILLATION',
+      'major',
+      `Irregular rhythm without P waves (RMSSD/RR ${irregularity.toFixed(2)}), atrial fibrillation suspected; rate ${round(hr)}/min`,
+    );
+  } else if (m.pWavePresent) {
+    if (hr < RATE_LIMITS.brady && hr >= RATE_LIMITS.extremeBrady) {
+      add('SINUS_BRADYCARDIA', 'minor', `Sinus bradycardia ${round(hr)}/min`);
+    } else if (hr > RATE_LIMITS.tachy && hr <= RATE_LIMITS.extremeTachy) {
+      add('SINUS_TACHYCARDIA', 'minor', `Sinus tachycardia ${round(hr)}/min`);
+    }
+  } else if (hr > RATE_LIMITS.tachy && hr <= RATE_LIMITS.extremeTachy) {
+    add('TACHYCARDIA', 'major', `Tachycardia ${round(hr)}/min without visible P waves`);
+  }
+
+  if (longest > 3) {
+    add('PAUSE_OVER_3S', 'critical', `Pause of ${longest.toFixed(1)} s (> 3 s)`);
+  } else if (longest > 2) {
+    add('PAUSE_OVER_2S', 'major', `Pause of ${longest.toFixed(1)} s (> 2 s)`);
+  }
+
+  if (m.pvcCount > 0) {
+    let run = 0;
+    let longestRun = 0;
+    for (const label of m.beatLabels) {
+      run = label === 'V' ? run + 1 : 0;
+      longestRun = Math.max(longestRun, run);
+    }
+    const burden = `${m.pvcCount} of ${m.beatCount} beats (${m.pvcBurdenPercent.toFixed(0)} %)`;
+    if (longestRun >= 3) {
+      add('VENTRICULAR_RUN', 'major', `Run of ${longestRun} ventricular beats (non-sustained VT?)`);
+    }
+    if (m.pvcBurdenPercent >= PVC_FREQUENT_PERCENT)
+      add('FREQUENT_PVCS', 'major', `Frequent PVCs: ${burden}`);
+    else add('PVCS', 'minor', `PVCs: ${burden}`);
+  }
+
+  const wide = m.qrsMs !== null && m.qrsMs >= WIDE_QRS_MS;
+  const elevation = stLeads(input, (lead, st) => {
+    const v2v3 = /^v[23]$/i.test(lead);
+    return Math.min(st.j, st.j60) >= (v2v3 ? STEMI_THRESHOLD_UV.v2v3 : STEMI_THRESHOLD_UV.other);
+  });
+  if (elevation.pairs.length > 0) {
+    const where = elevation.leads
+      .map((lead) => {
+        const l = m.leads.find((x) => x.lead.toLowerCase() === lead.toLowerCase());
+        const st = Math.min(l?.stJUv ?? 0, l?.st60Uv ?? 0);
+        return `${lead} ${(st / 1000).toFixed(2)} mV`;
+      })
+      .join(', ');
+    if (wide) {
+      add(
+        'ST_ELEVATION_WIDE_QRS',
+        'major',
+        `ST elevation in ${where} with QRS ${round(m.qrsMs!)} ms: STEMI criteria do not apply to wide QRS (LBBB/paced) — review (Sgarbossa)`,
+      );
+    } else {
+      add('STEMI', 'critical', `ST elevation meeting STEMI criteria in contiguous leads: ${where}`);
+    }
+  }
+  const depression = stLeads(input, (_lead, st) => Math.max(st.j, st.j60) <= -ST_DEPRESSION_UV);
+  if (depression.pairs.length > 0 && !wide) {
+    add('ST_DEPRESSION', 'major', `ST depression ≥ 0.1 mV in ${depression.leads.join(', ')}`);
+  }
+  if (!wide && m.qtcBazettMs !== null && m.qtcBazettMs >= QTC_LONG_MS) {
+    add('LONG_QTC', 'major', `QTc ${round(m.qtcBazettMs)} ms (Bazett) ≥ ${QTC_LONG_MS} ms`);
+  }
+  return flags;
+}
+
+/** STAT if anything is critical, urgent if anything is major (or the ECG must be repeated). */
+export function priorityOf(flags: readonly EcgFlag[]): Priority {
+  if (flags.some((f) => f.severity === 'critical')) return 'stat';
+  if (flags.some((f) => f.severity === 'major')) return 'urgent';
+  return 'routine';
+}
