@@ -40,6 +40,8 @@ const STOP_DRAIN_MS = 2_000;
 
 export interface SimulatedBoxOptions {
   brokerUrl: string;
+  /** For mqtts:// — e.g. the CA that signed the relay's certificate. */
+  tls?: { ca?: Buffer | string; rejectUnauthorized?: boolean };
   deviceId: string;
   secret: string;
   /** Samples per lead in one chunk; default 250 (0.5 s at 500 Hz). */
@@ -69,9 +71,21 @@ export interface StoredEvent {
   ackLatencyMs: number;
 }
 
+export interface ReturnedEvent {
+  recordingId: string;
+  reason: string;
+}
+
 export interface FailedEvent {
   recordingId: string;
   error: Error;
+}
+
+export interface ResumedEvent {
+  recordingId: string;
+  /** Chunks the relay had acknowledged before the box (process) stopped. */
+  storedThrough: number;
+  chunkCount: number;
 }
 
 export interface DisconnectedEvent {
@@ -84,8 +98,12 @@ export type SimulatedBoxEvents = {
   /** Subscribed and announced online; pending recordings have been re-sent. */
   connected: [];
   disconnected: [DisconnectedEvent];
+  /** A recording an earlier run left in the outbox store; emitted by start(), before sending. */
+  resumed: [ResumedEvent];
   stored: [StoredEvent];
   diagnosis: [DeviceDiagnosis];
+  /** A stored recording the relay's analysis could not read: the clinic should record again. */
+  returned: [ReturnedEvent];
   failed: [FailedEvent];
   error: [Error];
 };
@@ -115,6 +133,7 @@ interface Slot {
 export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
   readonly deviceId: string;
   private readonly brokerUrl: string;
+  private readonly tls: SimulatedBoxOptions['tls'];
   private readonly secret: string;
   private readonly chunkSamples: number;
   private readonly ackTimeoutMs: number;
@@ -134,6 +153,7 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
   constructor(options: SimulatedBoxOptions) {
     super();
     this.brokerUrl = options.brokerUrl;
+    this.tls = options.tls;
     this.deviceId = options.deviceId;
     this.secret = options.secret;
     this.chunkSamples = options.chunkSamples ?? DEFAULT_CHUNK_SAMPLES;
@@ -176,8 +196,13 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
     if (this.started) return;
     this.started = true;
     for (const entry of await this.store.list()) {
-      if (!this.slots.has(entry.open.recordingId))
-        this.addSlot(new PendingRecording(entry, this.recordingOptions()));
+      if (this.slots.has(entry.open.recordingId)) continue;
+      const slot = this.addSlot(new PendingRecording(entry, this.recordingOptions()));
+      this.emit('resumed', {
+        recordingId: slot.recording.recordingId,
+        storedThrough: slot.recording.storedThrough,
+        chunkCount: slot.recording.chunkCount,
+      });
     }
     this.connectOnce();
   }
@@ -204,7 +229,8 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
 
   /**
    * Disconnects (announcing offline) and rejects pending record() calls with
-   * BoxStoppedError. Pending recordings stay in the outbox store for a later start().
+   * BoxStoppedError. Pending recordings stay in the outbox store for a later start(); what
+   * the store was still writing is finished first.
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -219,7 +245,14 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
     this.client = undefined;
     const wasReady = this.linkReady;
     this.linkReady = false;
-    if (!client) return;
+    // Acks and removals already applied are written before stop() resolves.
+    const storeIdle = (this.store.idle?.() ?? Promise.resolve()).catch((error: unknown) => {
+      this.emit('error', asError(error));
+    });
+    if (!client) {
+      await storeIdle;
+      return;
+    }
     if (wasReady) {
       const offline: DeviceStatus = { online: false };
       await withTimeout(
@@ -230,11 +263,26 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
         STOP_DRAIN_MS,
       ).catch(() => undefined);
     }
-    const graceful = await withTimeout(
-      client.endAsync(false).then(() => true),
-      STOP_DRAIN_MS,
-    ).catch(() => false);
-    if (graceful !== true) await client.endAsync(true).catch(() => undefined);
+    // A DISCONNECT only means something on an established session. mqtt.js "ends" a client
+    // that is still waiting for CONNACK without closing its socket, which then stays open
+    // (and keeps the process alive) once the CONNACK arrives; and a second end() is a no-op
+    // while the first drains. So: drain gracefully if the link was up, then always destroy.
+    if (wasReady) await withTimeout(client.endAsync(false), STOP_DRAIN_MS).catch(() => undefined);
+    client.stream.destroy();
+    await client.endAsync(true).catch(() => undefined);
+    await storeIdle;
+  }
+
+  /**
+   * Cuts the link the way a failing network does: the socket goes away without an MQTT
+   * DISCONNECT, so the broker publishes the last will, and the box reconnects with its
+   * backoff and resends what the relay has not stored. False when there is no link to cut.
+   */
+  dropLink(): boolean {
+    const client = this.client;
+    if (!client || !this.linkReady || this.stopped) return false;
+    client.stream.destroy();
+    return true;
   }
 
   private recordingOptions() {
@@ -272,6 +320,7 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
       reconnectPeriod: 0,
       resubscribe: false,
       connectTimeout: 10_000,
+      ...this.tls,
       will: {
         topic: deviceTopic(this.deviceId, 'status'),
         payload: Buffer.from(JSON.stringify(status)),
@@ -452,6 +501,11 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
   }
 
   private onRelayError(error: DeviceError): void {
+    if (error.code === 'UNREADABLE_RECORDING' && error.recordingId !== undefined) {
+      // Comes after the recording was stored: the relay's analysis says to record again.
+      this.emit('returned', { recordingId: error.recordingId, reason: error.message });
+      return;
+    }
     if (error.recordingId === undefined) {
       this.emit('error', new RelayReportedError(error.code, error.message, error.retryable));
       return;

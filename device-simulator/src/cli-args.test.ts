@@ -21,6 +21,8 @@ describe('parseSimArgs', () => {
       finding: 'normal',
       chunkSamples: 250,
       quiet: false,
+      bufferDir: null,
+      flaky: null,
     });
     expect(DEFAULT_URL).toBe('mqtt://127.0.0.1:1883');
     expect(DEFAULT_CREDENTIALS).toBe('./data/demo-devices.json');
@@ -43,6 +45,9 @@ describe('parseSimArgs', () => {
         '--chunk-samples',
         '500',
         '--quiet',
+        '--buffer-dir',
+        '/var/lib/sim',
+        '--flaky',
       ]),
     ).toEqual({
       help: false,
@@ -54,6 +59,19 @@ describe('parseSimArgs', () => {
       finding: 'mixed',
       chunkSamples: 500,
       quiet: true,
+      bufferDir: '/var/lib/sim',
+      flaky: { minSeconds: 2, maxSeconds: 10 },
+    });
+  });
+
+  it('reads --flaky-seconds as a range, which implies --flaky', () => {
+    expect(parseSimArgs(['--flaky-seconds', '0.5-2']).flaky).toEqual({
+      minSeconds: 0.5,
+      maxSeconds: 2,
+    });
+    expect(parseSimArgs(['--flaky', '--flaky-seconds=3 - 3']).flaky).toEqual({
+      minSeconds: 3,
+      maxSeconds: 3,
     });
   });
 
@@ -82,6 +100,13 @@ describe('parseSimArgs', () => {
     [['--url', 'http://127.0.0.1:1883']],
     [['--url', 'not a url']],
     [['--credentials', ' ']],
+    [['--buffer-dir', '']],
+    [['--buffer-dir']],
+    [['--flaky-seconds', '5']],
+    [['--flaky-seconds', '0-5']],
+    [['--flaky-seconds', '10-2']],
+    [['--flaky-seconds', 'often']],
+    [['--flaky=yes']],
     [['--frobnicate']],
     [['--count']],
     [['stray-positional']],
@@ -103,6 +128,9 @@ describe('parseSimArgs', () => {
       '--finding',
       '--chunk-samples',
       '--quiet',
+      '--buffer-dir',
+      '--flaky',
+      '--flaky-seconds',
       '--help',
     ]) {
       expect(USAGE).toContain(option);

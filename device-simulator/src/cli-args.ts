@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { TWELVE_LEADS } from '#contracts';
 import { ECG_FINDINGS, type EcgFinding } from '#ecg';
+import { DEFAULT_FLAKY_MS } from './flaky-link.js';
 import { DEFAULT_CHUNK_SAMPLES, maxChunkSamples } from './recording-builder.js';
 
 export const DEFAULT_URL = 'mqtt://127.0.0.1:1883';
@@ -25,6 +26,10 @@ export interface SimArgs {
   finding: FindingMode;
   chunkSamples: number;
   quiet: boolean;
+  /** Keep each box's pending recordings in files under this directory; null for memory. */
+  bufferDir: string | null;
+  /** Cut each box's link at random moments this far apart; null for a steady link. */
+  flaky: { minSeconds: number; maxSeconds: number } | null;
 }
 
 /** Bad command line; main prints it with a pointer to --help and exits with 2. */
@@ -50,15 +55,27 @@ Options:
                             ${ECG_FINDINGS.join(', ')}
                           or mixed: mostly normal, now and then each of the others
   --chunk-samples <n>     samples per lead in one chunk, 1..${MAX_CHUNK_SAMPLES} (default ${DEFAULT_CHUNK_SAMPLES})
+  --buffer-dir <dir>      keep each box's unacknowledged recordings on disk, one directory
+                          per box under <dir>, written atomically; a box killed and started
+                          again with the same <dir> resumes them (default: in memory, lost
+                          with the process)
+  --flaky                 a bad link: every ${DEFAULT_FLAKY_MS.minMs / 1_000}–${DEFAULT_FLAKY_MS.maxMs / 1_000} s (at random) each box has an even
+                          chance of losing its connection; it reconnects with its backoff and
+                          must still deliver everything
+  --flaky-seconds <a>-<b> with --flaky (implies it): roll the dice every a..b seconds
+                          instead, e.g. 0.5-2
   --quiet                 no per-event lines, only the summaries (errors still go to stderr)
   -h, --help              show this help
 
-Output: one line per event (stored with ack latency, diagnosis, failed), and every 10 s and
-at exit a summary:
+Output: one line per event (stored with ack latency, diagnosis, failed, resumed from the
+buffer, offline/connected), and every 10 s and at exit a summary:
   boxes N · recordings sent X · stored Y · failed Z · lost L · ack p50 A ms p99 B ms
 (periodic lines show "in flight" where the exit line shows "lost": recordings neither
-stored nor failed when the simulator stopped).
-Exit code: 0 when every recording was stored, 1 if any failed or was lost, 2 on bad usage.
+stored nor failed when the simulator stopped; with --buffer-dir the exit line says
+"kept L" instead, as those stay on disk for the next run). "recordings sent" counts the
+recordings resumed from --buffer-dir too. With --flaky every line ends in "· link drops D".
+Exit code: 0 when every recording was stored, 1 if any failed or was lost (or kept), 2 on
+bad usage.
 `;
 
 const OPTIONS = {
@@ -70,6 +87,9 @@ const OPTIONS = {
   finding: { type: 'string' },
   'chunk-samples': { type: 'string' },
   quiet: { type: 'boolean' },
+  'buffer-dir': { type: 'string' },
+  flaky: { type: 'boolean' },
+  'flaky-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -102,6 +122,17 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
         ? DEFAULT_CHUNK_SAMPLES
         : integerIn('--chunk-samples', values['chunk-samples'], 1, MAX_CHUNK_SAMPLES),
     quiet: values.quiet ?? false,
+    bufferDir:
+      values['buffer-dir'] === undefined ? null : nonEmpty('--buffer-dir', values['buffer-dir']),
+    flaky:
+      values['flaky-seconds'] !== undefined
+        ? parseSecondsRange('--flaky-seconds', values['flaky-seconds'])
+        : values.flaky
+          ? {
+              minSeconds: DEFAULT_FLAKY_MS.minMs / 1_000,
+              maxSeconds: DEFAULT_FLAKY_MS.maxMs / 1_000,
+            }
+          : null,
   };
 }
 
@@ -163,6 +194,21 @@ function integerIn(
     );
   }
   return value;
+}
+
+function parseSecondsRange(
+  option: string,
+  text: string,
+): { minSeconds: number; maxSeconds: number } {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$/.exec(text);
+  const minSeconds = Number(match?.[1]);
+  const maxSeconds = Number(match?.[2]);
+  if (!match || !(minSeconds > 0) || !(maxSeconds >= minSeconds)) {
+    throw new UsageError(
+      `${option}: expected <min>-<max> seconds with 0 < min <= max, e.g. 2-10, got ${text}`,
+    );
+  }
+  return { minSeconds, maxSeconds };
 }
 
 function positiveNumber(option: string, text: string): number {

@@ -38,6 +38,11 @@ async function main(argv: readonly string[]): Promise<number> {
     finding: args.finding,
     chunkSamples: args.chunkSamples,
     quiet: args.quiet,
+    bufferDir: args.bufferDir === null ? null : resolve(args.bufferDir),
+    flaky: args.flaky && {
+      minMs: args.flaky.minSeconds * 1_000,
+      maxMs: args.flaky.maxSeconds * 1_000,
+    },
     print: (line) => console.log(line),
     printError: (line) => console.error(line),
   });

@@ -26,6 +26,8 @@ export interface OutboxStore {
   remove(recordingId: string): Promise<void>;
   /** Every recording still pending, oldest first (a box resumes them on start). */
   list(): Promise<OutboxEntry[]>;
+  /** Resolves once every change made so far is durable; the box awaits it when it stops. */
+  idle?(): Promise<void>;
 }
 
 /** The simulator's store: survives reconnects and relay restarts, not a process restart. */

@@ -1,8 +1,11 @@
 import { randomInt } from 'node:crypto';
+import type { BackoffRange } from './backoff.js';
 import { SimulatedBox } from './box.js';
 import { pickFinding, RECORDING_SECONDS, type FindingMode } from './cli-args.js';
 import type { DeviceCredential } from './credentials.js';
 import { BoxStoppedError, RecordingRejectedError } from './errors.js';
+import { FileOutboxStore } from './file-outbox.js';
+import { FLAKY_DROP_PROBABILITY, FlakyLink } from './flaky-link.js';
 import { SimStats } from './stats.js';
 
 export interface SimulationOptions {
@@ -21,11 +24,17 @@ export interface SimulationOptions {
   random?: () => number;
   /** Passed through to every box (tests shorten timeouts). */
   ackTimeoutMs?: number;
+  reconnect?: BackoffRange;
+  /** Each box keeps its pending recordings in a directory under this one (`--buffer-dir`). */
+  bufferDir?: string | null;
+  /** Cut each box's link at random (`--flaky`); probability defaults to 1/2 per roll. */
+  flaky?: { minMs: number; maxMs: number; probability?: number } | null;
 }
 
 /** One box and its recording schedule. */
 interface Unit {
   readonly box: SimulatedBox;
+  readonly flaky: FlakyLink | undefined;
   started: number;
   timer?: NodeJS.Timeout;
 }
@@ -49,27 +58,46 @@ export class Simulation {
     this.finished = new Promise((resolve) => {
       this.markFinished = resolve;
     });
-    this.units = options.devices.map((device) => ({
-      box: new SimulatedBox({
+    this.units = options.devices.map((device) => {
+      const box = new SimulatedBox({
         brokerUrl: options.url,
         deviceId: device.deviceId,
         secret: device.secret,
         chunkSamples: options.chunkSamples,
         ...(options.ackTimeoutMs !== undefined && { ackTimeoutMs: options.ackTimeoutMs }),
-      }),
-      started: 0,
-    }));
+        ...(options.reconnect !== undefined && { reconnect: options.reconnect }),
+        ...(options.bufferDir && {
+          store: new FileOutboxStore(
+            FileOutboxStore.directoryFor(options.bufferDir, device.deviceId),
+            {
+              onCorrupt: (error) => options.printError(`${timestamp()} ${error.message}`),
+            },
+          ),
+        }),
+      });
+      const flaky =
+        options.flaky &&
+        new FlakyLink(box, {
+          minMs: options.flaky.minMs,
+          maxMs: options.flaky.maxMs,
+          probability: options.flaky.probability ?? FLAKY_DROP_PROBABILITY,
+          random: this.random,
+          onDrop: () => this.stats.linkDropped(),
+        });
+      return { box, flaky: flaky || undefined, started: 0 };
+    });
   }
 
   async start(): Promise<void> {
     for (const unit of this.units) {
       this.wire(unit.box);
       await unit.box.start();
+      unit.flaky?.start();
       // Spread the boxes over the first interval instead of all recording at once.
       this.schedule(unit, this.random() * this.options.intervalSeconds * 1_000);
     }
     this.summaryTimer = setInterval(
-      () => this.options.print(this.stats.summaryLine(this.units.length, false)),
+      () => this.options.print(this.summaryLine(false)),
       this.options.summaryEveryMs ?? 10_000,
     );
   }
@@ -79,11 +107,21 @@ export class Simulation {
     if (!this.stopping) {
       this.stopping = true;
       clearInterval(this.summaryTimer);
-      for (const unit of this.units) clearTimeout(unit.timer);
+      for (const unit of this.units) {
+        clearTimeout(unit.timer);
+        unit.flaky?.stop();
+      }
       await Promise.all(this.units.map((unit) => unit.box.stop()));
-      this.options.print(this.stats.summaryLine(this.units.length, true));
+      this.options.print(this.summaryLine(true));
     }
     return this.stats.failed === 0 && this.stats.unsettled === 0 ? 0 : 1;
+  }
+
+  private summaryLine(final: boolean): string {
+    return this.stats.summaryLine(this.units.length, final, {
+      kept: Boolean(this.options.bufferDir),
+      linkDrops: Boolean(this.options.flaky),
+    });
   }
 
   private schedule(unit: Unit, delayMs: number): void {
@@ -123,6 +161,12 @@ export class Simulation {
       if (!this.options.quiet) this.options.print(`${timestamp()} ${id} ${text}`);
     };
     box.on('connected', () => event('connected'));
+    box.on('resumed', ({ recordingId, storedThrough, chunkCount }) => {
+      this.stats.recordingResumed();
+      event(
+        `resumed ${recordingId} from the buffer (${storedThrough + 1} of ${chunkCount} chunks stored)`,
+      );
+    });
     box.on('disconnected', ({ error, reconnectInMs }) =>
       event(`offline${error ? ` (${error.message})` : ''}, retrying in ${reconnectInMs} ms`),
     );
@@ -135,6 +179,9 @@ export class Simulation {
       event(
         `diagnosis for ${d.recordingId} case ${d.caseId}: ${JSON.stringify(d.conclusion)} signed by ${d.signedBy} at ${d.signedAt}`,
       ),
+    );
+    box.on('returned', ({ recordingId, reason }) =>
+      event(`RECORD AGAIN ${recordingId}: ${reason}`),
     );
     box.on('failed', ({ recordingId, error }) => {
       this.stats.recordingFailed();

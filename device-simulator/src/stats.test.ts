@@ -33,4 +33,21 @@ describe('SimStats', () => {
       'boxes 1 · recordings sent 0 · stored 0 · failed 0 · lost 0 · ack p50 - ms p99 - ms',
     );
   });
+
+  it('counts resumed recordings as sent, says kept for a buffer and appends link drops', () => {
+    const stats = new SimStats();
+    stats.recordingResumed();
+    stats.recordingSent();
+    stats.recordingStored(50);
+    stats.linkDropped();
+    stats.linkDropped();
+    expect(stats.resumed).toBe(1);
+    expect(stats.unsettled).toBe(1);
+    expect(stats.summaryLine(1, true, { kept: true, linkDrops: true })).toBe(
+      'boxes 1 · recordings sent 2 · stored 1 · failed 0 · kept 1 · ack p50 50 ms p99 50 ms · link drops 2',
+    );
+    expect(stats.summaryLine(1, false, { kept: true })).toBe(
+      'boxes 1 · recordings sent 2 · stored 1 · failed 0 · in flight 1 · ack p50 50 ms p99 50 ms',
+    );
+  });
 });

@@ -10,10 +10,20 @@ export class SimStats {
   private sentCount = 0;
   private storedCount = 0;
   private failedCount = 0;
+  private resumedCount = 0;
+  private linkDropCount = 0;
   private readonly latencies: number[] = [];
 
   recordingSent(): void {
     this.sentCount++;
+  }
+  /** A recording an earlier run left in the buffer directory: counted as sent. */
+  recordingResumed(): void {
+    this.sentCount++;
+    this.resumedCount++;
+  }
+  linkDropped(): void {
+    this.linkDropCount++;
   }
   recordingStored(ackLatencyMs: number): void {
     this.storedCount++;
@@ -32,6 +42,12 @@ export class SimStats {
   get failed(): number {
     return this.failedCount;
   }
+  get resumed(): number {
+    return this.resumedCount;
+  }
+  get linkDrops(): number {
+    return this.linkDropCount;
+  }
   /** Neither stored nor failed yet; at exit these are the lost ones. */
   get unsettled(): number {
     return this.sentCount - this.storedCount - this.failedCount;
@@ -39,9 +55,15 @@ export class SimStats {
 
   /**
    * `boxes N · recordings sent X · stored Y · failed Z · lost L · ack p50 A ms p99 B ms`.
-   * While running, recordings not settled yet are "in flight", not lost.
+   * While running, recordings not settled yet are "in flight", not lost; at exit they are
+   * "kept" rather than lost when they stay in a buffer directory. `linkDrops` appends the
+   * number of links cut by --flaky.
    */
-  summaryLine(boxes: number, final: boolean): string {
+  summaryLine(
+    boxes: number,
+    final: boolean,
+    options: { kept?: boolean; linkDrops?: boolean } = {},
+  ): string {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const ms = (value: number | undefined) => (value === undefined ? '-' : Math.round(value));
     return [
@@ -49,8 +71,9 @@ export class SimStats {
       `recordings sent ${this.sentCount}`,
       `stored ${this.storedCount}`,
       `failed ${this.failedCount}`,
-      final ? `lost ${this.unsettled}` : `in flight ${this.unsettled}`,
+      `${final ? (options.kept ? 'kept' : 'lost') : 'in flight'} ${this.unsettled}`,
       `ack p50 ${ms(percentile(sorted, 50))} ms p99 ${ms(percentile(sorted, 99))} ms`,
+      ...(options.linkDrops ? [`link drops ${this.linkDropCount}`] : []),
     ].join(' · ');
   }
 }

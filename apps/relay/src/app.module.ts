@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
+import { AnalysisModule } from './analysis/analysis.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentityModule } from './identity/identity.module.js';
@@ -9,7 +10,7 @@ import type { Infrastructure } from './infra/infrastructure.js';
 import { InfrastructureModule } from './infra/infrastructure.module.js';
 import { WorklistModule } from './worklist/worklist.module.js';
 
-/** The console's static files sit at the same relative place in the sources and in dist/. */
+/** The console, built by Vite into dist/apps/console/public (npm run build). */
 const consoleRoot = fileURLToPath(new URL('../../console/public', import.meta.url));
 
 @Module({})
@@ -27,6 +28,7 @@ export class AppModule {
         IdentityModule,
         WorklistModule,
         IngestModule,
+        AnalysisModule,
         HealthModule,
       ],
     };

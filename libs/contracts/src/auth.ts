@@ -34,3 +34,12 @@ export interface ApiError {
   code: string;
   message: string;
 }
+
+/** An ECG box as the API shows it. */
+export interface DeviceSummary {
+  id: string;
+  clinicId: string;
+  online: boolean;
+  disabled: boolean;
+  lastSeenAt: string | null;
+}

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 
-export const CASE_STATUSES = ['awaiting_review', 'in_review', 'signed'] as const;
+/**
+ * analysing → awaiting_review → in_review → signed; or analysing → returned when the
+ * recording cannot be read and the clinic must record again.
+ */
+export const CASE_STATUSES = [
+  'analysing',
+  'awaiting_review',
+  'in_review',
+  'signed',
+  'returned',
+] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 
 export const CASE_PRIORITIES = ['stat', 'urgent', 'routine'] as const;
@@ -23,11 +33,39 @@ export interface CaseSummary {
   createdAt: string;
   dueAt: string;
   claimedBy: string | null;
+  /** Why it went back to the clinic, when status is `returned`. */
+  returnReason: string | null;
+  /** The automatic analysis's flags, most severe first: suggestions for the reader. */
+  flags: AnalysisFlag[];
 }
+
+export interface AnalysisFlag {
+  code: string;
+  severity: 'critical' | 'major' | 'minor';
+  text: string;
+}
+
+/** Measurements the automatic analysis suggests and a reader may correct. */
+export const MEASUREMENT_KEYS = [
+  'heartRateBpm',
+  'prMs',
+  'qrsMs',
+  'qtMs',
+  'qtcMs',
+  'axisDegrees',
+] as const;
+
+/** The reader's word on the automatic analysis, stored beside it. */
+export const MeasurementReviewSchema = z.strictObject({
+  confirmed: z.boolean(),
+  corrections: z.partialRecord(z.enum(MEASUREMENT_KEYS), z.number().finite()).default({}),
+});
+export type MeasurementReview = z.output<typeof MeasurementReviewSchema>;
 
 export const SignDiagnosisSchema = z.strictObject({
   conclusion: z.string().trim().min(1).max(4000),
   findings: z.array(z.string().trim().min(1).max(200)).max(50).default([]),
+  measurementReview: MeasurementReviewSchema.optional(),
 });
 export type SignDiagnosisRequest = z.input<typeof SignDiagnosisSchema>;
 

@@ -11,6 +11,8 @@ export interface ServerToClientEvents {
   'worklist.case-updated': (summary: CaseSummary) => void;
   /** A diagnosis for one of the clinic's cases (room `clinic:<id>`). */
   'diagnosis.signed': (delivery: DiagnosisDelivery) => void;
+  /** A recording could not be read and went back to the clinic (room `clinic:<id>`). */
+  'case.returned': (notice: CaseReturnedNotice) => void;
   /** Sent once after the handshake: who the relay thinks you are. */
   'session.ready': (session: { userId: string; rooms: string[] }) => void;
 }
@@ -24,6 +26,14 @@ export interface DiagnosisDelivery {
   /** Monotonic per relay; lets a client say what it has already seen. */
   eventId: string;
   diagnosis: Diagnosis;
+}
+
+export interface CaseReturnedNotice {
+  eventId: string;
+  caseId: string;
+  recordingId: string | null;
+  /** Plain words for the clinic, e.g. "lead V3 off". */
+  reason: string;
 }
 
 export const SOCKET_PATH = '/socket.io';

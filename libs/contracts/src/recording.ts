@@ -83,6 +83,8 @@ export const DEVICE_ERROR_CODES = [
   'INCOMPLETE',
   'CHECKSUM_MISMATCH',
   'TEMPORARILY_UNAVAILABLE',
+  /** Stored, but the analysis found it unreadable (e.g. a lead off): record again. */
+  'UNREADABLE_RECORDING',
 ] as const;
 export type DeviceErrorCode = (typeof DEVICE_ERROR_CODES)[number];
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { WorklistModule } from '../worklist/worklist.module.js';
+import { DevicesController } from './devices.controller.js';
 import { DeviceGateService } from './device-gate.service.js';
 import { DevicesRepository } from './devices.repository.js';
 import { IngestBridge } from './ingest.bridge.js';
@@ -9,6 +10,7 @@ import { RecordingsRepository } from './recordings.repository.js';
 
 @Module({
   imports: [WorklistModule, OutboxModule],
+  controllers: [DevicesController],
   providers: [
     DevicesRepository,
     DeviceGateService,
@@ -16,6 +18,6 @@ import { RecordingsRepository } from './recordings.repository.js';
     IngestService,
     IngestBridge,
   ],
-  exports: [IngestService, DeviceGateService],
+  exports: [IngestService, DeviceGateService, RecordingsRepository],
 })
 export class IngestModule {}

@@ -176,6 +176,7 @@ export class IngestService {
     });
     void this.outbox.flush();
     await this.staging.discard(recordingId);
+    await this.worklist.caseOpened(caseId);
     this.counters.accepted.recordings += 1;
     this.log.info({ recordingId, caseId, deviceId }, 'recording stored');
     return {
@@ -191,12 +192,16 @@ export class IngestService {
 
   /** The acknowledgement for a recording that is already stored, if it is. */
   private async completedAck(recordingId: string): Promise<DeviceReply | null> {
-    const caseId = await this.cases.caseIdOfRecording(recordingId);
-    if (!caseId) return null;
-    return {
-      channel: 'ack',
-      body: { recordingId, storedThrough: -1, missing: [], complete: true, caseId },
+    const stored = await this.cases.caseOfRecording(recordingId);
+    if (!stored) return null;
+    const body: StoredAck = {
+      recordingId,
+      storedThrough: stored.chunkCount - 1,
+      missing: [],
+      complete: true,
+      caseId: stored.caseId,
     };
+    return { channel: 'ack', body };
   }
 
   private refuse(message: DeviceMessage, error: unknown): DeviceReply {

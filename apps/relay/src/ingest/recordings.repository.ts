@@ -1,10 +1,41 @@
 import { Injectable } from '@nestjs/common';
-import type { Tx } from '../infra/database/database.js';
+import { eq } from 'drizzle-orm';
+import { Database, type Tx } from '../infra/database/database.js';
 import { recordings } from '../infra/database/schema.js';
 import type { StagedRecording } from './recording-staging.js';
 
+export interface StoredRecording {
+  id: string;
+  leads: string[];
+  sampleRateHz: number;
+  microvoltsPerLsb: number;
+  samplesPerLead: number;
+  sha256: string;
+}
+
 @Injectable()
 export class RecordingsRepository {
+  constructor(private readonly database: Database) {}
+
+  async find(id: string): Promise<StoredRecording | undefined> {
+    const [row] = await this.database.db
+      .select({
+        id: recordings.id,
+        leads: recordings.leads,
+        sampleRateHz: recordings.sampleRateHz,
+        microvoltsPerLsb: recordings.microvoltsPerLsb,
+        samplesPerLead: recordings.samplesPerLead,
+        sha256: recordings.sha256,
+      })
+      .from(recordings)
+      .where(eq(recordings.id, id));
+    return row;
+  }
+
+  async saveAnalysis(tx: Tx, id: string, analysis: Record<string, unknown>): Promise<void> {
+    await tx.update(recordings).set({ analysis }).where(eq(recordings.id, id));
+  }
+
   /** Idempotent: a recording already stored is left as it is. */
   async insert(
     tx: Tx,

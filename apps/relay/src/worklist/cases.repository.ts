@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import type { CaseKind, CasePriority, CaseStatus, CaseSummary, Diagnosis } from '#contracts';
+import type {
+  AnalysisFlag,
+  CaseKind,
+  CasePriority,
+  CaseStatus,
+  CaseSummary,
+  Diagnosis,
+} from '#contracts';
 import { Database, type Tx } from '../infra/database/database.js';
 import {
   caseEvents,
@@ -45,15 +52,24 @@ const summaryColumns = {
   createdAt: cases.createdAt,
   dueAt: cases.dueAt,
   claimedBy: users.displayName,
+  returnReason: cases.returnReason,
+  analysis: recordings.analysis,
 };
 
-interface SummaryRow extends Omit<CaseSummary, 'createdAt' | 'dueAt'> {
+interface SummaryRow extends Omit<CaseSummary, 'createdAt' | 'dueAt' | 'flags'> {
   createdAt: Date;
   dueAt: Date;
+  analysis: Record<string, unknown> | null;
 }
 
+const SEVERITY_RANK = { critical: 0, major: 1, minor: 2 } as const;
+
 function toSummary(row: SummaryRow): CaseSummary {
-  return { ...row, createdAt: row.createdAt.toISOString(), dueAt: row.dueAt.toISOString() };
+  const { analysis, ...rest } = row;
+  const flags = ((analysis?.['flags'] as AnalysisFlag[] | undefined) ?? [])
+    .slice()
+    .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+  return { ...rest, flags, createdAt: row.createdAt.toISOString(), dueAt: row.dueAt.toISOString() };
 }
 
 @Injectable()
@@ -64,7 +80,7 @@ export class CasesRepository {
   async insertForRecording(tx: Tx, input: NewCase): Promise<{ caseId: string; created: boolean }> {
     const [inserted] = await tx
       .insert(cases)
-      .values({ ...input, status: 'awaiting_review' })
+      .values({ ...input, status: 'analysing' })
       .onConflictDoNothing({ target: cases.recordingId })
       .returning({ id: cases.id });
     if (inserted) return { caseId: inserted.id, created: true };
@@ -76,12 +92,16 @@ export class CasesRepository {
     return { caseId: existing.id, created: false };
   }
 
-  async caseIdOfRecording(recordingId: string): Promise<string | undefined> {
+  /** The case of a stored recording, and how many chunks it was stored from. */
+  async caseOfRecording(
+    recordingId: string,
+  ): Promise<{ caseId: string; chunkCount: number } | undefined> {
     const [row] = await this.database.db
-      .select({ id: cases.id })
+      .select({ caseId: cases.id, chunkCount: recordings.chunkCount })
       .from(cases)
+      .innerJoin(recordings, eq(recordings.id, cases.recordingId))
       .where(eq(cases.recordingId, recordingId));
-    return row?.id;
+    return row;
   }
 
   async appendEvent(tx: Tx, event: CaseEvent): Promise<number> {
@@ -99,6 +119,7 @@ export class CasesRepository {
       .from(cases)
       .innerJoin(facilities, eq(facilities.id, cases.clinicId))
       .leftJoin(users, eq(users.id, cases.claimedBy))
+      .leftJoin(recordings, eq(recordings.id, cases.recordingId))
       .where(where)
       .orderBy(
         ...(options.order === 'worklist'
@@ -159,6 +180,7 @@ export class CasesRepository {
   async insertDiagnosis(
     tx: Tx,
     diagnosis: {
+      measurementReview?: Record<string, unknown>;
       caseId: string;
       conclusion: string;
       findings: string[];
@@ -182,6 +204,45 @@ export class CasesRepository {
       .from(cases)
       .innerJoin(recordings, eq(recordings.id, cases.recordingId))
       .where(and(eq(cases.id, caseId), scope));
+    return row;
+  }
+
+  /** analysing → awaiting_review; returns the hospital, or null if the case was not analysing. */
+  async moveToReview(
+    tx: Tx,
+    caseId: string,
+    priority: CasePriority,
+    dueAt: Date,
+  ): Promise<string | null> {
+    const [row] = await tx
+      .update(cases)
+      .set({ status: 'awaiting_review', priority, dueAt, updatedAt: new Date() })
+      .where(and(eq(cases.id, caseId), eq(cases.status, 'analysing')))
+      .returning({ hospitalId: cases.hospitalId });
+    return row?.hospitalId ?? null;
+  }
+
+  async markReturned(tx: Tx, caseId: string, reason: string): Promise<boolean> {
+    const rows = await tx
+      .update(cases)
+      .set({ status: 'returned', returnReason: reason, updatedAt: new Date() })
+      .where(and(eq(cases.id, caseId), eq(cases.status, 'analysing')))
+      .returning({ id: cases.id });
+    return rows.length === 1;
+  }
+
+  async returnedNotice(caseId: string) {
+    const [row] = await this.database.db
+      .select({
+        caseId: cases.id,
+        clinicId: cases.clinicId,
+        recordingId: cases.recordingId,
+        reason: cases.returnReason,
+        deviceId: recordings.deviceId,
+      })
+      .from(cases)
+      .leftJoin(recordings, eq(recordings.id, cases.recordingId))
+      .where(and(eq(cases.id, caseId), eq(cases.status, 'returned')));
     return row;
   }
 

@@ -1,3 +1,6 @@
 /** BullMQ queue names of the reading workflow (no ':' allowed in BullMQ names). */
 export const reviewQueueOf = (hospitalId: string) => `review-${hospitalId}`;
-export const DIAGNOSIS_DELIVERY_QUEUE = 'diagnosis-delivery';
+/** One job per stored ECG: analysis sets the case's priority or returns it to the clinic. */
+export const ECG_ANALYSIS_QUEUE = 'ecg-analysis';
+/** Signed diagnoses and returned recordings on their way to the clinic and the box. */
+export const CLINIC_DELIVERY_QUEUE = 'clinic-delivery';

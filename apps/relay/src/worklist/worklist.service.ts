@@ -22,7 +22,7 @@ import { Outbox } from '../outbox/outbox.js';
 import { Notifier } from '../realtime/notifier.js';
 import { caseScope } from './case-scope.js';
 import { CasesRepository } from './cases.repository.js';
-import { DIAGNOSIS_DELIVERY_QUEUE, reviewQueueOf } from './queues.js';
+import { CLINIC_DELIVERY_QUEUE, ECG_ANALYSIS_QUEUE, reviewQueueOf } from './queues.js';
 
 const PRIORITY_NUMBER: Record<CasePriority, number> = { stat: 1, urgent: 2, routine: 3 };
 
@@ -49,34 +49,88 @@ export class WorklistService {
   ) {}
 
   /**
-   * Opens the case for a stored recording inside the caller's transaction and queues it
-   * for the clinic's county hospital. A second call for the same recording returns the
+   * Opens the case for a stored recording inside the caller's transaction, in `analysing`,
+   * and queues the automatic analysis. A second call for the same recording returns the
    * existing case and queues nothing.
    */
   async openCase(tx: Tx, request: CaseRequest): Promise<string> {
     const hospital = await this.facilities.readingHospitalOf(request.clinicId, tx);
-    const slaSeconds =
-      request.priority === 'stat' ? this.config.sla.ecgStatSeconds : this.config.sla.ecgSeconds;
     const { caseId, created } = await this.cases.insertForRecording(tx, {
       ...request,
       hospitalId: hospital.id,
-      dueAt: new Date(Date.now() + slaSeconds * 1000),
+      dueAt: this.dueAt(request.priority),
     });
     if (!created) return caseId;
     await this.cases.appendEvent(tx, {
       caseId,
       type: 'created',
       actor: 'system:ingest',
-      toStatus: 'awaiting_review',
-      detail: { hospitalId: hospital.id, priority: request.priority },
+      toStatus: 'analysing',
+      detail: { hospitalId: hospital.id },
     });
-    await this.outbox.append(tx, reviewQueueOf(hospital.id), {
+    await this.outbox.append(tx, ECG_ANALYSIS_QUEUE, {
+      name: 'analyse-ecg',
+      id: `analysis-${caseId}`,
+      data: { caseId, recordingId: request.recordingId },
+    });
+    return caseId;
+  }
+
+  /**
+   * Puts an analysed case in its hospital's review queue with the priority the analysis
+   * gave it; the deadline runs from now. Returns false if the case had already moved on.
+   */
+  async queueForReview(
+    tx: Tx,
+    caseId: string,
+    priority: CasePriority,
+    detail: Record<string, unknown>,
+  ) {
+    const hospitalId = await this.cases.moveToReview(tx, caseId, priority, this.dueAt(priority));
+    if (!hospitalId) return false;
+    await this.cases.appendEvent(tx, {
+      caseId,
+      type: 'analysed',
+      actor: 'system:analysis',
+      fromStatus: 'analysing',
+      toStatus: 'awaiting_review',
+      detail: { priority, ...detail },
+    });
+    await this.outbox.append(tx, reviewQueueOf(hospitalId), {
       name: 'list-case',
       id: caseId,
       data: { caseId },
-      priority: PRIORITY_NUMBER[request.priority],
+      priority: PRIORITY_NUMBER[priority],
     });
-    return caseId;
+    return true;
+  }
+
+  /**
+   * Sends an unreadable recording back to the clinic, while the patient is still there,
+   * instead of into a reader's queue.
+   */
+  async returnToClinic(tx: Tx, caseId: string, reason: string, detail: Record<string, unknown>) {
+    if (!(await this.cases.markReturned(tx, caseId, reason))) return false;
+    const eventId = await this.cases.appendEvent(tx, {
+      caseId,
+      type: 'returned',
+      actor: 'system:analysis',
+      fromStatus: 'analysing',
+      toStatus: 'returned',
+      detail: { reason, ...detail },
+    });
+    await this.outbox.append(tx, CLINIC_DELIVERY_QUEUE, {
+      name: 'deliver-return',
+      id: `return-${caseId}`,
+      data: { caseId, eventId: String(eventId) },
+    });
+    return true;
+  }
+
+  private dueAt(priority: CasePriority): Date {
+    const seconds =
+      priority === 'stat' ? this.config.sla.ecgStatSeconds : this.config.sla.ecgSeconds;
+    return new Date(Date.now() + seconds * 1000);
   }
 
   async worklist(user: SessionUser): Promise<CaseSummary[]> {
@@ -141,6 +195,7 @@ export class WorklistService {
         caseId,
         conclusion: request.conclusion,
         findings: request.findings ?? [],
+        measurementReview: request.measurementReview,
         signedBy: user.id,
         signedAt,
       });
@@ -151,7 +206,7 @@ export class WorklistService {
         fromStatus: 'in_review',
         toStatus: 'signed',
       });
-      await this.outbox.append(tx, DIAGNOSIS_DELIVERY_QUEUE, {
+      await this.outbox.append(tx, CLINIC_DELIVERY_QUEUE, {
         name: 'deliver-diagnosis',
         id: `diagnosis-${caseId}`,
         data: { caseId, eventId: String(eventId) },
@@ -171,17 +226,26 @@ export class WorklistService {
     return withoutDevice(diagnosis);
   }
 
+  /** Tells the clinic its new case exists (it is being analysed, not yet with a reader). */
+  async caseOpened(caseId: string): Promise<void> {
+    const summary = await this.cases.summary(caseId);
+    if (summary) this.notifier.toClinic(summary.clinicId, 'worklist.case-added', summary);
+  }
+
   /** Called by the review desk when the queue hands it a case. */
   async listCase(caseId: string): Promise<void> {
     await this.cases.markListed(caseId, new Date());
     const summary = await this.cases.summary(caseId);
-    if (summary) this.notifier.toHospital(summary.hospitalId, 'worklist.case-added', summary);
+    if (!summary) return;
+    this.notifier.toHospital(summary.hospitalId, 'worklist.case-added', summary);
+    this.notifier.toClinic(summary.clinicId, 'worklist.case-updated', summary);
   }
 
-  private async announce(caseId: string): Promise<CaseSummary> {
+  async announce(caseId: string): Promise<CaseSummary> {
     const summary = await this.cases.summary(caseId);
     if (!summary) throw new Error(`case ${caseId} vanished`);
     this.notifier.toHospital(summary.hospitalId, 'worklist.case-updated', summary);
+    this.notifier.toClinic(summary.clinicId, 'worklist.case-updated', summary);
     return summary;
   }
 

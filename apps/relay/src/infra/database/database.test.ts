@@ -29,25 +29,30 @@ describe('Database (embedded PGlite)', () => {
 // .ci/run provides a PostgreSQL server; on a machine without one this block is skipped.
 const postgresUrl = process.env['TEST_DATABASE_URL'];
 
-describe.skipIf(!postgresUrl)('Database (PostgreSQL via DATABASE_URL; needs TEST_DATABASE_URL)', () => {
-  it('applies the same migrations on a new database and round-trips a row', async () => {
-    // Each run gets its own database, so runs never see each other's tables or migrations.
-    const name = `telerelay_test_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-    const admin = new pg.Client({ connectionString: postgresUrl });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    const url = new URL(postgresUrl!);
-    url.pathname = `/${name}`;
-    const database = await Database.open({ databaseUrl: url.toString(), dataDir: tmpdir() });
-    try {
-      expect(database.driver).toBe('postgres');
-      await database.db.insert(facilities).values({ id: 'county-x', kind: 'county', name: 'County X' });
-      const rows = await database.db.select().from(facilities);
-      expect(rows.map((row) => row.id)).toEqual(['county-x']);
-    } finally {
-      await database.close();
-      await admin.query(`drop database ${name}`);
-      await admin.end();
-    }
-  });
-});
+describe.skipIf(!postgresUrl)(
+  'Database (PostgreSQL via DATABASE_URL; needs TEST_DATABASE_URL)',
+  () => {
+    it('applies the same migrations on a new database and round-trips a row', async () => {
+      // Each run gets its own database, so runs never see each other's tables or migrations.
+      const name = `telerelay_test_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+      const admin = new pg.Client({ connectionString: postgresUrl });
+      await admin.connect();
+      await admin.query(`create database ${name}`);
+      const url = new URL(postgresUrl!);
+      url.pathname = `/${name}`;
+      const database = await Database.open({ databaseUrl: url.toString(), dataDir: tmpdir() });
+      try {
+        expect(database.driver).toBe('postgres');
+        await database.db
+          .insert(facilities)
+          .values({ id: 'county-x', kind: 'county', name: 'County X' });
+        const rows = await database.db.select().from(facilities);
+        expect(rows.map((row) => row.id)).toEqual(['county-x']);
+      } finally {
+        await database.close();
+        await admin.query(`drop database ${name}`);
+        await admin.end();
+      }
+    });
+  },
+);

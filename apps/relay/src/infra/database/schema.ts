@@ -72,6 +72,8 @@ export const recordings = pgTable(
     /** sha256 of the sample bytes; also the blob key. */
     sha256: text('sha256').notNull(),
     patientRef: text('patient_ref'),
+    /** The automatic analysis (libs/ecg), with its algorithm version; a suggestion only. */
+    analysis: jsonb('analysis').$type<Record<string, unknown>>(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     receivedAt: createdAt(),
   },
@@ -93,7 +95,11 @@ export const cases = pgTable(
       .notNull()
       .references(() => facilities.id),
     priority: text('priority', { enum: ['stat', 'urgent', 'routine'] }).notNull(),
-    status: text('status', { enum: ['awaiting_review', 'in_review', 'signed'] }).notNull(),
+    status: text('status', {
+      enum: ['analysing', 'awaiting_review', 'in_review', 'signed', 'returned'],
+    }).notNull(),
+    /** Why the case went back to the clinic instead of to a reader. */
+    returnReason: text('return_reason'),
     claimedBy: uuid('claimed_by').references(() => users.id),
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
     dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
@@ -134,6 +140,8 @@ export const diagnoses = pgTable('diagnoses', {
     .references(() => cases.id),
   conclusion: text('conclusion').notNull(),
   findings: jsonb('findings').$type<string[]>().notNull(),
+  /** The reader's confirmation or corrections of the automatic measurements. */
+  measurementReview: jsonb('measurement_review').$type<Record<string, unknown>>(),
   signedBy: uuid('signed_by')
     .notNull()
     .references(() => users.id),

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { IngestModule } from '../ingest/ingest.module.js';
+import { OutboxModule } from '../outbox/outbox.module.js';
+import { WorklistModule } from '../worklist/worklist.module.js';
+import { EcgAnalysisService } from './ecg-analysis.service.js';
+
+@Module({
+  imports: [IngestModule, WorklistModule, OutboxModule],
+  providers: [EcgAnalysisService],
+})
+export class AnalysisModule {}
