@@ -79,6 +79,37 @@ export class RelayProcess {
     await ready;
   }
 
+  /**
+   * The first log line at index >= `from` in `logs` that matches, already logged or still
+   * to come (checked again whenever the relay writes to stdout).
+   */
+  async waitForLog(
+    matches: (line: string) => boolean,
+    from = 0,
+    timeoutMs = 15_000,
+  ): Promise<string> {
+    const find = () => this.logs.slice(from).find(matches);
+    const found = find();
+    if (found !== undefined) return found;
+    const stdout = this.child?.stdout;
+    if (!stdout) throw new Error('relay is not running');
+    return new Promise<string>((resolve, reject) => {
+      // Registered after launch's readline, so its lines are in `logs` when this runs.
+      const onData = () => {
+        const line = find();
+        if (line === undefined) return;
+        clearTimeout(timer);
+        stdout.off('data', onData);
+        resolve(line);
+      };
+      const timer = setTimeout(() => {
+        stdout.off('data', onData);
+        reject(new Error(`no matching relay log line within ${timeoutMs} ms`));
+      }, timeoutMs);
+      stdout.on('data', onData);
+    });
+  }
+
   async demoDevices(): Promise<DemoDevice[]> {
     const file = JSON.parse(await readFile(join(this.dataDir, 'demo-devices.json'), 'utf8')) as {
       devices: DemoDevice[];

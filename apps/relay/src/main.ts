@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -52,16 +52,31 @@ async function main(): Promise<void> {
   app.useGlobalFilters(new DomainErrorFilter(log));
   app.set('trust proxy', 'loopback');
   await app.listen(config.http.port, config.http.host);
-  await infra.broker.listen({ port: config.mqtt.port, gate: app.get(DeviceGateService) });
+  await infra.broker.listen({
+    port: config.mqtt.port,
+    gate: app.get(DeviceGateService),
+    maxPacketBytes: config.mqtt.maxPacketBytes,
+    tls: config.mqtt.tls && {
+      port: config.mqtt.tls.port,
+      cert: await readFile(config.mqtt.tls.certFile),
+      key: await readFile(config.mqtt.tls.keyFile),
+    },
+  });
 
   const httpPort = Number(new URL(await app.getUrl()).port);
   // Tools that start the relay on port 0 (demo, tests) read the real ports from here.
   await writeFile(
     join(config.dataDir, 'relay.json'),
-    `${JSON.stringify({ pid: process.pid, httpPort, mqttPort: infra.broker.port })}\n`,
+    `${JSON.stringify({ pid: process.pid, httpPort, mqttPort: infra.broker.port, mqttTlsPort: infra.broker.tlsPort })}\n`,
   );
   log.info(
-    { httpPort, mqttPort: infra.broker.port, dataDir: config.dataDir, demo: config.demo.enabled },
+    {
+      httpPort,
+      mqttPort: infra.broker.port,
+      mqttTlsPort: infra.broker.tlsPort,
+      dataDir: config.dataDir,
+      demo: config.demo.enabled,
+    },
     'relay ready',
   );
   if (demo) {

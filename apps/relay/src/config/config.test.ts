@@ -33,3 +33,21 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_URL: '', PORT: '' }).http.port).toBe(3000);
   });
 });
+
+describe('loadConfig for mqtts', () => {
+  it('switches TLS on only with a port, a certificate and a key', () => {
+    expect(loadConfig({}).mqtt.tls).toBeUndefined();
+    const tls = loadConfig({
+      MQTT_TLS_PORT: '8883',
+      MQTT_TLS_CERT_FILE: 'c.pem',
+      MQTT_TLS_KEY_FILE: 'k.pem',
+    }).mqtt.tls;
+    expect(tls).toEqual({ port: 8883, certFile: 'c.pem', keyFile: 'k.pem' });
+  });
+
+  it('names the missing TLS keys when only some are set', () => {
+    expect(() => loadConfig({ MQTT_TLS_PORT: '8883' })).toThrow(
+      /MQTT_TLS_CERT_FILE[\s\S]*MQTT_TLS_KEY_FILE/,
+    );
+  });
+});

@@ -10,38 +10,73 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-const ConfigSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: port.default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  MQTT_PORT: port.default(1883),
-  DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z
-    .url({ protocol: /^postgres(ql)?$/ })
-    .optional()
-    .describe('postgres://user:pass@host:5432/db; unset = embedded PGlite in DATA_DIR'),
-  REDIS_URL: z
-    .url({ protocol: /^rediss?$/ })
-    .optional()
-    .describe('redis://host:6379; unset = a private redis-server started from PATH'),
-  REDIS_SERVER_BIN: z.string().min(1).default('redis-server'),
-  AUTH_SECRET: z
-    .string()
-    .min(32, 'must be at least 32 characters')
-    .optional()
-    .describe('HMAC key for access tokens; unset = generated once and kept in DATA_DIR'),
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
-  DEMO: flag.default(false),
-  DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ECG_SLA_SECONDS: z.coerce.number().int().min(10).default(180),
-  ECG_STAT_SLA_SECONDS: z.coerce.number().int().min(10).default(60),
-});
+const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: port.default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    MQTT_PORT: port.default(1883),
+    MQTT_TLS_PORT: port
+      .optional()
+      .describe('mqtts listener; needs MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE'),
+    MQTT_TLS_CERT_FILE: z.string().min(1).optional(),
+    MQTT_TLS_KEY_FILE: z.string().min(1).optional(),
+    // The largest chunk frame is 64 KiB; the rest is room for the topic and the header.
+    MQTT_MAX_PACKET_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(66_560),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/ })
+      .optional()
+      .describe('postgres://user:pass@host:5432/db; unset = embedded PGlite in DATA_DIR'),
+    REDIS_URL: z
+      .url({ protocol: /^rediss?$/ })
+      .optional()
+      .describe('redis://host:6379; unset = a private redis-server started from PATH'),
+    REDIS_SERVER_BIN: z.string().min(1).default('redis-server'),
+    AUTH_SECRET: z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .optional()
+      .describe('HMAC key for access tokens; unset = generated once and kept in DATA_DIR'),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+    DEMO: flag.default(false),
+    DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+    ECG_SLA_SECONDS: z.coerce.number().int().min(10).default(180),
+    ECG_STAT_SLA_SECONDS: z.coerce.number().int().min(10).default(60),
+  })
+  .superRefine((c, context) => {
+    const tls = [c.MQTT_TLS_PORT, c.MQTT_TLS_CERT_FILE, c.MQTT_TLS_KEY_FILE].filter(
+      (v) => v !== undefined,
+    );
+    if (tls.length > 0 && tls.length < 3) {
+      for (const key of ['MQTT_TLS_PORT', 'MQTT_TLS_CERT_FILE', 'MQTT_TLS_KEY_FILE'] as const) {
+        if (c[key] === undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'required when any MQTT_TLS_* key is set',
+          });
+        }
+      }
+    }
+  });
 
 export interface RelayConfig {
   env: 'development' | 'production' | 'test';
   http: { host: string; port: number };
-  mqtt: { port: number };
+  mqtt: {
+    port: number;
+    maxPacketBytes: number;
+    tls: { port: number; certFile: string; keyFile: string } | undefined;
+  };
   dataDir: string;
   databaseUrl: string | undefined;
   redis: { url: string | undefined; serverBin: string };
@@ -75,7 +110,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   return {
     env: c.NODE_ENV,
     http: { host: c.HOST, port: c.PORT },
-    mqtt: { port: c.MQTT_PORT },
+    mqtt: {
+      port: c.MQTT_PORT,
+      maxPacketBytes: c.MQTT_MAX_PACKET_BYTES,
+      tls:
+        c.MQTT_TLS_PORT !== undefined && c.MQTT_TLS_CERT_FILE && c.MQTT_TLS_KEY_FILE
+          ? { port: c.MQTT_TLS_PORT, certFile: c.MQTT_TLS_CERT_FILE, keyFile: c.MQTT_TLS_KEY_FILE }
+          : undefined,
+    },
     dataDir: resolve(c.DATA_DIR),
     databaseUrl: c.DATABASE_URL,
     redis: { url: c.REDIS_URL, serverBin: c.REDIS_SERVER_BIN },

@@ -2,13 +2,22 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { LOGGER } from '../common/tokens.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
-import type { DeviceGate } from '../infra/broker/mqtt-broker.js';
+import type { ConnectDecision, DeviceGate } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
+import { AttemptLimiter } from './connect-rate-limiter.js';
 import { DevicesRepository } from './devices.repository.js';
+
+/** A box reconnecting on a bad link stays far below these; a guessing client does not. */
+const ATTEMPTS_PER_DEVICE_PER_MINUTE = 20;
+/** A clinic's boxes may share one address behind NAT. */
+const ATTEMPTS_PER_ADDRESS_PER_MINUTE = 120;
 
 /** Decides which boxes may connect to the broker; every refusal is audited. */
 @Injectable()
 export class DeviceGateService implements DeviceGate {
+  private readonly perDevice = new AttemptLimiter(ATTEMPTS_PER_DEVICE_PER_MINUTE, 60_000);
+  private readonly perAddress = new AttemptLimiter(ATTEMPTS_PER_ADDRESS_PER_MINUTE, 60_000);
+
   constructor(
     private readonly devices: DevicesRepository,
     private readonly hasher: SecretHasher,
@@ -16,8 +25,16 @@ export class DeviceGateService implements DeviceGate {
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
-  async authenticate(attempt: Parameters<DeviceGate['authenticate']>[0]): Promise<boolean> {
+  async authenticate(attempt: Parameters<DeviceGate['authenticate']>[0]): Promise<ConnectDecision> {
     const { deviceId, clientId, secret, remoteAddress } = attempt;
+    // Checked before the (deliberately slow) secret hash, so a flood costs little.
+    if (
+      !this.perAddress.tryAttempt(remoteAddress ?? 'unknown') ||
+      !this.perDevice.tryAttempt(deviceId ?? 'anonymous')
+    ) {
+      this.deny(deviceId, remoteAddress, 'too many connection attempts');
+      return 'throttled';
+    }
     const device = deviceId ? await this.devices.find(deviceId) : undefined;
     const valid = await this.hasher.verify(device?.secretHash, secret?.toString('utf8') ?? '');
     let reason: string | null = null;
@@ -26,17 +43,36 @@ export class DeviceGateService implements DeviceGate {
     // The client id is the device id, so one box cannot hold another's session.
     else if (clientId !== device.id) reason = 'client id differs from device id';
     if (reason) {
-      this.log.warn({ deviceId, remoteAddress, reason }, 'device refused at CONNECT');
-      this.audit.recordLater({
-        actor: deviceId ? `device:${deviceId}` : 'anonymous',
-        action: 'mqtt.connect',
-        outcome: 'denied',
-        remoteAddress,
-        detail: { reason },
-      });
-      return false;
+      this.deny(deviceId, remoteAddress, reason);
+      return 'refused';
     }
-    return true;
+    return 'accepted';
+  }
+
+  private deny(
+    deviceId: string | undefined,
+    remoteAddress: string | undefined,
+    reason: string,
+  ): void {
+    this.log.warn({ deviceId, remoteAddress, reason }, 'device refused at CONNECT');
+    this.audit.recordLater({
+      actor: deviceId ? `device:${deviceId}` : 'anonymous',
+      action: 'mqtt.connect',
+      outcome: 'denied',
+      remoteAddress,
+      detail: { reason },
+    });
+  }
+
+  oversize(event: Parameters<DeviceGate['oversize']>[0]): void {
+    this.log.warn(event, 'mqtt packet over the size limit; connection closed');
+    this.audit.recordLater({
+      actor: event.deviceId ? `device:${event.deviceId}` : 'anonymous',
+      action: 'mqtt.packet',
+      outcome: 'denied',
+      remoteAddress: event.remoteAddress,
+      detail: { reason: 'packet over the size limit', declaredBytes: event.declaredBytes },
+    });
   }
 
   refused(event: Parameters<DeviceGate['refused']>[0]): void {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { Database } from '../infra/database/database.js';
 import { devices } from '../infra/database/schema.js';
 
@@ -24,6 +24,20 @@ export class DevicesRepository {
         disabled: row.disabled,
       }
     );
+  }
+
+  async list(clinicId: string | undefined) {
+    const rows = await this.database.db
+      .select({
+        id: devices.id,
+        clinicId: devices.facilityId,
+        disabled: devices.disabled,
+        lastSeenAt: devices.lastSeenAt,
+      })
+      .from(devices)
+      .where(clinicId === undefined ? undefined : eq(devices.facilityId, clinicId))
+      .orderBy(asc(devices.id));
+    return rows;
   }
 
   async markSeen(id: string, at: Date): Promise<void> {

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import {
   deviceTopic,
@@ -9,6 +10,9 @@ import {
   type UplinkChannel,
 } from '#contracts';
 import type { Logger } from '../logging/logger.js';
+import { PacketSizeGuard } from './packet-size-guard.js';
+
+export type ConnectDecision = 'accepted' | 'refused' | 'throttled';
 
 /** What the broker asks the domain before letting a device in or a packet through. */
 export interface DeviceGate {
@@ -17,7 +21,13 @@ export interface DeviceGate {
     clientId: string;
     secret: Buffer | undefined;
     remoteAddress: string | undefined;
-  }): Promise<boolean>;
+  }): Promise<ConnectDecision>;
+  /** A connection sent a packet over the size limit and was closed. */
+  oversize(event: {
+    deviceId: string | undefined;
+    remoteAddress: string | undefined;
+    declaredBytes: number;
+  }): void;
   /** Called for refused publishes and subscriptions so they are audited. */
   refused(event: {
     deviceId: string;
@@ -37,7 +47,14 @@ export interface ListenOptions {
   port: number;
   host?: string;
   gate: DeviceGate;
+  /** MQTT over TLS (mqtts) as well, when a certificate and key are configured. */
+  tls?: { port: number; cert: Buffer; key: Buffer };
+  maxPacketBytes: number;
 }
+
+/** Aedes's own refusals of a PUBLISH topic (lib/handlers/publish.js). */
+const BROKER_TOPIC_REFUSAL =
+  / is not allowed in PUBLISH$|^empty topic not allowed in PUBLISH$|^topic has too many levels$/;
 
 /** [MQTT-3.1.3-5] leaves client id length to the server; device ids fit in 64. */
 const MAX_CLIENT_ID = 64;
@@ -50,6 +67,10 @@ export class MqttBroker {
   private readonly handlers: ((message: DeviceMessage) => void)[] = [];
 
   private gate: DeviceGate | undefined;
+
+  private tlsServer: TlsServer | undefined;
+  private readonly online = new Set<string>();
+  private maxPacketBytes = Number.POSITIVE_INFINITY;
 
   private constructor(
     private readonly aedes: Aedes,
@@ -76,7 +97,11 @@ export class MqttBroker {
             remoteAddress: remoteAddressOf(client),
           })
           .then(
-            (ok) => done(ok ? null : refusal(4), ok),
+            // [MQTT-3.2.2.3] 4: bad user name or password; 3: server unavailable (try later).
+            (decision) =>
+              decision === 'accepted'
+                ? done(null, true)
+                : done(refusal(decision === 'throttled' ? 3 : 4), false),
             (error: unknown) => {
               log.error({ err: error, clientId: client.id }, 'device authentication failed');
               done(refusal(3), false);
@@ -108,8 +133,9 @@ export class MqttBroker {
         done(null, subscription);
       },
     });
-    const server = createServer(aedes.handle);
+    const server = createServer();
     const broker = new MqttBroker(aedes, server);
+    server.on('connection', (socket: Socket) => broker.accept(socket));
     gate = () => broker.gate;
     aedes.on('publish', (packet, client) => {
       if (client === null) return;
@@ -121,9 +147,20 @@ export class MqttBroker {
       const message: DeviceMessage = { deviceId: client.id, channel: parsed.channel, payload };
       for (const handler of broker.handlers) handler(message);
     });
-    aedes.on('clientError', (client, error) =>
-      log.warn({ deviceId: client.id, err: error.message }, 'mqtt client error'),
-    );
+    aedes.on('clientReady', (client) => broker.online.add(client.id));
+    aedes.on('clientDisconnect', (client) => broker.online.delete(client.id));
+    aedes.on('clientError', (client, error) => {
+      log.warn({ deviceId: client.id, err: error.message }, 'mqtt client error');
+      // Aedes refuses these topics itself, before authorizePublish runs; audit them the same.
+      if (BROKER_TOPIC_REFUSAL.test(error.message)) {
+        gate()?.refused({
+          deviceId: client.id,
+          action: 'publish',
+          topic: '(refused by the broker)',
+          reason: error.message,
+        });
+      }
+    });
     aedes.on('connectionError', (client, error) =>
       log.warn({ clientId: client.id, err: error.message }, 'mqtt connection error'),
     );
@@ -132,8 +169,41 @@ export class MqttBroker {
 
   async listen(options: ListenOptions): Promise<void> {
     this.gate = options.gate;
+    this.maxPacketBytes = options.maxPacketBytes;
     this.server.listen(options.port, options.host ?? '0.0.0.0');
     await once(this.server, 'listening');
+    if (options.tls) {
+      const tlsServer = createTlsServer(
+        { cert: options.tls.cert, key: options.tls.key },
+        (socket) => this.accept(socket),
+      );
+      this.tlsServer = tlsServer;
+      tlsServer.listen(options.tls.port, options.host ?? '0.0.0.0');
+      await once(tlsServer, 'listening');
+    }
+  }
+
+  get tlsPort(): number | undefined {
+    const address = this.tlsServer?.address();
+    return address !== null && typeof address === 'object' ? address.port : undefined;
+  }
+
+  /** Hands a connection to Aedes behind a guard that closes it on an oversize packet. */
+  private accept(socket: Socket): void {
+    const guard = new PacketSizeGuard(this.maxPacketBytes);
+    const client = this.aedes.handle(socket);
+    const watch = (chunk: Buffer) => {
+      const declaredBytes = guard.inspect(chunk);
+      if (declaredBytes === null) return;
+      socket.off('data', watch);
+      this.gate?.oversize({
+        deviceId: client.id ?? undefined,
+        remoteAddress: socket.remoteAddress,
+        declaredBytes,
+      });
+      socket.destroy();
+    };
+    socket.on('data', watch);
   }
 
   get port(): number {
@@ -147,6 +217,10 @@ export class MqttBroker {
 
   get connectedDevices(): number {
     return this.aedes.connectedClients;
+  }
+
+  isOnline(deviceId: string): boolean {
+    return this.online.has(deviceId);
   }
 
   onDeviceMessage(handler: (message: DeviceMessage) => void): void {
@@ -181,6 +255,8 @@ export class MqttBroker {
 
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    if (this.tlsServer?.listening)
+      await new Promise<void>((resolve) => this.tlsServer?.close(() => resolve()));
     if (this.server.listening)
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -198,6 +274,7 @@ function remoteAddressOf(client: Client): string | undefined {
 
 /** A box publishes only to its own uplink topics, never with wildcards [MQTT-3.3.2-2]. */
 export function publishRefusal(deviceId: string, topic: string): string | null {
+  // Aedes refuses wildcards before this runs; kept so the rule stands on its own.
   if (topic.includes('+') || topic.includes('#')) return 'wildcard in publish topic';
   const parsed = parseDeviceTopic(topic);
   if (!parsed) return 'topic outside the device tree';

@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deviceTopic, type DeviceSummary } from '#contracts';
+import { SimulatedBox } from '../../device-simulator/src/box.js';
+import { ConsoleClient } from '../support/clients.js';
+import { RelayProcess, type DemoDevice } from '../support/relay-process.js';
+
+describe('the broker protects the relay', () => {
+  let relay: RelayProcess;
+  let devices: DemoDevice[];
+  let tlsPort: number;
+  let certificate: Buffer;
+
+  beforeAll(async () => {
+    relay = await RelayProcess.start();
+    // A self-signed certificate for localhost, made here with openssl, for mqtts.
+    const cert = join(relay.dataDir, 'tls-cert.pem');
+    const key = join(relay.dataDir, 'tls-key.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    certificate = await readFile(cert);
+    await relay.stop();
+    await relay.launch({ MQTT_TLS_PORT: '0', MQTT_TLS_CERT_FILE: cert, MQTT_TLS_KEY_FILE: key });
+    const runtime = JSON.parse(await readFile(join(relay.dataDir, 'relay.json'), 'utf8')) as {
+      mqttTlsPort: number;
+    };
+    tlsPort = runtime.mqttTlsPort;
+    devices = await relay.demoDevices();
+  });
+
+  afterAll(async () => {
+    await relay?.dispose();
+  });
+
+  it('accepts a box over mqtts and delivers its recording', async () => {
+    const device = devices[1]!;
+    const box = new SimulatedBox({
+      brokerUrl: `mqtts://127.0.0.1:${tlsPort}`,
+      deviceId: device.deviceId,
+      secret: device.secret,
+      tls: { ca: certificate },
+    });
+    await box.start();
+    try {
+      const stored = await box.record({ durationSeconds: 2, seed: 31 });
+      expect(stored.caseId).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await box.stop();
+    }
+  });
+
+  it('closes a connection that announces a packet over the size limit, and only that one', async () => {
+    const [attacker, neighbour] = [devices[2]!, devices[3]!];
+    const healthy = new SimulatedBox({
+      brokerUrl: relay.mqttUrl,
+      deviceId: neighbour.deviceId,
+      secret: neighbour.secret,
+    });
+    await healthy.start();
+    const raw = await mqtt.connectAsync(relay.mqttUrl, {
+      clientId: attacker.deviceId,
+      username: attacker.deviceId,
+      password: attacker.secret,
+      reconnectPeriod: 0,
+    });
+    const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+    raw.publish(deviceTopic(attacker.deviceId, 'rec/chunk'), Buffer.alloc(5 * 1024 * 1024, 1), {
+      qos: 1,
+    });
+    await closed;
+    await raw.endAsync(true);
+    try {
+      const stored = await healthy.record({ durationSeconds: 2, seed: 32 });
+      expect(stored.caseId).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await healthy.stop();
+    }
+  });
+
+  it('shows each box online or offline with its last contact, scoped to the clinic', async () => {
+    const device = devices.find((d) => d.clinicId === 'clinic-4')!;
+    const box = new SimulatedBox({
+      brokerUrl: relay.mqttUrl,
+      deviceId: device.deviceId,
+      secret: device.secret,
+    });
+    await box.start();
+    await new Promise<void>((resolve) => box.once('connected', () => resolve()));
+    const clinic = await ConsoleClient.login(relay.httpUrl, 'clinic4.staff');
+    const listed = (await clinic.get<DeviceSummary[]>('/api/devices')).body;
+    expect(listed.map((d) => d.clinicId)).toEqual(['clinic-4', 'clinic-4']);
+    expect(listed.find((d) => d.id === device.deviceId)).toMatchObject({ online: true });
+    expect(listed.find((d) => d.id === device.deviceId)?.lastSeenAt).not.toBeNull();
+    await box.stop();
+    const after = (await clinic.get<DeviceSummary[]>('/api/devices')).body;
+    expect(after.find((d) => d.id === device.deviceId)).toMatchObject({ online: false });
+
+    const reader = await ConsoleClient.login(relay.httpUrl, 'county1.reader');
+    expect((await reader.get('/api/devices')).status).toBe(403);
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    expect((await admin.get<DeviceSummary[]>('/api/devices')).body).toHaveLength(12);
+  });
+});
