@@ -8,6 +8,7 @@ import { IdentityModule } from './identity/identity.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import type { Infrastructure } from './infra/infrastructure.js';
 import { InfrastructureModule } from './infra/infrastructure.module.js';
+import { StreamsModule } from './streams/streams.module.js';
 import { WorklistModule } from './worklist/worklist.module.js';
 
 /** The console, built by Vite into dist/apps/console/public (npm run build). */
@@ -29,6 +30,7 @@ export class AppModule {
         WorklistModule,
         IngestModule,
         AnalysisModule,
+        StreamsModule,
         HealthModule,
       ],
     };

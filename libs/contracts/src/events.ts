@@ -13,6 +13,8 @@ export interface ServerToClientEvents {
   'diagnosis.signed': (delivery: DiagnosisDelivery) => void;
   /** A recording could not be read and went back to the clinic (room `clinic:<id>`). */
   'case.returned': (notice: CaseReturnedNotice) => void;
+  /** Live samples of a watched stream (room `stream:<deviceId>`); may skip frames. */
+  'stream.samples': (samples: LiveSamples) => void;
   /** Sent once after the handshake: who the relay thinks you are. */
   'session.ready': (session: { userId: string; rooms: string[] }) => void;
 }
@@ -20,6 +22,30 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   /** The clinic confirms it has shown a diagnosis. */
   'diagnosis.received': (ack: { eventId: string }) => void;
+  /** Start receiving a box's live stream (readers of its county, its clinic's staff). */
+  'stream.watch': (request: { deviceId: string }, reply: (result: WatchResult) => void) => void;
+  'stream.unwatch': (request: { deviceId: string }) => void;
+}
+
+export interface LiveStreamInfo {
+  deviceId: string;
+  streamId: string;
+  leads: string[];
+  sampleRateHz: number;
+  microvoltsPerLsb: number;
+  startedAt: string;
+}
+
+export type WatchResult =
+  { ok: true; stream: LiveStreamInfo | null } | { ok: false; error: string };
+
+export interface LiveSamples {
+  deviceId: string;
+  streamId: string;
+  /** Index of the first sample per lead since the stream started. */
+  firstSample: number;
+  /** int16 samples interleaved by sample, in the stream's leads. */
+  samples: number[];
 }
 
 export interface DiagnosisDelivery {

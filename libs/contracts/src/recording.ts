@@ -113,3 +113,30 @@ export const DeviceStatusSchema = z.strictObject({
   batteryPercent: z.int().min(0).max(100).optional(),
 });
 export type DeviceStatus = z.infer<typeof DeviceStatusSchema>;
+
+/** Limits of live monitoring streams (docs/protocol.md §Live streams). */
+export const STREAM_LIMITS = {
+  maxLeads: 3,
+  minSampleRateHz: 250,
+  maxSampleRateHz: 500,
+  /** How much of a stream the relay keeps, for late watchers and rhythm-strip snapshots. */
+  bufferSeconds: 60,
+} as const;
+
+/**
+ * Box → relay on `stream/open`: a live monitoring stream starts. Its frames on
+ * `stream/frame` use the chunk frame layout with the stream id in the recording id field,
+ * sent at QoS 0: a live view wants the newest samples, not every sample.
+ */
+export const StreamOpenSchema = z.strictObject({
+  streamId: uuid,
+  leads: z.array(z.string().min(1).max(8)).min(1).max(STREAM_LIMITS.maxLeads),
+  sampleRateHz: z.int().min(STREAM_LIMITS.minSampleRateHz).max(STREAM_LIMITS.maxSampleRateHz),
+  microvoltsPerLsb: z.number().positive().max(1000),
+  startedAt: z.iso.datetime(),
+});
+export type StreamOpen = z.infer<typeof StreamOpenSchema>;
+
+/** Box → relay on `stream/close`. */
+export const StreamCloseSchema = z.strictObject({ streamId: uuid });
+export type StreamClose = z.infer<typeof StreamCloseSchema>;

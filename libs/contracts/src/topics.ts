@@ -5,7 +5,15 @@
 export const TOPIC_ROOT = 'telerelay/v1';
 
 /** Box → relay channels. */
-export const UPLINK_CHANNELS = ['rec/open', 'rec/chunk', 'rec/close', 'status'] as const;
+export const UPLINK_CHANNELS = [
+  'rec/open',
+  'rec/chunk',
+  'rec/close',
+  'stream/open',
+  'stream/frame',
+  'stream/close',
+  'status',
+] as const;
 /** Relay → box channels. */
 export const DOWNLINK_CHANNELS = ['ack', 'error', 'diagnosis'] as const;
 

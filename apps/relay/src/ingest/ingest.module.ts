@@ -6,18 +6,26 @@ import { DeviceGateService } from './device-gate.service.js';
 import { DevicesRepository } from './devices.repository.js';
 import { IngestBridge } from './ingest.bridge.js';
 import { IngestService } from './ingest.service.js';
+import { RecordingArchive } from './recording-archive.js';
 import { RecordingsRepository } from './recordings.repository.js';
 
 @Module({
   imports: [WorklistModule, OutboxModule],
   controllers: [DevicesController],
   providers: [
+    RecordingArchive,
     DevicesRepository,
     DeviceGateService,
     RecordingsRepository,
     IngestService,
     IngestBridge,
   ],
-  exports: [IngestService, DeviceGateService, RecordingsRepository],
+  exports: [
+    IngestService,
+    DeviceGateService,
+    RecordingsRepository,
+    RecordingArchive,
+    DevicesRepository,
+  ],
 })
 export class IngestModule {}

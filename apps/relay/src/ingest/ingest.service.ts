@@ -13,17 +13,13 @@ import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { LOGGER } from '../common/tokens.js';
 import type { DeviceMessage } from '../infra/broker/mqtt-broker.js';
-import { BlobStore } from '../infra/blobs/blob-store.js';
-import { Database } from '../infra/database/database.js';
 import type { Logger } from '../infra/logging/logger.js';
-import { Outbox } from '../outbox/outbox.js';
 import { CasesRepository } from '../worklist/cases.repository.js';
-import { WorklistService } from '../worklist/worklist.service.js';
 import { storedAck } from './ack-state.js';
 import { DevicesRepository } from './devices.repository.js';
 import { IngestCounters, IngestRejection } from './ingest-errors.js';
+import { RecordingArchive } from './recording-archive.js';
 import { RecordingStaging, type StagedRecording } from './recording-staging.js';
-import { RecordingsRepository } from './recordings.repository.js';
 
 export type DeviceReply =
   { channel: 'ack'; body: StoredAck } | { channel: 'error'; body: DeviceError };
@@ -41,12 +37,8 @@ export class IngestService {
   constructor(
     private readonly staging: RecordingStaging,
     private readonly devices: DevicesRepository,
-    private readonly recordings: RecordingsRepository,
     private readonly cases: CasesRepository,
-    private readonly worklist: WorklistService,
-    private readonly blobs: BlobStore,
-    private readonly database: Database,
-    private readonly outbox: Outbox,
+    private readonly archive: RecordingArchive,
     private readonly audit: AuditService,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
@@ -64,6 +56,10 @@ export class IngestService {
         case 'status':
           await this.status(message.deviceId, message.payload);
           return null;
+        case 'stream/open':
+        case 'stream/frame':
+        case 'stream/close':
+          return null; // live streams: streams/live-streams.service.ts
       }
     } catch (error) {
       return this.refuse(message, error);
@@ -159,24 +155,8 @@ export class IngestService {
         recordingId,
       );
     }
-    await this.blobs.put(samples);
-    const caseId = await this.database.db.transaction(async (tx) => {
-      await this.recordings.insert(tx, staged, {
-        chunkCount,
-        samplesPerLead: request.samplesPerLead,
-        sha256,
-      });
-      return this.worklist.openCase(tx, {
-        kind: 'ecg',
-        recordingId,
-        examKind: staged.examKind,
-        clinicId: staged.clinicId,
-        priority: 'routine',
-      });
-    });
-    void this.outbox.flush();
+    const caseId = await this.archive.archive(staged, samples, chunkCount);
     await this.staging.discard(recordingId);
-    await this.worklist.caseOpened(caseId);
     this.counters.accepted.recordings += 1;
     this.log.info({ recordingId, caseId, deviceId }, 'recording stored');
     return {

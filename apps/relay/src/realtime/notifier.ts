@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Server } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '#contracts';
+import type { ClientToServerEvents, LiveSamples, ServerToClientEvents } from '#contracts';
 
 export type RelayServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type EventName = keyof ServerToClientEvents;
 
 export const hospitalRoom = (hospitalId: string) => `hospital:${hospitalId}`;
 export const clinicRoom = (clinicId: string) => `clinic:${clinicId}`;
+export const streamRoom = (deviceId: string) => `stream:${deviceId}`;
 
 /** Pushes typed events to the people who watch a hospital's worklist or a clinic's cases. */
 @Injectable()
@@ -23,6 +24,14 @@ export class Notifier {
     ...args: Parameters<ServerToClientEvents[E]>
   ): void {
     this.server?.to(hospitalRoom(hospitalId)).emit(event, ...args);
+  }
+
+  /**
+   * Live samples are sent volatile: a watcher whose connection cannot take them now misses
+   * them, so one slow watcher never holds the stream back for the others.
+   */
+  toStreamWatchers(deviceId: string, samples: LiveSamples): void {
+    this.server?.to(streamRoom(deviceId)).volatile.emit('stream.samples', samples);
   }
 
   toClinic<E extends EventName>(

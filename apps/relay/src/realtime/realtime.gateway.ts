@@ -6,17 +6,13 @@ import {
   type OnGatewayInit,
 } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
-import {
-  SOCKET_PATH,
-  type ClientToServerEvents,
-  type ServerToClientEvents,
-  type SessionUser,
-} from '#contracts';
+import { type ClientToServerEvents, type ServerToClientEvents, type SessionUser } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { LOGGER } from '../common/tokens.js';
 import { AuthService } from '../identity/auth.service.js';
 import { bearerToken } from '../identity/auth.guard.js';
 import type { Logger } from '../infra/logging/logger.js';
+import { GATEWAY_OPTIONS } from './gateway-options.js';
 import { clinicRoom, hospitalRoom, Notifier, type RelayServer } from './notifier.js';
 
 type RelaySocket = Socket<
@@ -43,7 +39,7 @@ export function roomsFor(user: SessionUser): string[] {
  * Socket.IO for the console and clinics. The handshake must carry a valid access token
  * (`auth.token` or an Authorization header); the server, not the client, picks the rooms.
  */
-@WebSocketGateway({ path: SOCKET_PATH, cors: { origin: true } })
+@WebSocketGateway(GATEWAY_OPTIONS)
 export class RealtimeGateway
   implements OnGatewayInit<RelayServer>, OnGatewayConnection<RelaySocket>
 {

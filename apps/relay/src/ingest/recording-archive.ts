@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { BlobStore } from '../infra/blobs/blob-store.js';
+import { Database } from '../infra/database/database.js';
+import { Outbox } from '../outbox/outbox.js';
+import { WorklistService } from '../worklist/worklist.service.js';
+import type { StagedRecording } from './recording-staging.js';
+import { RecordingsRepository } from './recordings.repository.js';
+
+/**
+ * Makes a complete recording permanent: the samples as a content-addressed blob (fsynced
+ * first), then the recording, its case and the case's first job in one transaction. Safe to
+ * repeat: the blob is keyed by content and a recording never gets a second case.
+ */
+@Injectable()
+export class RecordingArchive {
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly database: Database,
+    private readonly recordings: RecordingsRepository,
+    private readonly worklist: WorklistService,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** Returns the case id. `samples` are int16 LE interleaved, exactly as they will be kept. */
+  async archive(recording: StagedRecording, samples: Buffer, chunkCount: number): Promise<string> {
+    const sha256 = await this.blobs.put(samples);
+    const samplesPerLead = samples.byteLength / 2 / recording.leads.length;
+    const caseId = await this.database.db.transaction(async (tx) => {
+      await this.recordings.insert(tx, recording, { chunkCount, samplesPerLead, sha256 });
+      return this.worklist.openCase(tx, {
+        kind: 'ecg',
+        recordingId: recording.recordingId,
+        examKind: recording.examKind,
+        clinicId: recording.clinicId,
+        priority: 'routine',
+      });
+    });
+    void this.outbox.flush();
+    await this.worklist.caseOpened(caseId);
+    return caseId;
+  }
+}

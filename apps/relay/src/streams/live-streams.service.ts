@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  STREAM_LIMITS,
+  StreamCloseSchema,
+  StreamOpenSchema,
+  type LiveStreamInfo,
+  type SessionUser,
+} from '#contracts';
+import { decodeChunkFrame } from '#ecg';
+import { DomainError } from '../common/domain-error.js';
+import { LOGGER } from '../common/tokens.js';
+import { FacilitiesRepository } from '../facilities/facilities.repository.js';
+import { DevicesRepository } from '../ingest/devices.repository.js';
+import { RecordingArchive } from '../ingest/recording-archive.js';
+import { MqttBroker, type DeviceMessage } from '../infra/broker/mqtt-broker.js';
+import type { Logger } from '../infra/logging/logger.js';
+import { Notifier } from '../realtime/notifier.js';
+import { StreamBuffer } from './stream-buffer.js';
+
+interface LiveStream {
+  info: LiveStreamInfo;
+  clinicId: string;
+  buffer: StreamBuffer;
+}
+
+/**
+ * Live monitoring: a box streams a few leads continuously; readers of its county and its
+ * clinic's staff watch in near real time; the last minute is kept so a watcher can turn it
+ * into a stored rhythm strip. Nothing here is durable: a stream is a view, the stored strip
+ * is the record.
+ */
+@Injectable()
+export class LiveStreamsService implements OnApplicationBootstrap {
+  private readonly streams = new Map<string, LiveStream>();
+  private readonly dropped = { frames: 0 };
+
+  constructor(
+    private readonly broker: MqttBroker,
+    private readonly devices: DevicesRepository,
+    private readonly facilities: FacilitiesRepository,
+    private readonly archive: RecordingArchive,
+    private readonly notifier: Notifier,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.broker.onDeviceMessage((message) => {
+      if (!message.channel.startsWith('stream/')) return;
+      this.receive(message).catch((error: unknown) => {
+        this.dropped.frames += 1;
+        this.log.warn(
+          { deviceId: message.deviceId, channel: message.channel, err: (error as Error).message },
+          'stream message dropped',
+        );
+      });
+    });
+  }
+
+  get stats(): { live: number; droppedFrames: number } {
+    return { live: this.streams.size, droppedFrames: this.dropped.frames };
+  }
+
+  private async receive(message: DeviceMessage): Promise<void> {
+    const { deviceId, payload } = message;
+    switch (message.channel) {
+      case 'stream/open': {
+        const open = StreamOpenSchema.parse(JSON.parse(payload.toString('utf8')));
+        const current = this.streams.get(deviceId);
+        if (current?.info.streamId === open.streamId) return; // re-open after a reconnect
+        const device = await this.devices.find(deviceId);
+        if (!device) return;
+        this.streams.set(deviceId, {
+          info: { deviceId, ...open },
+          clinicId: device.clinicId,
+          buffer: new StreamBuffer(
+            open.leads.length,
+            open.sampleRateHz * STREAM_LIMITS.bufferSeconds,
+          ),
+        });
+        this.log.info({ deviceId, streamId: open.streamId }, 'live stream opened');
+        return;
+      }
+      case 'stream/frame': {
+        const frame = decodeChunkFrame(payload);
+        const stream = this.streams.get(deviceId);
+        if (
+          !stream ||
+          stream.info.streamId !== frame.recordingId ||
+          frame.leadCount !== stream.info.leads.length
+        ) {
+          throw new Error('frame of no open stream');
+        }
+        stream.buffer.write(frame.firstSample, frame.samples);
+        this.notifier.toStreamWatchers(deviceId, {
+          deviceId,
+          streamId: frame.recordingId,
+          firstSample: frame.firstSample,
+          samples: Array.from(frame.samples),
+        });
+        return;
+      }
+      case 'stream/close': {
+        const { streamId } = StreamCloseSchema.parse(JSON.parse(payload.toString('utf8')));
+        if (this.streams.get(deviceId)?.info.streamId === streamId) this.streams.delete(deviceId);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Whether this user may watch the box: its clinic's staff, or readers of its county. */
+  async authorizeWatch(user: SessionUser, deviceId: string): Promise<LiveStreamInfo | null> {
+    const device = await this.devices.find(deviceId);
+    if (!device) throw new DomainError('NOT_FOUND', 'No such device');
+    const allowed =
+      (user.role === 'clinic_staff' && user.facilityId === device.clinicId) ||
+      (user.role === 'reader' &&
+        (await this.facilities.readingHospitalOf(device.clinicId)).id === user.facilityId);
+    if (!allowed) throw new DomainError('NOT_FOUND', 'No such device');
+    return this.streams.get(deviceId)?.info ?? null;
+  }
+
+  /**
+   * Stores the last `seconds` of the live stream as a rhythm-strip recording, which becomes a
+   * case for the county like any other recording.
+   */
+  async snapshot(
+    user: SessionUser,
+    deviceId: string,
+    seconds: number,
+  ): Promise<{ caseId: string; recordingId: string; seconds: number }> {
+    await this.authorizeWatch(user, deviceId);
+    const stream = this.streams.get(deviceId);
+    if (!stream) throw new DomainError('CONFLICT', 'The box is not streaming');
+    const { info, buffer } = stream;
+    const { samples } = buffer.latest(Math.round(seconds * info.sampleRateHz));
+    const samplesPerLead = samples.length / info.leads.length;
+    if (samplesPerLead < info.sampleRateHz * 2) {
+      throw new DomainError('CONFLICT', 'Less than 2 s of uninterrupted stream to store');
+    }
+    const bytes = Buffer.alloc(samples.length * 2);
+    samples.forEach((value, index) => bytes.writeInt16LE(value, index * 2));
+    const recordingId = randomUUID();
+    const caseId = await this.archive.archive(
+      {
+        recordingId,
+        deviceId,
+        clinicId: stream.clinicId,
+        examKind: 'rhythm-strip',
+        leads: info.leads,
+        sampleRateHz: info.sampleRateHz,
+        microvoltsPerLsb: info.microvoltsPerLsb,
+        startedAt: new Date(Date.now() - (samplesPerLead / info.sampleRateHz) * 1000).toISOString(),
+      },
+      bytes,
+      1,
+    );
+    this.log.info(
+      { deviceId, recordingId, caseId, requestedBy: user.id },
+      'rhythm strip stored from a live stream',
+    );
+    return { caseId, recordingId, seconds: samplesPerLead / info.sampleRateHz };
+  }
+}

@@ -1,0 +1,42 @@
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import type { Socket } from 'socket.io';
+import type { SessionUser, WatchResult } from '#contracts';
+import { DomainError } from '../common/domain-error.js';
+import { GATEWAY_OPTIONS } from '../realtime/gateway-options.js';
+import { streamRoom } from '../realtime/notifier.js';
+import { LiveStreamsService } from './live-streams.service.js';
+
+/** Watching a box's live stream over the console's (already authenticated) socket. */
+@WebSocketGateway(GATEWAY_OPTIONS)
+export class StreamsGateway {
+  constructor(private readonly streams: LiveStreamsService) {}
+
+  @SubscribeMessage('stream.watch')
+  async watch(
+    @ConnectedSocket() socket: Socket,
+    @MessageBody() body: unknown,
+  ): Promise<WatchResult> {
+    const user = (socket.data as { user?: SessionUser }).user;
+    const deviceId = (body as { deviceId?: unknown } | null)?.deviceId;
+    if (!user || typeof deviceId !== 'string') return { ok: false, error: 'deviceId required' };
+    try {
+      const stream = await this.streams.authorizeWatch(user, deviceId);
+      await socket.join(streamRoom(deviceId));
+      return { ok: true, stream };
+    } catch (error) {
+      if (error instanceof DomainError) return { ok: false, error: error.message };
+      throw error;
+    }
+  }
+
+  @SubscribeMessage('stream.unwatch')
+  async unwatch(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<void> {
+    const deviceId = (body as { deviceId?: unknown } | null)?.deviceId;
+    if (typeof deviceId === 'string') await socket.leave(streamRoom(deviceId));
+  }
+}
