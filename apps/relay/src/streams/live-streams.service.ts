@@ -105,8 +105,11 @@ export class LiveStreamsService implements OnApplicationBootstrap {
         if (this.streams.get(deviceId)?.info.streamId === streamId) this.streams.delete(deviceId);
         return;
       }
-      default:
-        return;
+      case 'rec/open':
+      case 'rec/chunk':
+      case 'rec/close':
+      case 'status':
+        return; // recordings and status: ingest/
     }
   }
 
