@@ -54,6 +54,9 @@ async function main(): Promise<void> {
       `mqtt://127.0.0.1:${mqttPort}`,
       '--credentials',
       join(dataDir, 'demo-devices.json'),
+      // The region's 12 boxes; the file lists idle load-test boxes after them.
+      '--devices',
+      '12',
       '--interval',
       process.env['DEMO_INTERVAL_SECONDS'] ?? '90',
       '--finding',

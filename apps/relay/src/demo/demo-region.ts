@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inArray, like } from 'drizzle-orm';
+import { eq, inArray, like, or } from 'drizzle-orm';
 import type { FacilityKind, Role } from '#contracts';
 import type { SecretHasher } from '../identity/secret-hasher.js';
 import type { Database } from '../infra/database/database.js';
@@ -65,11 +65,23 @@ export const DEMO_USERS: {
   })),
 ];
 
-/** Two ECG boxes per clinic. */
-export const DEMO_DEVICES = Array.from({ length: 12 }, (_, i) => ({
+/** The region's ECG boxes: two per clinic; `npm run demo` runs these. */
+export const DEMO_BOXES = Array.from({ length: 12 }, (_, i) => ({
   deviceId: `demo-box-${String(i + 1).padStart(2, '0')}`,
   clinicId: `clinic-${Math.floor(i / 2) + 1}`,
 }));
+
+/**
+ * Registered but idle until a load test uses them (`npm run sim -- --devices 50`): the
+ * credentials file lists the region's boxes first, then these, spread over the clinics.
+ */
+export const DEMO_LOAD_BOXES = Array.from({ length: 88 }, (_, i) => ({
+  deviceId: `demo-load-${String(i + 1).padStart(3, '0')}`,
+  clinicId: `clinic-${(i % 6) + 1}`,
+}));
+
+const DEMO_DEVICES = [...DEMO_BOXES, ...DEMO_LOAD_BOXES];
+const HASH_CONCURRENCY = 4;
 
 export interface DemoDeviceCredentials {
   devices: { deviceId: string; secret: string; clinicId: string }[];
@@ -94,6 +106,9 @@ export async function seedDemoRegion(
   const password = options.password ?? randomBytes(9).toString('base64url');
   const devicesFile = join(options.dataDir, 'demo-devices.json');
   const known = await readCredentials(devicesFile);
+  const registered = new Set(
+    (await database.db.select({ id: devices.id }).from(devices)).map((row) => row.id),
+  );
   const credentials: DemoDeviceCredentials = {
     devices: DEMO_DEVICES.map((device) => ({
       ...device,
@@ -101,9 +116,18 @@ export async function seedDemoRegion(
     })),
   };
   const passwordHash = await hasher.hash(password);
-  const deviceHashes = await Promise.all(
-    credentials.devices.map((device) => hasher.hash(device.secret)),
+  // A box whose secret was kept and is registered keeps its hash: restarts stay quick.
+  const toHash = credentials.devices.filter(
+    (device) => !(known.has(device.deviceId) && registered.has(device.deviceId)),
   );
+  const deviceHashes = new Map<string, string>();
+  for (let start = 0; start < toHash.length; start += HASH_CONCURRENCY) {
+    const batch = toHash.slice(start, start + HASH_CONCURRENCY);
+    const hashes = await Promise.all(
+      batch.map((device) => hasher.hashMachineSecret(device.secret)),
+    );
+    batch.forEach((device, index) => deviceHashes.set(device.deviceId, hashes[index] ?? ''));
+  }
   await database.db.transaction(async (tx) => {
     for (const facility of DEMO_FACILITIES) {
       await tx
@@ -120,8 +144,12 @@ export async function seedDemoRegion(
         .values({ ...user, passwordHash })
         .onConflictDoUpdate({ target: users.username, set: { passwordHash, disabled: false } });
     }
-    for (const [index, device] of credentials.devices.entries()) {
-      const secretHash = deviceHashes[index] ?? '';
+    for (const device of credentials.devices) {
+      const secretHash = deviceHashes.get(device.deviceId);
+      if (secretHash === undefined) {
+        await tx.update(devices).set({ disabled: false }).where(eq(devices.id, device.deviceId));
+        continue;
+      }
       await tx
         .insert(devices)
         .values({ id: device.deviceId, facilityId: device.clinicId, secretHash })
@@ -143,7 +171,10 @@ export async function disableDemoAccounts(database: Database): Promise<void> {
         DEMO_USERS.map((user) => user.username),
       ),
     );
-  await database.db.update(devices).set({ disabled: true }).where(like(devices.id, 'demo-box-%'));
+  await database.db
+    .update(devices)
+    .set({ disabled: true })
+    .where(or(like(devices.id, 'demo-box-%'), like(devices.id, 'demo-load-%')));
 }
 
 async function readCredentials(path: string): Promise<Map<string, string>> {
