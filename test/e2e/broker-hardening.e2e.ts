@@ -42,7 +42,12 @@ describe('the broker protects the relay', () => {
     );
     certificate = await readFile(cert);
     await relay.stop();
-    await relay.launch({ MQTT_TLS_PORT: '0', MQTT_TLS_CERT_FILE: cert, MQTT_TLS_KEY_FILE: key });
+    await relay.launch({
+      MQTT_TLS_PORT: '0',
+      MQTT_TLS_CERT_FILE: cert,
+      MQTT_TLS_KEY_FILE: key,
+      MQTT_CONNECTS_PER_DEVICE_PER_MINUTE: '5',
+    });
     const runtime = JSON.parse(await readFile(join(relay.dataDir, 'relay.json'), 'utf8')) as {
       mqttTlsPort: number;
     };
@@ -124,5 +129,20 @@ describe('the broker protects the relay', () => {
     const all = (await admin.get<DeviceSummary[]>('/api/devices')).body;
     expect(new Set(all.map((d) => d.clinicId)).size).toBe(6);
     expect(all.length).toBe(devices.length);
+  });
+
+  it('throttles a device id that keeps trying, even with the right secret afterwards', async () => {
+    const device = devices[7]!;
+    const connect = (password: string) =>
+      mqtt.connectAsync(relay.mqttUrl, {
+        clientId: device.deviceId,
+        username: device.deviceId,
+        password,
+        reconnectPeriod: 0,
+      });
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await expect(connect('guess-' + attempt)).rejects.toMatchObject({ code: 4 });
+    }
+    await expect(connect(device.secret)).rejects.toMatchObject({ code: 3 });
   });
 });

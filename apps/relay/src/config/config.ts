@@ -21,6 +21,8 @@ const ConfigSchema = z
       .describe('mqtts listener; needs MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE'),
     MQTT_TLS_CERT_FILE: z.string().min(1).optional(),
     MQTT_TLS_KEY_FILE: z.string().min(1).optional(),
+    MQTT_CONNECTS_PER_DEVICE_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+    MQTT_CONNECTS_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
     // The largest chunk frame is 64 KiB; the rest is room for the topic and the header.
     MQTT_MAX_PACKET_BYTES: z.coerce
       .number()
@@ -75,6 +77,7 @@ export interface RelayConfig {
   mqtt: {
     port: number;
     maxPacketBytes: number;
+    connectsPerMinute: { device: number; address: number };
     tls: { port: number; certFile: string; keyFile: string } | undefined;
   };
   dataDir: string;
@@ -113,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     mqtt: {
       port: c.MQTT_PORT,
       maxPacketBytes: c.MQTT_MAX_PACKET_BYTES,
+      connectsPerMinute: {
+        device: c.MQTT_CONNECTS_PER_DEVICE_PER_MINUTE,
+        address: c.MQTT_CONNECTS_PER_ADDRESS_PER_MINUTE,
+      },
       tls:
         c.MQTT_TLS_PORT !== undefined && c.MQTT_TLS_CERT_FILE && c.MQTT_TLS_KEY_FILE
           ? { port: c.MQTT_TLS_PORT, certFile: c.MQTT_TLS_CERT_FILE, keyFile: c.MQTT_TLS_KEY_FILE }

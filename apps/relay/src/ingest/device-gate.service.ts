@@ -1,29 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { LOGGER } from '../common/tokens.js';
+import { CONFIG, LOGGER } from '../common/tokens.js';
+import type { RelayConfig } from '../config/config.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
 import type { ConnectDecision, DeviceGate } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { AttemptLimiter } from './connect-rate-limiter.js';
 import { DevicesRepository } from './devices.repository.js';
 
-/** A box reconnecting on a bad link stays far below these; a guessing client does not. */
-const ATTEMPTS_PER_DEVICE_PER_MINUTE = 20;
-/** A clinic's boxes may share one address behind NAT. */
-const ATTEMPTS_PER_ADDRESS_PER_MINUTE = 120;
-
 /** Decides which boxes may connect to the broker; every refusal is audited. */
 @Injectable()
 export class DeviceGateService implements DeviceGate {
-  private readonly perDevice = new AttemptLimiter(ATTEMPTS_PER_DEVICE_PER_MINUTE, 60_000);
-  private readonly perAddress = new AttemptLimiter(ATTEMPTS_PER_ADDRESS_PER_MINUTE, 60_000);
+  /**
+   * A box reconnecting on a bad link stays well below the per-device limit; a client guessing
+   * secrets does not. Many boxes may share one address (a county's mobile carrier NAT).
+   */
+  private readonly perDevice: AttemptLimiter;
+  private readonly perAddress: AttemptLimiter;
 
   constructor(
     private readonly devices: DevicesRepository,
     private readonly hasher: SecretHasher,
     private readonly audit: AuditService,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+    @Inject(CONFIG) config: RelayConfig,
+  ) {
+    this.perDevice = new AttemptLimiter(config.mqtt.connectsPerMinute.device, 60_000);
+    this.perAddress = new AttemptLimiter(config.mqtt.connectsPerMinute.address, 60_000);
+  }
 
   async authenticate(attempt: Parameters<DeviceGate['authenticate']>[0]): Promise<ConnectDecision> {
     const { deviceId, clientId, secret, remoteAddress } = attempt;
