@@ -9,6 +9,7 @@ import {
   type DeviceStatus,
   type DownlinkChannel,
   type StoredAck,
+  type StreamClose,
 } from '#contracts';
 import { backoffDelay, type BackoffRange } from './backoff.js';
 import { parseDownlink } from './downlink.js';
@@ -20,6 +21,12 @@ import {
   SimulatorConfigError,
   SubscriptionRefusedError,
 } from './errors.js';
+import {
+  buildStreamOpen,
+  LiveStreamClock,
+  SyntheticEcgSource,
+  type StreamOptions,
+} from './live-stream.js';
 import { InMemoryOutboxStore, type OutboxStore } from './outbox.js';
 import { PendingRecording, type Outbound } from './pending-recording.js';
 import {
@@ -88,6 +95,29 @@ export interface ResumedEvent {
   chunkCount: number;
 }
 
+export interface StreamOpenedEvent {
+  streamId: string;
+  /** True when this is the stream/open sent again after a reconnect. */
+  reopened: boolean;
+}
+
+/** One stream/frame handed to the MQTT client (QoS 0: nobody confirms that it arrived). */
+export interface StreamedEvent {
+  streamId: string;
+  sequence: number;
+  firstSample: number;
+  sampleCount: number;
+}
+
+export interface StreamHandle {
+  readonly streamId: string;
+  /**
+   * Stops sending frames and publishes stream/close (QoS 1). Resolves once the broker has
+   * acknowledged the close, which may wait for a reconnect, or once the box is stopped.
+   */
+  stop(): Promise<void>;
+}
+
 export interface DisconnectedEvent {
   /** The transport error that ended the link or the last attempt, if there was one. */
   error?: Error;
@@ -105,12 +135,35 @@ export type SimulatedBoxEvents = {
   /** A stored recording the relay's analysis could not read: the clinic should record again. */
   returned: [ReturnedEvent];
   failed: [FailedEvent];
+  /** The broker acknowledged stream/open: first after startStream(), then after reconnects. */
+  streamOpened: [StreamOpenedEvent];
+  /** Every stream/frame published; frames due while offline are not sent and not emitted. */
+  streamed: [StreamedEvent];
+  /** The broker acknowledged a stream/close. */
+  streamClosed: [{ streamId: string }];
   error: [Error];
 };
 
 interface Waiter {
   resolve(result: RecordResult): void;
   reject(error: Error): void;
+}
+
+/** The live stream a box is sending, with its frame timer. */
+interface ActiveStream {
+  readonly clock: LiveStreamClock;
+  timer?: NodeJS.Timeout;
+  /** How many times the broker acknowledged stream/open. */
+  opens: number;
+  /** The link on which the broker acknowledged stream/open: frames go out on that one only. */
+  openOn?: MqttClient;
+}
+
+/** A stream/close the broker has not acknowledged yet. */
+interface PendingStreamClose {
+  readonly close: StreamClose;
+  readonly done: Promise<void>;
+  resolve(): void;
 }
 
 /** A pending recording plus the timers the box runs for it. */
@@ -142,6 +195,9 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
   private readonly retryRange: BackoffRange;
   private readonly slots = new Map<string, Slot>();
   private readonly seenDiagnoses = new Set<string>();
+  private stream: ActiveStream | undefined;
+  private readonly streamCloses = new Map<string, PendingStreamClose>();
+  private streamedFramesValue = 0;
   private client: MqttClient | undefined;
   private linkReady = false;
   private started = false;
@@ -187,6 +243,16 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
     return this.slots.size;
   }
 
+  /** stream/frame messages published so far, over all streams. */
+  get streamedFrames(): number {
+    return this.streamedFramesValue;
+  }
+
+  /** The id of the live stream being sent, or null. */
+  get activeStreamId(): string | null {
+    return this.stream?.clock.streamId ?? null;
+  }
+
   /**
    * Resumes what the outbox still holds, then connects. Resolves once the first connection
    * attempt is under way, not when it succeeds: a box must work with the relay down.
@@ -228,6 +294,37 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
   }
 
   /**
+   * Starts a live monitoring stream: stream/open (QoS 1), then every 40 ms a stream/frame
+   * (QoS 0) with the samples of that slot of a continuous synthetic ECG, paced by the
+   * wall clock. Frames go out only on a link where the broker has acknowledged the
+   * stream/open, so the broker never handles a frame before its stream's open. Works
+   * offline: frames that fall due while the link is down (or the open is unacknowledged)
+   * are dropped, never backfilled, and stream/open goes out again, unchanged, on every
+   * reconnect. A box sends one stream at a time, like the relay keeps one per box.
+   */
+  startStream(options: StreamOptions = {}): StreamHandle {
+    if (this.stopped) throw new BoxStoppedError();
+    if (this.stream) {
+      throw new SimulatorConfigError(
+        `${this.deviceId} is already streaming ${this.stream.clock.streamId}`,
+      );
+    }
+    const now = Date.now();
+    const open = buildStreamOpen(options, new Date(now));
+    const source = new SyntheticEcgSource(
+      open.leads,
+      open.sampleRateHz,
+      options.finding,
+      options.seed,
+    );
+    const active: ActiveStream = { clock: new LiveStreamClock(open, source, now), opens: 0 };
+    this.stream = active;
+    this.publishStreamOpen(active);
+    this.scheduleStreamTick(active);
+    return { streamId: open.streamId, stop: () => this.stopStream(active) };
+  }
+
+  /**
    * Disconnects (announcing offline) and rejects pending record() calls with
    * BoxStoppedError. Pending recordings stay in the outbox store for a later start(); what
    * the store was still writing is finished first.
@@ -241,6 +338,10 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
       slot.waiter?.reject(new BoxStoppedError(slot.recording.recordingId));
     }
     this.slots.clear();
+    const active = this.stream;
+    if (active) this.endStream(active);
+    const streamCloses = [...this.streamCloses.values()];
+    this.streamCloses.clear();
     const client = this.client;
     this.client = undefined;
     const wasReady = this.linkReady;
@@ -250,19 +351,29 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
       this.emit('error', asError(error));
     });
     if (!client) {
+      for (const pending of streamCloses) pending.resolve();
       await storeIdle;
       return;
     }
     if (wasReady) {
+      // Streams end before the box announces it is going offline.
+      const closes = streamCloses.map((pending) =>
+        client
+          .publishAsync(deviceTopic(this.deviceId, 'stream/close'), JSON.stringify(pending.close), {
+            qos: 1,
+            retain: false,
+          })
+          .then(() => this.emit('streamClosed', { streamId: pending.close.streamId })),
+      );
       const offline: DeviceStatus = { online: false };
-      await withTimeout(
-        client.publishAsync(deviceTopic(this.deviceId, 'status'), JSON.stringify(offline), {
-          qos: 1,
-          retain: true,
-        }),
-        STOP_DRAIN_MS,
-      ).catch(() => undefined);
+      const status = client.publishAsync(
+        deviceTopic(this.deviceId, 'status'),
+        JSON.stringify(offline),
+        { qos: 1, retain: true },
+      );
+      await withTimeout(Promise.all([...closes, status]), STOP_DRAIN_MS).catch(() => undefined);
     }
+    for (const pending of streamCloses) pending.resolve();
     // A DISCONNECT only means something on an established session. mqtt.js "ends" a client
     // that is still waiting for CONNACK without closing its socket, which then stays open
     // (and keeps the process alive) once the CONNACK arrives; and a second end() is a no-op
@@ -363,6 +474,8 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
     this.linkReady = true;
     this.reconnectAttempt = 0;
     this.lastLinkError = undefined;
+    for (const pending of this.streamCloses.values()) this.sendStreamClose(pending);
+    if (this.stream) this.publishStreamOpen(this.stream);
     for (const slot of this.slots.values()) this.send(slot, slot.recording.syncPlan());
     this.emit('connected');
   }
@@ -452,6 +565,94 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
     slot.retryTimer = undefined;
     slot.retryItems = [];
     slot.consecutiveTimeouts = 0;
+  }
+
+  // ── live stream ─────────────────────────────────────────────────────────────────────
+
+  private publishStreamOpen(active: ActiveStream): void {
+    const client = this.client;
+    if (!this.linkReady || !client || this.stream !== active) return;
+    const { open } = active.clock;
+    // Aedes handles the packets of one socket read concurrently, so a QoS 0 frame right
+    // behind the QoS 1 open could overtake it; after the PUBACK it cannot.
+    client.publish(
+      deviceTopic(this.deviceId, 'stream/open'),
+      JSON.stringify(open),
+      { qos: 1, retain: false },
+      (error) => {
+        if (error || client !== this.client || this.stream !== active) return;
+        active.openOn = client;
+        this.emit('streamOpened', { streamId: open.streamId, reopened: active.opens++ > 0 });
+      },
+    );
+  }
+
+  private scheduleStreamTick(active: ActiveStream): void {
+    const delay = Math.max(0, active.clock.nextDueAtMs - Date.now());
+    active.timer = setTimeout(() => this.streamTick(active), delay);
+  }
+
+  private streamTick(active: ActiveStream): void {
+    active.timer = undefined;
+    if (this.stream !== active) return;
+    const { streamId } = active.clock;
+    const topic = deviceTopic(this.deviceId, 'stream/frame');
+    for (const frame of active.clock.due(Date.now())) {
+      // Offline the frame is simply gone: a live view never gets old samples backfilled.
+      const client = this.client;
+      if (!this.linkReady || !client || active.openOn !== client) continue;
+      client.publish(topic, frame.bytes, { qos: 0, retain: false });
+      this.streamedFramesValue++;
+      this.emit('streamed', {
+        streamId,
+        sequence: frame.sequence,
+        firstSample: frame.firstSample,
+        sampleCount: frame.sampleCount,
+      });
+    }
+    this.scheduleStreamTick(active);
+  }
+
+  /** Stops the frames and queues the stream/close. */
+  private endStream(active: ActiveStream): PendingStreamClose {
+    clearTimeout(active.timer);
+    active.timer = undefined;
+    if (this.stream === active) this.stream = undefined;
+    let resolve: () => void = noop;
+    const done = new Promise<void>((r) => {
+      resolve = r;
+    });
+    const pending: PendingStreamClose = {
+      close: { streamId: active.clock.streamId },
+      done,
+      resolve,
+    };
+    this.streamCloses.set(pending.close.streamId, pending);
+    return pending;
+  }
+
+  private stopStream(active: ActiveStream): Promise<void> {
+    if (this.stream === active && !this.stopped) this.sendStreamClose(this.endStream(active));
+    return this.streamCloses.get(active.clock.streamId)?.done ?? Promise.resolve();
+  }
+
+  /** Publishes a stream/close (QoS 1); it is forgotten once the broker acknowledges it. */
+  private sendStreamClose(pending: PendingStreamClose): void {
+    const client = this.client;
+    if (!this.linkReady || !client) return;
+    const { streamId } = pending.close;
+    client.publish(
+      deviceTopic(this.deviceId, 'stream/close'),
+      JSON.stringify(pending.close),
+      { qos: 1, retain: false },
+      (error) => {
+        // Unacknowledged: onConnect sends it again on the next link.
+        if (error || this.streamCloses.get(streamId) !== pending) return;
+        this.streamCloses.delete(streamId);
+        pending.resolve();
+        this.emit('streamClosed', { streamId });
+      },
+    );
   }
 
   // ── downlink ────────────────────────────────────────────────────────────────────────

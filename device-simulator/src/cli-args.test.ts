@@ -23,6 +23,8 @@ describe('parseSimArgs', () => {
       quiet: false,
       bufferDir: null,
       flaky: null,
+      replay: null,
+      stream: null,
     });
     expect(DEFAULT_URL).toBe('mqtt://127.0.0.1:1883');
     expect(DEFAULT_CREDENTIALS).toBe('./data/demo-devices.json');
@@ -61,7 +63,59 @@ describe('parseSimArgs', () => {
       quiet: true,
       bufferDir: '/var/lib/sim',
       flaky: { minSeconds: 2, maxSeconds: 10 },
+      replay: null,
+      stream: null,
     });
+  });
+
+  it('reads --replay as a list of records or folders', () => {
+    expect(parseSimArgs(['--replay', 'data/mitdb/100']).replay).toEqual(['data/mitdb/100']);
+    expect(
+      parseSimArgs(['--replay=data/mitdb/100, data/mitdb/104,/srv/ptb-xl', '--count', '2']),
+    ).toMatchObject({ replay: ['data/mitdb/100', 'data/mitdb/104', '/srv/ptb-xl'], count: 2 });
+  });
+
+  it('reads --stream with its defaults, and the options that imply it', () => {
+    expect(parseSimArgs(['--stream']).stream).toEqual({
+      leads: ['I', 'II', 'V5'],
+      sampleRateHz: 250,
+      seconds: null,
+    });
+    expect(
+      parseSimArgs(['--stream-leads', 'II,V1', '--stream-rate', '500', '--finding', 'pvc']),
+    ).toMatchObject({
+      finding: 'pvc',
+      stream: { leads: ['II', 'V1'], sampleRateHz: 500, seconds: null },
+    });
+    expect(parseSimArgs(['--stream-seconds', '2.5']).stream).toEqual({
+      leads: ['I', 'II', 'V5'],
+      sampleRateHz: 250,
+      seconds: 2.5,
+    });
+  });
+
+  it.each([
+    [['--stream', '--replay', 'data/mitdb/100'], /--replay/],
+    [['--stream', '--count', '3'], /--count/],
+    [['--stream-rate', '250', '--interval', '5'], /--interval/],
+    [
+      ['--stream', '--buffer-dir', '/tmp/b', '--chunk-samples', '100'],
+      /--chunk-samples, --buffer-dir/,
+    ],
+    [['--replay', 'data/mitdb/100', '--finding', 'pvc'], /--finding/],
+    [['--stream-leads', 'I,II,III,V1'], /1\.\.3/],
+    [['--stream-leads', 'I,I'], /--stream-leads/],
+    [['--stream-leads', 'MLII'], /unknown lead MLII/],
+    [['--stream-leads', 'I,,II'], /--stream-leads/],
+    [['--stream-rate', '200'], /--stream-rate/],
+    [['--stream-rate', '1000'], /--stream-rate/],
+    [['--stream-rate', '250.5'], /--stream-rate/],
+    [['--stream-seconds', '0'], /--stream-seconds/],
+    [['--replay', ''], /--replay/],
+    [['--replay', 'a,,b'], /--replay/],
+  ])('rejects %j, naming the problem', (argv, message) => {
+    expect(() => parseSimArgs(argv)).toThrow(UsageError);
+    expect(() => parseSimArgs(argv)).toThrow(message);
   });
 
   it('reads --flaky-seconds as a range, which implies --flaky', () => {
@@ -131,6 +185,12 @@ describe('parseSimArgs', () => {
       '--buffer-dir',
       '--flaky',
       '--flaky-seconds',
+      '--replay',
+      '--stream',
+      '--stream-leads',
+      '--stream-rate',
+      '--stream-seconds',
+      'frames/s',
       '--help',
     ]) {
       expect(USAGE).toContain(option);

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { TWELVE_LEADS } from '#contracts';
+import { STREAM_LIMITS, TWELVE_LEADS } from '#contracts';
 import { ECG_FINDINGS, type EcgFinding } from '#ecg';
 import { DEFAULT_FLAKY_MS } from './flaky-link.js';
+import { DEFAULT_STREAM_LEADS, DEFAULT_STREAM_RATE_HZ, STREAM_FRAME_MS } from './live-stream.js';
 import { DEFAULT_CHUNK_SAMPLES, maxChunkSamples } from './recording-builder.js';
 
 export const DEFAULT_URL = 'mqtt://127.0.0.1:1883';
@@ -30,6 +31,17 @@ export interface SimArgs {
   bufferDir: string | null;
   /** Cut each box's link at random moments this far apart; null for a steady link. */
   flaky: { minSeconds: number; maxSeconds: number } | null;
+  /** WFDB record paths (without extension) or folders to replay instead of synthesising. */
+  replay: string[] | null;
+  /** Each box streams live instead of recording (`--stream`); null to record. */
+  stream: StreamArgs | null;
+}
+
+export interface StreamArgs {
+  leads: string[];
+  sampleRateHz: number;
+  /** Stream this long, then close the streams and exit; null to run until interrupted. */
+  seconds: number | null;
 }
 
 /** Bad command line; main prints it with a pointer to --help and exits with 2. */
@@ -40,7 +52,8 @@ export class UsageError extends Error {
 export const USAGE = `Usage: npm run sim -- [options]
 
 Simulates ECG boxes that record resting 12-lead ECGs and deliver them to the relay over
-MQTT, keeping every recording until the relay confirms it is stored.
+MQTT, keeping every recording until the relay confirms it is stored; or that replay real
+WFDB records (--replay); or that stream a live ECG to the relay's monitor (--stream).
 
 Options:
   --url <url>             MQTT broker of the relay (default ${DEFAULT_URL})
@@ -64,6 +77,24 @@ Options:
                           must still deliver everything
   --flaky-seconds <a>-<b> with --flaky (implies it): roll the dice every a..b seconds
                           instead, e.g. 0.5-2
+  --replay <rec>[,<rec>…] send real ECGs instead of synthetic ones: each <rec> is a WFDB
+                          record path without extension (e.g. data/mitdb/100) or a folder
+                          (every record in it; ones that cannot be replayed are skipped with
+                          a warning). Formats 212 and 16; 1–16 signals at 100–2000 Hz. Each
+                          recording is the next ${RECORDING_SECONDS} s window of a record (box n starts at
+                          record n, round and round), with the record's own leads, sample
+                          rate and resolution. Not with --finding.
+  --stream                each box streams a live ECG instead of recording: stream/open, then
+                          a frame every ${STREAM_FRAME_MS} ms at QoS 0, stream/close when stopped; after
+                          a lost link it opens the same stream again and goes on from the
+                          present (no backfill). Uses --finding; not with --replay, --count,
+                          --interval, --chunk-samples or --buffer-dir
+  --stream-leads <l,l,…>  with --stream (implies it): 1–${STREAM_LIMITS.maxLeads} of the twelve standard leads
+                          (${TWELVE_LEADS.join(' ')}; default ${DEFAULT_STREAM_LEADS.join(',')})
+  --stream-rate <hz>      with --stream (implies it): samples per second per lead,
+                          ${STREAM_LIMITS.minSampleRateHz}..${STREAM_LIMITS.maxSampleRateHz} (default ${DEFAULT_STREAM_RATE_HZ})
+  --stream-seconds <s>    with --stream (implies it): stream this long, close and exit
+                          (default: until Ctrl-C)
   --quiet                 no per-event lines, only the summaries (errors still go to stderr)
   -h, --help              show this help
 
@@ -74,8 +105,13 @@ buffer, offline/connected), and every 10 s and at exit a summary:
 stored nor failed when the simulator stopped; with --buffer-dir the exit line says
 "kept L" instead, as those stay on disk for the next run). "recordings sent" counts the
 recordings resumed from --buffer-dir too. With --flaky every line ends in "· link drops D".
-Exit code: 0 when every recording was stored, 1 if any failed or was lost (or kept), 2 on
-bad usage.
+With --stream the summary is
+  boxes N · streaming S · frames sent X · F frames/s
+(S: streams open on a live link now; F: frames sent per second since the previous line, or
+over the whole run at exit; each box sends ${1_000 / STREAM_FRAME_MS} a second).
+Exit code: 0 when every recording was stored (with --stream: every box sent frames), 1 if
+any failed or was lost (or kept) (with --stream: a box sent none), 2 on bad usage or a
+--replay record that cannot be read.
 `;
 
 const OPTIONS = {
@@ -90,6 +126,11 @@ const OPTIONS = {
   'buffer-dir': { type: 'string' },
   flaky: { type: 'boolean' },
   'flaky-seconds': { type: 'string' },
+  replay: { type: 'string' },
+  stream: { type: 'boolean' },
+  'stream-leads': { type: 'string' },
+  'stream-rate': { type: 'string' },
+  'stream-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -106,6 +147,19 @@ function readOptions(argv: readonly string[]) {
 /** Parses the simulator's command line (without node and script); throws UsageError. */
 export function parseSimArgs(argv: readonly string[]): SimArgs {
   const values = readOptions(argv);
+  const stream = parseStream(values);
+  const replay = values.replay === undefined ? null : parseList('--replay', values.replay);
+  if (stream) {
+    const conflicting = (
+      ['replay', 'count', 'interval', 'chunk-samples', 'buffer-dir'] as const
+    ).filter((option) => values[option] !== undefined);
+    if (conflicting.length > 0) {
+      throw new UsageError(`--stream makes no recordings: drop --${conflicting.join(', --')}`);
+    }
+  }
+  if (replay && values.finding !== undefined) {
+    throw new UsageError('--finding: with --replay the records decide what the ECGs show');
+  }
   return {
     help: values.help ?? false,
     url: parseUrl(values.url ?? DEFAULT_URL),
@@ -133,7 +187,55 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
               maxSeconds: DEFAULT_FLAKY_MS.maxMs / 1_000,
             }
           : null,
+    replay,
+    stream,
   };
+}
+
+function parseStream(values: ReturnType<typeof readOptions>): StreamArgs | null {
+  const leadsText = values['stream-leads'];
+  const rateText = values['stream-rate'];
+  const secondsText = values['stream-seconds'];
+  if (!values.stream && [leadsText, rateText, secondsText].every((v) => v === undefined)) {
+    return null;
+  }
+  const leads =
+    leadsText === undefined ? [...DEFAULT_STREAM_LEADS] : parseList('--stream-leads', leadsText);
+  const unknown = leads.filter((lead) => !(TWELVE_LEADS as readonly string[]).includes(lead));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `--stream-leads: unknown lead ${unknown.join(', ')}; expected some of ${TWELVE_LEADS.join(', ')}`,
+    );
+  }
+  if (leads.length > STREAM_LIMITS.maxLeads || new Set(leads).size !== leads.length) {
+    throw new UsageError(
+      `--stream-leads: expected 1..${STREAM_LIMITS.maxLeads} different leads, got ${leadsText}`,
+    );
+  }
+  return {
+    leads,
+    sampleRateHz:
+      rateText === undefined
+        ? DEFAULT_STREAM_RATE_HZ
+        : integerIn(
+            '--stream-rate',
+            rateText,
+            STREAM_LIMITS.minSampleRateHz,
+            STREAM_LIMITS.maxSampleRateHz,
+          ),
+    seconds: secondsText === undefined ? null : positiveNumber('--stream-seconds', secondsText),
+  };
+}
+
+/** A comma-separated list without empty items. */
+function parseList(option: string, text: string): string[] {
+  const items = text.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) {
+    throw new UsageError(
+      `${option}: expected a comma-separated list without empty items, got ${JSON.stringify(text)}`,
+    );
+  }
+  return items;
 }
 
 const ABNORMAL = ECG_FINDINGS.filter((finding) => finding !== 'normal');

@@ -72,3 +72,15 @@ export class SubscriptionRefusedError extends Error {
     super(`broker refused subscription to ${topics.join(', ')}`);
   }
 }
+
+/** A --replay path that is no WFDB record the simulator can send. */
+export class ReplayError extends Error {
+  override readonly name = 'ReplayError';
+  constructor(
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${path}: ${message}`, options);
+  }
+}

@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
 import { CredentialsError, loadCredentials } from './credentials.js';
 import { parseSimArgs, USAGE, UsageError } from './cli-args.js';
+import { ReplayError } from './errors.js';
+import { maxChunkSamples } from './recording-builder.js';
 import { Simulation } from './simulation.js';
+import { describeReplayRecord, loadReplayRecords, type ReplayRecord } from './wfdb-replay.js';
 
 /** How long shutdown may take before a second signal or this timer forces the exit. */
 const FORCED_EXIT_MS = 5_000;
@@ -30,6 +33,30 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.devices !== null) devices = devices.slice(0, args.devices);
 
+  let replay: ReplayRecord[] | null = null;
+  if (args.replay) {
+    try {
+      replay = loadReplayRecords(
+        args.replay.map((path) => resolve(path)),
+        (error) => console.error(`skipping ${error.message}`),
+      );
+    } catch (error) {
+      if (!(error instanceof ReplayError)) throw error;
+      console.error(`--replay: ${error.message}`);
+      return 2;
+    }
+    const widest = Math.max(...replay.map((record) => record.leads.length));
+    if (args.chunkSamples > maxChunkSamples(widest)) {
+      console.error(
+        `--chunk-samples: at most ${maxChunkSamples(widest)} for a ${widest}-lead record, got ${args.chunkSamples}`,
+      );
+      return 2;
+    }
+    if (!args.quiet) {
+      for (const record of replay) console.log(`replay ${describeReplayRecord(record)}`);
+    }
+  }
+
   const simulation = new Simulation({
     url: args.url,
     devices,
@@ -43,6 +70,8 @@ async function main(argv: readonly string[]): Promise<number> {
       minMs: args.flaky.minSeconds * 1_000,
       maxMs: args.flaky.maxSeconds * 1_000,
     },
+    replay,
+    stream: args.stream,
     print: (line) => console.log(line),
     printError: (line) => console.error(line),
   });

@@ -51,6 +51,32 @@ describe('buildRecording', () => {
     expect(() => buildRecording({ durationSeconds: 1 }, 2730)).toThrow(SimulatorConfigError);
     expect(() => buildRecording({ durationSeconds: 1 }, 0)).toThrow(SimulatorConfigError);
   });
+
+  it('sends given samples as they are, with their own leads, rate and scale', () => {
+    const samples = Int16Array.from({ length: 2 * 300 }, (_, i) => (i % 2 ? -i : i));
+    const signal = { leads: ['MLII', 'V5'], sampleRateHz: 360, microvoltsPerLsb: 5, samples };
+    const { entry, sha256 } = buildRecording({ signal, examKind: 'rhythm-strip', seed: 1 }, 128);
+    expect(entry.open).toMatchObject({
+      examKind: 'rhythm-strip',
+      leads: ['MLII', 'V5'],
+      sampleRateHz: 360,
+      microvoltsPerLsb: 5,
+    });
+    expect(entry.close).toMatchObject({ chunkCount: 3, samplesPerLead: 300 });
+    expect(sha256).toBe(createHash('sha256').update(int16LittleEndianBytes(samples)).digest('hex'));
+    const sent = entry.frames.flatMap((bytes) => [...decodeChunkFrame(bytes!).samples]);
+    expect(sent).toEqual([...samples]);
+  });
+
+  it('refuses given samples the relay could not take', () => {
+    const signal = (samples: Int16Array, sampleRateHz = 360) => ({
+      signal: { leads: ['I', 'II'], sampleRateHz, microvoltsPerLsb: 5, samples },
+    });
+    expect(() => buildRecording(signal(new Int16Array(5)))).toThrow(SimulatorConfigError);
+    expect(() => buildRecording(signal(new Int16Array(0)))).toThrow(SimulatorConfigError);
+    expect(() => buildRecording(signal(new Int16Array(2 * 150_001)))).toThrow(SimulatorConfigError);
+    expect(() => buildRecording(signal(new Int16Array(20), 50))).toThrow(/sampleRateHz/);
+  });
 });
 
 describe('int16LittleEndianBytes', () => {

@@ -6,6 +6,7 @@ import {
   RECORDING_LIMITS,
   RecordingCloseSchema,
   RecordingOpenSchema,
+  type ExamKind,
   type RecordingClose,
   type RecordingOpen,
 } from '#contracts';
@@ -16,11 +17,27 @@ import type { OutboxEntry } from './outbox.js';
 export const DEFAULT_CHUNK_SAMPLES = 250;
 export const DEFAULT_DURATION_SECONDS = 10;
 
+/** Samples a box acquired, in the units it sends them: int16 counts of microvoltsPerLsb. */
+export interface EcgSignal {
+  leads: readonly string[];
+  sampleRateHz: number;
+  microvoltsPerLsb: number;
+  /** Interleaved by sample (s0l0 s0l1 … s1l0 …). */
+  samples: Int16Array;
+}
+
 export interface RecordingRequest {
+  /** For the synthetic ECG; ignored with `signal`. */
   finding?: EcgFinding;
+  /** For the synthetic ECG; ignored with `signal`. */
   durationSeconds?: number;
+  /** For the synthetic ECG; ignored with `signal`. */
   seed?: number;
   patientRef?: string;
+  /** Send these samples (e.g. a window of a real WFDB record) instead of synthesising. */
+  signal?: EcgSignal;
+  /** Default resting-12-lead. */
+  examKind?: ExamKind;
 }
 
 export interface BuiltRecording {
@@ -49,9 +66,34 @@ export function int16LittleEndianBytes(samples: Int16Array): Buffer {
   return bytes;
 }
 
+/** The request's own samples, or a freshly synthesised resting 12-lead ECG. */
+function acquire(request: RecordingRequest): EcgSignal & { samplesPerLead: number } {
+  if (request.signal) {
+    const { leads, samples } = request.signal;
+    if (leads.length < 1 || samples.length % leads.length !== 0) {
+      throw new SimulatorConfigError(
+        `${samples.length} samples cannot be interleaved over ${leads.length} leads`,
+      );
+    }
+    const samplesPerLead = samples.length / leads.length;
+    if (samplesPerLead < 1 || samplesPerLead > RECORDING_LIMITS.maxSamplesPerLead) {
+      throw new SimulatorConfigError(
+        `${samplesPerLead} samples per lead; the relay takes 1..${RECORDING_LIMITS.maxSamplesPerLead}`,
+      );
+    }
+    return { ...request.signal, samplesPerLead };
+  }
+  return synthesizeEcg({
+    durationSeconds: request.durationSeconds ?? DEFAULT_DURATION_SECONDS,
+    ...(request.finding !== undefined && { finding: request.finding }),
+    // The synthesiser is deterministic per seed; a real patient never gives the same trace twice.
+    seed: request.seed ?? randomInt(1, 2 ** 31),
+  });
+}
+
 /**
- * Acquires (synthesises) one resting 12-lead ECG and cuts it into the open message, the
- * chunk frames and the close message, ready for the outbox. Validates the messages with
+ * Acquires one ECG (synthesised, or the samples given) and cuts it into the open message,
+ * the chunk frames and the close message, ready for the outbox. Validates the messages with
  * the relay's own schemas so a simulator bug shows up here rather than as a relay error.
  */
 export function buildRecording(
@@ -59,12 +101,7 @@ export function buildRecording(
   chunkSamples: number = DEFAULT_CHUNK_SAMPLES,
   now: Date = new Date(),
 ): BuiltRecording {
-  const ecg = synthesizeEcg({
-    durationSeconds: request.durationSeconds ?? DEFAULT_DURATION_SECONDS,
-    ...(request.finding !== undefined && { finding: request.finding }),
-    // The synthesiser is deterministic per seed; a real patient never gives the same trace twice.
-    seed: request.seed ?? randomInt(1, 2 ** 31),
-  });
+  const ecg = acquire(request);
   const leadCount = ecg.leads.length;
   if (
     !Number.isInteger(chunkSamples) ||
@@ -85,7 +122,7 @@ export function buildRecording(
   const recordingId = randomUUID();
   const open: RecordingOpen = RecordingOpenSchema.parse({
     recordingId,
-    examKind: 'resting-12-lead',
+    examKind: request.examKind ?? 'resting-12-lead',
     leads: ecg.leads,
     sampleRateHz: ecg.sampleRateHz,
     microvoltsPerLsb: ecg.microvoltsPerLsb,

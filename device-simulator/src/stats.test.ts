@@ -50,4 +50,24 @@ describe('SimStats', () => {
       'boxes 1 · recordings sent 2 · stored 1 · failed 0 · in flight 1 · ack p50 50 ms p99 50 ms',
     );
   });
+
+  it('prints the stream summary with frames per second since the previous line', () => {
+    const stats = new SimStats();
+    stats.streamingStarted(10_000);
+    for (let i = 0; i < 500; i++) stats.frameStreamed();
+    expect(stats.streamSummaryLine(2, 2, false, { nowMs: 20_000 })).toBe(
+      'boxes 2 · streaming 2 · frames sent 500 · 50.0 frames/s',
+    );
+    // The next line counts from the previous one: 100 frames in 4 s.
+    for (let i = 0; i < 100; i++) stats.frameStreamed();
+    stats.linkDropped();
+    expect(stats.streamSummaryLine(2, 1, false, { nowMs: 24_000, linkDrops: true })).toBe(
+      'boxes 2 · streaming 1 · frames sent 600 · 25.0 frames/s · link drops 1',
+    );
+    // At exit: over the whole run, 600 frames in 20 s.
+    expect(stats.streamSummaryLine(2, 0, true, { nowMs: 30_000 })).toBe(
+      'boxes 2 · frames sent 600 · 30.0 frames/s',
+    );
+    expect(stats.framesStreamed).toBe(600);
+  });
 });

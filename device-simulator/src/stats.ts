@@ -12,7 +12,11 @@ export class SimStats {
   private failedCount = 0;
   private resumedCount = 0;
   private linkDropCount = 0;
+  private framesCount = 0;
   private readonly latencies: number[] = [];
+  /** Frame count and time of the previous stream summary, for its frames per second. */
+  private rateMark: { frames: number; atMs: number } | undefined;
+  private streamStartMs: number | undefined;
 
   recordingSent(): void {
     this.sentCount++;
@@ -32,6 +36,14 @@ export class SimStats {
   recordingFailed(): void {
     this.failedCount++;
   }
+  /** Starts the clock of the frames-per-second figures. */
+  streamingStarted(nowMs: number = Date.now()): void {
+    this.streamStartMs = nowMs;
+    this.rateMark = { frames: this.framesCount, atMs: nowMs };
+  }
+  frameStreamed(): void {
+    this.framesCount++;
+  }
 
   get sent(): number {
     return this.sentCount;
@@ -47,6 +59,9 @@ export class SimStats {
   }
   get linkDrops(): number {
     return this.linkDropCount;
+  }
+  get framesStreamed(): number {
+    return this.framesCount;
   }
   /** Neither stored nor failed yet; at exit these are the lost ones. */
   get unsettled(): number {
@@ -73,6 +88,33 @@ export class SimStats {
       `failed ${this.failedCount}`,
       `${final ? (options.kept ? 'kept' : 'lost') : 'in flight'} ${this.unsettled}`,
       `ack p50 ${ms(percentile(sorted, 50))} ms p99 ${ms(percentile(sorted, 99))} ms`,
+      ...(options.linkDrops ? [`link drops ${this.linkDropCount}`] : []),
+    ].join(' · ');
+  }
+
+  /**
+   * `boxes N · streaming S · frames sent X · F frames/s` while running, F over the time
+   * since the previous line; the final line drops "streaming" and gives F over the whole
+   * run. `linkDrops` appends the number of links cut by --flaky.
+   */
+  streamSummaryLine(
+    boxes: number,
+    streaming: number,
+    final: boolean,
+    options: { linkDrops?: boolean; nowMs?: number } = {},
+  ): string {
+    const now = options.nowMs ?? Date.now();
+    const since = final
+      ? { frames: 0, atMs: this.streamStartMs ?? now }
+      : (this.rateMark ?? { frames: 0, atMs: this.streamStartMs ?? now });
+    const seconds = (now - since.atMs) / 1_000;
+    const rate = seconds > 0 ? (this.framesCount - since.frames) / seconds : 0;
+    if (!final) this.rateMark = { frames: this.framesCount, atMs: now };
+    return [
+      `boxes ${boxes}`,
+      ...(final ? [] : [`streaming ${streaming}`]),
+      `frames sent ${this.framesCount}`,
+      `${rate.toFixed(1)} frames/s`,
       ...(options.linkDrops ? [`link drops ${this.linkDropCount}`] : []),
     ].join(' · ');
   }

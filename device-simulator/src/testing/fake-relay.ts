@@ -13,14 +13,23 @@ import {
   type RecordingClose,
   type RecordingOpen,
   type StoredAck,
+  type StreamClose,
+  type StreamOpen,
   type UplinkChannel,
 } from '#contracts';
 
-/** One publish a box made, decoded. Test support only; not used by the simulator. */
-export type Uplink = { deviceId: string; client: Client } & (
+/**
+ * One publish a box made, decoded, with the QoS it was published at and when the broker
+ * got it (Date.now()). Test support only; not used by the simulator.
+ */
+export type Uplink = { deviceId: string; client: Client; qos: number; receivedAt: number } & (
   | { channel: 'rec/open'; open: RecordingOpen }
   | { channel: 'rec/chunk'; recordingId: string; sequence: number; samples: Buffer }
   | { channel: 'rec/close'; close: RecordingClose }
+  | { channel: 'stream/open'; open: StreamOpen }
+  /** The whole frame as sent; decode it with decodeChunkFrame from #ecg. */
+  | { channel: 'stream/frame'; payload: Buffer }
+  | { channel: 'stream/close'; close: StreamClose }
   | { channel: 'status'; status: unknown; retain: boolean }
 );
 
@@ -70,11 +79,10 @@ export class FakeRelay {
           : Buffer.from(packet.payload);
       relay.timeline.push(`publish ${parsed.channel}`);
       const uplink = decode(
-        parsed.deviceId,
+        { deviceId: parsed.deviceId, client, qos: packet.qos, receivedAt: Date.now() },
         parsed.channel as UplinkChannel,
         payload,
         packet.retain,
-        client,
       );
       relay.uplinks.push(uplink);
       relay.handler(uplink);
@@ -123,20 +131,25 @@ export class FakeRelay {
 }
 
 function decode(
-  deviceId: string,
+  base: { deviceId: string; client: Client; qos: number; receivedAt: number },
   channel: UplinkChannel,
   payload: Buffer,
   retain: boolean,
-  client: Client,
 ): Uplink {
   const json = () => JSON.parse(payload.toString('utf8')) as unknown;
   switch (channel) {
     case 'rec/open':
-      return { deviceId, client, channel, open: json() as RecordingOpen };
+      return { ...base, channel, open: json() as RecordingOpen };
     case 'rec/close':
-      return { deviceId, client, channel, close: json() as RecordingClose };
+      return { ...base, channel, close: json() as RecordingClose };
+    case 'stream/open':
+      return { ...base, channel, open: json() as StreamOpen };
+    case 'stream/frame':
+      return { ...base, channel, payload };
+    case 'stream/close':
+      return { ...base, channel, close: json() as StreamClose };
     case 'status':
-      return { deviceId, client, channel, status: json(), retain };
+      return { ...base, channel, status: json(), retain };
     case 'rec/chunk': {
       const count = payload.readUInt16LE(FRAME_OFFSETS.sampleCount);
       const leads = payload.readUInt8(FRAME_OFFSETS.leadCount);
@@ -146,8 +159,7 @@ function decode(
         FRAME_OFFSETS.recordingId + 16,
       );
       return {
-        deviceId,
-        client,
+        ...base,
         channel,
         recordingId: [
           hex.slice(0, 8),
@@ -221,6 +233,9 @@ export function actAsHonestRelay(relay: FakeRelay): Map<string, HeldRecording> {
   relay.onUplink((uplink) => {
     switch (uplink.channel) {
       case 'status':
+      case 'stream/open':
+      case 'stream/frame':
+      case 'stream/close':
         return;
       case 'rec/open':
         if (!held.has(uplink.open.recordingId)) {

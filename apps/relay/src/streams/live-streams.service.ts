@@ -20,7 +20,6 @@ import { StreamBuffer } from './stream-buffer.js';
 
 interface LiveStream {
   info: LiveStreamInfo;
-  clinicId: string;
   buffer: StreamBuffer;
 }
 
@@ -45,15 +44,21 @@ export class LiveStreamsService implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
+    // A box that drops off cannot send its close; its stream ends with the connection.
+    this.broker.onDeviceConnection((deviceId, online) => {
+      if (!online) this.streams.delete(deviceId);
+    });
     this.broker.onDeviceMessage((message) => {
       if (!message.channel.startsWith('stream/')) return;
-      this.receive(message).catch((error: unknown) => {
+      try {
+        this.handle(message);
+      } catch (error) {
         this.dropped.frames += 1;
         this.log.warn(
           { deviceId: message.deviceId, channel: message.channel, err: (error as Error).message },
           'stream message dropped',
         );
-      });
+      }
     });
   }
 
@@ -61,18 +66,17 @@ export class LiveStreamsService implements OnApplicationBootstrap {
     return { live: this.streams.size, droppedFrames: this.dropped.frames };
   }
 
-  private async receive(message: DeviceMessage): Promise<void> {
+  private handle(message: DeviceMessage): void {
     const { deviceId, payload } = message;
     switch (message.channel) {
       case 'stream/open': {
         const open = StreamOpenSchema.parse(JSON.parse(payload.toString('utf8')));
         const current = this.streams.get(deviceId);
         if (current?.info.streamId === open.streamId) return; // re-open after a reconnect
-        const device = await this.devices.find(deviceId);
-        if (!device) return;
+        // Registered at once, with no lookup in between, so the frames right behind the
+        // open are not dropped; the broker already vouched for the device.
         this.streams.set(deviceId, {
           info: { deviceId, ...open },
-          clinicId: device.clinicId,
           buffer: new StreamBuffer(
             open.leads.length,
             open.sampleRateHz * STREAM_LIMITS.bufferSeconds,
@@ -115,6 +119,12 @@ export class LiveStreamsService implements OnApplicationBootstrap {
 
   /** Whether this user may watch the box: its clinic's staff, or readers of its county. */
   async authorizeWatch(user: SessionUser, deviceId: string): Promise<LiveStreamInfo | null> {
+    await this.clinicOfWatchable(user, deviceId);
+    return this.streams.get(deviceId)?.info ?? null;
+  }
+
+  /** The box's clinic, if this user may watch the box; otherwise the box does not exist. */
+  private async clinicOfWatchable(user: SessionUser, deviceId: string): Promise<string> {
     const device = await this.devices.find(deviceId);
     if (!device) throw new DomainError('NOT_FOUND', 'No such device');
     const allowed =
@@ -122,7 +132,7 @@ export class LiveStreamsService implements OnApplicationBootstrap {
       (user.role === 'reader' &&
         (await this.facilities.readingHospitalOf(device.clinicId)).id === user.facilityId);
     if (!allowed) throw new DomainError('NOT_FOUND', 'No such device');
-    return this.streams.get(deviceId)?.info ?? null;
+    return device.clinicId;
   }
 
   /**
@@ -134,7 +144,7 @@ export class LiveStreamsService implements OnApplicationBootstrap {
     deviceId: string,
     seconds: number,
   ): Promise<{ caseId: string; recordingId: string; seconds: number }> {
-    await this.authorizeWatch(user, deviceId);
+    const clinicId = await this.clinicOfWatchable(user, deviceId);
     const stream = this.streams.get(deviceId);
     if (!stream) throw new DomainError('CONFLICT', 'The box is not streaming');
     const { info, buffer } = stream;
@@ -150,7 +160,7 @@ export class LiveStreamsService implements OnApplicationBootstrap {
       {
         recordingId,
         deviceId,
-        clinicId: stream.clinicId,
+        clinicId,
         examKind: 'rhythm-strip',
         leads: info.leads,
         sampleRateHz: info.sampleRateHz,
