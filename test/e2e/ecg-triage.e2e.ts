@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CaseSummary } from '#contracts';
+import type { CaseDetail, CaseSummary } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient, nextEvent, type ConsoleSocket } from '../support/clients.js';
 import { RelayProcess, type DemoDevice } from '../support/relay-process.js';
@@ -75,6 +75,21 @@ describe('the relay triages ECGs by their analysis', () => {
     // A STAT deadline is the shorter one (1 min by default, 3 min for routine).
     const stemiDue = Date.parse(listed.dueAt) - Date.parse(listed.createdAt);
     expect(stemiDue).toBeLessThan(90_000);
+
+    // The reader sees the analysis as a suggestion, and their review is kept with the diagnosis.
+    const detail = (await reader.get<CaseDetail>(`/api/cases/${stemi.caseId}`)).body;
+    expect(detail.analysis).toMatchObject({
+      algorithmVersion: expect.stringMatching(/^telerelay-ecg /),
+      priority: 'stat',
+    });
+    expect(detail.analysis?.flags.map((flag) => flag.code)).toContain('STEMI');
+    expect(detail.analysis?.measurements.heartRateBpm).toBeGreaterThan(50);
+    expect((await reader.post(`/api/cases/${stemi.caseId}/claim`)).status).toBe(200);
+    const signed = await reader.post(`/api/cases/${stemi.caseId}/sign`, {
+      conclusion: 'Acute anterior STEMI. Activate the cath lab.',
+      measurementReview: { confirmed: false, corrections: { qtcMs: 430 } },
+    });
+    expect(signed.status).toBe(200);
   });
 
   it('returns a lead-off recording to the clinic with its reason instead of queueing it', async () => {

@@ -39,6 +39,23 @@ export interface CaseSummary {
   flags: AnalysisFlag[];
 }
 
+/** The automatic ECG analysis, as the reader sees it: a suggestion to confirm or correct. */
+export interface CaseAnalysis {
+  algorithmVersion: string;
+  heartRateBpm: number | null;
+  /** Suggested values of MEASUREMENT_KEYS (null where not measurable). */
+  measurements: Partial<Record<(typeof MEASUREMENT_KEYS)[number], number | null>>;
+  flags: AnalysisFlag[];
+  priority: CasePriority;
+  readable: boolean;
+  qualityNotes: string[];
+}
+
+export interface CaseDetail extends CaseSummary {
+  diagnosis: Diagnosis | null;
+  analysis: CaseAnalysis | null;
+}
+
 export interface AnalysisFlag {
   code: string;
   severity: 'critical' | 'major' | 'minor';

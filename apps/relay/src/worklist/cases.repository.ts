@@ -191,6 +191,15 @@ export class CasesRepository {
     await tx.insert(diagnoses).values(diagnosis);
   }
 
+  async analysisOf(caseId: string): Promise<Record<string, unknown> | null> {
+    const [row] = await this.database.db
+      .select({ analysis: recordings.analysis })
+      .from(cases)
+      .innerJoin(recordings, eq(recordings.id, cases.recordingId))
+      .where(eq(cases.id, caseId));
+    return row?.analysis ?? null;
+  }
+
   async recordingOf(caseId: string, scope: SQL | undefined) {
     const [row] = await this.database.db
       .select({

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and } from 'drizzle-orm';
 import type {
+  CaseDetail,
   CaseEcg,
   CaseKind,
   CasePriority,
@@ -20,6 +21,7 @@ import { BlobStore } from '../infra/blobs/blob-store.js';
 import { Database, type Tx } from '../infra/database/database.js';
 import { Outbox } from '../outbox/outbox.js';
 import { Notifier } from '../realtime/notifier.js';
+import { toCaseAnalysis } from './case-analysis.js';
 import { caseScope } from './case-scope.js';
 import { CasesRepository } from './cases.repository.js';
 import { CLINIC_DELIVERY_QUEUE, ECG_ANALYSIS_QUEUE, reviewQueueOf } from './queues.js';
@@ -143,14 +145,15 @@ export class WorklistService {
     });
   }
 
-  async getCase(
-    user: SessionUser,
-    caseId: string,
-  ): Promise<CaseSummary & { diagnosis: Diagnosis | null }> {
+  async getCase(user: SessionUser, caseId: string): Promise<CaseDetail> {
     const summary = await this.cases.summary(caseId, caseScope(user));
     if (!summary) throw await this.notVisible(user, caseId, 'case.read');
     const diagnosis = await this.cases.diagnosisOf(caseId);
-    return { ...summary, diagnosis: diagnosis ? withoutDevice(diagnosis) : null };
+    return {
+      ...summary,
+      diagnosis: diagnosis ? withoutDevice(diagnosis) : null,
+      analysis: toCaseAnalysis(await this.cases.analysisOf(caseId)),
+    };
   }
 
   async ecgOf(user: SessionUser, caseId: string): Promise<CaseEcg> {
