@@ -55,6 +55,32 @@ export class ConsoleClient {
     return socket;
   }
 
+  /**
+   * Connects with a listener for `event` attached before the handshake completes, so events
+   * the relay replays right after connecting are not missed.
+   */
+  async connectSocketCollecting<E extends keyof ServerToClientEvents>(
+    event: E,
+    into: Parameters<ServerToClientEvents[E]>[0][],
+  ): Promise<ConsoleSocket> {
+    const socket: ConsoleSocket = io(this.baseUrl, {
+      path: '/socket.io',
+      auth: { token: this.token },
+      transports: ['websocket'],
+      reconnection: false,
+      autoConnect: false,
+    });
+    socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) =>
+      into.push(payload)) as never);
+    const ready = new Promise<void>((resolve, reject) => {
+      socket.once('session.ready', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    socket.connect();
+    await ready;
+    return socket;
+  }
+
   private async call<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,

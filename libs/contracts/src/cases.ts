@@ -37,6 +37,8 @@ export interface CaseSummary {
   returnReason: string | null;
   /** The automatic analysis's flags, most severe first: suggestions for the reader. */
   flags: AnalysisFlag[];
+  /** When a clinic client confirmed it had shown the signed diagnosis. */
+  clinicReceivedAt: string | null;
 }
 
 /** The automatic ECG analysis, as the reader sees it: a suggestion to confirm or correct. */

@@ -20,7 +20,10 @@ export interface ServerToClientEvents {
 }
 
 export interface ClientToServerEvents {
-  /** The clinic confirms it has shown a diagnosis. */
+  /**
+   * The clinic confirms it has shown a clinic event (a `diagnosis.signed` or a
+   * `case.returned`, by its eventId). Until then the relay sends it again on every connect.
+   */
   'diagnosis.received': (ack: { eventId: string }) => void;
   /** Start receiving a box's live stream (readers of its county, its clinic's staff). */
   'stream.watch': (request: { deviceId: string }, reply: (result: WatchResult) => void) => void;

@@ -12,6 +12,7 @@ import { Database, type Tx } from '../infra/database/database.js';
 import {
   caseEvents,
   cases,
+  clinicEvents,
   diagnoses,
   facilities,
   recordings,
@@ -54,11 +55,16 @@ const summaryColumns = {
   claimedBy: users.displayName,
   returnReason: cases.returnReason,
   analysis: recordings.analysis,
+  clinicReceivedAt: clinicEvents.acknowledgedAt,
 };
 
-interface SummaryRow extends Omit<CaseSummary, 'createdAt' | 'dueAt' | 'flags'> {
+interface SummaryRow extends Omit<
+  CaseSummary,
+  'createdAt' | 'dueAt' | 'flags' | 'clinicReceivedAt'
+> {
   createdAt: Date;
   dueAt: Date;
+  clinicReceivedAt: Date | null;
   analysis: Record<string, unknown> | null;
 }
 
@@ -69,7 +75,13 @@ function toSummary(row: SummaryRow): CaseSummary {
   const flags = ((analysis?.['flags'] as AnalysisFlag[] | undefined) ?? [])
     .slice()
     .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
-  return { ...rest, flags, createdAt: row.createdAt.toISOString(), dueAt: row.dueAt.toISOString() };
+  return {
+    ...rest,
+    flags,
+    createdAt: row.createdAt.toISOString(),
+    dueAt: row.dueAt.toISOString(),
+    clinicReceivedAt: row.clinicReceivedAt?.toISOString() ?? null,
+  };
 }
 
 @Injectable()
@@ -120,6 +132,10 @@ export class CasesRepository {
       .innerJoin(facilities, eq(facilities.id, cases.clinicId))
       .leftJoin(users, eq(users.id, cases.claimedBy))
       .leftJoin(recordings, eq(recordings.id, cases.recordingId))
+      .leftJoin(
+        clinicEvents,
+        and(eq(clinicEvents.caseId, cases.id), eq(clinicEvents.kind, 'diagnosis.signed')),
+      )
       .where(where)
       .orderBy(
         ...(options.order === 'worklist'
@@ -168,13 +184,14 @@ export class CasesRepository {
     return rows.length === 1;
   }
 
-  async markSigned(tx: Tx, caseId: string, userId: string, at: Date): Promise<boolean> {
-    const rows = await tx
+  /** in_review → signed by the claiming reader; returns the case's clinic, or null. */
+  async markSigned(tx: Tx, caseId: string, userId: string, at: Date): Promise<string | null> {
+    const [row] = await tx
       .update(cases)
       .set({ status: 'signed', updatedAt: at })
       .where(and(eq(cases.id, caseId), eq(cases.claimedBy, userId), eq(cases.status, 'in_review')))
-      .returning({ id: cases.id });
-    return rows.length === 1;
+      .returning({ clinicId: cases.clinicId });
+    return row?.clinicId ?? null;
   }
 
   async insertDiagnosis(
@@ -231,13 +248,14 @@ export class CasesRepository {
     return row?.hospitalId ?? null;
   }
 
-  async markReturned(tx: Tx, caseId: string, reason: string): Promise<boolean> {
-    const rows = await tx
+  /** analysing → returned; returns the case's clinic, or null if it had moved on. */
+  async markReturned(tx: Tx, caseId: string, reason: string): Promise<string | null> {
+    const [row] = await tx
       .update(cases)
       .set({ status: 'returned', returnReason: reason, updatedAt: new Date() })
       .where(and(eq(cases.id, caseId), eq(cases.status, 'analysing')))
-      .returning({ id: cases.id });
-    return rows.length === 1;
+      .returning({ clinicId: cases.clinicId });
+    return row?.clinicId ?? null;
   }
 
   async returnedNotice(caseId: string) {

@@ -7,6 +7,7 @@ import type { Logger } from '../infra/logging/logger.js';
 import { JobQueues, PermanentJobError, type QueuedJob } from '../infra/queue/job-queues.js';
 import { Notifier } from '../realtime/notifier.js';
 import { CasesRepository } from './cases.repository.js';
+import { clinicMessageOf } from './clinic-messages.js';
 import { CLINIC_DELIVERY_QUEUE, reviewQueueOf } from './queues.js';
 import { WorklistService } from './worklist.service.js';
 
@@ -16,7 +17,8 @@ type DeliveryJob = QueuedJob<{ caseId: string; eventId: string }>;
  * The workers of the reading workflow: each hospital's review queue puts cases on that
  * hospital's worklist; the clinic delivery queue carries signed diagnoses and returned
  * recordings back to the clinic and to the box. Both are idempotent, so a retried or
- * duplicated job changes nothing.
+ * duplicated job changes nothing. A clinic that is offline gets the same events again from
+ * the ClinicInbox when it reconnects.
  */
 @Injectable()
 export class ReviewDesk implements OnApplicationBootstrap {
@@ -41,58 +43,51 @@ export class ReviewDesk implements OnApplicationBootstrap {
     this.queues.work<DeliveryJob['data']>(CLINIC_DELIVERY_QUEUE, (job) => this.deliver(job));
   }
 
-  private deliver(job: DeliveryJob): Promise<void> {
-    switch (job.name) {
-      case 'deliver-diagnosis':
-        return this.deliverDiagnosis(job.data.caseId, job.data.eventId);
-      case 'deliver-return':
-        return this.deliverReturn(job.data.caseId, job.data.eventId);
-      default:
-        throw new PermanentJobError(`unknown delivery ${job.name}`);
+  private async deliver(job: DeliveryJob): Promise<void> {
+    const kind =
+      job.name === 'deliver-diagnosis'
+        ? 'diagnosis.signed'
+        : job.name === 'deliver-return'
+          ? 'case.returned'
+          : null;
+    if (!kind) throw new PermanentJobError(`unknown delivery ${job.name}`);
+    const { caseId, eventId } = job.data;
+    const message = await clinicMessageOf(this.cases, { caseId, eventId, kind });
+    if (!message) throw new PermanentJobError(`nothing to deliver for ${kind} of case ${caseId}`);
+    switch (message.event) {
+      case 'diagnosis.signed': {
+        const { diagnosis } = message.payload;
+        this.notifier.toClinic(diagnosis.clinicId, 'diagnosis.signed', message.payload);
+        if (message.deviceId && diagnosis.recordingId) {
+          const toBox: DeviceDiagnosis = {
+            caseId,
+            recordingId: diagnosis.recordingId,
+            conclusion: diagnosis.conclusion,
+            signedBy: diagnosis.signedByName,
+            signedAt: diagnosis.signedAt,
+          };
+          // Retained, so a box that is offline now sees its latest diagnosis when it returns.
+          await this.broker.publishToDevice(message.deviceId, 'diagnosis', JSON.stringify(toBox), {
+            retain: true,
+          });
+        }
+        break;
+      }
+      case 'case.returned': {
+        const summary = await this.worklist.announce(caseId);
+        this.notifier.toClinic(summary.clinicId, 'case.returned', message.payload);
+        if (message.deviceId && message.payload.recordingId) {
+          const toBox: DeviceError = {
+            code: 'UNREADABLE_RECORDING',
+            message: `Record again: ${message.payload.reason}`,
+            retryable: false,
+            recordingId: message.payload.recordingId,
+          };
+          await this.broker.publishToDevice(message.deviceId, 'error', JSON.stringify(toBox));
+        }
+        break;
+      }
     }
-  }
-
-  private async deliverDiagnosis(caseId: string, eventId: string): Promise<void> {
-    const found = await this.cases.diagnosisOf(caseId);
-    if (!found) throw new PermanentJobError(`no diagnosis for case ${caseId}`);
-    const { deviceId, ...diagnosis } = found;
-    this.notifier.toClinic(diagnosis.clinicId, 'diagnosis.signed', { eventId, diagnosis });
-    if (deviceId && diagnosis.recordingId) {
-      const message: DeviceDiagnosis = {
-        caseId,
-        recordingId: diagnosis.recordingId,
-        conclusion: diagnosis.conclusion,
-        signedBy: diagnosis.signedByName,
-        signedAt: diagnosis.signedAt,
-      };
-      // Retained, so a box that is offline now sees its latest diagnosis when it returns.
-      await this.broker.publishToDevice(deviceId, 'diagnosis', JSON.stringify(message), {
-        retain: true,
-      });
-    }
-    this.log.info({ caseId, eventId }, 'diagnosis delivered');
-  }
-
-  private async deliverReturn(caseId: string, eventId: string): Promise<void> {
-    const notice = await this.cases.returnedNotice(caseId);
-    if (!notice) throw new PermanentJobError(`case ${caseId} is not returned`);
-    const reason = notice.reason ?? 'unreadable recording';
-    this.notifier.toClinic(notice.clinicId, 'case.returned', {
-      eventId,
-      caseId,
-      recordingId: notice.recordingId,
-      reason,
-    });
-    await this.worklist.announce(caseId);
-    if (notice.deviceId && notice.recordingId) {
-      const error: DeviceError = {
-        code: 'UNREADABLE_RECORDING',
-        message: `Record again: ${reason}`,
-        retryable: false,
-        recordingId: notice.recordingId,
-      };
-      await this.broker.publishToDevice(notice.deviceId, 'error', JSON.stringify(error));
-    }
-    this.log.info({ caseId, eventId }, 'returned recording delivered');
+    this.log.info({ caseId, eventId, kind }, 'delivered to the clinic');
   }
 }

@@ -22,6 +22,7 @@ import { Database, type Tx } from '../infra/database/database.js';
 import { Outbox } from '../outbox/outbox.js';
 import { Notifier } from '../realtime/notifier.js';
 import { toCaseAnalysis } from './case-analysis.js';
+import { ClinicInbox } from './clinic-inbox.js';
 import { caseScope } from './case-scope.js';
 import { CasesRepository } from './cases.repository.js';
 import { CLINIC_DELIVERY_QUEUE, ECG_ANALYSIS_QUEUE, reviewQueueOf } from './queues.js';
@@ -47,6 +48,7 @@ export class WorklistService {
     private readonly notifier: Notifier,
     private readonly audit: AuditService,
     private readonly blobs: BlobStore,
+    private readonly inbox: ClinicInbox,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
@@ -112,8 +114,9 @@ export class WorklistService {
    * instead of into a reader's queue.
    */
   async returnToClinic(tx: Tx, caseId: string, reason: string, detail: Record<string, unknown>) {
-    if (!(await this.cases.markReturned(tx, caseId, reason))) return false;
-    const eventId = await this.cases.appendEvent(tx, {
+    const clinicId = await this.cases.markReturned(tx, caseId, reason);
+    if (!clinicId) return false;
+    await this.cases.appendEvent(tx, {
       caseId,
       type: 'returned',
       actor: 'system:analysis',
@@ -121,6 +124,7 @@ export class WorklistService {
       toStatus: 'returned',
       detail: { reason, ...detail },
     });
+    const eventId = await this.inbox.owe(tx, clinicId, caseId, 'case.returned');
     await this.outbox.append(tx, CLINIC_DELIVERY_QUEUE, {
       name: 'deliver-return',
       id: `return-${caseId}`,
@@ -193,7 +197,8 @@ export class WorklistService {
     const request: SignDiagnosisRequest = parseInput(SignDiagnosisSchema, body);
     const signedAt = new Date();
     const signed = await this.database.db.transaction(async (tx) => {
-      if (!(await this.cases.markSigned(tx, caseId, user.id, signedAt))) return false;
+      const clinicId = await this.cases.markSigned(tx, caseId, user.id, signedAt);
+      if (!clinicId) return false;
       await this.cases.insertDiagnosis(tx, {
         caseId,
         conclusion: request.conclusion,
@@ -202,13 +207,14 @@ export class WorklistService {
         signedBy: user.id,
         signedAt,
       });
-      const eventId = await this.cases.appendEvent(tx, {
+      await this.cases.appendEvent(tx, {
         caseId,
         type: 'signed',
         actor: user.id,
         fromStatus: 'in_review',
         toStatus: 'signed',
       });
+      const eventId = await this.inbox.owe(tx, clinicId, caseId, 'diagnosis.signed');
       await this.outbox.append(tx, CLINIC_DELIVERY_QUEUE, {
         name: 'deliver-diagnosis',
         id: `diagnosis-${caseId}`,
@@ -227,6 +233,19 @@ export class WorklistService {
     const diagnosis = await this.cases.diagnosisOf(caseId);
     if (!diagnosis) throw new Error(`diagnosis of ${caseId} not found after signing`);
     return withoutDevice(diagnosis);
+  }
+
+  /** The clinic has shown the diagnosis or notice: recorded, and the reader sees it. */
+  async clinicReceived(user: SessionUser, caseId: string, kind: string): Promise<void> {
+    await this.database.db.transaction((tx) =>
+      this.cases.appendEvent(tx, {
+        caseId,
+        type: 'clinic-received',
+        actor: user.id,
+        detail: { kind },
+      }),
+    );
+    await this.announce(caseId);
   }
 
   /** Tells the clinic its new case exists (it is being analysed, not yet with a reader). */

@@ -183,3 +183,31 @@ export const auditLog = pgTable(
   },
   (t) => [index('audit_log_at_idx').on(t.at)],
 );
+
+/**
+ * What the relay owes a clinic: each signed diagnosis or returned recording, kept until a
+ * clinic client acknowledges it, and replayed on every reconnect until then.
+ */
+export const clinicEvents = pgTable(
+  'clinic_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => facilities.id),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id),
+    kind: text('kind', { enum: ['diagnosis.signed', 'case.returned'] }).notNull(),
+    createdAt: createdAt(),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
+    acknowledgedBy: uuid('acknowledged_by').references(() => users.id),
+  },
+  (t) => [
+    // A retried delivery job finds the event it already wrote.
+    uniqueIndex('clinic_events_case_kind_uq').on(t.caseId, t.kind),
+    index('clinic_events_pending_idx')
+      .on(t.clinicId, t.id)
+      .where(sql`${t.acknowledgedAt} is null`),
+  ],
+);

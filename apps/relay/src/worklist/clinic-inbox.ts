@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { SessionUser } from '#contracts';
+import { Database, type Tx } from '../infra/database/database.js';
+import { clinicEvents } from '../infra/database/schema.js';
+
+export type ClinicEventKind = 'diagnosis.signed' | 'case.returned';
+
+export interface OwedEvent {
+  eventId: string;
+  caseId: string;
+  kind: ClinicEventKind;
+}
+
+/**
+ * What the relay owes each clinic, durably: an event is written in the transaction that
+ * signs (or returns) the case, pushed at once, and pushed again on every reconnect until a
+ * clinic client acknowledges it. Event ids only grow, so a client can drop duplicates.
+ */
+@Injectable()
+export class ClinicInbox {
+  constructor(private readonly database: Database) {}
+
+  /** Records the debt inside the caller's transaction; idempotent per case and kind. */
+  async owe(tx: Tx, clinicId: string, caseId: string, kind: ClinicEventKind): Promise<string> {
+    await tx.insert(clinicEvents).values({ clinicId, caseId, kind }).onConflictDoNothing();
+    const [row] = await tx
+      .select({ id: clinicEvents.id })
+      .from(clinicEvents)
+      .where(and(eq(clinicEvents.caseId, caseId), eq(clinicEvents.kind, kind)));
+    if (!row) throw new Error(`clinic event for ${caseId} not written`);
+    return String(row.id);
+  }
+
+  async pending(clinicId: string): Promise<OwedEvent[]> {
+    const rows = await this.database.db
+      .select({ id: clinicEvents.id, caseId: clinicEvents.caseId, kind: clinicEvents.kind })
+      .from(clinicEvents)
+      .where(and(eq(clinicEvents.clinicId, clinicId), isNull(clinicEvents.acknowledgedAt)))
+      .orderBy(asc(clinicEvents.id))
+      .limit(500);
+    return rows.map((row) => ({ eventId: String(row.id), caseId: row.caseId, kind: row.kind }));
+  }
+
+  /**
+   * A clinic client has shown the event. Only the clinic it belongs to can acknowledge it;
+   * returns the case, or null when the id is not this clinic's or was acknowledged before.
+   */
+  async acknowledge(
+    user: SessionUser,
+    eventId: string,
+  ): Promise<{ caseId: string; kind: ClinicEventKind } | null> {
+    const id = Number(eventId);
+    if (!Number.isSafeInteger(id) || id <= 0) return null;
+    const [row] = await this.database.db
+      .update(clinicEvents)
+      .set({ acknowledgedAt: new Date(), acknowledgedBy: user.id })
+      .where(
+        and(
+          eq(clinicEvents.id, id),
+          eq(clinicEvents.clinicId, user.facilityId),
+          isNull(clinicEvents.acknowledgedAt),
+        ),
+      )
+      .returning({ caseId: clinicEvents.caseId, kind: clinicEvents.kind });
+    return row ?? null;
+  }
+}
