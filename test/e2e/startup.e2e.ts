@@ -53,6 +53,21 @@ describe('starting the relay', () => {
       return response.status;
     }
 
+    it('stop a password being guessed: after 10 failures even the right one waits', async () => {
+      const attempt = async (password: string) =>
+        (
+          await fetch(`${relay.httpUrl}/api/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username: 'clinic6.staff', password }),
+          })
+        ).status;
+      for (let guess = 0; guess < 10; guess += 1) expect(await attempt(`guess-${guess}`)).toBe(401);
+      expect(await attempt(DEMO_PASSWORD)).toBe(429);
+      // Another user is not locked out by it.
+      expect(await login()).toBe(200);
+    });
+
     it('exist only while the relay runs in demo mode', async () => {
       expect(await login()).toBe(200);
       await relay.stop();

@@ -5,7 +5,7 @@ import type { RelayConfig } from '../config/config.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
 import type { ConnectDecision, DeviceGate } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
-import { AttemptLimiter } from './connect-rate-limiter.js';
+import { AttemptLimiter } from '../common/attempt-limiter.js';
 import { DevicesRepository } from './devices.repository.js';
 
 /** Decides which boxes may connect to the broker; every refusal is audited. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttemptLimiter } from './connect-rate-limiter.js';
+import { AttemptLimiter } from './attempt-limiter.js';
 
 describe('AttemptLimiter', () => {
   it('allows the configured attempts per window and again after it', () => {
@@ -9,6 +9,18 @@ describe('AttemptLimiter', () => {
     expect(limiter.tryAttempt('box-2')).toBe(true);
     now = 60_000;
     expect(limiter.tryAttempt('box-1')).toBe(true);
+  });
+
+  it('says a key is exhausted without counting another attempt', () => {
+    let now = 0;
+    const limiter = new AttemptLimiter(2, 1_000, 100, () => now);
+    limiter.tryAttempt('user');
+    expect(limiter.exhausted('user')).toBe(false);
+    limiter.tryAttempt('user');
+    expect(limiter.exhausted('user')).toBe(true);
+    expect(limiter.exhausted('someone-else')).toBe(false);
+    now = 1_000;
+    expect(limiter.exhausted('user')).toBe(false);
   });
 
   it('forgets the oldest keys first when it tracks too many', () => {

@@ -27,6 +27,16 @@ export class AttemptLimiter {
     return window.attempts <= this.maxAttempts;
   }
 
+  /** Whether the key has used up its current window (without counting an attempt). */
+  exhausted(key: string): boolean {
+    const window = this.windows.get(key);
+    return (
+      window !== undefined &&
+      this.now() - window.startedAt < this.windowMs &&
+      window.attempts >= this.maxAttempts
+    );
+  }
+
   private evictOverflow(): void {
     // Maps iterate in insertion order, and a renewed window is re-inserted: oldest first.
     for (const key of this.windows.keys()) {
