@@ -53,6 +53,7 @@ const ConfigSchema = z
       .default('info'),
     ECG_SLA_SECONDS: z.coerce.number().int().min(10).default(180),
     ECG_STAT_SLA_SECONDS: z.coerce.number().int().min(10).default(60),
+    CLAIM_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
   })
   .superRefine((c, context) => {
     const tls = [c.MQTT_TLS_PORT, c.MQTT_TLS_CERT_FILE, c.MQTT_TLS_KEY_FILE].filter(
@@ -87,6 +88,7 @@ export interface RelayConfig {
   demo: { enabled: boolean; password: string | undefined };
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
   sla: { ecgSeconds: number; ecgStatSeconds: number };
+  claimLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -132,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     demo: { enabled: c.DEMO, password: c.DEMO_PASSWORD },
     logLevel: c.LOG_LEVEL,
     sla: { ecgSeconds: c.ECG_SLA_SECONDS, ecgStatSeconds: c.ECG_STAT_SLA_SECONDS },
+    claimLeaseSeconds: c.CLAIM_LEASE_SECONDS,
   };
 }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type {
   AnalysisFlag,
   CaseKind,
@@ -169,10 +169,17 @@ export class CasesRepository {
     hospitalId: string,
     userId: string,
     at: Date,
+    leaseUntil: Date,
   ): Promise<boolean> {
     const rows = await tx
       .update(cases)
-      .set({ status: 'in_review', claimedBy: userId, claimedAt: at, updatedAt: at })
+      .set({
+        status: 'in_review',
+        claimedBy: userId,
+        claimedAt: at,
+        leaseExpiresAt: leaseUntil,
+        updatedAt: at,
+      })
       .where(
         and(
           eq(cases.id, caseId),
@@ -182,6 +189,60 @@ export class CasesRepository {
       )
       .returning({ id: cases.id });
     return rows.length === 1;
+  }
+
+  /** Extends the claimer's lease; false if the case is no longer theirs. */
+  async extendLease(caseId: string, userId: string, until: Date): Promise<boolean> {
+    const rows = await this.database.db
+      .update(cases)
+      .set({ leaseExpiresAt: until })
+      .where(and(eq(cases.id, caseId), eq(cases.claimedBy, userId), eq(cases.status, 'in_review')))
+      .returning({ id: cases.id });
+    return rows.length === 1;
+  }
+
+  async leaseOf(
+    caseId: string,
+  ): Promise<{ status: CaseStatus; leaseExpiresAt: Date | null } | undefined> {
+    const [row] = await this.database.db
+      .select({ status: cases.status, leaseExpiresAt: cases.leaseExpiresAt })
+      .from(cases)
+      .where(eq(cases.id, caseId));
+    return row;
+  }
+
+  /**
+   * in_review → awaiting_review: by the claimer (`userId`), or by the system once the lease
+   * has lapsed (`userId` null, only if lease_expires_at ≤ now). Returns the former claimer.
+   */
+  async releaseClaim(
+    tx: Tx,
+    caseId: string,
+    userId: string | null,
+    now: Date,
+  ): Promise<string | null> {
+    const [before] = await tx
+      .select({ claimedBy: cases.claimedBy })
+      .from(cases)
+      .where(eq(cases.id, caseId));
+    const rows = await tx
+      .update(cases)
+      .set({
+        status: 'awaiting_review',
+        claimedBy: null,
+        claimedAt: null,
+        leaseExpiresAt: null,
+        updatedAt: now,
+      })
+      .where(
+        and(
+          eq(cases.id, caseId),
+          eq(cases.status, 'in_review'),
+          userId === null ? lte(cases.leaseExpiresAt, now) : eq(cases.claimedBy, userId),
+        ),
+      )
+      .returning({ id: cases.id });
+    return rows.length === 1 ? (before?.claimedBy ?? null) : null;
   }
 
   /** in_review → signed by the claiming reader; returns the case's clinic, or null. */

@@ -4,3 +4,5 @@ export const reviewQueueOf = (hospitalId: string) => `review-${hospitalId}`;
 export const ECG_ANALYSIS_QUEUE = 'ecg-analysis';
 /** Signed diagnoses and returned recordings on their way to the clinic and the box. */
 export const CLINIC_DELIVERY_QUEUE = 'clinic-delivery';
+/** One delayed job per claim, at its lease's end: a lapsed claim goes back to the queue. */
+export const CLAIM_LEASE_QUEUE = 'claim-leases';

@@ -8,7 +8,7 @@ import { JobQueues, PermanentJobError, type QueuedJob } from '../infra/queue/job
 import { Notifier } from '../realtime/notifier.js';
 import { CasesRepository } from './cases.repository.js';
 import { clinicMessageOf } from './clinic-messages.js';
-import { CLINIC_DELIVERY_QUEUE, reviewQueueOf } from './queues.js';
+import { CLAIM_LEASE_QUEUE, CLINIC_DELIVERY_QUEUE, reviewQueueOf } from './queues.js';
 import { WorklistService } from './worklist.service.js';
 
 type DeliveryJob = QueuedJob<{ caseId: string; eventId: string }>;
@@ -39,6 +39,10 @@ export class ReviewDesk implements OnApplicationBootstrap {
         this.worklist.listCase(job.data.caseId),
       );
     }
+    this.queues.declare(CLAIM_LEASE_QUEUE);
+    this.queues.work<{ caseId: string }>(CLAIM_LEASE_QUEUE, (job) =>
+      this.worklist.checkLease(job.data.caseId),
+    );
     this.queues.declare(CLINIC_DELIVERY_QUEUE);
     this.queues.work<DeliveryJob['data']>(CLINIC_DELIVERY_QUEUE, (job) => this.deliver(job));
   }

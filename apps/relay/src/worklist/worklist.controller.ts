@@ -32,6 +32,24 @@ export class WorklistController {
     return this.worklist.claim(user, id);
   }
 
+  /** The console calls this every 30 s while the reader has the case open. */
+  @Roles('reader')
+  @Post('cases/:id/lease')
+  @HttpCode(200)
+  keep(
+    @CurrentUser() user: SessionUser,
+    @Param('id', caseId) id: string,
+  ): Promise<{ leaseExpiresAt: string }> {
+    return this.worklist.keepClaim(user, id);
+  }
+
+  @Roles('reader')
+  @Post('cases/:id/release')
+  @HttpCode(200)
+  release(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string): Promise<CaseSummary> {
+    return this.worklist.release(user, id);
+  }
+
   @Roles('reader')
   @Post('cases/:id/sign')
   @HttpCode(200)

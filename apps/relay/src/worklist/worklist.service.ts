@@ -19,13 +19,19 @@ import type { RelayConfig } from '../config/config.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { BlobStore } from '../infra/blobs/blob-store.js';
 import { Database, type Tx } from '../infra/database/database.js';
+import { JobQueues, type NewJob } from '../infra/queue/job-queues.js';
 import { Outbox } from '../outbox/outbox.js';
 import { Notifier } from '../realtime/notifier.js';
 import { toCaseAnalysis } from './case-analysis.js';
 import { ClinicInbox } from './clinic-inbox.js';
 import { caseScope } from './case-scope.js';
 import { CasesRepository } from './cases.repository.js';
-import { CLINIC_DELIVERY_QUEUE, ECG_ANALYSIS_QUEUE, reviewQueueOf } from './queues.js';
+import {
+  CLAIM_LEASE_QUEUE,
+  CLINIC_DELIVERY_QUEUE,
+  ECG_ANALYSIS_QUEUE,
+  reviewQueueOf,
+} from './queues.js';
 
 const PRIORITY_NUMBER: Record<CasePriority, number> = { stat: 1, urgent: 2, routine: 3 };
 
@@ -49,6 +55,7 @@ export class WorklistService {
     private readonly audit: AuditService,
     private readonly blobs: BlobStore,
     private readonly inbox: ClinicInbox,
+    private readonly queues: JobQueues,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
@@ -169,8 +176,11 @@ export class WorklistService {
   }
 
   async claim(user: SessionUser, caseId: string): Promise<CaseSummary> {
+    const now = new Date();
+    const leaseUntil = this.leaseFrom(now);
     const claimed = await this.database.db.transaction(async (tx) => {
-      if (!(await this.cases.claim(tx, caseId, user.facilityId, user.id, new Date()))) return false;
+      if (!(await this.cases.claim(tx, caseId, user.facilityId, user.id, now, leaseUntil)))
+        return false;
       await this.cases.appendEvent(tx, {
         caseId,
         type: 'claimed',
@@ -178,8 +188,10 @@ export class WorklistService {
         fromStatus: 'awaiting_review',
         toStatus: 'in_review',
       });
+      await this.outbox.append(tx, CLAIM_LEASE_QUEUE, leaseCheck(caseId, leaseUntil, now));
       return true;
     });
+    void this.outbox.flush();
     if (!claimed) {
       const state = await this.cases.stateOf(caseId);
       if (!state || state.hospitalId !== user.facilityId) {
@@ -191,6 +203,72 @@ export class WorklistService {
       );
     }
     return this.announce(caseId);
+  }
+
+  /** The reader's console keeps its claim alive; 409 once the claim is gone. */
+  async keepClaim(user: SessionUser, caseId: string): Promise<{ leaseExpiresAt: string }> {
+    const until = this.leaseFrom(new Date());
+    if (!(await this.cases.extendLease(caseId, user.id, until))) {
+      const state = await this.cases.stateOf(caseId);
+      if (!state || state.hospitalId !== user.facilityId)
+        throw await this.notVisible(user, caseId, 'case.lease');
+      throw new DomainError('CONFLICT', 'You no longer hold this case');
+    }
+    return { leaseExpiresAt: until.toISOString() };
+  }
+
+  /** The reader hands the case back to the queue. */
+  async release(user: SessionUser, caseId: string): Promise<CaseSummary> {
+    const released = await this.database.db.transaction(async (tx) => {
+      if (!(await this.cases.releaseClaim(tx, caseId, user.id, new Date()))) return false;
+      await this.cases.appendEvent(tx, {
+        caseId,
+        type: 'released',
+        actor: user.id,
+        fromStatus: 'in_review',
+        toStatus: 'awaiting_review',
+      });
+      return true;
+    });
+    if (!released) {
+      const state = await this.cases.stateOf(caseId);
+      if (!state || state.hospitalId !== user.facilityId)
+        throw await this.notVisible(user, caseId, 'case.release');
+      throw new DomainError('CONFLICT', 'You do not hold this case');
+    }
+    return this.announce(caseId);
+  }
+
+  /**
+   * Runs at a lease's end: a lease still alive schedules the next check at its new end; a
+   * lapsed one puts the case back in the queue (the reader disconnected or went idle).
+   */
+  async checkLease(caseId: string): Promise<void> {
+    const lease = await this.cases.leaseOf(caseId);
+    if (!lease || lease.status !== 'in_review' || !lease.leaseExpiresAt) return;
+    const now = new Date();
+    if (lease.leaseExpiresAt > now) {
+      await this.queues.add(CLAIM_LEASE_QUEUE, leaseCheck(caseId, lease.leaseExpiresAt, now));
+      return;
+    }
+    const released = await this.database.db.transaction(async (tx) => {
+      const formerReader = await this.cases.releaseClaim(tx, caseId, null, now);
+      if (!formerReader) return false;
+      await this.cases.appendEvent(tx, {
+        caseId,
+        type: 'lease-lapsed',
+        actor: 'system:lease',
+        fromStatus: 'in_review',
+        toStatus: 'awaiting_review',
+        detail: { formerReader },
+      });
+      return true;
+    });
+    if (released) await this.announce(caseId);
+  }
+
+  private leaseFrom(now: Date): Date {
+    return new Date(now.getTime() + this.config.claimLeaseSeconds * 1000);
   }
 
   async sign(user: SessionUser, caseId: string, body: unknown): Promise<Diagnosis> {
@@ -286,6 +364,15 @@ export class WorklistService {
     });
     return new DomainError('NOT_FOUND', 'No such case in your worklist');
   }
+}
+
+function leaseCheck(caseId: string, until: Date, now: Date): NewJob<{ caseId: string }> {
+  return {
+    name: 'check-lease',
+    id: `lease-${caseId}-${until.getTime()}`,
+    data: { caseId },
+    delayMs: Math.max(0, until.getTime() - now.getTime()),
+  };
 }
 
 function withoutDevice(diagnosis: Diagnosis & { deviceId: string | null }): Diagnosis {

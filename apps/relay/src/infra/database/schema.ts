@@ -102,6 +102,8 @@ export const cases = pgTable(
     returnReason: text('return_reason'),
     claimedBy: uuid('claimed_by').references(() => users.id),
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    /** The claim is a lease: kept alive by the reader's console, released when it lapses. */
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
     dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
     /** When the review desk put the case on the hospital's worklist. */
     listedAt: timestamp('listed_at', { withTimezone: true }),
