@@ -25,7 +25,7 @@ describe('a claim is a lease', () => {
     });
     await box.start();
     caseIds = [];
-    for (const seed of [61, 62]) {
+    for (const seed of [61, 62, 63]) {
       const listed = nextEvent(
         socket,
         'worklist.case-added',
@@ -72,5 +72,16 @@ describe('a claim is a lease', () => {
     expect((await statusOf(caseId!)).status).toBe('in_review');
     expect((await reader.post(`/api/cases/${caseId}/release`)).status).toBe(200);
     expect((await statusOf(caseId!)).status).toBe('awaiting_review');
+  });
+
+  it('lets exactly one of ten racing claims win', async () => {
+    const [, , caseId] = caseIds;
+    // Ten signed-in consoles claim the same case at the same moment.
+    const consoles = await Promise.all(
+      Array.from({ length: 10 }, () => ConsoleClient.login(relay.httpUrl, 'county1.reader')),
+    );
+    const statuses = await Promise.all(consoles.map((c) => c.post(`/api/cases/${caseId}/claim`)));
+    const codes = statuses.map((result) => result.status).sort();
+    expect(codes).toEqual([200, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
   });
 });
