@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaseDetail, CaseSummary, SignDiagnosisRequest } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
+import { ConsoleClient } from '../support/clients.js';
 import { DEMO_PASSWORD, RelayProcess } from '../support/relay-process.js';
 
 const CHROMIUM_ARGS = [
@@ -70,6 +72,34 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     return page;
   }
 
+  /** A started simulated box: the `index`-th demo box of the clinic. */
+  async function boxIn(clinicId: string, index: number): Promise<SimulatedBox> {
+    const device = (await relay.demoDevices()).filter(
+      (candidate) => candidate.clinicId === clinicId,
+    )[index];
+    if (!device) throw new Error(`no demo box ${index} in ${clinicId}`);
+    const box = new SimulatedBox({
+      brokerUrl: relay.mqttUrl,
+      deviceId: device.deviceId,
+      secret: device.secret,
+    });
+    boxes.push(box);
+    await box.start();
+    return box;
+  }
+
+  /** Dark (trace) pixels of a canvas, as a share of all its pixels. */
+  const traceShare = (page: Page, selector: string) =>
+    page.locator(selector).evaluate((element) => {
+      const canvas = element as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let dark = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i]! < 90 && data[i + 1]! < 90 && data[i + 2]! < 90) dark++;
+      }
+      return dark / (canvas.width * canvas.height);
+    });
+
   const sameDocument = (page: Page) =>
     page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true);
 
@@ -89,17 +119,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     const readerListReads = countListReads(reader);
 
     // ---- a clinic-1 box records; the county 1 worklist shows it without a reload -----------
-    const device = (await relay.demoDevices()).find(
-      (candidate) => candidate.clinicId === 'clinic-1',
-    );
-    if (!device) throw new Error('no demo box in clinic-1');
-    const box = new SimulatedBox({
-      brokerUrl: relay.mqttUrl,
-      deviceId: device.deviceId,
-      secret: device.secret,
-    });
-    boxes.push(box);
-    await box.start();
+    const box = await boxIn('clinic-1', 0);
     const sent = await box.record({ durationSeconds: 10, seed: 3 });
     if (!sent.caseId) throw new Error('the relay opened no case for the recording');
 
@@ -173,8 +193,8 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     expect(await sameDocument(clinic)).toBe(true);
     expect(await clinicRow.innerText()).toContain('Dr. County 1 Reader');
     await expect(clinicRow.locator('.badge').allInnerTexts()).resolves.toContain('Signed');
-    // The list was not re-read to get there (a periodic re-read is allowed to happen later).
-    expect(clinicReads()).toBeLessThanOrEqual(1);
+    // The list was not re-read to get there: the socket brought it.
+    expect(clinicReads()).toBe(0);
     await clinic.screenshot({ path: join(ARTIFACTS, 'clinic-cases.png') });
 
     // The signed case leaves the reader's worklist.
@@ -204,6 +224,124 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     await clinic.pdf({ path: pdfPath, preferCSSPageSize: true, printBackground: true });
     const pages = (await readFile(pdfPath, 'latin1')).match(/\/Type\s*\/Page[^s]/g) ?? [];
     expect(pages).toHaveLength(1);
+
+    expect(pageProblems).toEqual([]);
+  });
+
+  it('flags a STEMI, sends the reader’s measurement corrections, returns a lead-off ECG to the clinic, and shows a box live', async () => {
+    // Online before the clinic signs in, so its Boxes panel lists it as online at once.
+    const box = await boxIn('clinic-1', 1);
+    await new Promise<void>((resolve) => box.once('connected', () => resolve()));
+    const reader = await signIn('county1.reader');
+    const clinic = await signIn('clinic1.staff');
+    const clinicListReads = countListReads(clinic);
+
+    // ---- a STEMI: its flag is on the reader's worklist row ------------------------------------
+    const stemi = await box.record({ durationSeconds: 10, finding: 'anterior-stemi', seed: 5 });
+    if (!stemi.caseId) throw new Error('the relay opened no case for the STEMI');
+    const row = reader.locator(`tr[data-case-id="${stemi.caseId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    const badge = row.locator('.flags-cell .badge').first();
+    expect(await badge.innerText()).toBe('STEMI');
+    expect(await badge.getAttribute('class')).toContain('flag-critical');
+    expect(await row.locator('.priority-stat').count()).toBe(1);
+    await reader.screenshot({ path: join(ARTIFACTS, 'reader-worklist-stemi.png') });
+
+    // ---- the case view: every flag, and the measurements as the analysis's suggestion ---------
+    await row.getByRole('button', { name: /^Claim/ }).click();
+    await reader.waitForURL(`**/#/case/${stemi.caseId}`);
+    const qtc = reader.locator('#measure-qtcMs');
+    await qtc.waitFor();
+    await expect(reader.locator('.analysis .flag-list').innerText()).resolves.toContain('STEMI');
+    await expect(reader.locator('.measurements .hint').innerText()).resolves.toMatch(
+      /^Suggested by telerelay-ecg /,
+    );
+    const suggestedQtc = Number(await qtc.inputValue());
+    expect(suggestedQtc).toBeGreaterThan(300);
+    expect(Number(await reader.locator('#measure-heartRateBpm').inputValue())).toBeGreaterThan(50);
+    const correctedQtc = suggestedQtc + 25;
+    await qtc.fill(String(correctedQtc));
+    await reader.getByLabel('Confirm measurements').check();
+    await reader.getByLabel('Conclusion').fill('Acute anterior STEMI. Activate the cath lab.');
+    await reader.locator('canvas.ecg-canvas[data-rendered="true"]').waitFor();
+    await reader.screenshot({ path: join(ARTIFACTS, 'reader-case-stemi.png'), fullPage: true });
+    const signRequest = reader.waitForRequest(
+      (request) => request.method() === 'POST' && request.url().endsWith('/sign'),
+    );
+    const signResponse = reader.waitForResponse((response) => response.url().endsWith('/sign'));
+    await reader.getByRole('button', { name: 'Sign diagnosis' }).click();
+    const sentBody = (await signRequest).postDataJSON() as SignDiagnosisRequest;
+    expect(sentBody.measurementReview).toEqual({
+      confirmed: true,
+      corrections: { qtcMs: correctedQtc },
+    });
+    expect((await signResponse).status()).toBe(200);
+    await reader.locator('.panel .diagnosis .conclusion', { hasText: 'STEMI' }).waitFor();
+    const asReader = await ConsoleClient.login(relay.httpUrl, 'county1.reader');
+    const detail = (await asReader.get<CaseDetail>(`/api/cases/${stemi.caseId}`)).body;
+    expect(detail.status).toBe('signed');
+    expect(detail.diagnosis?.conclusion).toContain('STEMI');
+
+    // ---- a lead off: back to the clinic, "Record again", never on the reader's list ------------
+    const leadOff = await box.record({ durationSeconds: 10, finding: 'lead-off', seed: 23 });
+    if (!leadOff.caseId) throw new Error('the relay opened no case for the lead-off recording');
+    const returnedRow = clinic.locator(
+      `tr[data-case-id="${leadOff.caseId}"][data-status="returned"]`,
+    );
+    await returnedRow.waitFor({ timeout: 15_000 });
+    const notice = await returnedRow.locator('.returned-notice').innerText();
+    expect(notice).toMatch(/^Record again: /);
+    expect(notice).toMatch(/V3/);
+    expect(await sameDocument(clinic)).toBe(true);
+    // Pushed over the socket: the clinic's list was not re-read (no more polling).
+    expect(clinicListReads()).toBe(0);
+    const readerList = (await asReader.get<CaseSummary[]>('/api/worklist')).body;
+    expect(readerList.map((item) => item.id)).not.toContain(leadOff.caseId);
+    await reader.getByRole('link', { name: 'Back to worklist' }).click();
+    await reader.locator('.counts', { hasNotText: 'Loading' }).waitFor();
+    expect(await reader.locator(`tr[data-case-id="${leadOff.caseId}"]`).count()).toBe(0);
+    await clinic.screenshot({ path: join(ARTIFACTS, 'clinic-returned.png') });
+    await returnedRow.getByRole('link', { name: /Open/ }).click();
+    await clinic
+      .locator('.panel .returned-notice', { hasText: /^Record again: .*V3/ })
+      .waitFor({ timeout: 5_000 });
+    await clinic.locator('canvas.ecg-canvas[data-rendered="true"]').waitFor();
+    await clinic.screenshot({ path: join(ARTIFACTS, 'clinic-returned-case.png') });
+    await clinic.getByRole('link', { name: '← Cases' }).click();
+
+    // ---- live: the clinic watches the box stream and stores a strip ----------------------------
+    const stream = box.startStream({ leads: ['I', 'II', 'V5'], sampleRateHz: 250, seed: 7 });
+    try {
+      const watch = clinic.getByRole('button', { name: `Watch ${box.deviceId} live` });
+      await watch.click();
+      const live = clinic.locator('.live');
+      await live.locator('.live-status', { hasText: 'Live' }).waitFor({ timeout: 10_000 });
+      // Three seconds of samples: 250 Hz × 3 leads × 3 s.
+      await clinic.waitForFunction(
+        () =>
+          Number(document.querySelector<HTMLElement>('.live-canvas')?.dataset['samples']) > 2250,
+        undefined,
+        { timeout: 10_000 },
+      );
+      expect(await traceShare(clinic, '.live-canvas')).toBeGreaterThan(0.003);
+      await clinic.screenshot({ path: join(ARTIFACTS, 'clinic-live.png') });
+      await live.locator('.ecg').screenshot({ path: join(ARTIFACTS, 'clinic-live-trace.png') });
+
+      const strip = clinic.waitForResponse((response) =>
+        response.url().endsWith('/stream/snapshot'),
+      );
+      await live.getByRole('button', { name: 'Store 10 s strip' }).click();
+      const stored = (await (await strip).json()) as { caseId: string; seconds: number };
+      await live.locator('.strip-result', { hasText: 'Stored' }).waitFor();
+      // The strip is a case like any other: it arrives in the clinic's list over the socket.
+      await clinic
+        .locator(`tr[data-case-id="${stored.caseId}"]`, { hasText: 'Rhythm strip' })
+        .waitFor({ timeout: 10_000 });
+      await live.getByRole('button', { name: 'Stop watching' }).click();
+      await live.waitFor({ state: 'hidden' });
+    } finally {
+      await stream.stop();
+    }
 
     expect(pageProblems).toEqual([]);
   });

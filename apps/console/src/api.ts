@@ -1,14 +1,20 @@
 import type {
   ApiError,
+  CaseDetail,
   CaseEcg,
   CaseSummary,
+  DeviceSummary,
   Diagnosis,
   LoginResponse,
   SessionUser,
   SignDiagnosisRequest,
 } from '#contracts';
 
-export type CaseDetail = CaseSummary & { diagnosis: Diagnosis | null };
+/** A case's summary without what only the detail carries. */
+export function summaryOf(detail: CaseDetail): CaseSummary {
+  const { diagnosis: _diagnosis, analysis: _analysis, ...summary } = detail;
+  return summary;
+}
 
 /** A failed call, with the relay's own code and message when it sent one. */
 export class ApiFailure extends Error {
@@ -54,8 +60,28 @@ export class RelayApi {
     return this.call('POST', `/api/cases/${encodeURIComponent(id)}/claim`);
   }
 
+  /** Keeps the reader's claim alive; rejects with 409 once the claim has lapsed. */
+  keepClaim(id: string): Promise<{ leaseExpiresAt: string }> {
+    return this.call('POST', `/api/cases/${encodeURIComponent(id)}/lease`);
+  }
+
   sign(id: string, body: SignDiagnosisRequest): Promise<Diagnosis> {
     return this.call('POST', `/api/cases/${encodeURIComponent(id)}/sign`, body);
+  }
+
+  /** The clinic's boxes (clinic staff). */
+  devices(): Promise<DeviceSummary[]> {
+    return this.call('GET', '/api/devices');
+  }
+
+  /** Stores the last `seconds` of a box's live stream as a rhythm-strip case. */
+  storeStrip(
+    deviceId: string,
+    seconds: number,
+  ): Promise<{ caseId: string; recordingId: string; seconds: number }> {
+    return this.call('POST', `/api/devices/${encodeURIComponent(deviceId)}/stream/snapshot`, {
+      seconds,
+    });
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

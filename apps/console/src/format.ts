@@ -75,3 +75,35 @@ export function splitFindings(text: string): string[] {
     .map((part) => part.trim())
     .filter((part) => part.length > 0);
 }
+
+/** Short words for a flag's badge; the flag's own text says the rest. Unknown codes still show. */
+const FLAG_LABEL: Record<string, string> = {
+  STEMI: 'STEMI',
+  ST_ELEVATION_WIDE_QRS: 'ST↑ wide QRS',
+  ST_DEPRESSION: 'ST↓',
+  NO_QRS: 'No QRS',
+  EXTREME_BRADYCARDIA: 'Rate < 40',
+  EXTREME_TACHYCARDIA: 'Rate > 150',
+  VENTRICULAR_RUN: 'VT run',
+  PAUSE_OVER_3S: 'Pause > 3 s',
+  PAUSE_OVER_2S: 'Pause > 2 s',
+  ATRIAL_FIBRILLATION: 'AF',
+  TACHYCARDIA: 'Tachycardia',
+  SINUS_TACHYCARDIA: 'Sinus tachy',
+  SINUS_BRADYCARDIA: 'Sinus brady',
+  LONG_QTC: 'Long QTc',
+  FREQUENT_PVCS: 'Frequent PVCs',
+  PVCS: 'PVCs',
+  UNREADABLE: 'Unreadable',
+  LEAD_OFF: 'Lead off',
+  NOISY_LEADS: 'Noisy',
+  LIMB_LEAD_REVERSAL: 'Arm leads reversed?',
+  LOW_SAMPLE_RATE: 'Low sample rate',
+};
+
+export function flagLabel(code: string): string {
+  const known = FLAG_LABEL[code];
+  if (known) return known;
+  const words = code.toLowerCase().replaceAll('_', ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

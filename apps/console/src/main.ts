@@ -1,5 +1,5 @@
 import type { CaseSummary, LoginResponse, SessionUser } from '#contracts';
-import { ApiFailure, RelayApi, describeError } from './api.js';
+import { ApiFailure, RelayApi, describeError, summaryOf } from './api.js';
 import { h, replaceContent } from './dom.js';
 import { RealtimeLink, type LinkState } from './realtime.js';
 import {
@@ -18,9 +18,6 @@ import { readerWorklistView } from './views/worklist.js';
 
 const appRoot = document.getElementById('app')!;
 const printRoot = document.getElementById('print-root')!;
-
-/** Clinics are not told when a reader claims a case, so their list is re-read now and then. */
-const CLINIC_REFRESH_MS = 15_000;
 
 const LINK_LABEL: Record<LinkState, string> = {
   connecting: 'Connecting…',
@@ -59,7 +56,6 @@ class SignedIn {
   private readonly context: ConsoleContext;
   private view: View | null = null;
   private loadGeneration = 0;
-  private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private readonly onHashChange = () => this.route();
   private stopped = false;
 
@@ -68,9 +64,11 @@ class SignedIn {
     const expire = () => this.expire();
     this.api = new RelayApi(session.accessToken, expire);
     const isReader = user.role === 'reader';
+    // A reader's list holds the open cases only (a returned case is announced to the
+    // hospital too, but it never reached a reader).
     this.store = new CaseStore(
       isReader ? byUrgency : byNewest,
-      (item) => !isReader || item.status !== 'signed',
+      (item) => !isReader || item.status === 'awaiting_review' || item.status === 'in_review',
     );
 
     this.linkState = h('span', {
@@ -107,14 +105,6 @@ class SignedIn {
       this.main,
       this.announcer,
     );
-    this.context = {
-      user,
-      api: this.api,
-      store: this.store,
-      announce: (message) => this.announce(message),
-      reload: () => void this.reload(),
-    };
-
     const supported = user.role === 'reader' || user.role === 'clinic_staff';
     this.link = supported
       ? new RealtimeLink({
@@ -124,11 +114,16 @@ class SignedIn {
           onUnauthorized: expire,
         })
       : null;
+    this.context = {
+      user,
+      api: this.api,
+      store: this.store,
+      socket: this.link?.socket ?? null,
+      announce: (message) => this.announce(message),
+      reload: () => void this.reload(),
+    };
     if (this.link) this.listen(this.link);
     if (!supported) this.showLinkState('offline');
-    if (user.role === 'clinic_staff') {
-      this.refreshTimer = setInterval(() => void this.reload(), CLINIC_REFRESH_MS);
-    }
     window.addEventListener('hashchange', this.onHashChange);
     if (supported) void this.reload();
     this.route();
@@ -140,10 +135,10 @@ class SignedIn {
     socket.on('worklist.case-updated', (summary) => this.store.upsert(summary));
     socket.on('diagnosis.signed', ({ eventId, diagnosis }) => {
       if (!this.store.get(diagnosis.caseId)) {
-        // A case this page has not listed yet (the clinic list is re-read only now and then).
+        // A case this page has not listed yet (the list is still loading, say).
         this.api.caseDetail(diagnosis.caseId).then(
-          ({ diagnosis: _signed, ...summary }) => {
-            this.store.upsert(summary);
+          (detail) => {
+            this.store.upsert(summaryOf(detail));
             this.store.addDiagnosis(diagnosis, true);
           },
           () => this.store.addDiagnosis(diagnosis, true),
@@ -152,6 +147,20 @@ class SignedIn {
         this.store.addDiagnosis(diagnosis, true);
       }
       this.announce(`Diagnosis received from ${diagnosis.signedByName}: ${diagnosis.conclusion}`);
+      socket.emit('diagnosis.received', { eventId });
+    });
+    // The clinic must record again. Acknowledged like a diagnosis, once it is on the page.
+    socket.on('case.returned', ({ eventId, caseId, reason }) => {
+      const known = this.store.get(caseId);
+      if (known) {
+        this.store.upsert({ ...known, status: 'returned', returnReason: reason });
+      } else {
+        this.api.caseDetail(caseId).then(
+          (detail) => this.store.upsert({ ...summaryOf(detail), returnReason: reason }),
+          () => undefined, // its worklist.case-updated follows anyway
+        );
+      }
+      this.announce(`Record again: ${reason}`);
       socket.emit('diagnosis.received', { eventId });
     });
   }
@@ -219,7 +228,6 @@ class SignedIn {
     this.view?.dispose();
     this.view = null;
     this.link?.close();
-    clearInterval(this.refreshTimer);
     window.removeEventListener('hashchange', this.onHashChange);
   }
 }

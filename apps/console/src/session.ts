@@ -1,4 +1,5 @@
 import type { LoginResponse, SessionUser } from '#contracts';
+import type { MeasurementKey } from './measurements.js';
 
 /** What the console keeps for the tab: sessionStorage, so closing the tab signs out. */
 export interface StoredSession {
@@ -47,6 +48,9 @@ export function clearSession(): void {
 export interface Draft {
   conclusion: string;
   findings: string[];
+  /** The measurement fields the reader changed from the analysis's suggestion, as typed. */
+  measurements?: Partial<Record<MeasurementKey, string>>;
+  measurementsConfirmed?: boolean;
 }
 
 const DRAFT_PREFIX = 'telerelay.draft.';
@@ -65,7 +69,12 @@ export function loadDraft(caseId: string): Draft | null {
 }
 
 export function saveDraft(caseId: string, draft: Draft): void {
-  if (!draft.conclusion.trim() && draft.findings.length === 0) {
+  const empty =
+    !draft.conclusion.trim() &&
+    draft.findings.length === 0 &&
+    !draft.measurementsConfirmed &&
+    Object.keys(draft.measurements ?? {}).length === 0;
+  if (empty) {
     sessionStorage.removeItem(DRAFT_PREFIX + caseId);
   } else {
     sessionStorage.setItem(DRAFT_PREFIX + caseId, JSON.stringify(draft));

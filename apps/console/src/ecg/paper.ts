@@ -26,7 +26,7 @@ export const GRID_LAYOUT: readonly (readonly string[])[] = [
 ];
 export const RHYTHM_LEAD = 'II';
 
-const COLORS = {
+export const PAPER_COLORS = {
   paper: '#fff8f8',
   minor: '#f5c4c4',
   major: '#e07a7a',
@@ -44,9 +44,9 @@ export function drawEcg(
   const height = ctx.canvas.height;
   ctx.save();
   ctx.setTransform(1, 0, 0, 1, 0, 0);
-  ctx.fillStyle = COLORS.paper;
+  ctx.fillStyle = PAPER_COLORS.paper;
   ctx.fillRect(0, 0, width, height);
-  drawGrid(ctx, scale, width, height);
+  drawGrid(ctx, scale, width, height, PAPER_WIDTH_MM, PAPER_HEIGHT_MM);
   if (!trace) {
     ctx.restore();
     return;
@@ -56,7 +56,7 @@ export function drawEcg(
   ctx.lineWidth = traceWidth;
   ctx.lineJoin = 'round';
   ctx.lineCap = 'round';
-  ctx.strokeStyle = COLORS.trace;
+  ctx.strokeStyle = PAPER_COLORS.trace;
 
   const baselines = [0, 1, 2, 3].map((row) => FIRST_BASELINE_MM + row * ROW_PITCH_MM);
   for (const baseline of baselines) drawCalibration(ctx, scale, baseline);
@@ -87,7 +87,7 @@ export function drawEcg(
   ctx.font = `${2.6 * scale}px system-ui, sans-serif`;
   ctx.textAlign = 'right';
   ctx.textBaseline = 'alphabetic';
-  ctx.fillStyle = COLORS.label;
+  ctx.fillStyle = PAPER_COLORS.label;
   ctx.fillText(
     `${MM_PER_SECOND} mm/s   ${MM_PER_MILLIVOLT} mm/mV   ${trace.sampleRateHz} Hz`,
     (PAPER_WIDTH_MM - 2) * scale,
@@ -96,27 +96,30 @@ export function drawEcg(
   ctx.restore();
 }
 
-function drawGrid(
+/** The 1 mm / 5 mm grid over `widthMm` × `heightMm` of paper (canvas pixels: width × height). */
+export function drawGrid(
   ctx: CanvasRenderingContext2D,
   scale: number,
   width: number,
   height: number,
+  widthMm: number,
+  heightMm: number,
 ): void {
   const minor = Math.max(1, Math.round(scale * 0.07));
   const major = Math.max(minor + 1, Math.round(scale * 0.16));
   const lines = (every: number, thickness: number, color: string) => {
     ctx.fillStyle = color;
     const offset = Math.floor(thickness / 2);
-    for (let mm = 0; mm <= PAPER_WIDTH_MM; mm += every) {
+    for (let mm = 0; mm <= widthMm; mm += every) {
       ctx.fillRect(Math.round(mm * scale) - offset, 0, thickness, height);
     }
-    for (let mm = 0; mm <= PAPER_HEIGHT_MM; mm += every) {
+    for (let mm = 0; mm <= heightMm; mm += every) {
       ctx.fillRect(0, Math.round(mm * scale) - offset, width, thickness);
     }
   };
   // Below ~2.5 device pixels a millimetre the minor lines would merge into a pink wash.
-  if (scale >= 2.5) lines(1, minor, COLORS.minor);
-  lines(5, major, COLORS.major);
+  if (scale >= 2.5) lines(1, minor, PAPER_COLORS.minor);
+  lines(5, major, PAPER_COLORS.major);
 }
 
 /** The 1 mV, 0.2 s calibration pulse at the start of a row. */
@@ -206,10 +209,10 @@ function drawLabel(
   const y = (baseline - 9) * scale;
   // A paper-coloured halo keeps the label readable where the trace runs through it.
   ctx.lineWidth = Math.max(2, scale * 0.6);
-  ctx.strokeStyle = COLORS.paper;
+  ctx.strokeStyle = PAPER_COLORS.paper;
   ctx.strokeText(text, x, y);
-  ctx.fillStyle = COLORS.label;
+  ctx.fillStyle = PAPER_COLORS.label;
   ctx.fillText(text, x, y);
   ctx.lineWidth = Math.max(1.2, scale * 0.26);
-  ctx.strokeStyle = COLORS.trace;
+  ctx.strokeStyle = PAPER_COLORS.trace;
 }

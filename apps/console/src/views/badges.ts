@@ -1,6 +1,6 @@
-import type { CasePriority, CaseStatus } from '#contracts';
+import type { AnalysisFlag, CasePriority, CaseStatus } from '#contracts';
 import { h } from '../dom.js';
-import { PRIORITY_LABEL, formatAge, formatTimeLeft, statusLabel } from '../format.js';
+import { PRIORITY_LABEL, flagLabel, formatAge, formatTimeLeft, statusLabel } from '../format.js';
 
 export function priorityBadge(priority: CasePriority): HTMLElement {
   return h('span', { class: `badge priority-${priority}` }, PRIORITY_LABEL[priority]);
@@ -8,6 +8,56 @@ export function priorityBadge(priority: CasePriority): HTMLElement {
 
 export function statusBadge(status: CaseStatus): HTMLElement {
   return h('span', { class: `badge status-${status.replaceAll('_', '-')}` }, statusLabel(status));
+}
+
+const SEVERITY_LABEL: Record<AnalysisFlag['severity'], string> = {
+  critical: 'Critical',
+  major: 'Major',
+  minor: 'Minor',
+};
+
+export function flagBadge(flag: AnalysisFlag): HTMLElement {
+  return h(
+    'span',
+    { class: `badge flag flag-${flag.severity}`, title: flag.text, 'data-flag': flag.code },
+    flagLabel(flag.code),
+  );
+}
+
+/** A worklist cell: the most severe flag (they come most severe first), and how many more. */
+export function topFlag(flags: AnalysisFlag[]): HTMLElement {
+  const [first, ...rest] = flags;
+  if (!first) return h('span', { class: 'muted' }, '—');
+  return h(
+    'span',
+    { class: 'top-flag' },
+    flagBadge(first),
+    h('span', { class: 'visually-hidden' }, `: ${first.text}`),
+    rest.length > 0
+      ? h(
+          'span',
+          { class: 'more-flags', title: rest.map((flag) => flag.text).join('\n') },
+          `+${rest.length}`,
+        )
+      : null,
+  );
+}
+
+/** Every flag with its severity and the analysis's own words. */
+export function flagList(flags: AnalysisFlag[]): HTMLElement {
+  return h(
+    'ul',
+    { class: 'flag-list', 'aria-label': 'Flags of the automatic analysis' },
+    flags.map((flag) =>
+      h(
+        'li',
+        { class: `flag-item flag-item-${flag.severity}` },
+        flagBadge(flag),
+        h('span', { class: 'visually-hidden' }, ` (${SEVERITY_LABEL[flag.severity]}) `),
+        h('span', { class: 'flag-text' }, flag.text),
+      ),
+    ),
+  );
 }
 
 /** Text kept current by `tickClocks`: time since `iso`. */

@@ -1,15 +1,28 @@
-import type { CaseStatus, CaseSummary, Diagnosis } from '#contracts';
-import { ApiFailure, describeError } from '../api.js';
+import type {
+  CaseAnalysis,
+  CaseStatus,
+  CaseSummary,
+  Diagnosis,
+  MeasurementReview,
+} from '#contracts';
+import { ApiFailure, describeError, summaryOf } from '../api.js';
 import { decodeEcg, type EcgTrace } from '../ecg/decode.js';
 import { EcgViewer } from '../ecg/viewer.js';
 import { h, replaceContent } from '../dom.js';
 import { examLabel, formatDateTime, splitFindings, statusLabel } from '../format.js';
 import { buildReport } from '../report.js';
-import { clearDraft, loadDraft, saveDraft } from '../session.js';
-import { ageClock, dueClock, priorityBadge, statusBadge, tickClocks } from './badges.js';
+import {
+  MEASUREMENTS,
+  formatMeasurement,
+  measurementReview,
+  type MeasurementKey,
+} from '../measurements.js';
+import { clearDraft, loadDraft, saveDraft, type Draft } from '../session.js';
+import { ageClock, dueClock, flagList, priorityBadge, statusBadge, tickClocks } from './badges.js';
 import type { ConsoleContext, View } from './context.js';
 
-type PanelMode = 'loading' | 'claim' | 'sign' | 'taken' | 'waiting' | 'signed' | 'failed';
+type PanelMode =
+  'loading' | 'claim' | 'sign' | 'taken' | 'waiting' | 'returned' | 'signed' | 'failed';
 
 /** Suggestions for the findings field; readers may type anything. */
 const COMMON_FINDINGS = [
@@ -30,12 +43,19 @@ const COMMON_FINDINGS = [
   'Lead-off / poor signal',
 ];
 
+/** Well inside the relay's claim lease (CLAIM_LEASE_SECONDS, 120 s by default). */
+const KEEP_CLAIM_EVERY_MS = 30_000;
+
 /** One case: the ECG on paper, and the reader's claim and sign form or the clinic's result. */
 export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLElement): View {
   const isReader = ctx.user.role === 'reader';
   let summary: CaseSummary | null = ctx.store.get(caseId) ?? null;
   let diagnosis: Diagnosis | null = ctx.store.diagnosis(caseId) ?? null;
   let trace: EcgTrace | null = null;
+  /** The automatic analysis, once the case's detail has loaded (null: none for this case). */
+  let analysis: CaseAnalysis | null | undefined;
+  /** Puts the suggested measurements into the open sign form once the analysis is known. */
+  let fillMeasurements: (() => void) | null = null;
   let mode: PanelMode | null = null;
   let disposed = false;
 
@@ -44,6 +64,11 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   const badges = h('div', { class: 'badges' });
   const meta = h('dl', { class: 'case-meta' });
   const panel = h('section', { class: 'panel', 'aria-labelledby': 'panel-title' });
+  const analysisCard = h('section', {
+    class: 'panel analysis',
+    'aria-labelledby': 'analysis-title',
+    hidden: true,
+  });
   const element = h(
     'section',
     { class: 'view case-view', 'aria-labelledby': 'case-title' },
@@ -54,7 +79,13 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       h('div', { class: 'case-title' }, title, badges),
     ),
     meta,
-    h('div', { class: 'case-body' }, h('div', { class: 'case-ecg' }, viewer.element), panel),
+    h(
+      'div',
+      { class: 'case-body' },
+      h('div', { class: 'case-ecg' }, viewer.element),
+      // A reader weighs the analysis before signing; the clinic looks for the result first.
+      h('div', { class: 'case-side' }, isReader ? [analysisCard, panel] : [panel, analysisCard]),
+    ),
   );
 
   // ---- header -------------------------------------------------------------------------
@@ -78,7 +109,9 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       summary.status === 'awaiting_review' || summary.status === 'in_review'
         ? item('Due in', dueClock(summary.dueAt))
         : null,
-      item('Reader', summary.status === 'awaiting_review' ? 'Nobody yet' : claimedBy),
+      summary.status === 'returned' || summary.status === 'analysing'
+        ? null
+        : item('Reader', summary.status === 'awaiting_review' ? 'Nobody yet' : claimedBy),
       item('Case', h('code', {}, summary.id)),
     );
   }
@@ -87,6 +120,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   function currentMode(): PanelMode {
     if (!summary) return mode === 'failed' ? 'failed' : 'loading';
     if (summary.status === 'signed') return diagnosis ? 'signed' : 'loading';
+    if (summary.status === 'returned') return 'returned';
     if (isReader && summary.status === 'awaiting_review') return 'claim';
     if (isReader && summary.status === 'in_review') {
       return summary.claimedBy === ctx.user.displayName ? 'sign' : 'taken';
@@ -99,6 +133,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     const next = currentMode();
     if (next === mode && !force) return;
     mode = next;
+    fillMeasurements = null;
     switch (next) {
       case 'loading':
         replaceContent(panel, panelTitle('Case'), h('p', { role: 'status' }, 'Loading…'));
@@ -125,10 +160,68 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
           h('p', { class: 'waiting' }, waitingText(summary?.status)),
         );
         break;
+      case 'returned':
+        replaceContent(
+          panel,
+          panelTitle('Record again'),
+          h(
+            'p',
+            { class: 'returned-notice' },
+            `Record again: ${summary?.returnReason ?? 'the recording could not be read'}`,
+          ),
+          h(
+            'p',
+            {},
+            'The relay could not read this recording, so no reader will see it. Check the electrodes and record the ECG again on the box.',
+          ),
+        );
+        break;
       case 'signed':
         replaceContent(panel, ...signedPanel(diagnosis!));
         break;
     }
+  }
+
+  // ---- the automatic analysis: flags, signal quality and (outside the sign form) measurements
+  function renderAnalysis(): void {
+    const flags = analysis?.flags ?? summary?.flags ?? [];
+    const notes = analysis?.qualityNotes ?? [];
+    const shown = analysis && mode !== 'sign' ? analysis.measurements : null;
+    analysisCard.hidden = flags.length === 0 && notes.length === 0 && !analysis;
+    if (analysisCard.hidden) return;
+    replaceContent(
+      analysisCard,
+      h('h2', { id: 'analysis-title' }, 'Automatic analysis'),
+      h(
+        'p',
+        { class: 'hint' },
+        analysis ? `${analysis.algorithmVersion} · ` : null,
+        'Suggestions to confirm or correct, not a diagnosis.',
+      ),
+      flags.length > 0 ? flagList(flags) : h('p', { class: 'muted' }, 'No flags.'),
+      notes.length > 0
+        ? h(
+            'ul',
+            { class: 'quality-notes', 'aria-label': 'Signal quality' },
+            notes.map((note) => h('li', {}, note)),
+          )
+        : null,
+      shown
+        ? h(
+            'dl',
+            { class: 'measurement-values' },
+            MEASUREMENTS.map(({ key, label, unit }) => {
+              const value = formatMeasurement(shown[key]);
+              return h(
+                'div',
+                {},
+                h('dt', {}, label),
+                h('dd', {}, value ? `${value} ${unit}` : '—'),
+              );
+            }),
+          )
+        : null,
+    );
   }
 
   function waitingText(status: CaseStatus | undefined): string {
@@ -137,6 +230,9 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     }
     if (status === 'awaiting_review') {
       return 'Waiting for a reader at the hospital. The diagnosis appears here as soon as it is signed.';
+    }
+    if (status === 'analysing') {
+      return 'The relay is checking the recording; then it goes to a reader at the hospital.';
     }
     return status ? `Status: ${statusLabel(status)}.` : 'Loading…';
   }
@@ -179,9 +275,107 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     ];
   }
 
+  /**
+   * The analysis's measurements as editable fields, prefilled with its suggestion. Built once
+   * the analysis is known; a value the reader changes is sent as a correction.
+   */
+  function measurementFields(draft: Draft | null, onChange: () => void) {
+    const box = h('div', { class: 'measurements' });
+    const inputs = new Map<MeasurementKey, HTMLInputElement>();
+    const confirm = h('input', {
+      id: 'confirm-measurements',
+      type: 'checkbox',
+      checked: draft?.measurementsConfirmed === true,
+    });
+    confirm.addEventListener('change', onChange);
+
+    function fill(): void {
+      if (inputs.size > 0 || analysis === undefined) return;
+      if (analysis === null) {
+        replaceContent(box);
+        return;
+      }
+      const suggested = analysis.measurements;
+      const rows = MEASUREMENTS.map(({ key, label, unit, min, max }) => {
+        const proposal = formatMeasurement(suggested[key]);
+        const input = h('input', {
+          id: `measure-${key}`,
+          name: key,
+          type: 'number',
+          inputmode: 'numeric',
+          step: 1,
+          min,
+          max,
+          'aria-describedby': `measure-${key}-suggested`,
+        });
+        input.value = draft?.measurements?.[key] ?? proposal;
+        const note = h('span', { id: `measure-${key}-suggested`, class: 'suggested' });
+        const mark = () => {
+          const changed = input.value.trim() !== '' && input.value.trim() !== proposal;
+          input.classList.toggle('corrected', changed);
+          note.textContent = changed
+            ? `${unit} · suggested ${proposal || 'none'}`
+            : proposal
+              ? unit
+              : `${unit} · not measured`;
+        };
+        input.addEventListener('input', () => {
+          mark();
+          onChange();
+        });
+        mark();
+        inputs.set(key, input);
+        return h(
+          'div',
+          { class: 'measure-row' },
+          h('label', { for: input.id }, label),
+          input,
+          note,
+        );
+      });
+      replaceContent(
+        box,
+        h(
+          'fieldset',
+          {},
+          h('legend', {}, 'Measurements'),
+          h(
+            'p',
+            { class: 'hint' },
+            `Suggested by ${analysis.algorithmVersion}. Correct any value you disagree with.`,
+          ),
+          h('div', { class: 'measure-grid' }, rows),
+          h(
+            'label',
+            { class: 'check', for: 'confirm-measurements' },
+            confirm,
+            ' Confirm measurements',
+          ),
+        ),
+      );
+    }
+
+    return {
+      element: box,
+      fill,
+      /** What the reader changed (the other fields hold the suggestion). */
+      changed: (): Partial<Record<MeasurementKey, string>> =>
+        Object.fromEntries(
+          [...inputs]
+            .filter(([, input]) => input.classList.contains('corrected'))
+            .map(([key, input]) => [key, input.value]),
+        ),
+      confirmed: () => confirm.checked,
+      input: (key: MeasurementKey) => inputs.get(key),
+      ready: () => inputs.size > 0,
+    };
+  }
+
   function signForm(): HTMLElement {
     const draft = loadDraft(caseId);
     const findings: string[] = draft ? [...draft.findings] : [];
+    const measures = measurementFields(draft, () => keepDraft());
+    fillMeasurements = measures.fill;
     const error = h('p', { class: 'alert', role: 'alert', hidden: true });
     const conclusion = h('textarea', {
       id: 'conclusion',
@@ -202,7 +396,14 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     });
     const submit = h('button', { type: 'submit', class: 'button primary' }, 'Sign diagnosis');
     conclusion.value = draft?.conclusion ?? '';
-    const keepDraft = () => saveDraft(caseId, { conclusion: conclusion.value, findings });
+    const keepDraft = () =>
+      saveDraft(caseId, {
+        conclusion: conclusion.value,
+        findings,
+        ...(measures.ready()
+          ? { measurements: measures.changed(), measurementsConfirmed: measures.confirmed() }
+          : {}),
+      });
     conclusion.addEventListener('input', keepDraft);
 
     const renderChips = () => {
@@ -259,6 +460,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       'form',
       { class: 'sign-form', novalidate: true, 'aria-labelledby': 'panel-title' },
       panelTitle('Diagnosis'),
+      measures.element,
       h('label', { for: 'conclusion' }, 'Conclusion'),
       h('p', { id: 'conclusion-hint', class: 'hint' }, 'Sent to the clinic as written.'),
       conclusion,
@@ -288,10 +490,29 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
         conclusion.focus();
         return;
       }
+      let review: MeasurementReview | undefined;
+      if (analysis && measures.ready()) {
+        const result = measurementReview(
+          analysis.measurements,
+          measures.changed(),
+          measures.confirmed(),
+        );
+        if ('invalid' in result) {
+          error.textContent = result.message;
+          error.hidden = false;
+          measures.input(result.invalid)?.focus();
+          return;
+        }
+        review = result.review;
+      }
       submit.disabled = true;
       submit.textContent = 'Signing…';
       try {
-        diagnosis = await ctx.api.sign(caseId, { conclusion: text, findings: [...findings] });
+        diagnosis = await ctx.api.sign(caseId, {
+          conclusion: text,
+          findings: [...findings],
+          ...(review ? { measurementReview: review } : {}),
+        });
         clearDraft(caseId);
         if (summary) summary = { ...summary, status: 'signed' };
         ctx.announce(`Diagnosis signed and sent to ${summary?.clinicName ?? 'the clinic'}.`);
@@ -362,14 +583,16 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     if (disposed) return;
     renderHeader();
     renderPanel();
+    fillMeasurements?.();
+    renderAnalysis();
   }
 
   async function refresh(): Promise<void> {
     try {
       const detail = await ctx.api.caseDetail(caseId);
-      const { diagnosis: signed, ...rest } = detail;
-      summary = rest;
-      if (signed) diagnosis = signed;
+      summary = summaryOf(detail);
+      analysis = detail.analysis;
+      if (detail.diagnosis) diagnosis = detail.diagnosis;
       update();
     } catch (failure) {
       if (disposed) return;
@@ -411,6 +634,12 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     }
   });
   const clock = setInterval(() => tickClocks(meta), 1000);
+  // The claim is a lease: while this reader has the case open, keep it; if it lapsed (the
+  // laptop slept, the link dropped), re-read the case so the panel says who holds it now.
+  const lease = setInterval(() => {
+    if (currentMode() !== 'sign') return;
+    ctx.api.keepClaim(caseId).catch(() => void refresh());
+  }, KEEP_CLAIM_EVERY_MS);
 
   update();
   void refresh();
@@ -422,6 +651,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       disposed = true;
       unsubscribe();
       clearInterval(clock);
+      clearInterval(lease);
       viewer.dispose();
       window.removeEventListener('beforeprint', preparePrint);
       window.removeEventListener('afterprint', clearPrint);

@@ -2,7 +2,8 @@ import type { CaseSummary, Diagnosis } from '#contracts';
 import { describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
 import { examLabel, formatDateTime, statusLabel } from '../format.js';
-import { ageClock, priorityBadge, statusBadge, tickClocks } from './badges.js';
+import { ageClock, priorityBadge, statusBadge, tickClocks, topFlag } from './badges.js';
+import { boxesPanel } from './boxes.js';
 import { caseHref, type ConsoleContext, type View } from './context.js';
 
 const FRESH_MS = 8_000;
@@ -11,7 +12,6 @@ const WAITING_TEXT: Record<string, string> = {
   analysing: 'Being checked',
   awaiting_review: 'Waiting for a reader',
   in_review: 'Being read',
-  returned: 'Returned: please record again',
 };
 const DIAGNOSIS_FETCHES = 4;
 
@@ -25,6 +25,7 @@ export function clinicCasesView(ctx: ConsoleContext): View {
 
   const error = h('p', { class: 'alert', role: 'alert', hidden: true });
   const counts = h('p', { class: 'counts' });
+  const boxes = boxesPanel(ctx);
   const body = h('tbody');
   const table = h(
     'table',
@@ -40,7 +41,7 @@ export function clinicCasesView(ctx: ConsoleContext): View {
       h(
         'tr',
         {},
-        ['Received', 'Exam', 'Priority', 'Status', 'Diagnosis', ''].map((name) =>
+        ['Received', 'Exam', 'Priority', 'Analysis', 'Status', 'Diagnosis', ''].map((name) =>
           h('th', { scope: 'col' }, name || h('span', { class: 'visually-hidden' }, 'Action')),
         ),
       ),
@@ -57,15 +58,18 @@ export function clinicCasesView(ctx: ConsoleContext): View {
       h('div', { class: 'toolbar' }, counts),
     ),
     error,
-    h('div', { class: 'table-wrap' }, table),
+    boxes.live,
+    h('div', { class: 'clinic-body' }, h('div', { class: 'table-wrap' }, table), boxes.list),
   );
 
   function render(): void {
     if (disposed) return;
     const cases = ctx.store.list();
     const signed = cases.filter((item) => item.status === 'signed').length;
+    const returned = cases.filter((item) => item.status === 'returned').length;
     counts.textContent = ctx.store.loaded
-      ? `${cases.length - signed} waiting · ${signed} signed`
+      ? `${cases.length - signed - returned} waiting · ${signed} signed` +
+        (returned > 0 ? ` · ${returned} to record again` : '')
       : 'Loading…';
     const now = Date.now();
     if (!ctx.store.loaded) {
@@ -85,7 +89,13 @@ export function clinicCasesView(ctx: ConsoleContext): View {
     const diagnosis = ctx.store.diagnosis(item.id);
     return h(
       'tr',
-      { class: isFresh ? 'is-fresh' : '', 'data-case-id': item.id, 'data-status': item.status },
+      {
+        class: [item.status === 'returned' ? 'is-returned' : '', isFresh ? 'is-fresh' : '']
+          .join(' ')
+          .trim(),
+        'data-case-id': item.id,
+        'data-status': item.status,
+      },
       h(
         'td',
         {},
@@ -95,6 +105,7 @@ export function clinicCasesView(ctx: ConsoleContext): View {
       ),
       h('td', {}, examLabel(item.examKind)),
       h('td', {}, priorityBadge(item.priority)),
+      h('td', { class: 'flags-cell' }, topFlag(item.flags)),
       h('td', {}, statusBadge(item.status)),
       h('td', { class: 'diagnosis-cell' }, diagnosisCell(item, diagnosis)),
       h(
@@ -130,6 +141,13 @@ export function clinicCasesView(ctx: ConsoleContext): View {
       );
     }
     if (item.status === 'signed') return h('span', { class: 'muted' }, 'Loading the diagnosis…');
+    if (item.status === 'returned') {
+      return h(
+        'p',
+        { class: 'returned-notice' },
+        `Record again: ${item.returnReason ?? 'the recording could not be read'}`,
+      );
+    }
     return h('span', { class: 'muted' }, WAITING_TEXT[item.status] ?? statusLabel(item.status));
   }
 
@@ -180,10 +198,11 @@ export function clinicCasesView(ctx: ConsoleContext): View {
       disposed = true;
       unsubscribe();
       clearInterval(clock);
+      boxes.dispose();
     },
   };
 }
 
 function emptyRow(text: string): HTMLTableRowElement {
-  return h('tr', {}, h('td', { colspan: 6, class: 'empty' }, text));
+  return h('tr', {}, h('td', { colspan: 7, class: 'empty' }, text));
 }

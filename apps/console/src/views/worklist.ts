@@ -2,7 +2,7 @@ import type { CaseSummary } from '#contracts';
 import { ApiFailure, describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
 import { PRIORITY_LABEL, examLabel } from '../format.js';
-import { ageClock, dueClock, priorityBadge, statusBadge, tickClocks } from './badges.js';
+import { ageClock, dueClock, priorityBadge, statusBadge, tickClocks, topFlag } from './badges.js';
 import { caseHref, type ConsoleContext, type View } from './context.js';
 
 const FRESH_MS = 5_000;
@@ -36,9 +36,17 @@ export function readerWorklistView(ctx: ConsoleContext): View {
       h(
         'tr',
         {},
-        ['Priority', 'Clinic', 'Exam', 'Age', 'Due in', 'Status', 'Claimed by', 'Action'].map(
-          (name) => h('th', { scope: 'col' }, name),
-        ),
+        [
+          'Priority',
+          'Analysis',
+          'Clinic',
+          'Exam',
+          'Age',
+          'Due in',
+          'Status',
+          'Claimed by',
+          'Action',
+        ].map((name) => h('th', { scope: 'col' }, name)),
       ),
     ),
     body,
@@ -119,6 +127,7 @@ export function readerWorklistView(ctx: ConsoleContext): View {
         'data-status': item.status,
       },
       h('td', {}, priorityBadge(item.priority)),
+      h('td', { class: 'flags-cell' }, topFlag(item.flags)),
       h('td', {}, item.clinicName),
       h('td', {}, examLabel(item.examKind)),
       h('td', {}, ageClock(item.createdAt)),
@@ -196,5 +205,5 @@ export function readerWorklistView(ctx: ConsoleContext): View {
 }
 
 function emptyRow(text: string): HTMLTableRowElement {
-  return h('tr', {}, h('td', { colspan: 8, class: 'empty' }, text));
+  return h('tr', {}, h('td', { colspan: 9, class: 'empty' }, text));
 }

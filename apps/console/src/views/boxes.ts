@@ -1,0 +1,279 @@
+import type { DeviceSummary, LiveSamples, WatchResult } from '#contracts';
+import { describeError } from '../api.js';
+import { h, replaceContent } from '../dom.js';
+import { LiveTrace } from '../ecg/live.js';
+import { ageClock, tickClocks } from './badges.js';
+import { caseHref, type ConsoleContext } from './context.js';
+
+/** Online state has no push event, so the list is re-read while it is on screen. */
+const DEVICES_REFRESH_MS = 15_000;
+const STRIP_SECONDS = 10;
+/** No samples for this long: say so, the box may have stopped streaming. */
+const QUIET_MS = 3_000;
+const WATCH_TIMEOUT_MS = 5_000;
+/** A stream the page does not know yet is asked about at most this often. */
+const ASK_AGAIN_MS = 1_000;
+
+export interface BoxesPanel {
+  /** The clinic's boxes, with "Watch live". */
+  list: HTMLElement;
+  /** The live trace of the watched box; hidden while nothing is watched. */
+  live: HTMLElement;
+  dispose(): void;
+}
+
+/** The clinic's ECG boxes, and a live view of one of them while it streams. */
+export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
+  const socket = ctx.socket;
+  let devices: DeviceSummary[] | null = null;
+  let disposed = false;
+
+  const listError = h('p', { class: 'alert', role: 'alert', hidden: true });
+  const items = h('ul', { class: 'box-list' });
+  const list = h(
+    'section',
+    { class: 'panel boxes', 'aria-labelledby': 'boxes-title' },
+    h('h2', { id: 'boxes-title' }, 'Boxes'),
+    h('p', { class: 'hint' }, 'An online box that is monitoring can be watched live.'),
+    listError,
+    items,
+  );
+
+  async function loadDevices(): Promise<void> {
+    try {
+      const loaded = await ctx.api.devices();
+      if (disposed) return;
+      devices = loaded.sort(
+        (a, b) => Number(b.online) - Number(a.online) || a.id.localeCompare(b.id),
+      );
+      listError.hidden = true;
+    } catch (failure) {
+      if (disposed) return;
+      listError.textContent = `The boxes could not be loaded: ${describeError(failure)}`;
+      listError.hidden = false;
+    }
+    renderList();
+  }
+
+  function renderList(): void {
+    if (!devices) {
+      replaceContent(items, h('li', { class: 'muted' }, 'Loading…'));
+      return;
+    }
+    if (devices.length === 0) {
+      replaceContent(items, h('li', { class: 'muted' }, 'No boxes are registered to this clinic.'));
+      return;
+    }
+    replaceContent(
+      items,
+      devices.map((device) => {
+        const state = device.disabled ? 'disabled' : device.online ? 'online' : 'offline';
+        const seen = device.lastSeenAt
+          ? [' · seen ', ageClock(device.lastSeenAt), ' ago']
+          : device.online
+            ? []
+            : [' · never connected'];
+        return h(
+          'li',
+          { class: `box-item box-${state}`, 'data-device-id': device.id },
+          h('span', { class: 'dot', 'aria-hidden': 'true' }),
+          h(
+            'span',
+            { class: 'box-text' },
+            h('span', { class: 'box-name', title: device.id }, device.id),
+            h(
+              'span',
+              { class: 'box-seen' },
+              device.disabled ? 'Disabled' : device.online ? 'Online' : 'Offline',
+              seen,
+            ),
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'button small secondary',
+              'data-focus-key': `watch-${device.id}`,
+              'aria-label': `Watch ${device.id} live`,
+              'aria-pressed': String(watching === device.id),
+              disabled: state !== 'online' || !socket,
+              onclick: () => watch(device.id),
+            },
+            watching === device.id ? 'Watching' : 'Watch live',
+          ),
+        );
+      }),
+    );
+  }
+
+  // ---- the live view -----------------------------------------------------------------
+  let watching: string | null = null;
+  let trace: LiveTrace | null = null;
+  let lastSampleAt = 0;
+  let lastAskAt = 0;
+  let asking = false;
+
+  const liveTitle = h('h2', { id: 'live-title', tabindex: -1 }, 'Live');
+  const liveStatus = h('p', { class: 'live-status', role: 'status' });
+  const stripResult = h('p', { class: 'strip-result', 'aria-live': 'polite' });
+  const storeButton = h(
+    'button',
+    { type: 'button', class: 'button primary', onclick: () => void storeStrip() },
+    `Store ${STRIP_SECONDS} s strip`,
+  );
+  const traceHost = h('div', { class: 'live-trace' });
+  const live = h(
+    'section',
+    { class: 'panel live', 'aria-labelledby': 'live-title', hidden: true },
+    h(
+      'div',
+      { class: 'live-head' },
+      liveTitle,
+      liveStatus,
+      h(
+        'div',
+        { class: 'panel-actions' },
+        storeButton,
+        h(
+          'button',
+          { type: 'button', class: 'button secondary', onclick: () => stopWatching() },
+          'Stop watching',
+        ),
+      ),
+    ),
+    traceHost,
+    stripResult,
+  );
+
+  function watch(deviceId: string): void {
+    if (watching === deviceId) return;
+    stopWatching();
+    watching = deviceId;
+    trace = new LiveTrace();
+    lastSampleAt = 0;
+    replaceContent(traceHost, trace.element);
+    liveTitle.textContent = `Live · ${deviceId}`;
+    stripResult.textContent = '';
+    showStatus('Connecting to the box…');
+    updateStoreButton();
+    live.hidden = false;
+    renderList();
+    liveTitle.focus({ preventScroll: true });
+    live.scrollIntoView({ block: 'nearest' });
+    ask();
+  }
+
+  /** Joins the box's stream room (again, after a reconnect) and learns what it streams. */
+  function ask(): void {
+    if (!socket || !watching || asking) return;
+    const deviceId = watching;
+    asking = true;
+    lastAskAt = Date.now();
+    socket
+      .timeout(WATCH_TIMEOUT_MS)
+      .emit('stream.watch', { deviceId }, (failure: Error | null, result: WatchResult) => {
+        asking = false;
+        if (disposed || watching !== deviceId || !trace) return;
+        if (failure) {
+          showStatus('The relay did not answer; trying again when the link is back.');
+        } else if (!result.ok) {
+          showStatus(`This box cannot be watched: ${result.error}`);
+        } else if (!result.stream) {
+          showStatus('The box is not streaming. Start monitoring on the box to see the trace.');
+        } else if (trace.streamId !== result.stream.streamId) {
+          trace.start(result.stream);
+          lastSampleAt = Date.now();
+          showStatus(`Live: leads ${result.stream.leads.join(', ')}`);
+        }
+        updateStoreButton();
+      });
+  }
+
+  function onSamples(samples: LiveSamples): void {
+    if (samples.deviceId !== watching || !trace) return;
+    if (samples.streamId !== trace.streamId) {
+      // A stream that started after we asked: learn its leads and rate first.
+      if (Date.now() - lastAskAt > ASK_AGAIN_MS) ask();
+      return;
+    }
+    const quiet = Date.now() - lastSampleAt > QUIET_MS;
+    lastSampleAt = Date.now();
+    trace.push(samples);
+    if (quiet) showStatus('Live');
+  }
+
+  function stopWatching(): void {
+    if (!watching) return;
+    socket?.emit('stream.unwatch', { deviceId: watching });
+    watching = null;
+    trace?.dispose();
+    trace = null;
+    live.hidden = true;
+    replaceContent(traceHost);
+    renderList();
+  }
+
+  function showStatus(text: string): void {
+    liveStatus.textContent = text;
+  }
+
+  function updateStoreButton(): void {
+    storeButton.disabled = !trace?.streamId;
+  }
+
+  function tick(): void {
+    tickClocks(items);
+    if (trace?.streamId && lastSampleAt && Date.now() - lastSampleAt > QUIET_MS) {
+      const seconds = Math.round((Date.now() - lastSampleAt) / 1000);
+      showStatus(`No samples for ${seconds} s: is the box still monitoring?`);
+    }
+  }
+
+  async function storeStrip(): Promise<void> {
+    const deviceId = watching;
+    if (!deviceId) return;
+    storeButton.disabled = true;
+    stripResult.className = 'strip-result';
+    stripResult.textContent = 'Storing…';
+    try {
+      const stored = await ctx.api.storeStrip(deviceId, STRIP_SECONDS);
+      if (disposed) return;
+      replaceContent(
+        stripResult,
+        `Stored ${stored.seconds.toFixed(1)} s as a rhythm strip for the hospital. `,
+        h('a', { href: caseHref(stored.caseId) }, 'Open the case'),
+      );
+      ctx.announce(`Rhythm strip of ${stored.seconds.toFixed(1)} s stored.`);
+    } catch (failure) {
+      if (disposed) return;
+      stripResult.className = 'strip-result alert';
+      stripResult.textContent = `Not stored: ${describeError(failure)}`;
+    } finally {
+      updateStoreButton();
+    }
+  }
+
+  // The relay forgets a socket's stream rooms when it drops; join again after a reconnect.
+  const onReady = () => {
+    if (watching) ask();
+  };
+  socket?.on('stream.samples', onSamples);
+  socket?.on('session.ready', onReady);
+  const clock = setInterval(tick, 1000);
+  const refresher = setInterval(() => void loadDevices(), DEVICES_REFRESH_MS);
+  renderList();
+  void loadDevices();
+
+  return {
+    list,
+    live,
+    dispose() {
+      stopWatching();
+      disposed = true;
+      socket?.off('stream.samples', onSamples);
+      socket?.off('session.ready', onReady);
+      clearInterval(clock);
+      clearInterval(refresher);
+    },
+  };
+}
