@@ -1,0 +1,38 @@
+/** Percentiles and the printed table of the ingest benchmark. */
+
+/** Nearest-rank percentile (p in 0..100) of the values; null when there are none. */
+export function percentile(sorted: Float64Array, p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+export function sortedConcat(parts: readonly Float64Array[]): Float64Array {
+  const all = new Float64Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.length;
+  }
+  return all.sort();
+}
+
+export function round(value: number | null, digits = 1): number | null {
+  if (value === null || !Number.isFinite(value)) return null;
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+export function formatTable(headers: string[], rows: (string | number | null)[][]): string {
+  const cells = rows.map((row) => row.map((cell) => (cell === null ? '–' : String(cell))));
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...cells.map((row) => row[i]?.length ?? 0)),
+  );
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join(
+    '\n',
+  );
+}
