@@ -519,7 +519,8 @@ async function runStep(kind: BrokerKind, devices: number, ctx: Context): Promise
         p50AckMs: round(percentile(latencies, 50)),
         p99AckMs: round(percentile(latencies, 99)),
         lost,
-        cpuPercent: round(brokerCpu.total, 0),
+        // A broker that died during the window has no CPU figure for it.
+        cpuPercent: crashed ? null : round(brokerCpu.total, 0),
         rssMb: round(mb(peakRss)),
         rssPerIdleConnKb: round(perIdleBox / 1024),
       };
@@ -527,7 +528,7 @@ async function runStep(kind: BrokerKind, devices: number, ctx: Context): Promise
         offeredChunksPerSec: devices * CHUNKS_PER_SECOND,
         // Robust to a busy machine: CPU time the broker spent per chunk it acknowledged.
         brokerCpuMsPerAckedChunk:
-          sum('ackedDuringWindow') > 0
+          !crashed && sum('ackedDuringWindow') > 0
             ? round(
                 ((brokerCpu.total / 100) * options.seconds * 1000) / sum('ackedDuringWindow'),
                 3,
@@ -609,6 +610,7 @@ async function runStep(kind: BrokerKind, devices: number, ctx: Context): Promise
         `relay CPU profile, ${devices} boxes (whole process lifetime: start, connect, load, drain, stop)`,
       );
       const file = join(dirname(options.out), `relay-profile-${devices}.txt`);
+      await mkdir(dirname(file), { recursive: true });
       await writeFile(file, summary);
       log(`relay profile summary: ${file}`);
     }

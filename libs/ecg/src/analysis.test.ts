@@ -246,7 +246,7 @@ describe('analyzeEcg', () => {
 });
 
 describe.skipIf(!existsSync(`${SHARED}ecg-other/ptb-xl/00001_lr.hea`))(
-  'analyzeEcg on PTB-XL 12-lead records from ../shared/data (skipped: folder absent)',
+  'analyzeEcg on PTB-XL 12-lead records from ../shared/data (skipped when that folder is absent)',
   () => {
     it('reads real 100-Hz 12-lead ECGs, warns about the sample rate, and finds a sensible rate', () => {
       for (const name of ['00001_lr', '00002_lr', '00003_lr']) {
@@ -263,7 +263,7 @@ describe.skipIf(!existsSync(`${SHARED}ecg-other/ptb-xl/00001_lr.hea`))(
 );
 
 describe.skipIf(!existsSync(`${SHARED}mitdb/100.hea`))(
-  'analyzeEcg on MIT-BIH 100 from ../shared/data (skipped: folder absent)',
+  'analyzeEcg on MIT-BIH 100 from ../shared/data (skipped when that folder is absent)',
   () => {
     it('analyses 10-s strips of a 2-lead Holter record as routine sinus rhythm', () => {
       const record = wfdbToRecording(readWfdbRecord(`${SHARED}mitdb/100`));

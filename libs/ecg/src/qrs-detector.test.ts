@@ -150,7 +150,7 @@ describe('detectQrs on synthetic ECGs with known beats', () => {
 });
 
 describe.skipIf(!existsSync(`${MITDB}100.hea`))(
-  'detectQrs on MIT-BIH records from ../shared/data/mitdb, EC57 rules (skipped: folder absent)',
+  'detectQrs on MIT-BIH records from ../shared/data/mitdb, EC57 rules (skipped when that folder is absent)',
   () => {
     const score = (name: string, signals?: number[]) => {
       const record = readWfdbRecord(`${MITDB}${name}`);

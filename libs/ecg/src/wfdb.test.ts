@@ -238,7 +238,7 @@ describe('parseWfdbAnnotations', () => {
 });
 
 describe.skipIf(!existsSync(`${MITDB}100.hea`))(
-  'MIT-BIH records from ../shared/data/mitdb (skipped: folder absent)',
+  'MIT-BIH records from ../shared/data/mitdb (skipped when that folder is absent)',
   () => {
     const count = (annotations: { symbol: string }[]) => {
       const counts: Record<string, number> = {};
@@ -283,7 +283,7 @@ describe.skipIf(!existsSync(`${MITDB}100.hea`))(
 );
 
 describe.skipIf(!existsSync(`${PTBXL}00001_lr.hea`))(
-  'PTB-XL format-16 records from ../shared/data/ecg-other/ptb-xl (skipped: folder absent)',
+  'PTB-XL format-16 records from ../shared/data/ecg-other/ptb-xl (skipped when that folder is absent)',
   () => {
     it('reads 12 leads at 100 Hz with valid checksums', () => {
       for (const name of ['00001_lr', '00002_lr', '00003_lr']) {
