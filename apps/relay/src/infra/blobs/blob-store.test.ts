@@ -32,6 +32,15 @@ describe('FileBlobStore', () => {
     expect(await readdir(leaf)).toEqual([first]);
   });
 
+  it('stores the same content written concurrently without a collision', async () => {
+    const store = new FileBlobStore(root);
+    const bytes = Buffer.alloc(64 * 1024, 3);
+    const keys = await Promise.all(Array.from({ length: 8 }, () => store.put(bytes)));
+    expect(new Set(keys).size).toBe(1);
+    const leaf = join(root, keys[0]!.slice(0, 2), keys[0]!.slice(2, 4));
+    expect(await readdir(leaf)).toEqual([keys[0]]);
+  });
+
   it('refuses keys that could escape the store', async () => {
     const store = new FileBlobStore(root);
     await expect(store.get('../../etc/passwd')).rejects.toBeInstanceOf(RangeError);

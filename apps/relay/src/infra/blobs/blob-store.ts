@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -27,7 +27,8 @@ export class FileBlobStore extends BlobStore {
     const path = this.pathOf(key);
     if (await this.has(key)) return key;
     await mkdir(dirname(path), { recursive: true });
-    const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+    // Unique per call: two stores of the same content at the same moment must not collide.
+    const temporary = `${path}.${randomUUID()}.tmp`;
     const file = await open(temporary, 'wx');
     try {
       await file.writeFile(bytes);
