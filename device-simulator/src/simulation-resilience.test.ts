@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileOutboxStore } from './file-outbox.js';
 import { FlakyLink } from './flaky-link.js';
 import { Simulation, type SimulationOptions } from './simulation.js';
-import { actAsHonestRelay, FakeRelay, HeldRecording } from './testing/fake-relay.js';
+import { actAsHonestRelay, FakeRelay } from './testing/fake-relay.js';
 
 const DEVICES = [
   { deviceId: 'box-res-01', secret: 'secret-one', clinicId: 'clinic-a' },
@@ -105,42 +105,7 @@ describe('Simulation on a bad link and with a buffer directory', () => {
     const fake = relay;
     // A relay that swallows the first close of every recording. With a 30 s ack timeout,
     // only a cut link (reconnect → open, unacked chunks, close again) can finish them.
-    const held = new Map<string, HeldRecording>();
-    const closes = new Map<string, number>();
-    let cases = 0;
-    fake.onUplink((uplink) => {
-      switch (uplink.channel) {
-        case 'stream/open':
-        case 'stream/frame':
-        case 'stream/close':
-          return;
-        case 'rec/open':
-          if (!held.has(uplink.open.recordingId)) {
-            held.set(uplink.open.recordingId, new HeldRecording(uplink.open.recordingId));
-          }
-          return;
-        case 'rec/chunk':
-          held.get(uplink.recordingId)?.hold(uplink.sequence, uplink.samples);
-          return;
-        case 'rec/close': {
-          const { recordingId, chunkCount, sha256 } = uplink.close;
-          const seen = (closes.get(recordingId) ?? 0) + 1;
-          closes.set(recordingId, seen);
-          const recording = held.get(recordingId);
-          if (seen === 1 || !recording) return;
-          const complete =
-            recording.missing(chunkCount).length === 0 && recording.sha256(chunkCount) === sha256;
-          fake.send(
-            uplink.deviceId,
-            'ack',
-            recording.ack(complete, chunkCount, complete ? `case-${++cases}` : undefined),
-          );
-          return;
-        }
-        case 'status':
-          return;
-      }
-    });
+    const held = actAsHonestRelay(fake, { ignoreCloses: 1 });
     const { simulation, lines, errors } = simulate(fake.url, {
       ackTimeoutMs: 30_000,
       flaky: { minMs: 100, maxMs: 200, probability: 1 },
@@ -150,7 +115,7 @@ describe('Simulation on a bad link and with a buffer directory', () => {
     expect(await simulation.stop()).toBe(0);
 
     expect(held.size).toBe(4);
-    for (const count of closes.values()) expect(count).toBeGreaterThanOrEqual(2);
+    for (const recording of held.values()) expect(recording.closes).toBeGreaterThanOrEqual(2);
     const final = lines.at(-1) ?? '';
     expect(final).toMatch(/^boxes 2 · recordings sent 4 · stored 4 · failed 0 · lost 0 · /);
     const drops = Number(/ · link drops (\d+)$/.exec(final)?.[1]);

@@ -178,6 +178,8 @@ function decode(
 /** What the fake relay holds of one recording, and the StoredAck it answers with. */
 export class HeldRecording {
   readonly chunks = new Map<number, Buffer>();
+  /** How many rec/close the relay has seen for this recording. */
+  closes = 0;
   constructor(readonly recordingId: string) {}
 
   hold(sequence: number, samples: Buffer): void {
@@ -223,11 +225,19 @@ export class HeldRecording {
   }
 }
 
+export interface HonestRelayOptions {
+  /** Closes of one recording to leave unanswered before answering (e.g. 1: swallow the first). */
+  ignoreCloses?: number;
+}
+
 /**
  * The simplest correct relay: holds every chunk and answers each close with complete when
  * nothing is missing and the sha256 matches, otherwise with the missing list.
  */
-export function actAsHonestRelay(relay: FakeRelay): Map<string, HeldRecording> {
+export function actAsHonestRelay(
+  relay: FakeRelay,
+  options: HonestRelayOptions = {},
+): Map<string, HeldRecording> {
   const held = new Map<string, HeldRecording>();
   let cases = 0;
   relay.onUplink((uplink) => {
@@ -246,9 +256,11 @@ export function actAsHonestRelay(relay: FakeRelay): Map<string, HeldRecording> {
         held.get(uplink.recordingId)?.hold(uplink.sequence, uplink.samples);
         return;
       case 'rec/close': {
-        const recording = held.get(uplink.close.recordingId);
+        const { recordingId, chunkCount, sha256 } = uplink.close;
+        const recording = held.get(recordingId);
         if (!recording) return;
-        const { chunkCount, sha256 } = uplink.close;
+        recording.closes += 1;
+        if (recording.closes <= (options.ignoreCloses ?? 0)) return;
         const complete =
           recording.missing(chunkCount).length === 0 && recording.sha256(chunkCount) === sha256;
         relay.send(
