@@ -22,7 +22,12 @@ export class InfrastructureModule {
       { provide: JobQueues, useValue: infra.queues },
       { provide: BlobStore, useValue: infra.blobs },
       { provide: MqttBroker, useValue: infra.broker },
-      { provide: RecordingStaging, useValue: new RecordingStaging(infra.redis.command('staging')) },
+      {
+        provide: RecordingStaging,
+        useValue: new RecordingStaging(
+          Array.from({ length: 8 }, (_, shard) => infra.redis.command(`staging-${shard}`)),
+        ),
+      },
       { provide: HealthRedis, useValue: new HealthRedis(infra.redis.command('health')) },
       { provide: SecretHasher, useValue: new SecretHasher() },
       {

@@ -3,27 +3,49 @@ import type { StoredAck } from '#contracts';
 const MAX_MISSING_LISTED = 64;
 
 /**
- * The cumulative acknowledgement for the sequences the relay holds: everything up to
- * `storedThrough` is durable; `missing` lists gaps below the highest sequence held (or
- * below `expected` when the box has said how many chunks there are).
+ * The sequences of one recording the relay holds durably, kept so that each chunk's
+ * acknowledgement costs O(1) however long the recording: a contiguous watermark plus the
+ * few sequences that arrived ahead of a gap.
  */
+export class HeldSequences {
+  private through = -1;
+  private highest = -1;
+  private readonly ahead = new Set<number>();
+
+  constructor(held: Iterable<number> = []) {
+    for (const sequence of held) this.add(sequence);
+  }
+
+  add(sequence: number): void {
+    if (sequence <= this.through || this.ahead.has(sequence)) return;
+    this.ahead.add(sequence);
+    if (sequence > this.highest) this.highest = sequence;
+    while (this.ahead.delete(this.through + 1)) this.through += 1;
+  }
+
+  /**
+   * The cumulative acknowledgement: everything up to `storedThrough` is durable; `missing`
+   * lists gaps below the highest sequence held (or below `expected` when the box has said
+   * how many chunks there are).
+   */
+  ack(recordingId: string, expected?: number): StoredAck {
+    const end = expected ?? this.highest + 1;
+    const missing: number[] = [];
+    for (
+      let sequence = this.through + 1;
+      sequence < end && missing.length < MAX_MISSING_LISTED;
+      sequence += 1
+    ) {
+      if (!this.ahead.has(sequence)) missing.push(sequence);
+    }
+    return { recordingId, storedThrough: this.through, missing, complete: false };
+  }
+}
+
 export function storedAck(
   recordingId: string,
   held: Iterable<number>,
   expected?: number,
 ): StoredAck {
-  const present = new Set(held);
-  let storedThrough = -1;
-  while (present.has(storedThrough + 1)) storedThrough += 1;
-  const highest = Math.max(-1, ...present);
-  const end = expected ?? highest + 1;
-  const missing: number[] = [];
-  for (
-    let sequence = storedThrough + 1;
-    sequence < end && missing.length < MAX_MISSING_LISTED;
-    sequence += 1
-  ) {
-    if (!present.has(sequence)) missing.push(sequence);
-  }
-  return { recordingId, storedThrough, missing, complete: false };
+  return new HeldSequences(held).ack(recordingId, expected);
 }

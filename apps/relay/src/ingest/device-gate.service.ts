@@ -17,6 +17,8 @@ export class DeviceGateService implements DeviceGate {
    */
   private readonly perDevice: AttemptLimiter;
   private readonly perAddress: AttemptLimiter;
+  /** Each admitted box's clinic, read with its secret at CONNECT. */
+  private readonly clinics = new Map<string, string>();
 
   constructor(
     private readonly devices: DevicesRepository,
@@ -46,11 +48,16 @@ export class DeviceGateService implements DeviceGate {
     else if (device.disabled) reason = 'device disabled';
     // The client id is the device id, so one box cannot hold another's session.
     else if (clientId !== device.id) reason = 'client id differs from device id';
-    if (reason) {
-      this.deny(deviceId, remoteAddress, reason);
+    if (reason || !device) {
+      this.deny(deviceId, remoteAddress, reason ?? 'bad device id or secret');
       return 'refused';
     }
+    this.clinics.set(device.id, device.clinicId);
     return 'accepted';
+  }
+
+  clinicOf(deviceId: string): string | undefined {
+    return this.clinics.get(deviceId);
   }
 
   private deny(

@@ -21,10 +21,13 @@ export class IngestBridge implements OnApplicationBootstrap {
         .receive(message)
         .then(async (reply) => {
           if (!reply) return;
+          // Acks are cumulative and re-derived on every rec/open, so a lost one costs a
+          // resend at worst; errors are rare and each one matters (docs/protocol.md).
           await this.broker.publishToDevice(
             message.deviceId,
             reply.channel,
             JSON.stringify(reply.body),
+            { qos: reply.channel === 'ack' ? 0 : 1 },
           );
         })
         .catch((error: unknown) =>

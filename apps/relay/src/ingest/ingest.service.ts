@@ -16,8 +16,10 @@ import type { DeviceMessage } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { CasesRepository } from '../worklist/cases.repository.js';
 import { storedAck } from './ack-state.js';
+import { DeviceGateService } from './device-gate.service.js';
 import { DevicesRepository } from './devices.repository.js';
 import { IngestCounters, IngestRejection } from './ingest-errors.js';
+import { OpenRecordings } from './open-recordings.js';
 import { RecordingArchive } from './recording-archive.js';
 import { RecordingStaging, type StagedRecording } from './recording-staging.js';
 
@@ -32,16 +34,22 @@ export type DeviceReply =
 @Injectable()
 export class IngestService {
   readonly counters = new IngestCounters();
+  /** Opens and closes under way, by box and recording: a chunk of that recording waits for them. */
+  private readonly opening = new Map<string, Promise<DeviceReply>>();
   private readonly closing = new Map<string, Promise<DeviceReply>>();
+  private readonly inFlight: OpenRecordings;
 
   constructor(
     private readonly staging: RecordingStaging,
     private readonly devices: DevicesRepository,
     private readonly cases: CasesRepository,
     private readonly archive: RecordingArchive,
+    private readonly gate: DeviceGateService,
     private readonly audit: AuditService,
     @Inject(LOGGER) private readonly log: Logger,
-  ) {}
+  ) {
+    this.inFlight = new OpenRecordings(staging);
+  }
 
   /** Handles one message from an authenticated box; never throws. */
   async receive(message: DeviceMessage): Promise<DeviceReply | null> {
@@ -66,14 +74,29 @@ export class IngestService {
     }
   }
 
-  private async open(deviceId: string, payload: Buffer): Promise<DeviceReply> {
+  private open(deviceId: string, payload: Buffer): Promise<DeviceReply> {
     const request = parseJson(RecordingOpenSchema, payload);
-    const done = await this.completedAck(request.recordingId);
-    if (done) return done;
-    const device = await this.devices.find(deviceId);
-    if (!device) throw new IngestRejection('UNKNOWN_RECORDING', 'device is not registered', false);
-    const staged = await this.staging.open({ ...request, deviceId, clinicId: device.clinicId });
-    if (staged.deviceId !== deviceId) {
+    // A box sends its first chunks right behind the open, without waiting for its ack.
+    return once(this.opening, `${deviceId}/${request.recordingId}`, () =>
+      this.openRecording(deviceId, request),
+    );
+  }
+
+  private async openRecording(
+    deviceId: string,
+    request: z.infer<typeof RecordingOpenSchema>,
+  ): Promise<DeviceReply> {
+    // A re-open after a lost link or a reboot: answer from what is staged.
+    let recording = await this.inFlight.get(request.recordingId);
+    if (!recording) {
+      // Older than the note, the box resends the chunks and its close finds the stored case.
+      const done = await this.completedAck(request.recordingId, { recentOnly: true });
+      if (done) return done;
+      const clinicId = await this.clinicOf(deviceId);
+      await this.staging.open({ ...request, deviceId, clinicId });
+      recording = await this.inFlight.get(request.recordingId);
+    }
+    if (!recording || recording.staged.deviceId !== deviceId) {
       throw new IngestRejection(
         'INVALID_MESSAGE',
         'recording id already in use',
@@ -82,40 +105,55 @@ export class IngestService {
       );
     }
     this.counters.accepted.opens += 1;
-    const held = await this.staging.sequences(request.recordingId);
-    return { channel: 'ack', body: storedAck(request.recordingId, held) };
+    return { channel: 'ack', body: recording.held.ack(request.recordingId) };
   }
 
   private async chunk(deviceId: string, payload: Buffer): Promise<DeviceReply> {
     const frame = decodeChunkFrame(payload);
-    const staged = await this.staging.meta(frame.recordingId);
-    if (!staged || staged.deviceId !== deviceId) {
-      const done = await this.completedAck(frame.recordingId);
+    const { recordingId, sequence } = frame;
+    // A chunk right behind its open, or resent while its recording is being stored.
+    await settled(this.opening.get(`${deviceId}/${recordingId}`));
+    await settled(this.closing.get(`${deviceId}/${recordingId}`));
+    const recording = await this.inFlight.get(recordingId);
+    if (!recording || recording.staged.deviceId !== deviceId) {
+      const done = await this.completedAck(recordingId);
       if (done) return done;
       throw new IngestRejection(
         'UNKNOWN_RECORDING',
         'no open recording with this id: publish rec/open first',
         true,
-        frame.recordingId,
-        frame.sequence,
+        recordingId,
+        sequence,
       );
     }
-    checkFrameFits(frame, staged);
-    const held = await this.staging.putChunk(frame.recordingId, frame.sequence, payload);
+    checkFrameFits(frame, recording.staged);
+    const refreshExpiry = recording.claimExpiryRefresh(Date.now());
+    try {
+      await recording.write(this.staging.putChunk(recordingId, sequence, payload, refreshExpiry));
+    } catch (error) {
+      if (refreshExpiry) recording.expiryRefreshFailed();
+      throw error;
+    }
+    recording.held.add(sequence);
     this.counters.accepted.chunks += 1;
-    return { channel: 'ack', body: storedAck(frame.recordingId, held) };
+    return { channel: 'ack', body: recording.held.ack(recordingId) };
+  }
+
+  /** The box's clinic as of its CONNECT, so opening a recording never waits on the database. */
+  private async clinicOf(deviceId: string): Promise<string> {
+    const connected = this.gate.clinicOf(deviceId);
+    if (connected) return connected;
+    const device = await this.devices.find(deviceId);
+    if (!device) throw new IngestRejection('UNKNOWN_RECORDING', 'device is not registered', false);
+    return device.clinicId;
   }
 
   private close(deviceId: string, payload: Buffer): Promise<DeviceReply> {
     const request = parseJson(RecordingCloseSchema, payload);
     // One close per recording at a time; a resent close waits for the first and gets its answer.
-    const running = this.closing.get(request.recordingId);
-    if (running) return running;
-    const attempt = this.completeRecording(deviceId, request).finally(() =>
-      this.closing.delete(request.recordingId),
+    return once(this.closing, `${deviceId}/${request.recordingId}`, () =>
+      this.completeRecording(deviceId, request),
     );
-    this.closing.set(request.recordingId, attempt);
-    return attempt;
   }
 
   private async completeRecording(
@@ -123,9 +161,23 @@ export class IngestService {
     request: z.infer<typeof RecordingCloseSchema>,
   ): Promise<DeviceReply> {
     const { recordingId, chunkCount } = request;
+    // The box does not wait for acks before closing: let its open and chunk writes land.
+    await settled(this.opening.get(`${deviceId}/${recordingId}`));
+    const inFlight = await this.inFlight.get(recordingId);
+    await inFlight?.writesLanded();
     const done = await this.completedAck(recordingId);
-    if (done) return done;
-    const staged = await this.staging.meta(recordingId);
+    if (done) {
+      // Stored before, and opened again since (a box that missed the final ack for long).
+      if (inFlight && done.channel === 'ack' && done.body.caseId) {
+        await this.staging.markStored(recordingId, {
+          caseId: done.body.caseId,
+          chunkCount: done.body.storedThrough + 1,
+        });
+        this.inFlight.forget(recordingId);
+      }
+      return done;
+    }
+    const staged = inFlight?.staged ?? (await this.staging.meta(recordingId));
     if (!staged || staged.deviceId !== deviceId) {
       throw new IngestRejection(
         'UNKNOWN_RECORDING',
@@ -156,7 +208,8 @@ export class IngestService {
       );
     }
     const caseId = await this.archive.archive(staged, samples, chunkCount);
-    await this.staging.discard(recordingId);
+    await this.staging.markStored(recordingId, { caseId, chunkCount });
+    this.inFlight.forget(recordingId);
     this.counters.accepted.recordings += 1;
     this.log.info({ recordingId, caseId, deviceId }, 'recording stored');
     return {
@@ -170,9 +223,18 @@ export class IngestService {
     await this.devices.markSeen(deviceId, new Date());
   }
 
-  /** The acknowledgement for a recording that is already stored, if it is. */
-  private async completedAck(recordingId: string): Promise<DeviceReply | null> {
-    const stored = await this.cases.caseOfRecording(recordingId);
+  /**
+   * The acknowledgement for a recording that is already stored, if it is: from Redis's note
+   * when the recording was stored recently, otherwise from the database. `recentOnly` skips
+   * the database where a miss is harmless, so a busy database never delays an open.
+   */
+  private async completedAck(
+    recordingId: string,
+    { recentOnly = false } = {},
+  ): Promise<DeviceReply | null> {
+    const stored =
+      (await this.staging.stored(recordingId)) ??
+      (recentOnly ? undefined : await this.cases.caseOfRecording(recordingId));
     if (!stored) return null;
     const body: StoredAck = {
       recordingId,
@@ -226,6 +288,23 @@ export class IngestService {
     });
     return { channel: 'error', body: rejection.toDeviceError() };
   }
+}
+
+/** Runs `work` unless the same key is already running; callers share the one answer. */
+function once<T>(
+  running: Map<string, Promise<T>>,
+  key: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const current = running.get(key);
+  if (current) return current;
+  const attempt = work().finally(() => running.delete(key));
+  running.set(key, attempt);
+  return attempt;
+}
+
+async function settled(promise: Promise<unknown> | undefined): Promise<void> {
+  await promise?.catch(() => undefined);
 }
 
 function parseJson<S extends z.ZodType>(schema: S, payload: Buffer): z.output<S> {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import {
   deviceTopic,
   isUplinkChannel,
@@ -86,6 +86,12 @@ export class MqttBroker {
       maxTopicLevels: 8,
       maxClientsIdLength: MAX_CLIENT_ID,
       heartbeatInterval: 60_000,
+      // Aedes's emitter queues publishes past this many in flight and drains that queue
+      // recursively: at a thousand boxes' acks the stack overflowed and the relay died. A
+      // global cap also lets one box slow to read hold up every other box's acks. Per-box
+      // inbound flow is bounded by MQTT itself (maxInflightInbound, TCP backpressure) and a
+      // frozen box is cut off by drainTimeout, so the emitter needs no queue of its own.
+      concurrency: 1_000_000,
       authenticate: (client, username, password, done) => {
         const current = gate();
         if (!current) return done(refusal(3), false);
@@ -232,25 +238,28 @@ export class MqttBroker {
     this.aedes.on('clientDisconnect', (client) => handler(client.id, false));
   }
 
+  /**
+   * QoS 1 unless asked otherwise; `qos: 0` suits messages that are repeated and
+   * cumulative (stored acks), where QoS 1 would make the broker keep each one in the
+   * box's session until the box acknowledged it.
+   */
   publishToDevice(
     deviceId: string,
     channel: DownlinkChannel,
     payload: Buffer | string,
-    options: { retain?: boolean } = {},
+    options: { retain?: boolean; qos?: 0 | 1 } = {},
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.aedes.publish(
-        {
-          cmd: 'publish',
-          topic: deviceTopic(deviceId, channel),
-          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
-          qos: 1,
-          retain: options.retain ?? false,
-          dup: false,
-        },
-        (error) => (error ? reject(error) : resolve()),
-      );
-    });
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic: deviceTopic(deviceId, channel),
+      payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+      qos: options.qos ?? 1,
+      retain: options.retain ?? false,
+      dup: false,
+    };
+    return new Promise((resolve, reject) =>
+      this.aedes.publish(packet, (error) => (error ? reject(error) : resolve())),
+    );
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,8 @@ export class RedisConnections {
         ...common(name),
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
+        // Thousands of boxes each write a chunk at a time: one round trip carries many.
+        enableAutoPipelining: true,
       }),
     );
   }
