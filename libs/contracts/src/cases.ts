@@ -81,6 +81,13 @@ export interface CaseTransfer {
   toHospitalName: string;
   /** The reader's note, or why the relay moved it (`deadline passed`). */
   note: string;
+  /** For a move by the deadline: the due time, the deadline and the policy that acted. */
+  deadline: {
+    dueAt: string;
+    deadlineAt: string;
+    atDeadline: 'escalate' | 'overflow';
+    deadlineSeconds: number;
+  } | null;
 }
 
 export interface AnalysisFlag {

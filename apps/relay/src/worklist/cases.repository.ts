@@ -302,6 +302,9 @@ export class CasesRepository {
         toHospitalId?: string;
         note?: string;
         reason?: string;
+        dueAt?: string;
+        deadlineAt?: string;
+        policy?: { atDeadline: 'escalate' | 'overflow'; deadlineSeconds: number };
       };
       const from = detail.fromHospitalId ?? '';
       const to = detail.toHospitalId ?? '';
@@ -314,6 +317,15 @@ export class CasesRepository {
         toHospitalId: to,
         toHospitalName: names.get(to) ?? to,
         note: detail.note ?? detail.reason ?? '',
+        deadline:
+          detail.dueAt && detail.deadlineAt && detail.policy
+            ? {
+                dueAt: detail.dueAt,
+                deadlineAt: detail.deadlineAt,
+                atDeadline: detail.policy.atDeadline,
+                deadlineSeconds: detail.policy.deadlineSeconds,
+              }
+            : null,
       };
     });
   }
