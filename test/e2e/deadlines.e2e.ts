@@ -183,6 +183,38 @@ describe('deadlines that act, escalation, returns and phrases', () => {
     });
   });
 
+  it('a case claimed at its deadline stays with the reader; released after it, it escalates at once', async () => {
+    const county = await login('county1.reader');
+    const tertiary = await login('tertiary.reader');
+    const countySocket = await socketOf(county);
+    const caseId = await recordListed(await boxIn('clinic-2'), countySocket, 75);
+    const claimed = await county.post<CaseSummary>(`/api/cases/${caseId}/claim`);
+    expect(claimed.status).toBe(200);
+    const deadlineAt = Date.parse(claimed.body.deadlineAt!);
+
+    // Past the deadline (the lease, 120 s, is still running): nothing moved.
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, deadlineAt - Date.now()) + 2_000),
+    );
+    expect((await county.get<CaseDetail>(`/api/cases/${caseId}`)).body).toMatchObject({
+      hospitalId: 'county-1',
+      status: 'in_review',
+      transfers: [],
+    });
+
+    const moved = nextEvent(
+      countySocket,
+      'worklist.case-moved',
+      (event) => event.summary.id === caseId,
+    );
+    expect((await county.post(`/api/cases/${caseId}/release`)).status).toBe(200);
+    await expect(moved).resolves.toMatchObject({ kind: 'escalated', byDeadline: true });
+    const detail = (await tertiary.get<CaseDetail>(`/api/cases/${caseId}`)).body;
+    expect(detail.transfers).toEqual([
+      expect.objectContaining({ kind: 'escalated', note: 'deadline passed', byName: null }),
+    ]);
+  });
+
   it('a reader escalates the case they hold with a note; the tertiary reader sees the note', async () => {
     const county = await login('county2.reader');
     const tertiary = await login('tertiary.reader');

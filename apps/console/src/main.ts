@@ -164,7 +164,10 @@ class SignedIn {
       } else {
         this.store.addDiagnosis(diagnosis, true);
       }
-      this.announce(`Diagnosis received from ${diagnosis.signedByName}: ${diagnosis.conclusion}`);
+      const from = diagnosis.hospitalName
+        ? `${diagnosis.signedByName}, ${diagnosis.hospitalName}`
+        : diagnosis.signedByName;
+      this.announce(`Diagnosis received from ${from}: ${diagnosis.conclusion}`);
       socket.emit('diagnosis.received', { eventId });
     });
     // The clinic must record again. Acknowledged like a diagnosis, once it is on the page.
