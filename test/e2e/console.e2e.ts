@@ -23,6 +23,7 @@ const CHROMIUM_ARGS = [
 const ARTIFACTS = join(tmpdir(), 'telerelay-console-e2e');
 
 const CONCLUSION = 'Sinus rhythm, 72/min. Normal ECG.';
+const PHRASE = 'No acute ST changes.';
 
 describe('review console in a real browser: a reader signs, the clinic sees it live', () => {
   let relay: RelayProcess;
@@ -140,6 +141,10 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
       { timeout: 3_000 },
     );
 
+    // The hospital keeps a reusable phrase (added by another reader of it).
+    const colleague = await ConsoleClient.login(relay.httpUrl, 'county1.reader');
+    expect((await colleague.post('/api/phrases', { text: PHRASE })).status).toBe(201);
+
     // ---- claim it; the ECG is drawn on grid paper ---------------------------------------------
     await row.getByRole('button', { name: /^Claim/ }).click();
     await reader.waitForURL(`**/#/case/${sent.caseId}`);
@@ -174,6 +179,9 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     await canvas.screenshot({ path: join(ARTIFACTS, 'reader-ecg.png') });
 
     // ---- sign -----------------------------------------------------------------------------------
+    // A click on the phrase puts it into the conclusion.
+    await reader.getByRole('button', { name: PHRASE, exact: true }).click();
+    await expect(reader.getByLabel('Conclusion').inputValue()).resolves.toBe(PHRASE);
     await reader.getByLabel('Conclusion').fill(CONCLUSION);
     await reader.getByRole('combobox', { name: 'Findings' }).fill('sinus rhythm, normal axis');
     await reader.getByRole('combobox', { name: 'Findings' }).press('Enter');

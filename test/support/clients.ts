@@ -40,6 +40,14 @@ export class ConsoleClient {
     return this.call<T>('POST', path, body);
   }
 
+  async put<T>(path: string, body?: unknown): Promise<ApiResult<T>> {
+    return this.call<T>('PUT', path, body);
+  }
+
+  async delete<T>(path: string): Promise<ApiResult<T>> {
+    return this.call<T>('DELETE', path);
+  }
+
   /** Connects and resolves once the relay has put the socket in its rooms. */
   async connectSocket(): Promise<ConsoleSocket> {
     const socket: ConsoleSocket = io(this.baseUrl, {

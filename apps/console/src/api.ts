@@ -6,13 +6,14 @@ import type {
   DeviceSummary,
   Diagnosis,
   LoginResponse,
+  Phrase,
   SessionUser,
   SignDiagnosisRequest,
 } from '#contracts';
 
 /** A case's summary without what only the detail carries. */
 export function summaryOf(detail: CaseDetail): CaseSummary {
-  const { diagnosis: _diagnosis, analysis: _analysis, ...summary } = detail;
+  const { diagnosis: _diagnosis, analysis: _analysis, transfers: _transfers, ...summary } = detail;
   return summary;
 }
 
@@ -67,6 +68,29 @@ export class RelayApi {
 
   sign(id: string, body: SignDiagnosisRequest): Promise<Diagnosis> {
     return this.call('POST', `/api/cases/${encodeURIComponent(id)}/sign`, body);
+  }
+
+  /** Sends the held case to the hospital above, with a note for its readers. */
+  escalate(id: string, note: string): Promise<CaseSummary> {
+    return this.call('POST', `/api/cases/${encodeURIComponent(id)}/escalate`, { note });
+  }
+
+  /** Sends the held case back to the clinic, with the reason. */
+  returnToClinic(id: string, reason: string): Promise<CaseSummary> {
+    return this.call('POST', `/api/cases/${encodeURIComponent(id)}/return`, { reason });
+  }
+
+  /** The reusable phrases of the reader's hospital. */
+  phrases(): Promise<Phrase[]> {
+    return this.call('GET', '/api/phrases');
+  }
+
+  addPhrase(text: string): Promise<Phrase> {
+    return this.call('POST', '/api/phrases', { text });
+  }
+
+  removePhrase(id: string): Promise<void> {
+    return this.call('DELETE', `/api/phrases/${encodeURIComponent(id)}`);
   }
 
   /** The clinic's boxes (clinic staff). */

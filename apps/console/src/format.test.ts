@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatTimeLeft, splitFindings } from './format.js';
+import { formatAge, formatTimeLeft, insertPhrase, splitFindings } from './format.js';
 
 describe('console formatting', () => {
   const now = Date.parse('2025-03-07T12:00:00Z');
@@ -28,5 +28,19 @@ describe('console formatting', () => {
       'LVH',
       'q waves',
     ]);
+  });
+});
+
+describe('insertPhrase', () => {
+  it('puts the phrase at the caret, with a space after a word', () => {
+    expect(insertPhrase('Sinus rhythm.', 13, 13, 'Normal ECG.')).toEqual({
+      value: 'Sinus rhythm. Normal ECG.',
+      caret: 25,
+    });
+  });
+
+  it('replaces a selection and needs no space at the start or after whitespace', () => {
+    expect(insertPhrase('', 0, 0, 'Normal ECG.')).toEqual({ value: 'Normal ECG.', caret: 11 });
+    expect(insertPhrase('A\nB', 2, 3, 'C')).toEqual({ value: 'A\nC', caret: 3 });
   });
 });

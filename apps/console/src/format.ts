@@ -68,6 +68,23 @@ export function formatDateTime(iso: string): string {
   );
 }
 
+/**
+ * A phrase put into the conclusion where the caret is (replacing a selection), with a space
+ * before it when it would otherwise run into the previous word; returns the new caret.
+ */
+export function insertPhrase(
+  value: string,
+  start: number,
+  end: number,
+  phrase: string,
+): { value: string; caret: number } {
+  const before = value.slice(0, start);
+  const after = value.slice(end);
+  const gap = before !== '' && !/\s$/.test(before) ? ' ' : '';
+  const inserted = `${before}${gap}${phrase}`;
+  return { value: `${inserted}${after}`, caret: inserted.length };
+}
+
 /** Findings typed as "a, b; c" or one per line → a trimmed list without empty entries. */
 export function splitFindings(text: string): string[] {
   return text

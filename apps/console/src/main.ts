@@ -64,11 +64,14 @@ class SignedIn {
     const expire = () => this.expire();
     this.api = new RelayApi(session.accessToken, expire);
     const isReader = user.role === 'reader';
-    // A reader's list holds the open cases only (a returned case is announced to the
-    // hospital too, but it never reached a reader).
+    // A reader's list holds the open cases of their hospital only (a returned case is
+    // announced to the hospital too; an escalated one now belongs to another hospital).
     this.store = new CaseStore(
       isReader ? byUrgency : byNewest,
-      (item) => !isReader || item.status === 'awaiting_review' || item.status === 'in_review',
+      (item) =>
+        !isReader ||
+        (item.hospitalId === user.facilityId &&
+          (item.status === 'awaiting_review' || item.status === 'in_review')),
     );
 
     this.linkState = h('span', {
@@ -133,6 +136,21 @@ class SignedIn {
     const socket = link.socket;
     socket.on('worklist.case-added', (summary) => this.store.upsert(summary));
     socket.on('worklist.case-updated', (summary) => this.store.upsert(summary));
+    // Escalated or overflowed away from this hospital: the store drops it (another hospital's).
+    socket.on('worklist.case-moved', ({ summary, kind, byDeadline }) => {
+      this.store.upsert(summary);
+      const how = kind === 'escalated' ? 'escalated' : 'passed to another county hospital';
+      this.announce(
+        `Case from ${summary.clinicName} ${how}${byDeadline ? ': nobody claimed it in time' : ''}.`,
+      );
+    });
+    socket.on('worklist.deadline-near', ({ caseId, action }) => {
+      const item = this.store.get(caseId);
+      const what = action === 'escalate' ? 'be escalated' : 'go to another county hospital';
+      this.announce(
+        `Deadline near: the case from ${item?.clinicName ?? 'a clinic'} will ${what} unless claimed.`,
+      );
+    });
     socket.on('diagnosis.signed', ({ eventId, diagnosis }) => {
       if (!this.store.get(diagnosis.caseId)) {
         // A case this page has not listed yet (the list is still loading, say).
@@ -146,7 +164,10 @@ class SignedIn {
       } else {
         this.store.addDiagnosis(diagnosis, true);
       }
-      this.announce(`Diagnosis received from ${diagnosis.signedByName}: ${diagnosis.conclusion}`);
+      const from = diagnosis.hospitalName
+        ? `${diagnosis.signedByName}, ${diagnosis.hospitalName}`
+        : diagnosis.signedByName;
+      this.announce(`Diagnosis received from ${from}: ${diagnosis.conclusion}`);
       socket.emit('diagnosis.received', { eventId });
     });
     // The clinic must record again. Acknowledged like a diagnosis, once it is on the page.

@@ -63,7 +63,7 @@ export function buildReport(
         h(
           'p',
           { class: 'report-signature' },
-          `Signed by ${diagnosis.signedByName} (${summary.hospitalId}) on ${formatDateTime(diagnosis.signedAt)}`,
+          `Signed by ${diagnosis.signedByName} (${diagnosis.hospitalName ?? summary.hospitalId}) on ${formatDateTime(diagnosis.signedAt)}`,
         ),
       ),
     ),

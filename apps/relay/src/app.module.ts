@@ -8,6 +8,8 @@ import { IdentityModule } from './identity/identity.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import type { Infrastructure } from './infra/infrastructure.js';
 import { InfrastructureModule } from './infra/infrastructure.module.js';
+import { PhrasesModule } from './phrases/phrases.module.js';
+import { PoliciesModule } from './policies/policies.module.js';
 import { StreamsModule } from './streams/streams.module.js';
 import { WorklistModule } from './worklist/worklist.module.js';
 
@@ -28,6 +30,8 @@ export class AppModule {
         AuditModule,
         IdentityModule,
         WorklistModule,
+        PhrasesModule,
+        PoliciesModule,
         IngestModule,
         AnalysisModule,
         StreamsModule,

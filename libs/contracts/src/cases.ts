@@ -2,7 +2,9 @@ import { z } from 'zod';
 
 /**
  * analysing → awaiting_review → in_review → signed; or analysing → returned when the
- * recording cannot be read and the clinic must record again.
+ * recording cannot be read and the clinic must record again, or in_review → returned when
+ * the reader sends it back. Escalation and overflow move a case to another hospital's
+ * awaiting_review (docs/architecture.md, "Deadlines, escalation and overflow").
  */
 export const CASE_STATUSES = [
   'analysing',
@@ -39,6 +41,13 @@ export interface CaseSummary {
   flags: AnalysisFlag[];
   /** When a clinic client confirmed it had shown the signed diagnosis. */
   clinicReceivedAt: string | null;
+  /**
+   * When the current hospital's policy moves the case on (escalate or overflow) unless a
+   * reader has claimed it; null when nothing happens automatically (tertiary hospital).
+   */
+  deadlineAt: string | null;
+  /** When the hospital's readers were warned that the deadline is near (80 %). */
+  deadlineAlertedAt: string | null;
 }
 
 /** The automatic ECG analysis, as the reader sees it: a suggestion to confirm or correct. */
@@ -56,6 +65,29 @@ export interface CaseAnalysis {
 export interface CaseDetail extends CaseSummary {
   diagnosis: Diagnosis | null;
   analysis: CaseAnalysis | null;
+  /** Every move between hospitals, oldest first, with the reader's note or the reason. */
+  transfers: CaseTransfer[];
+}
+
+/** How a case left a hospital for another one, as the case detail shows it. */
+export interface CaseTransfer {
+  kind: 'escalated' | 'overflowed';
+  at: string;
+  /** The reader's name, or null when the deadline moved the case. */
+  byName: string | null;
+  fromHospitalId: string;
+  fromHospitalName: string;
+  toHospitalId: string;
+  toHospitalName: string;
+  /** The reader's note, or why the relay moved it (`deadline passed`). */
+  note: string;
+  /** For a move by the deadline: the due time, the deadline and the policy that acted. */
+  deadline: {
+    dueAt: string;
+    deadlineAt: string;
+    atDeadline: 'escalate' | 'overflow';
+    deadlineSeconds: number;
+  } | null;
 }
 
 export interface AnalysisFlag {
@@ -96,6 +128,9 @@ export interface Diagnosis {
   findings: string[];
   signedBy: string;
   signedByName: string;
+  /** The hospital the case was signed at (null for diagnoses older than this field). */
+  hospitalId: string | null;
+  hospitalName: string | null;
   signedAt: string;
 }
 

@@ -1,4 +1,5 @@
 import type { CaseSummary, Diagnosis } from './cases.js';
+import type { DeadlineNearAlert } from './routing.js';
 
 /**
  * Server → client Socket.IO events. Gateways and clients type their sockets with this
@@ -9,6 +10,13 @@ export interface ServerToClientEvents {
   'worklist.case-added': (summary: CaseSummary) => void;
   /** A case on the worklist changed state (claimed, signed, …). */
   'worklist.case-updated': (summary: CaseSummary) => void;
+  /**
+   * A case left this hospital (room `hospital:<from>`): escalated or overflowed, by a reader
+   * or by the deadline. `summary` already names the new hospital.
+   */
+  'worklist.case-moved': (move: CaseMoved) => void;
+  /** 80 % of an unclaimed case's deadline has passed (room `hospital:<id>`). */
+  'worklist.deadline-near': (alert: DeadlineNearAlert) => void;
   /** A diagnosis for one of the clinic's cases (room `clinic:<id>`). */
   'diagnosis.signed': (delivery: DiagnosisDelivery) => void;
   /** A recording could not be read and went back to the clinic (room `clinic:<id>`). */
@@ -49,6 +57,14 @@ export interface LiveSamples {
   firstSample: number;
   /** int16 samples interleaved by sample, in the stream's leads. */
   samples: number[];
+}
+
+export interface CaseMoved {
+  summary: CaseSummary;
+  fromHospitalId: string;
+  kind: 'escalated' | 'overflowed';
+  /** True when the deadline moved it, false when a reader did. */
+  byDeadline: boolean;
 }
 
 export interface DiagnosisDelivery {

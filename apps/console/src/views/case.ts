@@ -2,6 +2,7 @@ import type {
   CaseAnalysis,
   CaseStatus,
   CaseSummary,
+  CaseTransfer,
   Diagnosis,
   MeasurementReview,
 } from '#contracts';
@@ -20,9 +21,10 @@ import {
 import { clearDraft, loadDraft, saveDraft, type Draft } from '../session.js';
 import { ageClock, dueClock, flagList, priorityBadge, statusBadge, tickClocks } from './badges.js';
 import type { ConsoleContext, View } from './context.js';
+import { phrasePicker } from './phrases.js';
 
 type PanelMode =
-  'loading' | 'claim' | 'sign' | 'taken' | 'waiting' | 'returned' | 'signed' | 'failed';
+  'loading' | 'claim' | 'sign' | 'taken' | 'waiting' | 'returned' | 'signed' | 'moved' | 'failed';
 
 /** Suggestions for the findings field; readers may type anything. */
 const COMMON_FINDINGS = [
@@ -54,6 +56,8 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   let trace: EcgTrace | null = null;
   /** The automatic analysis, once the case's detail has loaded (null: none for this case). */
   let analysis: CaseAnalysis | null | undefined;
+  /** Moves between hospitals, with the escalating reader's note (from the case detail). */
+  let transfers: CaseTransfer[] = [];
   /** Puts the suggested measurements into the open sign form once the analysis is known. */
   let fillMeasurements: (() => void) | null = null;
   let mode: PanelMode | null = null;
@@ -112,6 +116,15 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       summary.status === 'returned' || summary.status === 'analysing'
         ? null
         : item('Reader', summary.status === 'awaiting_review' ? 'Nobody yet' : claimedBy),
+      transfers.map((transfer) =>
+        item(
+          transfer.kind === 'escalated' ? 'Escalated' : 'Overflowed',
+          `from ${transfer.fromHospitalName} to ${transfer.toHospitalName}, `,
+          transfer.byName ? `by ${transfer.byName}` : 'automatically',
+          ` on ${formatDateTime(transfer.at)}: `,
+          h('q', { class: 'transfer-note' }, transfer.note),
+        ),
+      ),
       item('Case', h('code', {}, summary.id)),
     );
   }
@@ -121,6 +134,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     if (!summary) return mode === 'failed' ? 'failed' : 'loading';
     if (summary.status === 'signed') return diagnosis ? 'signed' : 'loading';
     if (summary.status === 'returned') return 'returned';
+    if (isReader && summary.hospitalId !== ctx.user.facilityId) return 'moved';
     if (isReader && summary.status === 'awaiting_review') return 'claim';
     if (isReader && summary.status === 'in_review') {
       return summary.claimedBy === ctx.user.displayName ? 'sign' : 'taken';
@@ -144,7 +158,15 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
         replaceContent(panel, ...claimPanel());
         break;
       case 'sign':
-        replaceContent(panel, signForm());
+        replaceContent(panel, signForm(), routeActions());
+        break;
+      case 'moved':
+        replaceContent(
+          panel,
+          panelTitle('Moved to another hospital'),
+          h('p', {}, 'This case is now on another hospital’s worklist; its readers will sign it.'),
+          h('a', { class: 'button secondary', href: '#/' }, 'Back to worklist'),
+        );
         break;
       case 'taken':
         replaceContent(
@@ -464,6 +486,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       h('label', { for: 'conclusion' }, 'Conclusion'),
       h('p', { id: 'conclusion-hint', class: 'hint' }, 'Sent to the clinic as written.'),
       conclusion,
+      phrasePicker(ctx, conclusion),
       h('label', { for: 'findings' }, 'Findings'),
       h('p', { id: 'findings-hint', class: 'hint' }, 'Separate with commas or press Enter.'),
       chips,
@@ -529,6 +552,93 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     return form;
   }
 
+  /**
+   * Instead of signing: escalate to the hospital above (county readers), with a note for
+   * its readers, or return the recording to the clinic with the reason.
+   */
+  function routeActions(): HTMLElement {
+    const error = h('p', { class: 'alert', role: 'alert', hidden: true });
+    const canEscalate = ctx.user.facilityKind === 'county';
+    const note = h('textarea', { id: 'escalate-note', rows: 2, maxlength: 1000 });
+    const reason = h('textarea', { id: 'return-reason', rows: 2, maxlength: 500 });
+    const act = async (
+      field: HTMLTextAreaElement,
+      empty: string,
+      call: (text: string) => Promise<CaseSummary>,
+      done: (moved: CaseSummary) => string,
+    ) => {
+      error.hidden = true;
+      const text = field.value.trim();
+      if (!text) {
+        error.textContent = empty;
+        error.hidden = false;
+        field.focus();
+        return;
+      }
+      try {
+        const moved = await call(text);
+        clearDraft(caseId);
+        ctx.store.upsert(moved);
+        ctx.announce(done(moved));
+        window.location.hash = '#/';
+      } catch (failure) {
+        error.textContent = describeError(failure);
+        error.hidden = false;
+        if (failure instanceof ApiFailure && failure.status === 409) void refresh();
+      }
+    };
+    return h(
+      'details',
+      { class: 'route-actions' },
+      h('summary', {}, canEscalate ? 'Escalate or return to the clinic' : 'Return to the clinic'),
+      canEscalate
+        ? h(
+            'div',
+            { class: 'route-action' },
+            h('label', { for: 'escalate-note' }, 'Note for the tertiary reader'),
+            note,
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'button secondary',
+                onclick: () =>
+                  void act(
+                    note,
+                    'Write a note for the tertiary reader.',
+                    (text) => ctx.api.escalate(caseId, text),
+                    () => 'Case escalated to the tertiary hospital.',
+                  ),
+              },
+              'Escalate',
+            ),
+          )
+        : null,
+      h(
+        'div',
+        { class: 'route-action' },
+        h('label', { for: 'return-reason' }, 'Reason for the clinic'),
+        reason,
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'button secondary',
+            onclick: () =>
+              void act(
+                reason,
+                'Say why the clinic should record again.',
+                (text) => ctx.api.returnToClinic(caseId, text),
+                (returned) => `Case returned to ${returned.clinicName}.`,
+              ),
+          },
+          'Return to clinic',
+        ),
+      ),
+      error,
+    );
+  }
+
   function signedPanel(signed: Diagnosis): HTMLElement[] {
     return [
       h('h2', { id: 'panel-title', tabindex: -1 }, 'Diagnosis'),
@@ -548,6 +658,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
           { class: 'signature' },
           'Signed by ',
           h('strong', {}, signed.signedByName),
+          signed.hospitalName ? `, ${signed.hospitalName},` : '',
           ' on ',
           h('time', { datetime: signed.signedAt }, formatDateTime(signed.signedAt)),
         ),
@@ -592,6 +703,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       const detail = await ctx.api.caseDetail(caseId);
       summary = summaryOf(detail);
       analysis = detail.analysis;
+      transfers = detail.transfers;
       if (detail.diagnosis) diagnosis = detail.diagnosis;
       update();
     } catch (failure) {

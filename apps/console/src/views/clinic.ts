@@ -135,6 +135,7 @@ export function clinicCasesView(ctx: ConsoleContext): View {
           'p',
           { class: 'signature' },
           diagnosis.signedByName,
+          diagnosis.hospitalName ? `, ${diagnosis.hospitalName}` : '',
           ' · ',
           h('time', { datetime: diagnosis.signedAt }, formatDateTime(diagnosis.signedAt)),
         ),

@@ -1,7 +1,7 @@
 import type { CaseSummary } from '#contracts';
 import { ApiFailure, describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
-import { PRIORITY_LABEL, examLabel } from '../format.js';
+import { PRIORITY_LABEL, examLabel, formatDateTime } from '../format.js';
 import { ageClock, dueClock, priorityBadge, statusBadge, tickClocks, topFlag } from './badges.js';
 import { caseHref, type ConsoleContext, type View } from './context.js';
 
@@ -119,10 +119,19 @@ export function readerWorklistView(ctx: ConsoleContext): View {
         mine ? 'Continue' : 'View',
       );
     }
+    // Warned at 80 % of the deadline: the row stands out until someone claims the case.
+    const deadlineNear = item.status === 'awaiting_review' && item.deadlineAlertedAt !== null;
     return h(
       'tr',
       {
-        class: [`priority-row-${item.priority}`, isFresh ? 'is-fresh' : ''].join(' ').trim(),
+        class: [
+          `priority-row-${item.priority}`,
+          isFresh ? 'is-fresh' : '',
+          deadlineNear ? 'deadline-near' : '',
+        ]
+          .join(' ')
+          .trim(),
+        'data-deadline-near': deadlineNear ? 'true' : null,
         'data-case-id': item.id,
         'data-status': item.status,
       },
@@ -131,7 +140,21 @@ export function readerWorklistView(ctx: ConsoleContext): View {
       h('td', {}, item.clinicName),
       h('td', {}, examLabel(item.examKind)),
       h('td', {}, ageClock(item.createdAt)),
-      h('td', {}, dueClock(item.dueAt)),
+      h(
+        'td',
+        {},
+        dueClock(item.dueAt),
+        deadlineNear
+          ? h(
+              'span',
+              {
+                class: 'badge deadline-badge',
+                title: `Moves on at ${item.deadlineAt ? formatDateTime(item.deadlineAt) : 'its deadline'} unless claimed`,
+              },
+              'Deadline near',
+            )
+          : null,
+      ),
       h('td', {}, statusBadge(item.status)),
       h(
         'td',

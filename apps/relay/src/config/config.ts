@@ -53,6 +53,8 @@ const ConfigSchema = z
       .default('info'),
     ECG_SLA_SECONDS: z.coerce.number().int().min(10).default(180),
     ECG_STAT_SLA_SECONDS: z.coerce.number().int().min(10).default(60),
+    IMAGING_SLA_SECONDS: z.coerce.number().int().min(10).default(3600),
+    IMAGING_STAT_SLA_SECONDS: z.coerce.number().int().min(10).default(900),
     CLAIM_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
   })
   .superRefine((c, context) => {
@@ -87,7 +89,13 @@ export interface RelayConfig {
   auth: { secret: string | undefined; accessTokenTtlSeconds: number };
   demo: { enabled: boolean; password: string | undefined };
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
-  sla: { ecgSeconds: number; ecgStatSeconds: number };
+  /** Default reading deadlines; a hospital's policy may override them (hospital_policies). */
+  sla: {
+    ecgSeconds: number;
+    ecgStatSeconds: number;
+    imagingSeconds: number;
+    imagingStatSeconds: number;
+  };
   claimLeaseSeconds: number;
 }
 
@@ -133,7 +141,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     auth: { secret: c.AUTH_SECRET, accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS },
     demo: { enabled: c.DEMO, password: c.DEMO_PASSWORD },
     logLevel: c.LOG_LEVEL,
-    sla: { ecgSeconds: c.ECG_SLA_SECONDS, ecgStatSeconds: c.ECG_STAT_SLA_SECONDS },
+    sla: {
+      ecgSeconds: c.ECG_SLA_SECONDS,
+      ecgStatSeconds: c.ECG_STAT_SLA_SECONDS,
+      imagingSeconds: c.IMAGING_SLA_SECONDS,
+      imagingStatSeconds: c.IMAGING_STAT_SLA_SECONDS,
+    },
     claimLeaseSeconds: c.CLAIM_LEASE_SECONDS,
   };
 }

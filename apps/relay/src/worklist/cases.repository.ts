@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type {
   AnalysisFlag,
   CaseKind,
   CasePriority,
   CaseStatus,
   CaseSummary,
+  CaseTransfer,
   Diagnosis,
 } from '#contracts';
-import { Database, type Tx } from '../infra/database/database.js';
+import { Database, type Queryable, type Tx } from '../infra/database/database.js';
 import {
   caseEvents,
   cases,
@@ -56,15 +57,19 @@ const summaryColumns = {
   returnReason: cases.returnReason,
   analysis: recordings.analysis,
   clinicReceivedAt: clinicEvents.acknowledgedAt,
+  deadlineAt: cases.deadlineAt,
+  deadlineAlertedAt: cases.deadlineAlertedAt,
 };
 
 interface SummaryRow extends Omit<
   CaseSummary,
-  'createdAt' | 'dueAt' | 'flags' | 'clinicReceivedAt'
+  'createdAt' | 'dueAt' | 'flags' | 'clinicReceivedAt' | 'deadlineAt' | 'deadlineAlertedAt'
 > {
   createdAt: Date;
   dueAt: Date;
   clinicReceivedAt: Date | null;
+  deadlineAt: Date | null;
+  deadlineAlertedAt: Date | null;
   analysis: Record<string, unknown> | null;
 }
 
@@ -81,8 +86,27 @@ function toSummary(row: SummaryRow): CaseSummary {
     createdAt: row.createdAt.toISOString(),
     dueAt: row.dueAt.toISOString(),
     clinicReceivedAt: row.clinicReceivedAt?.toISOString() ?? null,
+    deadlineAt: row.deadlineAt?.toISOString() ?? null,
+    deadlineAlertedAt: row.deadlineAlertedAt?.toISOString() ?? null,
   };
 }
+
+/** Where a case stands, for the decisions of escalation, return and deadlines. */
+export interface CaseRouting {
+  kind: CaseKind;
+  priority: CasePriority;
+  status: CaseStatus;
+  hospitalId: string;
+  claimedBy: string | null;
+  dueAt: Date;
+  deadlineAt: Date | null;
+}
+
+/** The state a move between hospitals expects to find; anything else means someone was quicker. */
+export type MoveExpectation =
+  { status: 'awaiting_review'; deadlineAt: Date } | { status: 'in_review'; claimedBy: string };
+
+const TRANSFER_TYPES = ['escalated', 'overflowed'] as const;
 
 @Injectable()
 export class CasesRepository {
@@ -152,6 +176,158 @@ export class CasesRepository {
       limit: 1,
     });
     return row;
+  }
+
+  async routingOf(
+    caseId: string,
+    tx: Queryable = this.database.db,
+  ): Promise<CaseRouting | undefined> {
+    const [row] = await tx
+      .select({
+        kind: cases.kind,
+        priority: cases.priority,
+        status: cases.status,
+        hospitalId: cases.hospitalId,
+        claimedBy: cases.claimedBy,
+        dueAt: cases.dueAt,
+        deadlineAt: cases.deadlineAt,
+      })
+      .from(cases)
+      .where(eq(cases.id, caseId));
+    return row;
+  }
+
+  /**
+   * Moves the case to another hospital's queue, unclaimed, if it is still where and as the
+   * caller found it (one conditional UPDATE, so a move happens once however many try).
+   */
+  async transfer(
+    tx: Tx,
+    caseId: string,
+    move: {
+      fromHospitalId: string;
+      toHospitalId: string;
+      expect: MoveExpectation;
+      deadlineAt: Date | null;
+      at: Date;
+    },
+  ): Promise<boolean> {
+    const { expect } = move;
+    const rows = await tx
+      .update(cases)
+      .set({
+        hospitalId: move.toHospitalId,
+        status: 'awaiting_review',
+        claimedBy: null,
+        claimedAt: null,
+        leaseExpiresAt: null,
+        deadlineAt: move.deadlineAt,
+        deadlineAlertedAt: null,
+        listedAt: null,
+        updatedAt: move.at,
+      })
+      .where(
+        and(
+          eq(cases.id, caseId),
+          eq(cases.hospitalId, move.fromHospitalId),
+          eq(cases.status, expect.status),
+          expect.status === 'in_review'
+            ? eq(cases.claimedBy, expect.claimedBy)
+            : eq(cases.deadlineAt, expect.deadlineAt),
+        ),
+      )
+      .returning({ id: cases.id });
+    return rows.length === 1;
+  }
+
+  /** Records the 80 % warning once per stay at a hospital; false if already warned or moved on. */
+  async markDeadlineAlerted(
+    tx: Tx,
+    caseId: string,
+    hospitalId: string,
+    deadlineAt: Date,
+    at: Date,
+  ): Promise<boolean> {
+    const rows = await tx
+      .update(cases)
+      .set({ deadlineAlertedAt: at })
+      .where(
+        and(
+          eq(cases.id, caseId),
+          eq(cases.hospitalId, hospitalId),
+          eq(cases.status, 'awaiting_review'),
+          eq(cases.deadlineAt, deadlineAt),
+          isNull(cases.deadlineAlertedAt),
+        ),
+      )
+      .returning({ id: cases.id });
+    return rows.length === 1;
+  }
+
+  async setDeadline(tx: Tx, caseId: string, deadlineAt: Date): Promise<void> {
+    await tx.update(cases).set({ deadlineAt }).where(eq(cases.id, caseId));
+  }
+
+  async hasEvent(caseId: string, type: string, tx: Queryable = this.database.db): Promise<boolean> {
+    const [row] = await tx
+      .select({ id: caseEvents.id })
+      .from(caseEvents)
+      .where(and(eq(caseEvents.caseId, caseId), eq(caseEvents.type, type)))
+      .limit(1);
+    return row !== undefined;
+  }
+
+  /** The case's moves between hospitals, oldest first, with who moved it. */
+  async transfersOf(caseId: string): Promise<CaseTransfer[]> {
+    const rows = await this.database.db
+      .select({
+        type: caseEvents.type,
+        at: caseEvents.at,
+        detail: caseEvents.detail,
+        byName: users.displayName,
+      })
+      .from(caseEvents)
+      .leftJoin(users, sql`${users.id}::text = ${caseEvents.actor}`)
+      .where(and(eq(caseEvents.caseId, caseId), inArray(caseEvents.type, [...TRANSFER_TYPES])))
+      .orderBy(asc(caseEvents.id));
+    if (rows.length === 0) return [];
+    const names = new Map(
+      (
+        await this.database.db.select({ id: facilities.id, name: facilities.name }).from(facilities)
+      ).map((row) => [row.id, row.name]),
+    );
+    return rows.map((row) => {
+      const detail = (row.detail ?? {}) as {
+        fromHospitalId?: string;
+        toHospitalId?: string;
+        note?: string;
+        reason?: string;
+        dueAt?: string;
+        deadlineAt?: string;
+        policy?: { atDeadline: 'escalate' | 'overflow'; deadlineSeconds: number };
+      };
+      const from = detail.fromHospitalId ?? '';
+      const to = detail.toHospitalId ?? '';
+      return {
+        kind: row.type as CaseTransfer['kind'],
+        at: row.at.toISOString(),
+        byName: row.byName,
+        fromHospitalId: from,
+        fromHospitalName: names.get(from) ?? from,
+        toHospitalId: to,
+        toHospitalName: names.get(to) ?? to,
+        note: detail.note ?? detail.reason ?? '',
+        deadline:
+          detail.dueAt && detail.deadlineAt && detail.policy
+            ? {
+                dueAt: detail.dueAt,
+                deadlineAt: detail.deadlineAt,
+                atDeadline: detail.policy.atDeadline,
+                deadlineSeconds: detail.policy.deadlineSeconds,
+              }
+            : null,
+      };
+    });
   }
 
   async stateOf(caseId: string) {
@@ -245,14 +421,19 @@ export class CasesRepository {
     return rows.length === 1 ? (before?.claimedBy ?? null) : null;
   }
 
-  /** in_review → signed by the claiming reader; returns the case's clinic, or null. */
-  async markSigned(tx: Tx, caseId: string, userId: string, at: Date): Promise<string | null> {
+  /** in_review → signed by the claiming reader; returns the case's clinic and hospital, or undefined. */
+  async markSigned(
+    tx: Tx,
+    caseId: string,
+    userId: string,
+    at: Date,
+  ): Promise<{ clinicId: string; hospitalId: string } | undefined> {
     const [row] = await tx
       .update(cases)
       .set({ status: 'signed', updatedAt: at })
       .where(and(eq(cases.id, caseId), eq(cases.claimedBy, userId), eq(cases.status, 'in_review')))
-      .returning({ clinicId: cases.clinicId });
-    return row?.clinicId ?? null;
+      .returning({ clinicId: cases.clinicId, hospitalId: cases.hospitalId });
+    return row;
   }
 
   async insertDiagnosis(
@@ -262,6 +443,7 @@ export class CasesRepository {
       caseId: string;
       conclusion: string;
       findings: string[];
+      hospitalId: string;
       signedBy: string;
       signedAt: Date;
     },
@@ -300,21 +482,45 @@ export class CasesRepository {
     caseId: string,
     priority: CasePriority,
     dueAt: Date,
+    deadlineAt: Date | null,
   ): Promise<string | null> {
     const [row] = await tx
       .update(cases)
-      .set({ status: 'awaiting_review', priority, dueAt, updatedAt: new Date() })
+      .set({ status: 'awaiting_review', priority, dueAt, deadlineAt, updatedAt: new Date() })
       .where(and(eq(cases.id, caseId), eq(cases.status, 'analysing')))
       .returning({ hospitalId: cases.hospitalId });
     return row?.hospitalId ?? null;
   }
 
-  /** analysing → returned; returns the case's clinic, or null if it had moved on. */
-  async markReturned(tx: Tx, caseId: string, reason: string): Promise<string | null> {
+  /**
+   * → returned: from analysing (the analysis, `readerId` null) or from in_review by the
+   * reader holding the claim. Returns the case's clinic, or null if it had moved on.
+   */
+  async markReturned(
+    tx: Tx,
+    caseId: string,
+    reason: string,
+    readerId: string | null,
+  ): Promise<string | null> {
     const [row] = await tx
       .update(cases)
-      .set({ status: 'returned', returnReason: reason, updatedAt: new Date() })
-      .where(and(eq(cases.id, caseId), eq(cases.status, 'analysing')))
+      .set({
+        status: 'returned',
+        returnReason: reason,
+        claimedBy: null,
+        claimedAt: null,
+        leaseExpiresAt: null,
+        deadlineAt: null,
+        updatedAt: new Date(),
+      })
+      .where(
+        and(
+          eq(cases.id, caseId),
+          readerId === null
+            ? eq(cases.status, 'analysing')
+            : and(eq(cases.status, 'in_review'), eq(cases.claimedBy, readerId)),
+        ),
+      )
       .returning({ clinicId: cases.clinicId });
     return row?.clinicId ?? null;
   }
@@ -354,12 +560,15 @@ export class CasesRepository {
         findings: diagnoses.findings,
         signedBy: diagnoses.signedBy,
         signedByName: users.displayName,
+        hospitalId: diagnoses.hospitalId,
+        hospitalName: facilities.name,
         signedAt: diagnoses.signedAt,
         deviceId: recordings.deviceId,
       })
       .from(diagnoses)
       .innerJoin(cases, eq(cases.id, diagnoses.caseId))
       .innerJoin(users, eq(users.id, diagnoses.signedBy))
+      .leftJoin(facilities, eq(facilities.id, diagnoses.hospitalId))
       .leftJoin(recordings, eq(recordings.id, cases.recordingId))
       .where(eq(diagnoses.caseId, caseId));
     return row && { ...row, signedAt: row.signedAt.toISOString() };

@@ -6,3 +6,9 @@ export const ECG_ANALYSIS_QUEUE = 'ecg-analysis';
 export const CLINIC_DELIVERY_QUEUE = 'clinic-delivery';
 /** One delayed job per claim, at its lease's end: a lapsed claim goes back to the queue. */
 export const CLAIM_LEASE_QUEUE = 'claim-leases';
+/**
+ * Two delayed jobs per stay of a case at a county hospital: the 80 % warning and the
+ * deadline itself. Ids carry the case, the hospital and the deadline, so a replayed outbox
+ * row or a restart adds nothing twice.
+ */
+export const CASE_DEADLINE_QUEUE = 'case-deadlines';

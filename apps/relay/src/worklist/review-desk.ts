@@ -36,7 +36,7 @@ export class ReviewDesk implements OnApplicationBootstrap {
     for (const hospital of await this.facilities.hospitals()) {
       this.queues.declare(reviewQueueOf(hospital.id));
       this.queues.work<{ caseId: string }>(reviewQueueOf(hospital.id), (job) =>
-        this.worklist.listCase(job.data.caseId),
+        this.worklist.listCase(job.data.caseId, hospital.id),
       );
     }
     this.queues.declare(CLAIM_LEASE_QUEUE);

@@ -50,6 +50,30 @@ export class WorklistController {
     return this.worklist.release(user, id);
   }
 
+  /** The reader holding the case sends it to the tertiary hospital above, with a note. */
+  @Roles('reader')
+  @Post('cases/:id/escalate')
+  @HttpCode(200)
+  escalate(
+    @CurrentUser() user: SessionUser,
+    @Param('id', caseId) id: string,
+    @Body() body: unknown,
+  ): Promise<CaseSummary> {
+    return this.worklist.escalate(user, id, body);
+  }
+
+  /** The reader holding the case sends it back to the clinic, with the reason. */
+  @Roles('reader')
+  @Post('cases/:id/return')
+  @HttpCode(200)
+  returnToClinic(
+    @CurrentUser() user: SessionUser,
+    @Param('id', caseId) id: string,
+    @Body() body: unknown,
+  ): Promise<CaseSummary> {
+    return this.worklist.returnCase(user, id, body);
+  }
+
   @Roles('reader')
   @Post('cases/:id/sign')
   @HttpCode(200)

@@ -104,7 +104,15 @@ export const cases = pgTable(
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
     /** The claim is a lease: kept alive by the reader's console, released when it lapses. */
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    /** The clinical due time, set when the case is queued; kept when it moves hospital. */
     dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
+    /**
+     * When the current hospital's policy moves the case on if nobody has claimed it (a
+     * delayed job fires then); null when nothing happens automatically.
+     */
+    deadlineAt: timestamp('deadline_at', { withTimezone: true }),
+    /** When this hospital's readers were warned (80 % of the deadline); reset on a move. */
+    deadlineAlertedAt: timestamp('deadline_alerted_at', { withTimezone: true }),
     /** When the review desk put the case on the hospital's worklist. */
     listedAt: timestamp('listed_at', { withTimezone: true }),
     createdAt: createdAt(),
@@ -147,6 +155,8 @@ export const diagnoses = pgTable('diagnoses', {
   signedBy: uuid('signed_by')
     .notNull()
     .references(() => users.id),
+  /** The hospital the case belonged to when signed (escalated cases: the tertiary one). */
+  hospitalId: text('hospital_id').references(() => facilities.id),
   signedAt: timestamp('signed_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -213,3 +223,36 @@ export const clinicEvents = pgTable(
       .where(sql`${t.acknowledgedAt} is null`),
   ],
 );
+
+/** Reusable text for the sign form, shared by the readers of one hospital. */
+export const phrases = pgTable(
+  'phrases',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    hospitalId: text('hospital_id')
+      .notNull()
+      .references(() => facilities.id),
+    text: text('text').notNull(),
+    createdBy: uuid('created_by')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('phrases_hospital_text_uq').on(t.hospitalId, t.text)],
+);
+
+/**
+ * A hospital's own reading deadlines and what happens at them; a hospital without a row
+ * runs on the relay's defaults (ECG_SLA_SECONDS …, escalate to the tertiary hospital).
+ */
+export const hospitalPolicies = pgTable('hospital_policies', {
+  hospitalId: text('hospital_id')
+    .primaryKey()
+    .references(() => facilities.id),
+  /** Seconds per kind × priority ({ecg: {stat: 60}}); what is missing takes the default. */
+  deadlines: jsonb('deadlines').$type<Record<string, Record<string, number>>>().notNull(),
+  atDeadline: text('at_deadline', { enum: ['escalate', 'overflow'] }).notNull(),
+  overflowHospitalId: text('overflow_hospital_id').references(() => facilities.id),
+  updatedBy: uuid('updated_by').references(() => users.id),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

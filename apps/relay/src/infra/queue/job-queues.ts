@@ -17,6 +17,11 @@ export interface NewJob<T> {
   /** 1 is the most urgent. */
   priority?: number;
   delayMs?: number;
+  /**
+   * When to run (ms since the epoch), instead of `delayMs`: the delay is counted when the
+   * job reaches the queue, so a job that waited in the outbox (a restart) is not late.
+   */
+  runAtMs?: number;
 }
 
 /** A job that must not be retried (poison input): the queue records it as failed at once. */
@@ -52,7 +57,7 @@ export class JobQueues {
     await this.queue(queueName).add(job.name, job.data, {
       jobId: job.id,
       priority: job.priority,
-      delay: job.delayMs,
+      delay: job.runAtMs === undefined ? job.delayMs : Math.max(0, job.runAtMs - Date.now()),
       attempts: 8,
       backoff: { type: 'exponential', delay: 500 },
       // Completed jobs stay a day so a late duplicate add is still recognised.

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { CASE_KINDS, CASE_PRIORITIES, type CaseKind, type CasePriority } from './cases.js';
+
+/** A reader holding a case sends it to the tertiary hospital above their own. */
+export const EscalateCaseSchema = z.strictObject({
+  note: z.string().trim().min(1).max(1000),
+});
+export type EscalateCaseRequest = z.input<typeof EscalateCaseSchema>;
+
+/** A reader holding a case sends it back to the clinic (record again, wrong patient, …). */
+export const ReturnCaseSchema = z.strictObject({
+  reason: z.string().trim().min(1).max(500),
+});
+export type ReturnCaseRequest = z.input<typeof ReturnCaseSchema>;
+
+/** Sent to the readers of a hospital at 80 % of an unclaimed case's deadline. */
+export interface DeadlineNearAlert {
+  caseId: string;
+  hospitalId: string;
+  /** When the hospital's policy acts on the case unless a reader claims it. */
+  deadlineAt: string;
+  action: DeadlineAction;
+}
+
+// ---- reusable phrases ----------------------------------------------------------------------
+
+export const NewPhraseSchema = z.strictObject({
+  text: z.string().trim().min(1).max(500),
+});
+export type NewPhraseRequest = z.input<typeof NewPhraseSchema>;
+
+export interface Phrase {
+  id: string;
+  text: string;
+  createdAt: string;
+}
+
+// ---- hospital deadline policies ------------------------------------------------------------
+
+/** What happens to an unclaimed case at its deadline. */
+export const DEADLINE_ACTIONS = ['escalate', 'overflow'] as const;
+export type DeadlineAction = (typeof DEADLINE_ACTIONS)[number];
+
+/** Bounds of a deadline: long enough to read an ECG, at most a week. */
+export const DEADLINE_SECONDS_MIN = 5;
+export const DEADLINE_SECONDS_MAX = 7 * 24 * 3600;
+
+const seconds = z.number().int().min(DEADLINE_SECONDS_MIN).max(DEADLINE_SECONDS_MAX);
+const perPriority = z.strictObject(
+  Object.fromEntries(CASE_PRIORITIES.map((p) => [p, seconds.optional()])) as Record<
+    CasePriority,
+    z.ZodOptional<typeof seconds>
+  >,
+);
+
+/** Deadline seconds per kind × priority; what is left out takes the relay's default. */
+export const DeadlineOverridesSchema = z.strictObject(
+  Object.fromEntries(CASE_KINDS.map((k) => [k, perPriority.optional()])) as Record<
+    CaseKind,
+    z.ZodOptional<typeof perPriority>
+  >,
+);
+export type DeadlineOverrides = z.output<typeof DeadlineOverridesSchema>;
+
+/** PUT /api/admin/hospitals/:id/policy */
+export const HospitalPolicySchema = z
+  .strictObject({
+    deadlines: DeadlineOverridesSchema.default({}),
+    atDeadline: z.enum(DEADLINE_ACTIONS),
+    /** The other county hospital that takes the case, with `atDeadline: overflow`. */
+    overflowHospitalId: z.string().min(1).max(64).nullable().default(null),
+  })
+  .superRefine((policy, context) => {
+    if (policy.atDeadline === 'overflow' && policy.overflowHospitalId === null) {
+      context.addIssue({
+        code: 'custom',
+        path: ['overflowHospitalId'],
+        message: 'required when atDeadline is overflow',
+      });
+    }
+    if (policy.atDeadline === 'escalate' && policy.overflowHospitalId !== null) {
+      context.addIssue({
+        code: 'custom',
+        path: ['overflowHospitalId'],
+        message: 'only with atDeadline overflow',
+      });
+    }
+  });
+export type HospitalPolicyRequest = z.input<typeof HospitalPolicySchema>;
+export type HospitalPolicyInput = z.output<typeof HospitalPolicySchema>;
+
+/** A hospital's policy as in force: every kind × priority has its deadline. */
+export interface HospitalPolicy {
+  hospitalId: string;
+  deadlines: Record<CaseKind, Record<CasePriority, number>>;
+  /** What the hospital set itself (the rest are the relay's defaults). */
+  overrides: DeadlineOverrides;
+  atDeadline: DeadlineAction;
+  overflowHospitalId: string | null;
+  /** null while the hospital runs on the relay's defaults. */
+  updatedAt: string | null;
+}
