@@ -4,3 +4,4 @@ export * from './frame.js';
 export * from './auth.js';
 export * from './cases.js';
 export * from './events.js';
+export * from './admin.js';
