@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { AdminUser, Role, SessionUser } from '#contracts';
 import { Database, type Queryable } from '../infra/database/database.js';
 import { facilities, users } from '../infra/database/schema.js';
@@ -37,6 +37,23 @@ export class UsersRepository {
       .from(users)
       .innerJoin(facilities, eq(facilities.id, users.facilityId))
       .where(eq(users.username, username));
+    return row;
+  }
+
+  /** The signed-in view of an enabled account. */
+  async sessionUserById(id: string): Promise<SessionUser | undefined> {
+    const [row] = await this.database.db
+      .select({
+        id: users.id,
+        username: users.username,
+        displayName: users.displayName,
+        role: users.role,
+        facilityId: users.facilityId,
+        facilityKind: facilities.kind,
+      })
+      .from(users)
+      .innerJoin(facilities, eq(facilities.id, users.facilityId))
+      .where(and(eq(users.id, id), eq(users.disabled, false)));
     return row;
   }
 
