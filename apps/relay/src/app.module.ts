@@ -8,6 +8,7 @@ import { IdentityModule } from './identity/identity.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import type { Infrastructure } from './infra/infrastructure.js';
 import { InfrastructureModule } from './infra/infrastructure.module.js';
+import { StatsModule } from './stats/stats.module.js';
 import { StreamsModule } from './streams/streams.module.js';
 import { WorklistModule } from './worklist/worklist.module.js';
 
@@ -31,6 +32,7 @@ export class AppModule {
         IngestModule,
         AnalysisModule,
         StreamsModule,
+        StatsModule,
         HealthModule,
       ],
     };

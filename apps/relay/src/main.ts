@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   if (demo) {
     process.stdout.write(
       `\nTelerelay is running.\n  console  http://localhost:${httpPort}/\n  mqtt     mqtt://localhost:${infra.broker.port}\n` +
-        `  demo logins: admin, tertiary.reader, county1.reader, county2.reader, clinic1.staff … clinic6.staff\n` +
+        `  demo logins: admin, health.authority, tertiary.reader, county1.reader, county2.reader, clinic1.staff … clinic6.staff\n` +
         `  demo password: ${demo.passwordGenerated ? demo.password : '(from DEMO_PASSWORD)'}\n` +
         `  box credentials: ${demo.devicesFile}\n\n`,
     );

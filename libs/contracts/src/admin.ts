@@ -129,3 +129,28 @@ export type RegionFile = z.output<typeof RegionFileSchema>;
 export type RegionFacility = RegionFile['facilities'][number];
 export type RegionUser = RegionFile['users'][number];
 export type RegionDevice = RegionFile['devices'][number];
+
+/** One facility's day, for the health authority: counts and times only, no patient data. */
+export interface FacilityStats {
+  id: string;
+  kind: (typeof FACILITY_KINDS)[number];
+  name: string;
+  parentId: string | null;
+  /** Now: cases waiting for a reader, and claimed by one. */
+  waiting: number;
+  claimed: number;
+  /** Since `since`: signed, returned to the clinic, escalated to the tertiary hospital. */
+  signed: number;
+  returned: number;
+  escalated: number;
+  /** From the recording stored to the diagnosis signed, for cases signed since `since`. */
+  turnaroundSeconds: { median: number | null; p90: number | null };
+}
+
+/** GET /api/stats: the caller's facility and everything below it. */
+export interface RegionStats {
+  regionId: string;
+  /** Start of the relay's current day (its local time zone). */
+  since: string;
+  facilities: FacilityStats[];
+}

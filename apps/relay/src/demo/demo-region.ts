@@ -43,6 +43,12 @@ export const DEMO_USERS: {
     facilityId: 'tertiary-1',
   },
   {
+    username: 'health.authority',
+    displayName: 'Regional health authority',
+    role: 'health_authority',
+    facilityId: 'tertiary-1',
+  },
+  {
     username: 'tertiary.reader',
     displayName: 'Dr. Tertiary Reader',
     role: 'reader',

@@ -12,21 +12,22 @@ export async function facilityChangeProblems(
   repository: FacilitiesRepository,
   changes: readonly Facility[],
   tx: Queryable,
-): Promise<{ problems: string[]; after: Facility[] }> {
+): Promise<{ problems: string[]; stranded: string[]; after: Facility[] }> {
   const { problems, after, moved } = checkChanges(changes, await repository.all(tx));
+  const stranded: string[] = [];
   for (const facility of moved) {
     const clinics = subtreeOf(facility.id, after)
       .filter((f) => f.kind === 'clinic')
       .map((f) => f.id);
     const holders = holdersAfterMove(facility.id, facility.parentId, after);
-    const stranded = await repository.openCasesHeldOutside(clinics, holders, tx);
-    if (stranded > 0) {
-      problems.push(
-        `${facility.id} cannot move under ${facility.parentId ?? 'nothing'}: ${stranded} open ` +
+    const open = await repository.openCasesHeldOutside(clinics, holders, tx);
+    if (open > 0) {
+      stranded.push(
+        `${facility.id} cannot move under ${facility.parentId ?? 'nothing'}: ${open} open ` +
           `case(s) below it are held by a hospital that would no longer be above their clinic; ` +
           `sign, return or escalate them first`,
       );
     }
   }
-  return { problems, after };
+  return { problems, stranded, after };
 }

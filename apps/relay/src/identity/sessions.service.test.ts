@@ -38,7 +38,7 @@ describe('SessionsService (real PGlite)', () => {
       new RefreshTokens('k'.repeat(32)),
     );
     service.onRevoked((ids) => revoked.push(ids));
-  });
+  }, 60_000);
   afterAll(async () => {
     await database.close();
     await rm(dataDir, { recursive: true, force: true });

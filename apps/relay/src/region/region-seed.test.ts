@@ -39,7 +39,7 @@ describe('applyRegion (REGION_FILE and demo seeding)', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'telerelay-seed-'));
     database = await Database.open({ dataDir });
-  });
+  }, 60_000);
   afterAll(async () => {
     await database.close();
     await rm(dataDir, { recursive: true, force: true });

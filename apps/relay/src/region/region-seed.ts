@@ -58,7 +58,9 @@ export async function applyRegion(
   );
 
   return database.db.transaction(async (tx) => {
-    const { problems, after } = await facilityChangeProblems(facilities, region.facilities, tx);
+    const checked = await facilityChangeProblems(facilities, region.facilities, tx);
+    const problems = [...checked.problems, ...checked.stranded];
+    const after = checked.after;
     const kindOf = new Map(after.map((facility) => [facility.id, facility.kind]));
     for (const user of region.users) {
       const kind = kindOf.get(user.facilityId);
