@@ -48,6 +48,10 @@ export class ConsoleClient {
     return this.call<T>('DELETE', path);
   }
 
+  async patch<T>(path: string, body?: unknown): Promise<ApiResult<T>> {
+    return this.call<T>('PATCH', path, body);
+  }
+
   /** Connects and resolves once the relay has put the socket in its rooms. */
   async connectSocket(): Promise<ConsoleSocket> {
     const socket: ConsoleSocket = io(this.baseUrl, {

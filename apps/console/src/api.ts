@@ -32,13 +32,28 @@ export class ApiFailure extends Error {
 /** The relay's REST API, as the signed-in user. */
 export class RelayApi {
   constructor(
-    private readonly token: string,
-    /** Called when the relay stops accepting the token (expired, user disabled). */
+    private token: string,
+    /** Called when the relay stops accepting the token (session ended, user disabled). */
     private readonly onUnauthorized: () => void,
   ) {}
 
   static login(username: string, password: string): Promise<LoginResponse> {
     return request<LoginResponse>('POST', '/api/auth/login', undefined, { username, password });
+  }
+
+  /** Exchanges the (single-use) refresh token for a new access and refresh token. */
+  static refresh(refreshToken: string): Promise<LoginResponse> {
+    return request<LoginResponse>('POST', '/api/auth/refresh', undefined, { refreshToken });
+  }
+
+  /** Ends the session at the relay: its tokens stop working and its sockets close. */
+  static logout(refreshToken: string): Promise<void> {
+    return request<void>('POST', '/api/auth/logout', undefined, { refreshToken });
+  }
+
+  /** The access token after a refresh. */
+  useToken(token: string): void {
+    this.token = token;
   }
 
   me(): Promise<SessionUser> {

@@ -58,8 +58,9 @@ class SignedIn {
   private loadGeneration = 0;
   private readonly onHashChange = () => this.route();
   private stopped = false;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly session: StoredSession) {
+  constructor(private session: StoredSession) {
     const user = session.user;
     const expire = () => this.expire();
     this.api = new RelayApi(session.accessToken, expire);
@@ -129,7 +130,39 @@ class SignedIn {
     if (!supported) this.showLinkState('offline');
     window.addEventListener('hashchange', this.onHashChange);
     if (supported) void this.reload();
+    this.scheduleRefresh();
     this.route();
+  }
+
+  /**
+   * Renews the access token a minute before it expires (a fifth of its life when that is
+   * shorter). One refresh at a time: the relay ends a session whose refresh token is used
+   * twice.
+   */
+  private scheduleRefresh(delayMs?: number): void {
+    clearTimeout(this.refreshTimer);
+    const remaining = this.session.expiresAt - Date.now();
+    const margin = Math.min(60_000, Math.max(remaining, 0) / 5);
+    this.refreshTimer = setTimeout(
+      () => void this.refresh(),
+      delayMs ?? Math.max(remaining - margin, 0),
+    );
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const renewed = saveSession(await RelayApi.refresh(this.session.refreshToken));
+      if (this.stopped) return;
+      this.session = { ...renewed, user: this.session.user };
+      this.api.useToken(renewed.accessToken);
+      this.link?.useToken(renewed.accessToken);
+      this.scheduleRefresh();
+    } catch (failure) {
+      if (failure instanceof ApiFailure && failure.status === 401) return this.expire();
+      // The relay is unreachable for now: try again soon, the access token may still be valid.
+      this.scheduleRefresh(10_000);
+    }
   }
 
   private listen(link: RealtimeLink): void {
@@ -232,6 +265,8 @@ class SignedIn {
   }
 
   private logout(): void {
+    // Revoked at the relay too, so the tokens stop working everywhere, not only in this tab.
+    RelayApi.logout(this.session.refreshToken).catch(() => undefined);
     clearSession();
     clearAllDrafts();
     if (window.location.hash) history.replaceState(null, '', window.location.pathname);
@@ -246,6 +281,7 @@ class SignedIn {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.refreshTimer);
     this.view?.dispose();
     this.view = null;
     this.link?.close();
@@ -269,11 +305,14 @@ function unsupportedView(user: SessionUser): View {
   };
 }
 
-/** On load: resume the tab's session if the relay still accepts it. */
+/** On load: resume the tab's session if the relay still accepts it (refreshing it if needed). */
 async function boot(): Promise<void> {
-  const session = loadSession();
+  let session = loadSession();
   if (!session) return showLogin();
   try {
+    if (session.expiresAt - Date.now() < 30_000) {
+      session = saveSession(await RelayApi.refresh(session.refreshToken));
+    }
     const user = await new RelayApi(session.accessToken, () => undefined).me();
     start({ ...session, user });
   } catch (failure) {

@@ -50,6 +50,11 @@ export class RealtimeLink {
     });
   }
 
+  /** The access token for the next (re)connection; the open connection stays as it is. */
+  useToken(token: string): void {
+    this.socket.auth = { token };
+  }
+
   close(): void {
     clearTimeout(this.retry);
     this.socket.removeAllListeners();

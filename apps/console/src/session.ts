@@ -1,11 +1,18 @@
 import type { LoginResponse, SessionUser } from '#contracts';
 import type { MeasurementKey } from './measurements.js';
 
-/** What the console keeps for the tab: sessionStorage, so closing the tab signs out. */
+/**
+ * What the console keeps for the tab: sessionStorage, so closing the tab forgets it (and
+ * Log out revokes it at the relay).
+ */
 export interface StoredSession {
   accessToken: string;
-  /** Epoch milliseconds after which the relay no longer accepts the token. */
+  /** Epoch milliseconds after which the relay no longer accepts the access token. */
   expiresAt: number;
+  /** Single use: exchanged for a new pair before the access token expires. */
+  refreshToken: string;
+  /** Epoch milliseconds at which the session ends whatever happens. */
+  sessionExpiresAt: number;
   user: SessionUser;
 }
 
@@ -15,6 +22,8 @@ export function saveSession(login: LoginResponse): StoredSession {
   const session: StoredSession = {
     accessToken: login.accessToken,
     expiresAt: Date.now() + login.expiresInSeconds * 1000,
+    refreshToken: login.refreshToken,
+    sessionExpiresAt: Date.parse(login.sessionExpiresAt),
     user: login.user,
   };
   sessionStorage.setItem(KEY, JSON.stringify(session));
@@ -26,7 +35,12 @@ export function loadSession(): StoredSession | null {
   if (!raw) return null;
   try {
     const session = JSON.parse(raw) as StoredSession;
-    if (typeof session.accessToken !== 'string' || session.expiresAt <= Date.now()) {
+    // An expired access token is fine: the refresh token may still get a new one.
+    if (
+      typeof session.accessToken !== 'string' ||
+      typeof session.refreshToken !== 'string' ||
+      session.sessionExpiresAt <= Date.now()
+    ) {
       clearSession();
       return null;
     }

@@ -10,6 +10,7 @@ import type { Infrastructure } from './infra/infrastructure.js';
 import { InfrastructureModule } from './infra/infrastructure.module.js';
 import { PhrasesModule } from './phrases/phrases.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
+import { StatsModule } from './stats/stats.module.js';
 import { StreamsModule } from './streams/streams.module.js';
 import { WorklistModule } from './worklist/worklist.module.js';
 
@@ -35,6 +36,7 @@ export class AppModule {
         IngestModule,
         AnalysisModule,
         StreamsModule,
+        StatsModule,
         HealthModule,
       ],
     };

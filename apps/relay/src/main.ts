@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { RegionFile } from '#contracts';
 import { AppModule } from './app.module.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { ConfigError, loadConfig, type RelayConfig } from './config/config.js';
@@ -13,6 +14,8 @@ import { Infrastructure } from './infra/infrastructure.js';
 import { createLogger, type Logger } from './infra/logging/logger.js';
 import { NestPinoLogger } from './infra/logging/nest-logger.js';
 import { RedisNotInstalledError } from './infra/redis/embedded-redis.js';
+import { loadRegionFile, RegionFileError } from './region/region-file.js';
+import { applyRegion } from './region/region-seed.js';
 
 async function main(): Promise<void> {
   let config: RelayConfig;
@@ -21,6 +24,17 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  // Read and checked before anything starts, so a bad file costs nothing to find out.
+  let region: RegionFile | undefined;
+  try {
+    region = config.regionFile === undefined ? undefined : await loadRegionFile(config.regionFile);
+  } catch (error) {
+    if (error instanceof RegionFileError) {
+      process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }
     throw error;
@@ -39,12 +53,32 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const demo = config.demo.enabled
-    ? await seedDemoRegion(infra.database, new SecretHasher(), {
+  const hasher = new SecretHasher();
+  let demo: Awaited<ReturnType<typeof seedDemoRegion>> | undefined;
+  try {
+    if (config.demo.enabled) {
+      demo = await seedDemoRegion(infra.database, hasher, {
         dataDir: config.dataDir,
         password: config.demo.password,
-      })
-    : await disableDemoAccounts(infra.database);
+      });
+    } else {
+      await disableDemoAccounts(infra.database);
+    }
+    if (region && config.regionFile) {
+      const seeded = await applyRegion(infra.database, hasher, region, {
+        source: `REGION_FILE ${config.regionFile}`,
+        credentials: 'keep',
+      });
+      log.info(seeded, 'region applied');
+    }
+  } catch (error) {
+    if (error instanceof RegionFileError) {
+      process.stderr.write(`${error.message}\n`);
+      await infra.close();
+      process.exit(2);
+    }
+    throw error;
+  }
 
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(infra), {
     logger: new NestPinoLogger(log),
@@ -82,7 +116,7 @@ async function main(): Promise<void> {
   if (demo) {
     process.stdout.write(
       `\nTelerelay is running.\n  console  http://localhost:${httpPort}/\n  mqtt     mqtt://localhost:${infra.broker.port}\n` +
-        `  demo logins: admin, tertiary.reader, county1.reader, county2.reader, clinic1.staff … clinic6.staff\n` +
+        `  demo logins: admin, health.authority, tertiary.reader, county1.reader, county2.reader, clinic1.staff … clinic6.staff\n` +
         `  demo password: ${demo.passwordGenerated ? demo.password : '(from DEMO_PASSWORD)'}\n` +
         `  box credentials: ${demo.devicesFile}\n\n`,
     );

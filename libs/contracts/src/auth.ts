@@ -21,12 +21,23 @@ export interface SessionUser {
   facilityKind: FacilityKind;
 }
 
+/** Sign-in and refresh answer alike: a short access token and the next refresh token. */
 export interface LoginResponse {
   accessToken: string;
   tokenType: 'Bearer';
   expiresInSeconds: number;
+  /** Opaque, single use: POST /api/auth/refresh exchanges it for a new pair. */
+  refreshToken: string;
+  /** When the session ends whatever happens (ISO 8601); sign in again after it. */
+  sessionExpiresAt: string;
   user: SessionUser;
 }
+
+/** Body of POST /api/auth/refresh and POST /api/auth/logout. */
+export const RefreshRequestSchema = z.strictObject({
+  refreshToken: z.string().min(1).max(256),
+});
+export type RefreshRequest = z.infer<typeof RefreshRequestSchema>;
 
 /** Error body of every REST error (one currency across the API). */
 export interface ApiError {

@@ -5,3 +5,4 @@ export * from './auth.js';
 export * from './cases.js';
 export * from './events.js';
 export * from './routing.js';
+export * from './admin.js';

@@ -46,6 +46,18 @@ const ConfigSchema = z
       .optional()
       .describe('HMAC key for access tokens; unset = generated once and kept in DATA_DIR'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+    // A session's whole life: rotation does not extend it, so a stolen one ends anyway.
+    REFRESH_TOKEN_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(300)
+      .max(30 * 86_400)
+      .default(43_200),
+    REGION_FILE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('JSON region (facilities, users, devices) applied idempotently at start'),
     DEMO: flag.default(false),
     DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
     LOG_LEVEL: z
@@ -86,7 +98,12 @@ export interface RelayConfig {
   dataDir: string;
   databaseUrl: string | undefined;
   redis: { url: string | undefined; serverBin: string };
-  auth: { secret: string | undefined; accessTokenTtlSeconds: number };
+  auth: {
+    secret: string | undefined;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+  };
+  regionFile: string | undefined;
   demo: { enabled: boolean; password: string | undefined };
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
   /** Default reading deadlines; a hospital's policy may override them (hospital_policies). */
@@ -138,7 +155,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     dataDir: resolve(c.DATA_DIR),
     databaseUrl: c.DATABASE_URL,
     redis: { url: c.REDIS_URL, serverBin: c.REDIS_SERVER_BIN },
-    auth: { secret: c.AUTH_SECRET, accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS },
+    auth: {
+      secret: c.AUTH_SECRET,
+      accessTokenTtlSeconds: c.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: c.REFRESH_TOKEN_TTL_SECONDS,
+    },
+    regionFile: c.REGION_FILE === undefined ? undefined : resolve(c.REGION_FILE),
     demo: { enabled: c.DEMO, password: c.DEMO_PASSWORD },
     logLevel: c.LOG_LEVEL,
     sla: {

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eq, inArray, like, or } from 'drizzle-orm';
+import { inArray, like, or } from 'drizzle-orm';
 import type { FacilityKind, Role } from '#contracts';
 import type { SecretHasher } from '../identity/secret-hasher.js';
 import type { Database } from '../infra/database/database.js';
-import { devices, facilities, users } from '../infra/database/schema.js';
+import { DevicesRepository } from '../ingest/devices.repository.js';
+import { devices, users } from '../infra/database/schema.js';
+import { parseRegion } from '../region/region-file.js';
+import { applyRegion } from '../region/region-seed.js';
 
 interface DemoFacility {
   id: string;
@@ -37,6 +40,12 @@ export const DEMO_USERS: {
     username: 'admin',
     displayName: 'Relay administrator',
     role: 'admin',
+    facilityId: 'tertiary-1',
+  },
+  {
+    username: 'health.authority',
+    displayName: 'Regional health authority',
+    role: 'health_authority',
     facilityId: 'tertiary-1',
   },
   {
@@ -81,7 +90,6 @@ export const DEMO_LOAD_BOXES = Array.from({ length: 88 }, (_, i) => ({
 }));
 
 const DEMO_DEVICES = [...DEMO_BOXES, ...DEMO_LOAD_BOXES];
-const HASH_CONCURRENCY = 4;
 
 export interface DemoDeviceCredentials {
   devices: { deviceId: string; secret: string; clinicId: string }[];
@@ -94,9 +102,11 @@ export interface DemoSeedResult {
 }
 
 /**
- * Loads the demo region. Idempotent: facilities are upserted, the demo password and device
- * secrets are (re)hashed, and the boxes' credentials are written to DATA_DIR for the
- * simulator (mode 0600). Kept device secrets are reused so running boxes stay valid.
+ * Loads the demo region through the same seeding as REGION_FILE (applyRegion), with the
+ * demo's credentials reset on every start: the demo password may differ from last time,
+ * and demo accounts switched off outside demo mode come back. The boxes' credentials are
+ * written to DATA_DIR for the simulator (mode 0600); kept device secrets are reused so
+ * running boxes stay valid, and a registered box keeps its hash so restarts stay quick.
  */
 export async function seedDemoRegion(
   database: Database,
@@ -106,56 +116,31 @@ export async function seedDemoRegion(
   const password = options.password ?? randomBytes(9).toString('base64url');
   const devicesFile = join(options.dataDir, 'demo-devices.json');
   const known = await readCredentials(devicesFile);
-  const registered = new Set(
-    (await database.db.select({ id: devices.id }).from(devices)).map((row) => row.id),
-  );
   const credentials: DemoDeviceCredentials = {
     devices: DEMO_DEVICES.map((device) => ({
       ...device,
       secret: known.get(device.deviceId) ?? randomBytes(18).toString('base64url'),
     })),
   };
-  const passwordHash = await hasher.hash(password);
-  // A box whose secret was kept and is registered keeps its hash: restarts stay quick.
-  const toHash = credentials.devices.filter(
-    (device) => !(known.has(device.deviceId) && registered.has(device.deviceId)),
+  const registered = await new DevicesRepository(database).hashesOf(
+    credentials.devices.filter((device) => known.has(device.deviceId)).map((d) => d.deviceId),
   );
-  const deviceHashes = new Map<string, string>();
-  for (let start = 0; start < toHash.length; start += HASH_CONCURRENCY) {
-    const batch = toHash.slice(start, start + HASH_CONCURRENCY);
-    const hashes = await Promise.all(
-      batch.map((device) => hasher.hashMachineSecret(device.secret)),
-    );
-    batch.forEach((device, index) => deviceHashes.set(device.deviceId, hashes[index] ?? ''));
-  }
-  await database.db.transaction(async (tx) => {
-    for (const facility of DEMO_FACILITIES) {
-      await tx
-        .insert(facilities)
-        .values(facility)
-        .onConflictDoUpdate({
-          target: facilities.id,
-          set: { name: facility.name, parentId: facility.parentId },
-        });
-    }
-    for (const user of DEMO_USERS) {
-      await tx
-        .insert(users)
-        .values({ ...user, passwordHash })
-        .onConflictDoUpdate({ target: users.username, set: { passwordHash, disabled: false } });
-    }
-    for (const device of credentials.devices) {
-      const secretHash = deviceHashes.get(device.deviceId);
-      if (secretHash === undefined) {
-        await tx.update(devices).set({ disabled: false }).where(eq(devices.id, device.deviceId));
-        continue;
-      }
-      await tx
-        .insert(devices)
-        .values({ id: device.deviceId, facilityId: device.clinicId, secretHash })
-        .onConflictDoUpdate({ target: devices.id, set: { secretHash, disabled: false } });
-    }
-  });
+  // One hash for every demo account: they share the password.
+  const passwordHash = await hasher.hash(password);
+  const region = parseRegion(
+    {
+      facilities: DEMO_FACILITIES,
+      users: DEMO_USERS.map((user) => ({ ...user, passwordHash })),
+      devices: credentials.devices.map((device) => {
+        const secretHash = registered.get(device.deviceId);
+        return secretHash === undefined
+          ? { id: device.deviceId, facilityId: device.clinicId, secret: device.secret }
+          : { id: device.deviceId, facilityId: device.clinicId, secretHash };
+      }),
+    },
+    'demo region',
+  );
+  await applyRegion(database, hasher, region, { source: 'demo region', credentials: 'reset' });
   await writeFile(devicesFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   return { password, passwordGenerated: options.password === undefined, devicesFile };
 }

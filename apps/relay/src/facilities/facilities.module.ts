@@ -1,5 +1,11 @@
 import { Module } from '@nestjs/common';
+import { FacilitiesController } from './facilities.controller.js';
 import { FacilitiesRepository } from './facilities.repository.js';
+import { FacilitiesService } from './facilities.service.js';
 
-@Module({ providers: [FacilitiesRepository], exports: [FacilitiesRepository] })
+@Module({
+  controllers: [FacilitiesController],
+  providers: [FacilitiesRepository, FacilitiesService],
+  exports: [FacilitiesRepository, FacilitiesService],
+})
 export class FacilitiesModule {}

@@ -1,15 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
-import type { FacilityKind } from '#contracts';
+import { and, asc, count, eq, inArray, notInArray } from 'drizzle-orm';
+import type { Facility } from '#contracts';
 import { Database, type Queryable } from '../infra/database/database.js';
-import { facilities } from '../infra/database/schema.js';
+import { cases, facilities } from '../infra/database/schema.js';
 
-export interface Facility {
-  id: string;
-  kind: FacilityKind;
-  name: string;
-  parentId: string | null;
-}
+export type { Facility } from '#contracts';
+
+/** Case statuses in which a hospital still holds the case. */
+const OPEN_STATUSES = ['analysing', 'awaiting_review', 'in_review'] as const;
+
+const columns = {
+  id: facilities.id,
+  kind: facilities.kind,
+  name: facilities.name,
+  parentId: facilities.parentId,
+};
 
 /** The referral hierarchy: clinic → county hospital → tertiary hospital. */
 @Injectable()
@@ -18,15 +23,51 @@ export class FacilitiesRepository {
 
   /** Pass the transaction when called inside one: PGlite has a single connection. */
   async get(id: string, tx: Queryable = this.database.db): Promise<Facility | undefined> {
-    const [row] = await tx.select().from(facilities).where(eq(facilities.id, id));
-    return row && { id: row.id, kind: row.kind, name: row.name, parentId: row.parentId };
+    const [row] = await tx.select(columns).from(facilities).where(eq(facilities.id, id));
+    return row;
+  }
+
+  /** Every facility; a region has tens to a few hundred, so callers work on the whole list. */
+  all(tx: Queryable = this.database.db): Promise<Facility[]> {
+    return tx.select(columns).from(facilities).orderBy(asc(facilities.id));
   }
 
   async hospitals(): Promise<Facility[]> {
-    const rows = await this.database.db.select().from(facilities);
-    return rows
-      .filter((row) => row.kind !== 'clinic')
-      .map((row) => ({ id: row.id, kind: row.kind, name: row.name, parentId: row.parentId }));
+    return (await this.all()).filter((facility) => facility.kind !== 'clinic');
+  }
+
+  /** Inserts or, for a known id, renames and re-parents (the kind is checked by callers). */
+  async upsert(facility: Facility, tx: Queryable = this.database.db): Promise<void> {
+    await tx
+      .insert(facilities)
+      .values(facility)
+      .onConflictDoUpdate({
+        target: facilities.id,
+        set: { name: facility.name, parentId: facility.parentId },
+      });
+  }
+
+  /**
+   * Open cases of these clinics held by a hospital outside `holders`: what a re-parenting
+   * would strand.
+   */
+  async openCasesHeldOutside(
+    clinicIds: string[],
+    holders: Set<string>,
+    tx: Queryable = this.database.db,
+  ): Promise<number> {
+    if (clinicIds.length === 0) return 0;
+    const [row] = await tx
+      .select({ n: count() })
+      .from(cases)
+      .where(
+        and(
+          inArray(cases.clinicId, clinicIds),
+          inArray(cases.status, [...OPEN_STATUSES]),
+          holders.size > 0 ? notInArray(cases.hospitalId, [...holders]) : undefined,
+        ),
+      );
+    return row?.n ?? 0;
   }
 
   /** The county hospital that reads this clinic's exams. */

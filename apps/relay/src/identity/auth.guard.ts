@@ -17,7 +17,11 @@ const ROLES_KEY = Symbol('roles');
 
 /** Marks a route that needs no token (login, health). Everything else does. */
 export const Public = () => SetMetadata(PUBLIC, true);
-/** Restricts a route to these roles. */
+/**
+ * Restricts a route to these roles. A route without it is open to every signed-in role
+ * except `health_authority`, which is read-only and sees no patient data: it reaches only
+ * the routes that name it here.
+ */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
 interface AuthenticatedRequest extends Request {
@@ -35,7 +39,10 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** Global guard: every REST route needs a valid token and, where declared, a role. */
+/**
+ * Global guard: every REST route needs a valid access token of a live session and, where
+ * declared, a role.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
@@ -50,10 +57,12 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const user = await this.auth.authenticate(bearerToken(request.headers.authorization));
-    if (!user) throw new DomainError('UNAUTHENTICATED', 'A valid Bearer token is required');
+    const claims = await this.auth.authenticate(bearerToken(request.headers.authorization));
+    if (!claims) throw new DomainError('UNAUTHENTICATED', 'A valid Bearer token is required');
+    const user = claims.user;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    if (roles && !roles.includes(user.role)) {
+    const allowed = roles ? roles.includes(user.role) : user.role !== 'health_authority';
+    if (!allowed) {
       await this.audit.record({
         actor: `user:${user.id}`,
         action: `${request.method} ${request.route?.path ?? request.path}`,

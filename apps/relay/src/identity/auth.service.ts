@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { LoginRequest, LoginResponse, SessionUser } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { AttemptLimiter } from '../common/attempt-limiter.js';
 import { DomainError } from '../common/domain-error.js';
+import { CONFIG } from '../common/tokens.js';
+import type { RelayConfig } from '../config/config.js';
 import { SecretHasher } from './secret-hasher.js';
-import { TokenService } from './token.service.js';
+import { SessionsService } from './sessions.service.js';
+import { TokenService, type AccessClaims } from './token.service.js';
 import { UsersRepository } from './users.repository.js';
 
 /** Failed sign-ins allowed per username, and per address, in 15 minutes. */
@@ -21,6 +24,8 @@ export class AuthService {
     private readonly hasher: SecretHasher,
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
+    private readonly sessions: SessionsService,
+    @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
   async login(request: LoginRequest, remoteAddress: string | undefined): Promise<LoginResponse> {
@@ -57,23 +62,99 @@ export class AuthService {
       throw new DomainError('UNAUTHENTICATED', 'Unknown user or wrong password');
     }
     const { passwordHash: _hash, disabled: _disabled, ...user } = stored;
+    const session = await this.sessions.start(user.id, this.config.auth.refreshTokenTtlSeconds);
     await this.audit.record({
       actor: `user:${user.id}`,
       action: 'auth.login',
       outcome: 'allowed',
       remoteAddress,
+      detail: { sessionId: session.sessionId },
     });
-    return {
-      accessToken: await this.tokens.issue(user),
-      tokenType: 'Bearer',
-      expiresInSeconds: this.tokens.ttlSeconds,
-      user,
-    };
+    return this.tokenPair(user, session.sessionId, session.refreshToken, session.expiresAt);
   }
 
-  /** Resolves a bearer token to its user; used by the REST guard and the socket handshake. */
-  async authenticate(token: string | undefined): Promise<SessionUser | null> {
+  /** Rotates the refresh token; a reused one ends its session (see SessionsService). */
+  async refresh(refreshToken: string, remoteAddress: string | undefined): Promise<LoginResponse> {
+    const result = await this.sessions.rotate(refreshToken);
+    if ('outcome' in result) {
+      const user = await this.users.sessionUserById(result.userId);
+      if (!user) throw new DomainError('UNAUTHENTICATED', 'This session has ended');
+      await this.audit.record({
+        actor: `user:${user.id}`,
+        action: 'auth.refresh',
+        outcome: 'allowed',
+        remoteAddress,
+        detail: { sessionId: result.sessionId },
+      });
+      return this.tokenPair(user, result.sessionId, result.refreshToken, result.expiresAt);
+    }
+    if (result.action === 'revoke-reuse') {
+      await this.audit.record({
+        actor: `user:${result.userId}`,
+        action: 'auth.refresh-reuse',
+        outcome: 'denied',
+        remoteAddress,
+        detail: { sessionId: result.sessionId, consequence: 'session revoked' },
+      });
+    } else {
+      await this.audit.record({
+        actor: 'anonymous',
+        action: 'auth.refresh',
+        outcome: 'denied',
+        remoteAddress,
+        detail: { reason: result.reason, sessionId: result.sessionId },
+      });
+    }
+    throw new DomainError('UNAUTHENTICATED', 'This session has ended; sign in again');
+  }
+
+  /** Ends the session of this refresh token: its refresh and access tokens, and its sockets. */
+  async logout(refreshToken: string, remoteAddress: string | undefined): Promise<void> {
+    const session = await this.sessions.sessionOf(refreshToken);
+    if (!session) {
+      await this.audit.record({
+        actor: 'anonymous',
+        action: 'auth.logout',
+        outcome: 'denied',
+        remoteAddress,
+        detail: { reason: 'unknown refresh token' },
+      });
+      throw new DomainError('UNAUTHENTICATED', 'Unknown session');
+    }
+    const revoked = await this.sessions.revoke(session.sessionId, 'logout');
+    await this.audit.record({
+      actor: `user:${session.userId}`,
+      action: 'auth.logout',
+      outcome: 'allowed',
+      remoteAddress,
+      detail: { sessionId: session.sessionId, alreadyEnded: !revoked },
+    });
+  }
+
+  /**
+   * Resolves a bearer token to its user and session, if the session is still live; used by
+   * the REST guard and the socket handshake.
+   */
+  async authenticate(token: string | undefined): Promise<AccessClaims | null> {
     if (!token) return null;
-    return this.tokens.verify(token);
+    const claims = await this.tokens.verify(token);
+    if (!claims || !(await this.sessions.isLive(claims.sessionId))) return null;
+    return claims;
+  }
+
+  private async tokenPair(
+    user: SessionUser,
+    sessionId: string,
+    refreshToken: string,
+    sessionExpiresAt: Date,
+  ): Promise<LoginResponse> {
+    return {
+      accessToken: await this.tokens.issue(user, sessionId),
+      tokenType: 'Bearer',
+      expiresInSeconds: this.tokens.ttlSeconds,
+      refreshToken,
+      sessionExpiresAt: sessionExpiresAt.toISOString(),
+      user,
+    };
   }
 }

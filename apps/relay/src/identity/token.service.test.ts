@@ -14,14 +14,19 @@ const reader: SessionUser = {
 describe('TokenService', () => {
   const tokens = new TokenService('x'.repeat(32), 900);
 
-  it('round-trips the session user', async () => {
-    expect(await tokens.verify(await tokens.issue(reader))).toEqual(reader);
+  const sid = '00000000-0000-4000-8000-0000000000aa';
+
+  it('round-trips the session user and the session id', async () => {
+    expect(await tokens.verify(await tokens.issue(reader, sid))).toEqual({
+      user: reader,
+      sessionId: sid,
+    });
   });
 
   it('refuses a token signed with another key or tampered with', async () => {
     const other = new TokenService('y'.repeat(32), 900);
-    expect(await tokens.verify(await other.issue(reader))).toBeNull();
-    const token = await tokens.issue(reader);
+    expect(await tokens.verify(await other.issue(reader, sid))).toBeNull();
+    const token = await tokens.issue(reader, sid);
     const [header, , signature] = token.split('.');
     const forged = Buffer.from(JSON.stringify({ sub: reader.id, role: 'admin' })).toString(
       'base64url',

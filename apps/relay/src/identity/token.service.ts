@@ -9,9 +9,19 @@ const Claims = z.object({
   role: z.enum(ROLES),
   fac: z.string(),
   fk: z.enum(FACILITY_KINDS),
+  sid: z.string(),
 });
 
-/** Short-lived HS256 access tokens (RFC 7519) carrying the user's role and facility. */
+/** A verified access token: who, and which session (sign-in) it belongs to. */
+export interface AccessClaims {
+  user: SessionUser;
+  sessionId: string;
+}
+
+/**
+ * Short-lived HS256 access tokens (RFC 7519) carrying the user's role, facility and session
+ * id; the guard also checks the session is live, so a logout refuses them at once.
+ */
 export class TokenService {
   private readonly key: Uint8Array;
 
@@ -22,8 +32,9 @@ export class TokenService {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async issue(user: SessionUser): Promise<string> {
+  async issue(user: SessionUser, sessionId: string): Promise<string> {
     return new SignJWT({
+      sid: sessionId,
       usr: user.username,
       name: user.displayName,
       role: user.role,
@@ -39,7 +50,7 @@ export class TokenService {
   }
 
   /** Returns null for anything that is not a valid, unexpired token of ours. */
-  async verify(token: string): Promise<SessionUser | null> {
+  async verify(token: string): Promise<AccessClaims | null> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: 'telerelay',
@@ -47,12 +58,15 @@ export class TokenService {
       });
       const claims = Claims.parse(payload);
       return {
-        id: claims.sub,
-        username: claims.usr,
-        displayName: claims.name,
-        role: claims.role,
-        facilityId: claims.fac,
-        facilityKind: claims.fk,
+        user: {
+          id: claims.sub,
+          username: claims.usr,
+          displayName: claims.name,
+          role: claims.role,
+          facilityId: claims.fac,
+          facilityKind: claims.fk,
+        },
+        sessionId: claims.sid,
       };
     } catch {
       return null;

@@ -1,13 +1,22 @@
 import { Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
-import type { SessionUser } from '#contracts';
-import { Database } from '../infra/database/database.js';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { AdminUser, Role, SessionUser } from '#contracts';
+import { Database, type Queryable } from '../infra/database/database.js';
 import { facilities, users } from '../infra/database/schema.js';
 
 export interface StoredUser extends SessionUser {
   passwordHash: string;
   disabled: boolean;
 }
+
+const adminColumns = {
+  id: users.id,
+  username: users.username,
+  displayName: users.displayName,
+  role: users.role,
+  facilityId: users.facilityId,
+  disabled: users.disabled,
+};
 
 @Injectable()
 export class UsersRepository {
@@ -28,6 +37,83 @@ export class UsersRepository {
       .from(users)
       .innerJoin(facilities, eq(facilities.id, users.facilityId))
       .where(eq(users.username, username));
+    return row;
+  }
+
+  /** The signed-in view of an enabled account. */
+  async sessionUserById(id: string): Promise<SessionUser | undefined> {
+    const [row] = await this.database.db
+      .select({
+        id: users.id,
+        username: users.username,
+        displayName: users.displayName,
+        role: users.role,
+        facilityId: users.facilityId,
+        facilityKind: facilities.kind,
+      })
+      .from(users)
+      .innerJoin(facilities, eq(facilities.id, users.facilityId))
+      .where(and(eq(users.id, id), eq(users.disabled, false)));
+    return row;
+  }
+
+  async findById(id: string, tx: Queryable = this.database.db): Promise<AdminUser | undefined> {
+    const [row] = await tx.select(adminColumns).from(users).where(eq(users.id, id));
+    return row;
+  }
+
+  list(): Promise<AdminUser[]> {
+    return this.database.db.select(adminColumns).from(users).orderBy(asc(users.username));
+  }
+
+  /** Which of these usernames exist already. */
+  async existing(usernames: string[], tx: Queryable = this.database.db): Promise<Set<string>> {
+    if (usernames.length === 0) return new Set();
+    const rows = await tx
+      .select({ username: users.username })
+      .from(users)
+      .where(inArray(users.username, usernames));
+    return new Set(rows.map((row) => row.username));
+  }
+
+  /**
+   * Creates an account. `create` leaves an existing username as it is (its password may
+   * have been changed since); `reset` (the demo) sets the password again and enables it.
+   * Returns the id when the account was written.
+   */
+  async provision(
+    user: {
+      username: string;
+      displayName: string;
+      role: Role;
+      facilityId: string;
+      passwordHash: string;
+    },
+    mode: 'create' | 'reset',
+    tx: Queryable = this.database.db,
+  ): Promise<string | undefined> {
+    const insert = tx.insert(users).values(user);
+    const [row] = await (
+      mode === 'create'
+        ? insert.onConflictDoNothing({ target: users.username })
+        : insert.onConflictDoUpdate({
+            target: users.username,
+            set: { passwordHash: user.passwordHash, disabled: false },
+          })
+    ).returning({ id: users.id });
+    return row?.id;
+  }
+
+  async update(
+    id: string,
+    changes: { displayName?: string; disabled?: boolean },
+    tx: Queryable = this.database.db,
+  ): Promise<AdminUser | undefined> {
+    const [row] = await tx
+      .update(users)
+      .set(changes)
+      .where(eq(users.id, id))
+      .returning(adminColumns);
     return row;
   }
 

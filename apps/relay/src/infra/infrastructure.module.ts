@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { CONFIG, LOGGER } from '../common/tokens.js';
 import { HealthRedis } from '../health/health-redis.js';
 import { RecordingStaging } from '../ingest/recording-staging.js';
+import { RefreshTokens } from '../identity/refresh-tokens.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
 import { TokenService } from '../identity/token.service.js';
 import { BlobStore } from './blobs/blob-store.js';
@@ -30,6 +31,7 @@ export class InfrastructureModule {
       },
       { provide: HealthRedis, useValue: new HealthRedis(infra.redis.command('health')) },
       { provide: SecretHasher, useValue: new SecretHasher() },
+      { provide: RefreshTokens, useValue: new RefreshTokens(infra.authSecret) },
       {
         provide: TokenService,
         useValue: new TokenService(infra.authSecret, infra.config.auth.accessTokenTtlSeconds),

@@ -11,8 +11,8 @@ export class DevicesController {
     private readonly broker: MqttBroker,
   ) {}
 
-  /** Boxes with online state and last contact: a clinic sees its own, operators all. */
-  @Roles('clinic_staff', 'admin', 'health_authority')
+  /** Boxes with online state and last contact: a clinic sees its own, an admin all. */
+  @Roles('clinic_staff', 'admin')
   @Get()
   async list(@CurrentUser() user: SessionUser): Promise<DeviceSummary[]> {
     const rows = await this.devices.list(

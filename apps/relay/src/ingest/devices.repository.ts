@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { asc, eq } from 'drizzle-orm';
-import { Database } from '../infra/database/database.js';
+import { asc, eq, inArray } from 'drizzle-orm';
+import { Database, type Queryable } from '../infra/database/database.js';
 import { devices } from '../infra/database/schema.js';
 
 export interface Device {
@@ -38,6 +38,38 @@ export class DevicesRepository {
       .where(clinicId === undefined ? undefined : eq(devices.facilityId, clinicId))
       .orderBy(asc(devices.id));
     return rows;
+  }
+
+  /** The registered ones among these ids, with their secret hashes. */
+  async hashesOf(ids: string[], tx: Queryable = this.database.db): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await tx
+      .select({ id: devices.id, secretHash: devices.secretHash })
+      .from(devices)
+      .where(inArray(devices.id, ids));
+    return new Map(rows.map((row) => [row.id, row.secretHash]));
+  }
+
+  /**
+   * Registers a box. `create` leaves a registered box as it is (its secret may have been
+   * changed since); `reset` (the demo) sets the secret again and enables the box.
+   * True when the box was written.
+   */
+  async provision(
+    device: { id: string; facilityId: string; secretHash: string },
+    mode: 'create' | 'reset',
+    tx: Queryable = this.database.db,
+  ): Promise<boolean> {
+    const insert = tx.insert(devices).values(device);
+    const rows = await (
+      mode === 'create'
+        ? insert.onConflictDoNothing({ target: devices.id })
+        : insert.onConflictDoUpdate({
+            target: devices.id,
+            set: { secretHash: device.secretHash, disabled: false },
+          })
+    ).returning({ id: devices.id });
+    return rows.length > 0;
   }
 
   async markSeen(id: string, at: Date): Promise<void> {

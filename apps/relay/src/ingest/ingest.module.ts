@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
+import { FacilitiesModule } from '../facilities/facilities.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { WorklistModule } from '../worklist/worklist.module.js';
+import { DevicesAdminController } from './devices-admin.controller.js';
 import { DevicesController } from './devices.controller.js';
 import { DeviceGateService } from './device-gate.service.js';
 import { DevicesRepository } from './devices.repository.js';
@@ -10,8 +12,8 @@ import { RecordingArchive } from './recording-archive.js';
 import { RecordingsRepository } from './recordings.repository.js';
 
 @Module({
-  imports: [WorklistModule, OutboxModule],
-  controllers: [DevicesController],
+  imports: [WorklistModule, OutboxModule, FacilitiesModule],
+  controllers: [DevicesController, DevicesAdminController],
   providers: [
     RecordingArchive,
     DevicesRepository,

@@ -11,6 +11,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { LOGGER } from '../common/tokens.js';
 import { AuthService } from '../identity/auth.service.js';
 import { bearerToken } from '../identity/auth.guard.js';
+import { SessionsService } from '../identity/sessions.service.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { GATEWAY_OPTIONS } from './gateway-options.js';
 import { clinicRoom, hospitalRoom, Notifier, type RelayServer } from './notifier.js';
@@ -19,8 +20,11 @@ type RelaySocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
   Record<string, never>,
-  { user: SessionUser }
+  { user: SessionUser; sessionId: string }
 >;
+
+/** Every socket of a sign-in, so a logout can disconnect them together. */
+const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 
 /** Rooms a user may join: the one place socket scoping is decided. */
 export function roomsFor(user: SessionUser): string[] {
@@ -47,6 +51,7 @@ export class RealtimeGateway
 
   constructor(
     private readonly auth: AuthService,
+    private readonly sessions: SessionsService,
     private readonly notifier: Notifier,
     private readonly audit: AuditService,
     @Inject(LOGGER) private readonly log: Logger,
@@ -54,14 +59,19 @@ export class RealtimeGateway
 
   afterInit(server: RelayServer): void {
     this.notifier.attach(server);
+    // A revoked session keeps no socket: disconnected now, refused at the next handshake.
+    this.sessions.onRevoked((sessionIds) => {
+      server.in(sessionIds.map(sessionRoom)).disconnectSockets(true);
+      this.log.info({ sessionIds }, 'sockets of revoked sessions disconnected');
+    });
     server.use((socket, next) => {
       const handshake = socket.handshake;
       const token =
         (typeof handshake.auth['token'] === 'string' ? handshake.auth['token'] : undefined) ??
         bearerToken(handshake.headers.authorization);
       this.auth.authenticate(token).then(
-        (user) => {
-          if (!user) {
+        (claims) => {
+          if (!claims) {
             this.audit.recordLater({
               actor: 'anonymous',
               action: 'socket.connect',
@@ -70,7 +80,8 @@ export class RealtimeGateway
             });
             return next(new Error('UNAUTHENTICATED: a valid access token is required'));
           }
-          (socket as RelaySocket).data.user = user;
+          (socket as RelaySocket).data.user = claims.user;
+          (socket as RelaySocket).data.sessionId = claims.sessionId;
           next();
         },
         (error: unknown) =>
@@ -82,7 +93,7 @@ export class RealtimeGateway
   async handleConnection(socket: RelaySocket): Promise<void> {
     const user = socket.data.user;
     const rooms = roomsFor(user);
-    await socket.join(rooms);
+    await socket.join([...rooms, sessionRoom(socket.data.sessionId)]);
     socket.emit('session.ready', { userId: user.id, rooms });
     this.log.debug({ userId: user.id, rooms }, 'socket connected');
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import type { DeviceDiagnosis, DeviceError } from '#contracts';
 import { LOGGER } from '../common/tokens.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
+import { FacilitiesService } from '../facilities/facilities.service.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { JobQueues, PermanentJobError, type QueuedJob } from '../infra/queue/job-queues.js';
@@ -22,9 +23,12 @@ type DeliveryJob = QueuedJob<{ caseId: string; eventId: string }>;
  */
 @Injectable()
 export class ReviewDesk implements OnApplicationBootstrap {
+  private readonly reviewQueues = new Set<string>();
+
   constructor(
     private readonly queues: JobQueues,
     private readonly facilities: FacilitiesRepository,
+    private readonly hierarchy: FacilitiesService,
     private readonly worklist: WorklistService,
     private readonly cases: CasesRepository,
     private readonly notifier: Notifier,
@@ -33,18 +37,25 @@ export class ReviewDesk implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const hospital of await this.facilities.hospitals()) {
-      this.queues.declare(reviewQueueOf(hospital.id));
-      this.queues.work<{ caseId: string }>(reviewQueueOf(hospital.id), (job) =>
-        this.worklist.listCase(job.data.caseId, hospital.id),
-      );
-    }
+    // A hospital added through the admin API gets its queue at once, without a restart.
+    this.hierarchy.onHospitalAdded((hospital) => this.openReviewQueue(hospital.id));
+    for (const hospital of await this.facilities.hospitals()) this.openReviewQueue(hospital.id);
     this.queues.declare(CLAIM_LEASE_QUEUE);
     this.queues.work<{ caseId: string }>(CLAIM_LEASE_QUEUE, (job) =>
       this.worklist.checkLease(job.data.caseId),
     );
     this.queues.declare(CLINIC_DELIVERY_QUEUE);
     this.queues.work<DeliveryJob['data']>(CLINIC_DELIVERY_QUEUE, (job) => this.deliver(job));
+  }
+
+  private openReviewQueue(hospitalId: string): void {
+    const queue = reviewQueueOf(hospitalId);
+    if (this.reviewQueues.has(queue)) return;
+    this.reviewQueues.add(queue);
+    this.queues.declare(queue);
+    this.queues.work<{ caseId: string }>(queue, (job) =>
+      this.worklist.listCase(job.data.caseId, hospitalId),
+    );
   }
 
   private async deliver(job: DeliveryJob): Promise<void> {

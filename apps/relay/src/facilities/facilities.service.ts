@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import type {
+  CreateFacilityRequestSchema,
+  Facility,
+  SessionUser,
+  UpdateFacilityRequestSchema,
+} from '#contracts';
+import type { z } from 'zod';
+import { AuditService } from '../audit/audit.service.js';
+import { DomainError } from '../common/domain-error.js';
+import { Database, type Tx } from '../infra/database/database.js';
+import { facilityChangeProblems } from './facility-changes.js';
+import { FacilitiesRepository } from './facilities.repository.js';
+
+type HospitalListener = (hospital: Facility) => void;
+
+/** The hierarchy as data, for administrators: every write checked and audited. */
+@Injectable()
+export class FacilitiesService {
+  private readonly hospitalListeners: HospitalListener[] = [];
+
+  constructor(
+    private readonly repository: FacilitiesRepository,
+    private readonly database: Database,
+    private readonly audit: AuditService,
+  ) {}
+
+  list(): Promise<Facility[]> {
+    return this.repository.all();
+  }
+
+  async create(
+    admin: SessionUser,
+    request: z.output<typeof CreateFacilityRequestSchema>,
+  ): Promise<Facility> {
+    const facility: Facility = { ...request };
+    await this.database.db.transaction(async (tx) => {
+      if (await this.repository.get(facility.id, tx)) {
+        throw new DomainError('CONFLICT', `facility ${facility.id} exists already`);
+      }
+      await this.write(tx, facility);
+    });
+    await this.audit.record({
+      actor: `user:${admin.id}`,
+      action: 'admin.facility.create',
+      outcome: 'allowed',
+      subject: `facility:${facility.id}`,
+      detail: { kind: facility.kind, parentId: facility.parentId },
+    });
+    // After the commit: the review desk opens the new hospital's queue (no restart needed).
+    if (facility.kind !== 'clinic')
+      for (const listener of this.hospitalListeners) listener(facility);
+    return facility;
+  }
+
+  async update(
+    admin: SessionUser,
+    id: string,
+    request: z.output<typeof UpdateFacilityRequestSchema>,
+  ): Promise<Facility> {
+    let before: Facility | undefined;
+    const after = await this.database.db.transaction(async (tx) => {
+      before = await this.repository.get(id, tx);
+      if (!before) throw new DomainError('NOT_FOUND', 'No such facility');
+      const changed: Facility = {
+        ...before,
+        name: request.name ?? before.name,
+        parentId: request.parentId === undefined ? before.parentId : request.parentId,
+      };
+      await this.write(tx, changed);
+      return changed;
+    });
+    await this.audit.record({
+      actor: `user:${admin.id}`,
+      action: 'admin.facility.update',
+      outcome: 'allowed',
+      subject: `facility:${id}`,
+      detail: {
+        changed: Object.keys(request),
+        fromParentId: before?.parentId,
+        parentId: after.parentId,
+      },
+    });
+    return after;
+  }
+
+  /** Called after a hospital is created (the review desk opens its queue). */
+  onHospitalAdded(listener: HospitalListener): void {
+    this.hospitalListeners.push(listener);
+  }
+
+  private async write(tx: Tx, facility: Facility): Promise<void> {
+    const { problems, stranded } = await facilityChangeProblems(this.repository, [facility], tx);
+    if (problems.length > 0) throw new DomainError('INVALID_INPUT', problems.join('; '));
+    if (stranded.length > 0) throw new DomainError('CONFLICT', stranded.join('; '));
+    await this.repository.upsert(facility, tx);
+  }
+}

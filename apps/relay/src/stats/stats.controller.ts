@@ -1,0 +1,16 @@
+import { Controller, Get } from '@nestjs/common';
+import type { RegionStats, SessionUser } from '#contracts';
+import { CurrentUser, Roles } from '../identity/auth.guard.js';
+import { StatsService } from './stats.service.js';
+
+@Controller('api/stats')
+export class StatsController {
+  constructor(private readonly stats: StatsService) {}
+
+  /** Today's counts and turnaround for the caller's facility and everything below it. */
+  @Roles('health_authority', 'admin')
+  @Get()
+  region(@CurrentUser() user: SessionUser): Promise<RegionStats> {
+    return this.stats.forRegionOf(user);
+  }
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { FACILITY_KINDS, ROLES } from './auth.js';
+
+/**
+ * Ids of facilities and boxes end up in queue names (`review-<id>`), Socket.IO rooms and
+ * MQTT topics, so they are plain: letters, digits, '.', '_' and '-', no ':' or '/'.
+ */
+export const ResourceIdSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
+
+const name = z.string().trim().min(1).max(200);
+
+/** A facility of the referral hierarchy: clinic → county hospital → tertiary hospital. */
+export interface Facility {
+  id: string;
+  kind: (typeof FACILITY_KINDS)[number];
+  name: string;
+  parentId: string | null;
+}
+
+export const CreateFacilityRequestSchema = z.strictObject({
+  id: ResourceIdSchema,
+  kind: z.enum(FACILITY_KINDS),
+  name,
+  parentId: ResourceIdSchema.nullable().default(null),
+});
+export type CreateFacilityRequest = z.input<typeof CreateFacilityRequestSchema>;
+
+/** A facility's kind never changes (its children depend on it); its name and parent may. */
+export const UpdateFacilityRequestSchema = z
+  .strictObject({ name: name.optional(), parentId: ResourceIdSchema.nullable().optional() })
+  .refine((body) => body.name !== undefined || body.parentId !== undefined, {
+    message: 'give name and/or parentId',
+  });
+export type UpdateFacilityRequest = z.input<typeof UpdateFacilityRequestSchema>;
+
+const username = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, ".", "_", "-"');
+const password = z.string().min(8, 'must be at least 8 characters').max(256);
+/** An argon2id hash as SecretHasher writes it (PHC string format). */
+const argon2Hash = z.string().regex(/^\$argon2id\$/, 'must be an argon2id hash ($argon2id$…)');
+const deviceSecret = z.string().min(16, 'must be at least 16 characters').max(256);
+
+export const CreateUserRequestSchema = z.strictObject({
+  username,
+  displayName: name,
+  role: z.enum(ROLES),
+  facilityId: ResourceIdSchema,
+  password,
+});
+export type CreateUserRequest = z.infer<typeof CreateUserRequestSchema>;
+
+/** Disabling a user also ends every session they have (refresh and access tokens, sockets). */
+export const UpdateUserRequestSchema = z
+  .strictObject({ displayName: name.optional(), disabled: z.boolean().optional() })
+  .refine((body) => body.displayName !== undefined || body.disabled !== undefined, {
+    message: 'give displayName and/or disabled',
+  });
+export type UpdateUserRequest = z.infer<typeof UpdateUserRequestSchema>;
+
+export interface AdminUser {
+  id: string;
+  username: string;
+  displayName: string;
+  role: (typeof ROLES)[number];
+  facilityId: string;
+  disabled: boolean;
+}
+
+export const CreateDeviceRequestSchema = z.strictObject({
+  id: ResourceIdSchema,
+  facilityId: ResourceIdSchema,
+  secret: deviceSecret,
+});
+export type CreateDeviceRequest = z.infer<typeof CreateDeviceRequestSchema>;
+
+/**
+ * REGION_FILE: the region a relay serves, applied idempotently at start. Facilities are
+ * upserted; users and devices are created when missing and never overwritten afterwards.
+ * Clear-text passwords and secrets are for seeding only: keep the file private, or give
+ * `passwordHash` / `secretHash` (argon2id) instead.
+ */
+export const RegionFileSchema = z.strictObject({
+  facilities: z.array(
+    z.strictObject({
+      id: ResourceIdSchema,
+      kind: z.enum(FACILITY_KINDS),
+      name,
+      parentId: ResourceIdSchema.nullable().default(null),
+    }),
+  ),
+  users: z
+    .array(
+      z
+        .strictObject({
+          username,
+          displayName: name,
+          role: z.enum(ROLES),
+          facilityId: ResourceIdSchema,
+          password: password.optional(),
+          passwordHash: argon2Hash.optional(),
+        })
+        .refine((user) => (user.password === undefined) !== (user.passwordHash === undefined), {
+          message: 'give exactly one of password and passwordHash',
+        }),
+    )
+    .default([]),
+  devices: z
+    .array(
+      z
+        .strictObject({
+          id: ResourceIdSchema,
+          facilityId: ResourceIdSchema,
+          secret: deviceSecret.optional(),
+          secretHash: argon2Hash.optional(),
+        })
+        .refine((device) => (device.secret === undefined) !== (device.secretHash === undefined), {
+          message: 'give exactly one of secret and secretHash',
+        }),
+    )
+    .default([]),
+});
+export type RegionFile = z.output<typeof RegionFileSchema>;
+export type RegionFacility = RegionFile['facilities'][number];
+export type RegionUser = RegionFile['users'][number];
+export type RegionDevice = RegionFile['devices'][number];
+
+/** One facility's day, for the health authority: counts and times only, no patient data. */
+export interface FacilityStats {
+  id: string;
+  kind: (typeof FACILITY_KINDS)[number];
+  name: string;
+  parentId: string | null;
+  /** Now: cases waiting for a reader, and claimed by one. */
+  waiting: number;
+  claimed: number;
+  /** Since `since`: signed, returned to the clinic, escalated to the tertiary hospital. */
+  signed: number;
+  returned: number;
+  escalated: number;
+  /** From the recording stored to the diagnosis signed, for cases signed since `since`. */
+  turnaroundSeconds: { median: number | null; p90: number | null };
+}
+
+/** GET /api/stats: the caller's facility and everything below it. */
+export interface RegionStats {
+  regionId: string;
+  /** Start of the relay's current day (its local time zone). */
+  since: string;
+  facilities: FacilityStats[];
+}
