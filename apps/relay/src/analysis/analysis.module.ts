@@ -3,9 +3,10 @@ import { IngestModule } from '../ingest/ingest.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { WorklistModule } from '../worklist/worklist.module.js';
 import { EcgAnalysisService } from './ecg-analysis.service.js';
+import { EcgAnalyzer } from './ecg-analyzer.js';
 
 @Module({
   imports: [IngestModule, WorklistModule, OutboxModule],
-  providers: [EcgAnalysisService],
+  providers: [EcgAnalysisService, EcgAnalyzer],
 })
 export class AnalysisModule {}

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { analyzeEcg, type EcgAnalysis } from '#ecg';
+import type { EcgAnalysis } from '#ecg';
 import { LOGGER } from '../common/tokens.js';
 import { RecordingsRepository, type StoredRecording } from '../ingest/recordings.repository.js';
 import { BlobStore } from '../infra/blobs/blob-store.js';
@@ -7,6 +7,7 @@ import { Database } from '../infra/database/database.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { JobQueues, PermanentJobError } from '../infra/queue/job-queues.js';
 import { Outbox } from '../outbox/outbox.js';
+import { EcgAnalyzer } from './ecg-analyzer.js';
 import { ECG_ANALYSIS_QUEUE } from '../worklist/queues.js';
 import { WorklistService } from '../worklist/worklist.service.js';
 
@@ -25,6 +26,7 @@ export class EcgAnalysisService implements OnApplicationBootstrap {
     private readonly database: Database,
     private readonly worklist: WorklistService,
     private readonly outbox: Outbox,
+    private readonly analyzer: EcgAnalyzer,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -40,7 +42,7 @@ export class EcgAnalysisService implements OnApplicationBootstrap {
   async analyse(caseId: string, recordingId: string): Promise<void> {
     const recording = await this.recordings.find(recordingId);
     if (!recording) throw new PermanentJobError(`recording ${recordingId} not found`);
-    const analysis = this.tryAnalyse(recording, await this.blobs.get(recording.sha256));
+    const analysis = await this.tryAnalyse(recording, await this.blobs.get(recording.sha256));
     await this.database.db.transaction(async (tx) => {
       if (!analysis) {
         // A failed analysis must never hold an ECG back from a human reader.
@@ -63,11 +65,11 @@ export class EcgAnalysisService implements OnApplicationBootstrap {
     );
   }
 
-  private tryAnalyse(recording: StoredRecording, bytes: Buffer): EcgAnalysis | null {
+  private async tryAnalyse(recording: StoredRecording, bytes: Buffer): Promise<EcgAnalysis | null> {
     const samples = new Int16Array(bytes.byteLength / 2);
     for (let i = 0; i < samples.length; i += 1) samples[i] = bytes.readInt16LE(i * 2);
     try {
-      return analyzeEcg({
+      return await this.analyzer.analyze({
         leads: recording.leads,
         sampleRateHz: recording.sampleRateHz,
         microvoltsPerLsb: recording.microvoltsPerLsb,
