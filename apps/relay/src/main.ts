@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { serveApiDocs } from './api-docs/api-docs.js';
 import { AppModule } from './app.module.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { ConfigError, loadConfig, type RelayConfig } from './config/config.js';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   });
   app.useGlobalFilters(new DomainErrorFilter(log));
   app.set('trust proxy', 'loopback');
+  serveApiDocs(app);
   await app.listen(config.http.port, config.http.host);
   await infra.broker.listen({
     port: config.mqtt.port,
