@@ -12,8 +12,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { AuthService } from './auth.service.js';
 
-const PUBLIC = Symbol('public');
-const ROLES_KEY = Symbol('roles');
+export const PUBLIC = Symbol('public');
+export const ROLES_KEY = Symbol('roles');
 
 /** Marks a route that needs no token (login, health). Everything else does. */
 export const Public = () => SetMetadata(PUBLIC, true);
