@@ -95,6 +95,11 @@ describe('OpenAPI document', () => {
     expect(resolveSchema(document, login?.requestBody).required).toEqual(['username', 'password']);
     expect(document.paths['/health']?.get?.security).toEqual([]);
     expect(document.paths['/api/me']?.get?.security).toEqual([{ bearer: [] }]);
+    // Without @Roles the guard admits every role but the health authority; the document says so.
+    expect(document.paths['/api/worklist']?.get?.description).toBe(
+      'Roles: clinic_staff, reader, admin.',
+    );
+    expect(document.paths['/api/me']?.get?.description).toContain('health_authority');
   });
 
   it('names what is missing when a route is not documented', async () => {

@@ -15,7 +15,7 @@ import {
 } from '@nestjs/swagger';
 import type { Role } from '#contracts';
 import { API_ROUTE_DOC, type ApiRouteMetadata } from '../common/api-route.js';
-import { PUBLIC, ROLES_KEY } from '../identity/auth.guard.js';
+import { DEFAULT_ROLES, PUBLIC, ROLES_KEY } from '../identity/auth.guard.js';
 
 /** Served without a token: the interactive UI and the document it reads. */
 export const API_DOCS_PATH = 'api/docs';
@@ -100,8 +100,8 @@ export function buildApiDocument(app: INestApplication): OpenAPIObject {
     const operation = operationOf(document, route);
     if (!operation) continue;
     operation.security = route.public ? [] : [{ [BEARER_SCHEME]: [] }];
-    if (route.roles) {
-      const roles = `Roles: ${route.roles.join(', ')}.`;
+    if (!route.public) {
+      const roles = `Roles: ${(route.roles ?? DEFAULT_ROLES).join(', ')}.`;
       operation.description = operation.description
         ? `${operation.description}\n\n${roles}`
         : roles;
