@@ -80,7 +80,7 @@ async function waitForExit(child: ChildProcess, timeoutMs: number): Promise<bool
 }
 
 /** SIGTERM, then SIGKILL for the process and every descendant it still has. */
-async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.pid === undefined) return;
   const tree = processTree(child.pid);
   for (const pid of tree) strayPids.add(pid);

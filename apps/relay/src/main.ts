@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { RegionFile } from '#contracts';
+import { serveApiDocs } from './api-docs/api-docs.js';
 import { AppModule } from './app.module.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { ConfigError, loadConfig, type RelayConfig } from './config/config.js';
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
   });
   app.useGlobalFilters(new DomainErrorFilter(log));
   app.set('trust proxy', 'loopback');
+  serveApiDocs(app);
   await app.listen(config.http.port, config.http.host);
   await infra.broker.listen({
     port: config.mqtt.port,

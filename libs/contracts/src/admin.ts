@@ -15,12 +15,15 @@ export const ResourceIdSchema = z
 const name = z.string().trim().min(1).max(200);
 
 /** A facility of the referral hierarchy: clinic → county hospital → tertiary hospital. */
-export interface Facility {
-  id: string;
-  kind: (typeof FACILITY_KINDS)[number];
-  name: string;
-  parentId: string | null;
-}
+export const FacilitySchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(FACILITY_KINDS),
+    name: z.string(),
+    parentId: z.string().nullable(),
+  })
+  .meta({ id: 'Facility' });
+export type Facility = z.infer<typeof FacilitySchema>;
 
 export const CreateFacilityRequestSchema = z.strictObject({
   id: ResourceIdSchema,
@@ -63,14 +66,17 @@ export const UpdateUserRequestSchema = z
   });
 export type UpdateUserRequest = z.infer<typeof UpdateUserRequestSchema>;
 
-export interface AdminUser {
-  id: string;
-  username: string;
-  displayName: string;
-  role: (typeof ROLES)[number];
-  facilityId: string;
-  disabled: boolean;
-}
+export const AdminUserSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    displayName: z.string(),
+    role: z.enum(ROLES),
+    facilityId: z.string(),
+    disabled: z.boolean(),
+  })
+  .meta({ id: 'AdminUser' });
+export type AdminUser = z.infer<typeof AdminUserSchema>;
 
 export const CreateDeviceRequestSchema = z.strictObject({
   id: ResourceIdSchema,
@@ -78,6 +84,12 @@ export const CreateDeviceRequestSchema = z.strictObject({
   secret: deviceSecret,
 });
 export type CreateDeviceRequest = z.infer<typeof CreateDeviceRequestSchema>;
+
+/** A box just registered at its clinic. */
+export const RegisteredDeviceSchema = z
+  .object({ id: z.string(), clinicId: z.string() })
+  .meta({ id: 'RegisteredDevice' });
+export type RegisteredDevice = z.infer<typeof RegisteredDeviceSchema>;
 
 /**
  * REGION_FILE: the region a relay serves, applied idempotently at start. Facilities are
@@ -131,26 +143,32 @@ export type RegionUser = RegionFile['users'][number];
 export type RegionDevice = RegionFile['devices'][number];
 
 /** One facility's day, for the health authority: counts and times only, no patient data. */
-export interface FacilityStats {
-  id: string;
-  kind: (typeof FACILITY_KINDS)[number];
-  name: string;
-  parentId: string | null;
-  /** Now: cases waiting for a reader, and claimed by one. */
-  waiting: number;
-  claimed: number;
-  /** Since `since`: signed, returned to the clinic, escalated to the tertiary hospital. */
-  signed: number;
-  returned: number;
-  escalated: number;
-  /** From the recording stored to the diagnosis signed, for cases signed since `since`. */
-  turnaroundSeconds: { median: number | null; p90: number | null };
-}
+export const FacilityStatsSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(FACILITY_KINDS),
+    name: z.string(),
+    parentId: z.string().nullable(),
+    waiting: z.number().describe('Now: cases waiting for a reader.'),
+    claimed: z.number().describe('Now: cases claimed by a reader.'),
+    signed: z.number().describe('Since `since`: signed.'),
+    returned: z.number().describe('Since `since`: returned to the clinic.'),
+    escalated: z.number().describe('Since `since`: escalated to the tertiary hospital.'),
+    turnaroundSeconds: z
+      .object({ median: z.number().nullable(), p90: z.number().nullable() })
+      .describe(
+        'From the recording stored to the diagnosis signed, for cases signed since `since`.',
+      ),
+  })
+  .meta({ id: 'FacilityStats' });
+export type FacilityStats = z.infer<typeof FacilityStatsSchema>;
 
 /** GET /api/stats: the caller's facility and everything below it. */
-export interface RegionStats {
-  regionId: string;
-  /** Start of the relay's current day (its local time zone). */
-  since: string;
-  facilities: FacilityStats[];
-}
+export const RegionStatsSchema = z
+  .object({
+    regionId: z.string(),
+    since: z.string().describe("Start of the relay's current day (its local time zone)."),
+    facilities: z.array(FacilityStatsSchema),
+  })
+  .meta({ id: 'RegionStats' });
+export type RegionStats = z.infer<typeof RegionStatsSchema>;

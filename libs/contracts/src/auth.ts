@@ -12,26 +12,34 @@ export const LoginRequestSchema = z.strictObject({
 });
 export type LoginRequest = z.infer<typeof LoginRequestSchema>;
 
-export interface SessionUser {
-  id: string;
-  username: string;
-  displayName: string;
-  role: Role;
-  facilityId: string;
-  facilityKind: FacilityKind;
-}
+export const SessionUserSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    displayName: z.string(),
+    role: z.enum(ROLES),
+    facilityId: z.string(),
+    facilityKind: z.enum(FACILITY_KINDS),
+  })
+  .meta({ id: 'SessionUser' });
+export type SessionUser = z.infer<typeof SessionUserSchema>;
 
 /** Sign-in and refresh answer alike: a short access token and the next refresh token. */
-export interface LoginResponse {
-  accessToken: string;
-  tokenType: 'Bearer';
-  expiresInSeconds: number;
-  /** Opaque, single use: POST /api/auth/refresh exchanges it for a new pair. */
-  refreshToken: string;
-  /** When the session ends whatever happens (ISO 8601); sign in again after it. */
-  sessionExpiresAt: string;
-  user: SessionUser;
-}
+export const LoginResponseSchema = z
+  .object({
+    accessToken: z.string(),
+    tokenType: z.literal('Bearer'),
+    expiresInSeconds: z.number(),
+    refreshToken: z
+      .string()
+      .describe('Opaque, single use: POST /api/auth/refresh exchanges it for a new pair.'),
+    sessionExpiresAt: z
+      .string()
+      .describe('When the session ends whatever happens (ISO 8601); sign in again after it.'),
+    user: SessionUserSchema,
+  })
+  .meta({ id: 'LoginResponse' });
+export type LoginResponse = z.infer<typeof LoginResponseSchema>;
 
 /** Body of POST /api/auth/refresh and POST /api/auth/logout. */
 export const RefreshRequestSchema = z.strictObject({
@@ -40,17 +48,23 @@ export const RefreshRequestSchema = z.strictObject({
 export type RefreshRequest = z.infer<typeof RefreshRequestSchema>;
 
 /** Error body of every REST error (one currency across the API). */
-export interface ApiError {
-  statusCode: number;
-  code: string;
-  message: string;
-}
+export const ApiErrorSchema = z
+  .object({
+    statusCode: z.number(),
+    code: z.string().describe('Stable machine-readable code, e.g. NOT_FOUND, CONFLICT'),
+    message: z.string(),
+  })
+  .meta({ id: 'ApiError' });
+export type ApiError = z.infer<typeof ApiErrorSchema>;
 
 /** An ECG box as the API shows it. */
-export interface DeviceSummary {
-  id: string;
-  clinicId: string;
-  online: boolean;
-  disabled: boolean;
-  lastSeenAt: string | null;
-}
+export const DeviceSummarySchema = z
+  .object({
+    id: z.string(),
+    clinicId: z.string(),
+    online: z.boolean(),
+    disabled: z.boolean(),
+    lastSeenAt: z.string().nullable(),
+  })
+  .meta({ id: 'DeviceSummary' });
+export type DeviceSummary = z.infer<typeof DeviceSummarySchema>;

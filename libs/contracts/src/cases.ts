@@ -21,81 +21,6 @@ export type CasePriority = (typeof CASE_PRIORITIES)[number];
 export const CASE_KINDS = ['ecg', 'imaging'] as const;
 export type CaseKind = (typeof CASE_KINDS)[number];
 
-/** What a worklist row shows. Carries no patient identifier. */
-export interface CaseSummary {
-  id: string;
-  kind: CaseKind;
-  status: CaseStatus;
-  priority: CasePriority;
-  clinicId: string;
-  clinicName: string;
-  hospitalId: string;
-  recordingId: string | null;
-  examKind: string;
-  createdAt: string;
-  dueAt: string;
-  claimedBy: string | null;
-  /** Why it went back to the clinic, when status is `returned`. */
-  returnReason: string | null;
-  /** The automatic analysis's flags, most severe first: suggestions for the reader. */
-  flags: AnalysisFlag[];
-  /** When a clinic client confirmed it had shown the signed diagnosis. */
-  clinicReceivedAt: string | null;
-  /**
-   * When the current hospital's policy moves the case on (escalate or overflow) unless a
-   * reader has claimed it; null when nothing happens automatically (tertiary hospital).
-   */
-  deadlineAt: string | null;
-  /** When the hospital's readers were warned that the deadline is near (80 %). */
-  deadlineAlertedAt: string | null;
-}
-
-/** The automatic ECG analysis, as the reader sees it: a suggestion to confirm or correct. */
-export interface CaseAnalysis {
-  algorithmVersion: string;
-  heartRateBpm: number | null;
-  /** Suggested values of MEASUREMENT_KEYS (null where not measurable). */
-  measurements: Partial<Record<(typeof MEASUREMENT_KEYS)[number], number | null>>;
-  flags: AnalysisFlag[];
-  priority: CasePriority;
-  readable: boolean;
-  qualityNotes: string[];
-}
-
-export interface CaseDetail extends CaseSummary {
-  diagnosis: Diagnosis | null;
-  analysis: CaseAnalysis | null;
-  /** Every move between hospitals, oldest first, with the reader's note or the reason. */
-  transfers: CaseTransfer[];
-}
-
-/** How a case left a hospital for another one, as the case detail shows it. */
-export interface CaseTransfer {
-  kind: 'escalated' | 'overflowed';
-  at: string;
-  /** The reader's name, or null when the deadline moved the case. */
-  byName: string | null;
-  fromHospitalId: string;
-  fromHospitalName: string;
-  toHospitalId: string;
-  toHospitalName: string;
-  /** The reader's note, or why the relay moved it (`deadline passed`). */
-  note: string;
-  /** For a move by the deadline: the due time, the deadline and the policy that acted. */
-  deadline: {
-    dueAt: string;
-    deadlineAt: string;
-    atDeadline: 'escalate' | 'overflow';
-    deadlineSeconds: number;
-  } | null;
-}
-
-export interface AnalysisFlag {
-  code: string;
-  severity: 'critical' | 'major' | 'minor';
-  text: string;
-}
-
 /** Measurements the automatic analysis suggests and a reader may correct. */
 export const MEASUREMENT_KEYS = [
   'heartRateBpm',
@@ -120,27 +45,147 @@ export const SignDiagnosisSchema = z.strictObject({
 });
 export type SignDiagnosisRequest = z.input<typeof SignDiagnosisSchema>;
 
-export interface Diagnosis {
-  caseId: string;
-  recordingId: string | null;
-  clinicId: string;
-  conclusion: string;
-  findings: string[];
-  signedBy: string;
-  signedByName: string;
-  /** The hospital the case was signed at (null for diagnoses older than this field). */
-  hospitalId: string | null;
-  hospitalName: string | null;
-  signedAt: string;
-}
+/** A signed diagnosis: what the clinic and the box receive. */
+export const DiagnosisSchema = z
+  .object({
+    caseId: z.string(),
+    recordingId: z.string().nullable(),
+    clinicId: z.string(),
+    conclusion: z.string(),
+    findings: z.array(z.string()),
+    signedBy: z.string(),
+    signedByName: z.string(),
+    hospitalId: z
+      .string()
+      .nullable()
+      .describe('The hospital the case was signed at (null for diagnoses older than this field).'),
+    hospitalName: z.string().nullable(),
+    signedAt: z.string(),
+  })
+  .meta({ id: 'Diagnosis' });
+export type Diagnosis = z.infer<typeof DiagnosisSchema>;
+
+export const AnalysisFlagSchema = z
+  .object({
+    code: z.string(),
+    severity: z.enum(['critical', 'major', 'minor']),
+    text: z.string(),
+  })
+  .meta({ id: 'AnalysisFlag' });
+export type AnalysisFlag = z.infer<typeof AnalysisFlagSchema>;
+
+/** What a worklist row shows. Carries no patient identifier. */
+export const CaseSummarySchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(CASE_KINDS),
+    status: z.enum(CASE_STATUSES),
+    priority: z.enum(CASE_PRIORITIES),
+    clinicId: z.string(),
+    clinicName: z.string(),
+    hospitalId: z.string(),
+    recordingId: z.string().nullable(),
+    examKind: z.string(),
+    createdAt: z.string(),
+    dueAt: z.string(),
+    claimedBy: z.string().nullable(),
+    returnReason: z
+      .string()
+      .nullable()
+      .describe('Why it went back to the clinic, when status is `returned`.'),
+    flags: z
+      .array(AnalysisFlagSchema)
+      .describe("The automatic analysis's flags, most severe first: suggestions for the reader."),
+    clinicReceivedAt: z
+      .string()
+      .nullable()
+      .describe('When a clinic client confirmed it had shown the signed diagnosis.'),
+    deadlineAt: z
+      .string()
+      .nullable()
+      .describe(
+        "When the current hospital's policy moves the case on (escalate or overflow) unless a " +
+          'reader has claimed it; null when nothing happens automatically (tertiary hospital).',
+      ),
+    deadlineAlertedAt: z
+      .string()
+      .nullable()
+      .describe("When the hospital's readers were warned that the deadline is near (80 %)."),
+  })
+  .meta({ id: 'CaseSummary' });
+export type CaseSummary = z.infer<typeof CaseSummarySchema>;
+
+/** The automatic ECG analysis, as the reader sees it: a suggestion to confirm or correct. */
+export const CaseAnalysisSchema = z
+  .object({
+    algorithmVersion: z.string(),
+    heartRateBpm: z.number().nullable(),
+    measurements: z
+      .partialRecord(z.enum(MEASUREMENT_KEYS), z.number().nullable())
+      .describe('Suggested values of the measurement keys (null where not measurable).'),
+    flags: z.array(AnalysisFlagSchema),
+    priority: z.enum(CASE_PRIORITIES),
+    readable: z.boolean(),
+    qualityNotes: z.array(z.string()),
+  })
+  .meta({ id: 'CaseAnalysis' });
+export type CaseAnalysis = z.infer<typeof CaseAnalysisSchema>;
+
+/** How a case left a hospital for another one, as the case detail shows it. */
+export const CaseTransferSchema = z
+  .object({
+    kind: z.enum(['escalated', 'overflowed']),
+    at: z.string(),
+    byName: z
+      .string()
+      .nullable()
+      .describe("The reader's name, or null when the deadline moved the case."),
+    fromHospitalId: z.string(),
+    fromHospitalName: z.string(),
+    toHospitalId: z.string(),
+    toHospitalName: z.string(),
+    note: z.string().describe("The reader's note, or why the relay moved it (`deadline passed`)."),
+    deadline: z
+      .object({
+        dueAt: z.string(),
+        deadlineAt: z.string(),
+        atDeadline: z.enum(['escalate', 'overflow']),
+        deadlineSeconds: z.number(),
+      })
+      .nullable()
+      .describe(
+        'For a move by the deadline: the due time, the deadline and the policy that acted.',
+      ),
+  })
+  .meta({ id: 'CaseTransfer' });
+export type CaseTransfer = z.infer<typeof CaseTransferSchema>;
+
+export const CaseDetailSchema = CaseSummarySchema.extend({
+  diagnosis: DiagnosisSchema.nullable(),
+  analysis: CaseAnalysisSchema.nullable(),
+  transfers: z
+    .array(CaseTransferSchema)
+    .describe("Every move between hospitals, oldest first, with the reader's note or the reason."),
+}).meta({ id: 'CaseDetail' });
+export type CaseDetail = z.infer<typeof CaseDetailSchema>;
+
+/** A claim's lease after it was kept alive. */
+export const ClaimLeaseSchema = z.object({ leaseExpiresAt: z.string() }).meta({ id: 'ClaimLease' });
+export type ClaimLease = z.infer<typeof ClaimLeaseSchema>;
 
 /** The samples of a case's ECG, for the console's viewer. */
-export interface CaseEcg {
-  recordingId: string;
-  leads: string[];
-  sampleRateHz: number;
-  microvoltsPerLsb: number;
-  samplesPerLead: number;
-  /** base64 of int16 little-endian samples interleaved by sample (s0l0 s0l1 … s1l0 …). */
-  samples: string;
-}
+export const CaseEcgSchema = z
+  .object({
+    recordingId: z.string(),
+    leads: z.array(z.string()),
+    sampleRateHz: z.number(),
+    microvoltsPerLsb: z.number(),
+    samplesPerLead: z.number(),
+    samples: z
+      .string()
+      .describe(
+        'base64 of int16 little-endian samples interleaved by sample (s0l0 s0l1 … s1l0 …).',
+      ),
+  })
+  .meta({ id: 'CaseEcg' });
+export type CaseEcg = z.infer<typeof CaseEcgSchema>;

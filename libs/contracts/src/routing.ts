@@ -29,11 +29,10 @@ export const NewPhraseSchema = z.strictObject({
 });
 export type NewPhraseRequest = z.input<typeof NewPhraseSchema>;
 
-export interface Phrase {
-  id: string;
-  text: string;
-  createdAt: string;
-}
+export const PhraseSchema = z
+  .object({ id: z.string(), text: z.string(), createdAt: z.string() })
+  .meta({ id: 'Phrase' });
+export type Phrase = z.infer<typeof PhraseSchema>;
 
 // ---- hospital deadline policies ------------------------------------------------------------
 
@@ -63,7 +62,7 @@ export const DeadlineOverridesSchema = z.strictObject(
 export type DeadlineOverrides = z.output<typeof DeadlineOverridesSchema>;
 
 /** PUT /api/admin/hospitals/:id/policy */
-export const HospitalPolicySchema = z
+export const HospitalPolicyRequestSchema = z
   .strictObject({
     deadlines: DeadlineOverridesSchema.default({}),
     atDeadline: z.enum(DEADLINE_ACTIONS),
@@ -86,17 +85,23 @@ export const HospitalPolicySchema = z
       });
     }
   });
-export type HospitalPolicyRequest = z.input<typeof HospitalPolicySchema>;
-export type HospitalPolicyInput = z.output<typeof HospitalPolicySchema>;
+export type HospitalPolicyRequest = z.input<typeof HospitalPolicyRequestSchema>;
+export type HospitalPolicyInput = z.output<typeof HospitalPolicyRequestSchema>;
 
 /** A hospital's policy as in force: every kind × priority has its deadline. */
-export interface HospitalPolicy {
-  hospitalId: string;
-  deadlines: Record<CaseKind, Record<CasePriority, number>>;
-  /** What the hospital set itself (the rest are the relay's defaults). */
-  overrides: DeadlineOverrides;
-  atDeadline: DeadlineAction;
-  overflowHospitalId: string | null;
-  /** null while the hospital runs on the relay's defaults. */
-  updatedAt: string | null;
-}
+export const HospitalPolicySchema = z
+  .object({
+    hospitalId: z.string(),
+    deadlines: z.record(z.enum(CASE_KINDS), z.record(z.enum(CASE_PRIORITIES), z.number())),
+    overrides: DeadlineOverridesSchema.describe(
+      "What the hospital set itself (the rest are the relay's defaults).",
+    ),
+    atDeadline: z.enum(DEADLINE_ACTIONS),
+    overflowHospitalId: z.string().nullable(),
+    updatedAt: z
+      .string()
+      .nullable()
+      .describe("null while the hospital runs on the relay's defaults."),
+  })
+  .meta({ id: 'HospitalPolicy' });
+export type HospitalPolicy = z.infer<typeof HospitalPolicySchema>;

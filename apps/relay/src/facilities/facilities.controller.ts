@@ -1,10 +1,13 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import {
   CreateFacilityRequestSchema,
+  FacilitySchema,
   UpdateFacilityRequestSchema,
   type Facility,
   type SessionUser,
 } from '#contracts';
+import { z } from 'zod';
+import { ApiRoute } from '../common/api-route.js';
 import { parseInput } from '../common/validation.js';
 import { CurrentUser, Roles } from '../identity/auth.guard.js';
 import { FacilitiesService } from './facilities.service.js';
@@ -14,21 +17,30 @@ import { FacilitiesService } from './facilities.service.js';
 export class FacilitiesController {
   constructor(private readonly facilities: FacilitiesService) {}
 
+  @ApiRoute({
+    summary: 'Every facility of the referral hierarchy',
+    response: z.array(FacilitySchema),
+  })
   @Get()
   list(): Promise<Facility[]> {
     return this.facilities.list();
   }
 
+  @ApiRoute({ summary: 'Add a clinic or hospital to the hierarchy', response: FacilitySchema })
   @Post()
-  create(@CurrentUser() admin: SessionUser, @Body() body: unknown): Promise<Facility> {
+  create(
+    @CurrentUser() admin: SessionUser,
+    @Body({ schema: CreateFacilityRequestSchema }) body: unknown,
+  ): Promise<Facility> {
     return this.facilities.create(admin, parseInput(CreateFacilityRequestSchema, body));
   }
 
+  @ApiRoute({ summary: 'Rename a facility or change its parent', response: FacilitySchema })
   @Patch(':id')
   update(
     @CurrentUser() admin: SessionUser,
     @Param('id') id: string,
-    @Body() body: unknown,
+    @Body({ schema: UpdateFacilityRequestSchema }) body: unknown,
   ): Promise<Facility> {
     return this.facilities.update(admin, id, parseInput(UpdateFacilityRequestSchema, body));
   }

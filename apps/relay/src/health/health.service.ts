@@ -1,24 +1,44 @@
 import { Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { DEVICE_ERROR_CODES } from '#contracts';
 import { IngestService } from '../ingest/ingest.service.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import { Database } from '../infra/database/database.js';
 import { JobQueues, type QueueCounts } from '../infra/queue/job-queues.js';
 import { HealthRedis } from './health-redis.js';
 
-type Component = { status: 'up' | 'down'; error?: string };
+const ComponentSchema = z.object({
+  status: z.enum(['up', 'down']),
+  error: z.string().optional(),
+});
+type Component = z.infer<typeof ComponentSchema>;
 
-export interface HealthReport {
-  status: 'up' | 'down';
-  checkedAt: string;
-  components: {
-    database: Component & { driver: string };
-    redis: Component;
-    broker: Component & { connectedDevices: number };
-    queues: Component & { counts?: Record<string, QueueCounts> };
-  };
-  ingest: IngestService['counters'];
-}
+const QueueCountsSchema = z.object({
+  waiting: z.number(),
+  active: z.number(),
+  delayed: z.number(),
+  failed: z.number(),
+}) satisfies z.ZodType<QueueCounts>;
+
+/** The body of GET /health (and its OpenAPI schema). */
+export const HealthReportSchema = z.object({
+  status: z.enum(['up', 'down']),
+  checkedAt: z.string(),
+  components: z.object({
+    database: ComponentSchema.extend({ driver: z.string() }),
+    redis: ComponentSchema,
+    broker: ComponentSchema.extend({ connectedDevices: z.number() }),
+    queues: ComponentSchema.extend({ counts: z.record(z.string(), QueueCountsSchema).optional() }),
+  }),
+  ingest: z
+    .object({
+      accepted: z.object({ opens: z.number(), chunks: z.number(), recordings: z.number() }),
+      rejected: z.partialRecord(z.enum(DEVICE_ERROR_CODES), z.number()),
+    })
+    .describe('Ingest counters since the relay started'),
+});
+export type HealthReport = z.infer<typeof HealthReportSchema>;
 
 const TIMEOUT_MS = 2_000;
 

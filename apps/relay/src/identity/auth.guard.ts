@@ -7,13 +7,13 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import type { Role, SessionUser } from '#contracts';
+import { ROLES, type Role, type SessionUser } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { AuthService } from './auth.service.js';
 
-const PUBLIC = Symbol('public');
-const ROLES_KEY = Symbol('roles');
+export const PUBLIC = Symbol('public');
+export const ROLES_KEY = Symbol('roles');
 
 /** Marks a route that needs no token (login, health). Everything else does. */
 export const Public = () => SetMetadata(PUBLIC, true);
@@ -23,6 +23,8 @@ export const Public = () => SetMetadata(PUBLIC, true);
  * the routes that name it here.
  */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+/** Who may call a route without `@Roles`. */
+export const DEFAULT_ROLES: readonly Role[] = ROLES.filter((role) => role !== 'health_authority');
 
 interface AuthenticatedRequest extends Request {
   user?: SessionUser;
@@ -61,8 +63,7 @@ export class AuthGuard implements CanActivate {
     if (!claims) throw new DomainError('UNAUTHENTICATED', 'A valid Bearer token is required');
     const user = claims.user;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    const allowed = roles ? roles.includes(user.role) : user.role !== 'health_authority';
-    if (!allowed) {
+    if (!(roles ?? DEFAULT_ROLES).includes(user.role)) {
       await this.audit.record({
         actor: `user:${user.id}`,
         action: `${request.method} ${request.route?.path ?? request.path}`,

@@ -1,5 +1,11 @@
 import { Body, Controller, Post } from '@nestjs/common';
-import { CreateDeviceRequestSchema, type SessionUser } from '#contracts';
+import {
+  CreateDeviceRequestSchema,
+  RegisteredDeviceSchema,
+  type RegisteredDevice,
+  type SessionUser,
+} from '#contracts';
+import { ApiRoute } from '../common/api-route.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { parseInput } from '../common/validation.js';
@@ -20,11 +26,12 @@ export class DevicesAdminController {
     private readonly audit: AuditService,
   ) {}
 
+  @ApiRoute({ summary: 'Register an ECG box at a clinic', response: RegisteredDeviceSchema })
   @Post()
   async create(
     @CurrentUser() admin: SessionUser,
-    @Body() body: unknown,
-  ): Promise<{ id: string; clinicId: string }> {
+    @Body({ schema: CreateDeviceRequestSchema }) body: unknown,
+  ): Promise<RegisteredDevice> {
     const request = parseInput(CreateDeviceRequestSchema, body);
     const facility = await this.facilities.get(request.facilityId);
     const problem = facility

@@ -1,5 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import type { DeviceSummary, SessionUser } from '#contracts';
+import { z } from 'zod';
+import { DeviceSummarySchema, type DeviceSummary, type SessionUser } from '#contracts';
+import { ApiRoute } from '../common/api-route.js';
 import { CurrentUser, Roles } from '../identity/auth.guard.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import { DevicesRepository } from './devices.repository.js';
@@ -12,6 +14,10 @@ export class DevicesController {
   ) {}
 
   /** Boxes with online state and last contact: a clinic sees its own, an admin all. */
+  @ApiRoute({
+    summary: 'ECG boxes, online state and last contact',
+    response: z.array(DeviceSummarySchema),
+  })
   @Roles('clinic_staff', 'admin')
   @Get()
   async list(@CurrentUser() user: SessionUser): Promise<DeviceSummary[]> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HospitalPolicySchema } from '#contracts';
+import { HospitalPolicyRequestSchema } from '#contracts';
 import { deadlineAfter, deadlineMove, effectivePolicy, nearTime } from './deadline-policy.js';
 
 const SLA = { ecgSeconds: 180, ecgStatSeconds: 60, imagingSeconds: 3600, imagingStatSeconds: 900 };
@@ -92,7 +92,10 @@ describe('where an unclaimed case goes at the deadline', () => {
 describe('policy validation', () => {
   it('accepts a partial table of deadlines and fills the rest in', () => {
     expect(
-      HospitalPolicySchema.parse({ atDeadline: 'escalate', deadlines: { ecg: { stat: 45 } } }),
+      HospitalPolicyRequestSchema.parse({
+        atDeadline: 'escalate',
+        deadlines: { ecg: { stat: 45 } },
+      }),
     ).toEqual({
       atDeadline: 'escalate',
       deadlines: { ecg: { stat: 45 } },
@@ -126,7 +129,7 @@ describe('policy validation', () => {
     ],
     ['an unknown field', { atDeadline: 'escalate', pager: true }, ''],
   ])('refuses %s', (_name, input, path) => {
-    const result = HospitalPolicySchema.safeParse(input);
+    const result = HospitalPolicyRequestSchema.safeParse(input);
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain(path);
   });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HospitalPolicySchema, type HospitalPolicy, type SessionUser } from '#contracts';
+import { HospitalPolicyRequestSchema, type HospitalPolicy, type SessionUser } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { CONFIG } from '../common/tokens.js';
@@ -31,7 +31,7 @@ export class PoliciesService {
   }
 
   async put(user: SessionUser, hospitalId: string, body: unknown): Promise<HospitalPolicy> {
-    const policy = parseInput(HospitalPolicySchema, body);
+    const policy = parseInput(HospitalPolicyRequestSchema, body);
     const hospital = await this.countyHospital(hospitalId);
     if (policy.atDeadline === 'overflow') {
       const target = policy.overflowHospitalId

@@ -1,5 +1,21 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import type { CaseEcg, CaseSummary, Diagnosis, SessionUser } from '#contracts';
+import { z } from 'zod';
+import {
+  CaseDetailSchema,
+  CaseEcgSchema,
+  CaseSummarySchema,
+  ClaimLeaseSchema,
+  DiagnosisSchema,
+  EscalateCaseSchema,
+  ReturnCaseSchema,
+  SignDiagnosisSchema,
+  type CaseEcg,
+  type CaseSummary,
+  type ClaimLease,
+  type Diagnosis,
+  type SessionUser,
+} from '#contracts';
+import { ApiRoute } from '../common/api-route.js';
 import { CurrentUser, Roles } from '../identity/auth.guard.js';
 import { WorklistService } from './worklist.service.js';
 
@@ -10,21 +26,32 @@ export class WorklistController {
   constructor(private readonly worklist: WorklistService) {}
 
   /** Readers: their hospital's open cases by urgency; clinic staff: their clinic's cases. */
+  @ApiRoute({
+    summary: 'The worklist: open cases by urgency',
+    response: z.array(CaseSummarySchema),
+  })
   @Get('worklist')
   list(@CurrentUser() user: SessionUser): Promise<CaseSummary[]> {
     return this.worklist.worklist(user);
   }
 
+  @ApiRoute({ summary: 'One case with its analysis and diagnosis', response: CaseDetailSchema })
   @Get('cases/:id')
   get(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string) {
     return this.worklist.getCase(user, id);
   }
 
+  @ApiRoute({ summary: "The samples of a case's ECG", response: CaseEcgSchema })
   @Get('cases/:id/ecg')
   ecg(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string): Promise<CaseEcg> {
     return this.worklist.ecgOf(user, id);
   }
 
+  @ApiRoute({
+    summary: 'Claim a case for review (a lease, kept alive by /lease)',
+    description: '409 CONFLICT when another reader holds it or it is no longer waiting.',
+    response: CaseSummarySchema,
+  })
   @Roles('reader')
   @Post('cases/:id/claim')
   @HttpCode(200)
@@ -33,16 +60,15 @@ export class WorklistController {
   }
 
   /** The console calls this every 30 s while the reader has the case open. */
+  @ApiRoute({ summary: 'Keep a claim alive', response: ClaimLeaseSchema })
   @Roles('reader')
   @Post('cases/:id/lease')
   @HttpCode(200)
-  keep(
-    @CurrentUser() user: SessionUser,
-    @Param('id', caseId) id: string,
-  ): Promise<{ leaseExpiresAt: string }> {
+  keep(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string): Promise<ClaimLease> {
     return this.worklist.keepClaim(user, id);
   }
 
+  @ApiRoute({ summary: 'Give a claimed case back to the worklist', response: CaseSummarySchema })
   @Roles('reader')
   @Post('cases/:id/release')
   @HttpCode(200)
@@ -51,36 +77,50 @@ export class WorklistController {
   }
 
   /** The reader holding the case sends it to the tertiary hospital above, with a note. */
+  @ApiRoute({
+    summary: 'Escalate a claimed case to the hospital above, with a note',
+    description: '409 CONFLICT when there is no hospital above or the case is not held.',
+    response: CaseSummarySchema,
+  })
   @Roles('reader')
   @Post('cases/:id/escalate')
   @HttpCode(200)
   escalate(
     @CurrentUser() user: SessionUser,
     @Param('id', caseId) id: string,
-    @Body() body: unknown,
+    @Body({ schema: EscalateCaseSchema }) body: unknown,
   ): Promise<CaseSummary> {
     return this.worklist.escalate(user, id, body);
   }
 
   /** The reader holding the case sends it back to the clinic, with the reason. */
+  @ApiRoute({
+    summary: 'Return a claimed case to the clinic, with the reason',
+    description: '409 CONFLICT when the case is not held by the caller.',
+    response: CaseSummarySchema,
+  })
   @Roles('reader')
   @Post('cases/:id/return')
   @HttpCode(200)
   returnToClinic(
     @CurrentUser() user: SessionUser,
     @Param('id', caseId) id: string,
-    @Body() body: unknown,
+    @Body({ schema: ReturnCaseSchema }) body: unknown,
   ): Promise<CaseSummary> {
     return this.worklist.returnCase(user, id, body);
   }
 
+  @ApiRoute({
+    summary: 'Sign the diagnosis of a claimed case; it is owed to the clinic from now on',
+    response: DiagnosisSchema,
+  })
   @Roles('reader')
   @Post('cases/:id/sign')
   @HttpCode(200)
   sign(
     @CurrentUser() user: SessionUser,
     @Param('id', caseId) id: string,
-    @Body() body: unknown,
+    @Body({ schema: SignDiagnosisSchema }) body: unknown,
   ): Promise<Diagnosis> {
     return this.worklist.sign(user, id, body);
   }
