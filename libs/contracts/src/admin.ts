@@ -154,3 +154,39 @@ export interface RegionStats {
   since: string;
   facilities: FacilityStats[];
 }
+
+export const AUDIT_OUTCOMES = ['allowed', 'denied', 'failed'] as const;
+
+/**
+ * GET /api/admin/audit: newest first. `actor` and `action` match exactly (`user:<id>`,
+ * `device:<id>`, `anonymous`; `POST /api/cases/:id/claim`, `socket.stream.watch`,
+ * `mqtt.publish` …); `before` is the `nextBefore` of the previous page.
+ */
+export const AuditQuerySchema = z.strictObject({
+  actor: z.string().min(1).max(200).optional(),
+  action: z.string().min(1).max(200).optional(),
+  outcome: z.enum(AUDIT_OUTCOMES).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export type AuditQuery = z.input<typeof AuditQuerySchema>;
+export type AuditFilter = z.output<typeof AuditQuerySchema>;
+
+/** One row of the audit trail: ids only, never a patient identifier, secret or token. */
+export interface AuditRecord {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  outcome: (typeof AUDIT_OUTCOMES)[number];
+  subject: string | null;
+  remoteAddress: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface AuditPage {
+  entries: AuditRecord[];
+  /** Pass as `before` for the next (older) page; null when this was the last. */
+  nextBefore: number | null;
+}

@@ -8,7 +8,6 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { Role, SessionUser } from '#contracts';
-import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { AuthService } from './auth.service.js';
 
@@ -48,7 +47,6 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
-    private readonly audit: AuditService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -58,19 +56,20 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const claims = await this.auth.authenticate(bearerToken(request.headers.authorization));
-    if (!claims) throw new DomainError('UNAUTHENTICATED', 'A valid Bearer token is required');
+    // Refusals are audited where they are answered (DomainErrorFilter), with this reason.
+    if (!claims) {
+      throw new DomainError('UNAUTHENTICATED', 'A valid Bearer token is required', {
+        detail: { reason: 'no live session' },
+      });
+    }
     const user = claims.user;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     const allowed = roles ? roles.includes(user.role) : user.role !== 'health_authority';
     if (!allowed) {
-      await this.audit.record({
+      throw new DomainError('FORBIDDEN', 'Your role may not do this', {
         actor: `user:${user.id}`,
-        action: `${request.method} ${request.route?.path ?? request.path}`,
-        outcome: 'denied',
-        remoteAddress: request.ip,
         detail: { reason: 'role', role: user.role },
       });
-      throw new DomainError('FORBIDDEN', 'Your role may not do this');
     }
     request.user = user;
     return true;
