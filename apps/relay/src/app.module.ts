@@ -17,6 +17,23 @@ import { WorklistModule } from './worklist/worklist.module.js';
 /** The console, built by Vite into dist/apps/console/public (npm run build). */
 const consoleRoot = fileURLToPath(new URL('../../console/public', import.meta.url));
 
+/**
+ * The relay's own modules: every REST controller and gateway is reachable from these
+ * (test/e2e/access-matrix.e2e.ts walks them to find every route).
+ */
+export const DOMAIN_MODULES = [
+  AuditModule,
+  IdentityModule,
+  WorklistModule,
+  PhrasesModule,
+  PoliciesModule,
+  IngestModule,
+  AnalysisModule,
+  StreamsModule,
+  StatsModule,
+  HealthModule,
+];
+
 @Module({})
 export class AppModule {
   static forRoot(infra: Infrastructure): DynamicModule {
@@ -28,16 +45,7 @@ export class AppModule {
           rootPath: consoleRoot,
           exclude: ['/api/{*rest}', '/health', '/socket.io/{*rest}'],
         }),
-        AuditModule,
-        IdentityModule,
-        WorklistModule,
-        PhrasesModule,
-        PoliciesModule,
-        IngestModule,
-        AnalysisModule,
-        StreamsModule,
-        StatsModule,
-        HealthModule,
+        ...DOMAIN_MODULES,
       ],
     };
   }

@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { RegionFile } from '#contracts';
 import { serveApiDocs } from './api-docs/api-docs.js';
 import { AppModule } from './app.module.js';
+import { AuditService } from './audit/audit.service.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { ConfigError, loadConfig, type RelayConfig } from './config/config.js';
 import { disableDemoAccounts, seedDemoRegion } from './demo/demo-region.js';
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(infra), {
     logger: new NestPinoLogger(log),
   });
-  app.useGlobalFilters(new DomainErrorFilter(log));
+  app.useGlobalFilters(new DomainErrorFilter(log, app.get(AuditService)));
   app.set('trust proxy', 'loopback');
   serveApiDocs(app);
   await app.listen(config.http.port, config.http.host);

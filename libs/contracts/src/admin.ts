@@ -172,3 +172,47 @@ export const RegionStatsSchema = z
   })
   .meta({ id: 'RegionStats' });
 export type RegionStats = z.infer<typeof RegionStatsSchema>;
+
+export const AUDIT_OUTCOMES = ['allowed', 'denied', 'failed'] as const;
+
+/**
+ * GET /api/admin/audit: newest first. `actor` and `action` match exactly (`user:<id>`,
+ * `device:<id>`, `anonymous`; `POST /api/cases/:id/claim`, `socket.stream.watch`,
+ * `mqtt.publish` …); `before` is the `nextBefore` of the previous page.
+ */
+export const AuditQuerySchema = z.strictObject({
+  actor: z.string().min(1).max(200).optional(),
+  action: z.string().min(1).max(200).optional(),
+  outcome: z.enum(AUDIT_OUTCOMES).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export type AuditQuery = z.input<typeof AuditQuerySchema>;
+export type AuditFilter = z.output<typeof AuditQuerySchema>;
+
+/** One row of the audit trail: ids only, never a patient identifier, secret or token. */
+export const AuditRecordSchema = z
+  .object({
+    id: z.number(),
+    at: z.string(),
+    actor: z.string(),
+    action: z.string(),
+    outcome: z.enum(AUDIT_OUTCOMES),
+    subject: z.string().nullable(),
+    remoteAddress: z.string().nullable(),
+    detail: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: 'AuditRecord' });
+export type AuditRecord = z.infer<typeof AuditRecordSchema>;
+
+export const AuditPageSchema = z
+  .object({
+    entries: z.array(AuditRecordSchema),
+    nextBefore: z
+      .number()
+      .nullable()
+      .describe('Pass as `before` for the next (older) page; null when this was the last.'),
+  })
+  .meta({ id: 'AuditPage' });
+export type AuditPage = z.infer<typeof AuditPageSchema>;

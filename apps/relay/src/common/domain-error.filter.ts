@@ -1,19 +1,44 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
-import type { ApiError } from '#contracts';
+import type { Request, Response } from 'express';
+import type { ApiError, SessionUser } from '#contracts';
+import type { AuditService } from '../audit/audit.service.js';
 import { DOMAIN_ERROR_STATUS, DomainError } from './domain-error.js';
 import type { Logger } from '../infra/logging/logger.js';
 
-/** Maps every error leaving a REST handler to one JSON shape; internals are never echoed. */
+/**
+ * Maps every error leaving a REST handler to one JSON shape; internals are never echoed.
+ * It is also where every REST refusal (401, 403, 404, 429 from the guard or a service) is
+ * audited, so no route can refuse without a trace; the answer waits for the audit row.
+ */
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly audit: AuditService,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request & { user?: SessionUser }>();
+    const response = http.getResponse<Response>();
     const body = this.toApiError(error);
     if (body.statusCode >= 500) this.log.error({ err: error }, 'request failed');
-    response.status(body.statusCode).json(body);
+    const send = () => response.status(body.statusCode).json(body);
+    if (!(error instanceof DomainError) || !error.isRefusal) {
+      send();
+      return;
+    }
+    this.audit
+      .refused(error, {
+        actor: request.user ? `user:${request.user.id}` : 'anonymous',
+        // The route's pattern, not the path: one action per route, whatever the ids.
+        action: `${request.method} ${(request.route as { path?: string } | undefined)?.path ?? request.path}`,
+        remoteAddress: request.ip,
+      })
+      .catch((auditError: unknown) =>
+        this.log.error({ err: auditError, code: error.code }, 'audit of a refusal failed'),
+      )
+      .finally(send);
   }
 
   private toApiError(error: unknown): ApiError {

@@ -13,12 +13,39 @@ export const DOMAIN_ERROR_STATUS = {
 } as const;
 export type DomainErrorCode = keyof typeof DOMAIN_ERROR_STATUS;
 
+/**
+ * The codes that refuse a caller (who they are, what their role or facility may reach).
+ * Every edge audits an error with one of these, so domain code only says why.
+ */
+const REFUSAL_CODES: ReadonlySet<DomainErrorCode> = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'TOO_MANY_ATTEMPTS',
+]);
+
+/**
+ * What the audit row of a refusal says beyond the edge's defaults (the signed-in user or
+ * `anonymous`, and the route or socket event). Ids only, never a patient identifier.
+ */
+export interface RefusalContext {
+  actor?: string;
+  action?: string;
+  subject?: string;
+  detail?: Record<string, unknown>;
+}
+
 export class DomainError extends Error {
   constructor(
     readonly code: DomainErrorCode,
     message: string,
+    readonly refusal: RefusalContext = {},
   ) {
     super(message);
     this.name = 'DomainError';
+  }
+
+  get isRefusal(): boolean {
+    return REFUSAL_CODES.has(this.code);
   }
 }

@@ -8,7 +8,6 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { ROLES, type Role, type SessionUser } from '#contracts';
-import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { AuthService } from './auth.service.js';
 
@@ -50,7 +49,6 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
-    private readonly audit: AuditService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -60,18 +58,19 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const claims = await this.auth.authenticate(bearerToken(request.headers.authorization));
-    if (!claims) throw new DomainError('UNAUTHENTICATED', 'A valid Bearer token is required');
+    // Refusals are audited where they are answered (DomainErrorFilter), with this reason.
+    if (!claims) {
+      throw new DomainError('UNAUTHENTICATED', 'A valid Bearer token is required', {
+        detail: { reason: 'no live session' },
+      });
+    }
     const user = claims.user;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (!(roles ?? DEFAULT_ROLES).includes(user.role)) {
-      await this.audit.record({
+      throw new DomainError('FORBIDDEN', 'Your role may not do this', {
         actor: `user:${user.id}`,
-        action: `${request.method} ${request.route?.path ?? request.path}`,
-        outcome: 'denied',
-        remoteAddress: request.ip,
         detail: { reason: 'role', role: user.role },
       });
-      throw new DomainError('FORBIDDEN', 'Your role may not do this');
     }
     request.user = user;
     return true;

@@ -34,16 +34,13 @@ export class AuthService {
       this.failuresByUsername.exhausted(username) ||
       this.failuresByAddress.exhausted(remoteAddress ?? 'unknown')
     ) {
-      await this.audit.record({
-        actor: 'anonymous',
-        action: 'auth.login',
-        outcome: 'denied',
-        remoteAddress,
-        detail: { reason: 'too many failed attempts' },
-      });
       throw new DomainError(
         'TOO_MANY_ATTEMPTS',
         'Too many failed sign-ins; try again in 15 minutes',
+        {
+          action: 'auth.login',
+          detail: { reason: 'too many failed attempts' },
+        },
       );
     }
     const stored = await this.users.findByUsername(request.username);
@@ -51,15 +48,12 @@ export class AuthService {
     if (!stored || !valid || stored.disabled) {
       this.failuresByUsername.tryAttempt(username);
       this.failuresByAddress.tryAttempt(remoteAddress ?? 'unknown');
-      await this.audit.record({
+      // One message for every case, so a caller cannot probe which usernames exist.
+      throw new DomainError('UNAUTHENTICATED', 'Unknown user or wrong password', {
         actor: stored ? `user:${stored.id}` : 'anonymous',
         action: 'auth.login',
-        outcome: 'denied',
-        remoteAddress,
         detail: { reason: stored?.disabled ? 'disabled' : 'bad credentials' },
       });
-      // One message for every case, so a caller cannot probe which usernames exist.
-      throw new DomainError('UNAUTHENTICATED', 'Unknown user or wrong password');
     }
     const { passwordHash: _hash, disabled: _disabled, ...user } = stored;
     const session = await this.sessions.start(user.id, this.config.auth.refreshTokenTtlSeconds);
@@ -78,7 +72,12 @@ export class AuthService {
     const result = await this.sessions.rotate(refreshToken);
     if ('outcome' in result) {
       const user = await this.users.sessionUserById(result.userId);
-      if (!user) throw new DomainError('UNAUTHENTICATED', 'This session has ended');
+      if (!user) {
+        throw new DomainError('UNAUTHENTICATED', 'This session has ended', {
+          action: 'auth.refresh',
+          detail: { reason: 'user disabled or removed', sessionId: result.sessionId },
+        });
+      }
       await this.audit.record({
         actor: `user:${user.id}`,
         action: 'auth.refresh',
@@ -88,38 +87,30 @@ export class AuthService {
       });
       return this.tokenPair(user, result.sessionId, result.refreshToken, result.expiresAt);
     }
-    if (result.action === 'revoke-reuse') {
-      await this.audit.record({
-        actor: `user:${result.userId}`,
-        action: 'auth.refresh-reuse',
-        outcome: 'denied',
-        remoteAddress,
-        detail: { sessionId: result.sessionId, consequence: 'session revoked' },
-      });
-    } else {
-      await this.audit.record({
-        actor: 'anonymous',
-        action: 'auth.refresh',
-        outcome: 'denied',
-        remoteAddress,
-        detail: { reason: result.reason, sessionId: result.sessionId },
-      });
-    }
-    throw new DomainError('UNAUTHENTICATED', 'This session has ended; sign in again');
+    throw new DomainError(
+      'UNAUTHENTICATED',
+      'This session has ended; sign in again',
+      result.action === 'revoke-reuse'
+        ? {
+            actor: `user:${result.userId}`,
+            action: 'auth.refresh-reuse',
+            detail: { sessionId: result.sessionId, consequence: 'session revoked' },
+          }
+        : {
+            action: 'auth.refresh',
+            detail: { reason: result.reason, sessionId: result.sessionId },
+          },
+    );
   }
 
   /** Ends the session of this refresh token: its refresh and access tokens, and its sockets. */
   async logout(refreshToken: string, remoteAddress: string | undefined): Promise<void> {
     const session = await this.sessions.sessionOf(refreshToken);
     if (!session) {
-      await this.audit.record({
-        actor: 'anonymous',
+      throw new DomainError('UNAUTHENTICATED', 'Unknown session', {
         action: 'auth.logout',
-        outcome: 'denied',
-        remoteAddress,
         detail: { reason: 'unknown refresh token' },
       });
-      throw new DomainError('UNAUTHENTICATED', 'Unknown session');
     }
     const revoked = await this.sessions.revoke(session.sessionId, 'logout');
     await this.audit.record({

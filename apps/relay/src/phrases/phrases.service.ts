@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { NewPhraseSchema, type Phrase, type SessionUser } from '#contracts';
-import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { parseInput } from '../common/validation.js';
 import { PhrasesRepository } from './phrases.repository.js';
@@ -11,10 +10,7 @@ import { PhrasesRepository } from './phrases.repository.js';
  */
 @Injectable()
 export class PhrasesService {
-  constructor(
-    private readonly phrases: PhrasesRepository,
-    private readonly audit: AuditService,
-  ) {}
+  constructor(private readonly phrases: PhrasesRepository) {}
 
   list(user: SessionUser): Promise<Phrase[]> {
     return this.phrases.list(user.facilityId);
@@ -27,14 +23,10 @@ export class PhrasesService {
 
   async remove(user: SessionUser, id: string): Promise<void> {
     if (await this.phrases.remove(user.facilityId, id)) return;
-    // Another hospital's phrase looks exactly like a missing one, and the attempt is audited.
-    await this.audit.record({
-      actor: `user:${user.id}`,
-      action: 'phrase.delete',
-      outcome: 'denied',
+    // Another hospital's phrase looks exactly like a missing one (audited by the edge).
+    throw new DomainError('NOT_FOUND', 'No such phrase at your hospital', {
       subject: `phrase:${id}`,
       detail: { reason: 'not in scope or missing', facilityId: user.facilityId },
     });
-    throw new DomainError('NOT_FOUND', 'No such phrase at your hospital');
   }
 }

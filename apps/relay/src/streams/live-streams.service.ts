@@ -126,12 +126,18 @@ export class LiveStreamsService implements OnApplicationBootstrap {
   /** The box's clinic, if this user may watch the box; otherwise the box does not exist. */
   private async clinicOfWatchable(user: SessionUser, deviceId: string): Promise<string> {
     const device = await this.devices.find(deviceId);
-    if (!device) throw new DomainError('NOT_FOUND', 'No such device');
     const allowed =
-      (user.role === 'clinic_staff' && user.facilityId === device.clinicId) ||
-      (user.role === 'reader' &&
-        (await this.facilities.readingHospitalOf(device.clinicId)).id === user.facilityId);
-    if (!allowed) throw new DomainError('NOT_FOUND', 'No such device');
+      device !== undefined &&
+      ((user.role === 'clinic_staff' && user.facilityId === device.clinicId) ||
+        (user.role === 'reader' &&
+          (await this.facilities.readingHospitalOf(device.clinicId)).id === user.facilityId));
+    if (!allowed) {
+      // Another clinic's or county's box looks exactly like a missing one (audited by the edge).
+      throw new DomainError('NOT_FOUND', 'No such device', {
+        subject: `device:${deviceId}`,
+        detail: { reason: 'not in scope or missing', facilityId: user.facilityId },
+      });
+    }
     return device.clinicId;
   }
 

@@ -6,15 +6,20 @@ import {
 } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import type { SessionUser, WatchResult } from '#contracts';
+import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { GATEWAY_OPTIONS } from '../realtime/gateway-options.js';
 import { streamRoom } from '../realtime/notifier.js';
+import { socketRefusalSite } from '../realtime/socket-refusal.js';
 import { LiveStreamsService } from './live-streams.service.js';
 
 /** Watching a box's live stream over the console's (already authenticated) socket. */
 @WebSocketGateway(GATEWAY_OPTIONS)
 export class StreamsGateway {
-  constructor(private readonly streams: LiveStreamsService) {}
+  constructor(
+    private readonly streams: LiveStreamsService,
+    private readonly audit: AuditService,
+  ) {}
 
   @SubscribeMessage('stream.watch')
   async watch(
@@ -29,8 +34,11 @@ export class StreamsGateway {
       await socket.join(streamRoom(deviceId));
       return { ok: true, stream };
     } catch (error) {
-      if (error instanceof DomainError) return { ok: false, error: error.message };
-      throw error;
+      if (!(error instanceof DomainError)) throw error;
+      if (error.isRefusal) {
+        await this.audit.refused(error, socketRefusalSite(socket, 'stream.watch'));
+      }
+      return { ok: false, error: error.message };
     }
   }
 

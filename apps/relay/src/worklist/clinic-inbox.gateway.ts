@@ -8,9 +8,12 @@ import {
 } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
 import type { SessionUser } from '#contracts';
+import { AuditService } from '../audit/audit.service.js';
+import { DomainError } from '../common/domain-error.js';
 import { LOGGER } from '../common/tokens.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { GATEWAY_OPTIONS } from '../realtime/gateway-options.js';
+import { socketRefusalSite } from '../realtime/socket-refusal.js';
 import { CasesRepository } from './cases.repository.js';
 import { ClinicInbox } from './clinic-inbox.js';
 import { clinicMessageOf } from './clinic-messages.js';
@@ -23,6 +26,7 @@ export class ClinicInboxGateway implements OnGatewayConnection<Socket> {
     private readonly inbox: ClinicInbox,
     private readonly cases: CasesRepository,
     private readonly worklist: WorklistService,
+    private readonly audit: AuditService,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -40,8 +44,21 @@ export class ClinicInboxGateway implements OnGatewayConnection<Socket> {
   async received(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<void> {
     const user = (socket.data as { user?: SessionUser }).user;
     const eventId = (body as { eventId?: unknown } | null)?.eventId;
-    if (user?.role !== 'clinic_staff' || typeof eventId !== 'string') return;
-    const acknowledged = await this.inbox.acknowledge(user, eventId);
+    if (!user || typeof eventId !== 'string') return;
+    let acknowledged: Awaited<ReturnType<ClinicInbox['acknowledge']>>;
+    try {
+      if (user.role !== 'clinic_staff') {
+        throw new DomainError('FORBIDDEN', 'Only clinic staff acknowledge clinic events', {
+          subject: `clinic-event:${eventId}`,
+          detail: { reason: 'role', role: user.role },
+        });
+      }
+      acknowledged = await this.inbox.acknowledge(user, eventId);
+    } catch (error) {
+      if (!(error instanceof DomainError) || !error.isRefusal) throw error;
+      await this.audit.refused(error, socketRefusalSite(socket, 'diagnosis.received'));
+      return;
+    }
     if (!acknowledged) return;
     await this.worklist.clinicReceived(user, acknowledged.caseId, acknowledged.kind);
     this.log.info({ eventId, caseId: acknowledged.caseId, userId: user.id }, 'clinic received');

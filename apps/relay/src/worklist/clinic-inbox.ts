@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { SessionUser } from '#contracts';
+import { DomainError } from '../common/domain-error.js';
 import { Database, type Tx } from '../infra/database/database.js';
 import { clinicEvents } from '../infra/database/schema.js';
 
@@ -43,8 +44,10 @@ export class ClinicInbox {
   }
 
   /**
-   * A clinic client has shown the event. Only the clinic it belongs to can acknowledge it;
-   * returns the case, or null when the id is not this clinic's or was acknowledged before.
+   * A clinic client has shown the event. Only the clinic it belongs to can acknowledge it:
+   * returns the case, null when this clinic acknowledged it before (a replay crossed the
+   * acknowledgement), and refuses another clinic's or a missing event like REST refuses
+   * another facility's case.
    */
   async acknowledge(
     user: SessionUser,
@@ -63,6 +66,15 @@ export class ClinicInbox {
         ),
       )
       .returning({ caseId: clinicEvents.caseId, kind: clinicEvents.kind });
-    return row ?? null;
+    if (row) return row;
+    const [owner] = await this.database.db
+      .select({ clinicId: clinicEvents.clinicId })
+      .from(clinicEvents)
+      .where(eq(clinicEvents.id, id));
+    if (owner?.clinicId === user.facilityId) return null;
+    throw new DomainError('NOT_FOUND', 'No such event for your clinic', {
+      subject: `clinic-event:${id}`,
+      detail: { reason: 'not in scope or missing', facilityId: user.facilityId },
+    });
   }
 }

@@ -12,7 +12,6 @@ import type {
   SignDiagnosisRequest,
 } from '#contracts';
 import { EscalateCaseSchema, ReturnCaseSchema, SignDiagnosisSchema } from '#contracts';
-import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { CONFIG } from '../common/tokens.js';
 import { parseInput } from '../common/validation.js';
@@ -76,7 +75,6 @@ export class WorklistService {
     private readonly facilities: FacilitiesRepository,
     private readonly outbox: Outbox,
     private readonly notifier: Notifier,
-    private readonly audit: AuditService,
     private readonly blobs: BlobStore,
     private readonly inbox: ClinicInbox,
     private readonly queues: JobQueues,
@@ -196,7 +194,7 @@ export class WorklistService {
     const returned = await this.database.db.transaction((tx) =>
       this.returnToClinic(tx, caseId, reason, { hospitalId }, user),
     );
-    if (!returned) throw await this.notHeld(user, caseId, 'case.return');
+    if (!returned) throw await this.notHeld(user, caseId);
     void this.outbox.flush();
     return this.announce(caseId);
   }
@@ -214,7 +212,7 @@ export class WorklistService {
       state.status !== 'in_review' ||
       state.claimedBy !== user.id
     ) {
-      throw await this.notHeld(user, caseId, 'case.escalate');
+      throw await this.notHeld(user, caseId);
     }
     const from = await this.facilities.get(state.hospitalId);
     const to = from?.parentId ? await this.facilities.get(from.parentId) : undefined;
@@ -356,7 +354,7 @@ export class WorklistService {
 
   async getCase(user: SessionUser, caseId: string): Promise<CaseDetail> {
     const summary = await this.cases.summary(caseId, caseScope(user));
-    if (!summary) throw await this.notVisible(user, caseId, 'case.read');
+    if (!summary) throw this.notVisible(user, caseId);
     const diagnosis = await this.cases.diagnosisOf(caseId);
     return {
       ...summary,
@@ -368,7 +366,7 @@ export class WorklistService {
 
   async ecgOf(user: SessionUser, caseId: string): Promise<CaseEcg> {
     const recording = await this.cases.recordingOf(caseId, caseScope(user));
-    if (!recording) throw await this.notVisible(user, caseId, 'case.ecg.read');
+    if (!recording) throw this.notVisible(user, caseId);
     const { sha256, ...meta } = recording;
     const samples = await this.blobs.get(sha256);
     return { ...meta, samples: samples.toString('base64') };
@@ -394,7 +392,7 @@ export class WorklistService {
     if (!claimed) {
       const state = await this.cases.stateOf(caseId);
       if (!state || state.hospitalId !== user.facilityId) {
-        throw await this.notVisible(user, caseId, 'case.claim');
+        throw this.notVisible(user, caseId);
       }
       throw new DomainError(
         'CONFLICT',
@@ -409,8 +407,7 @@ export class WorklistService {
     const until = this.leaseFrom(new Date());
     if (!(await this.cases.extendLease(caseId, user.id, until))) {
       const state = await this.cases.stateOf(caseId);
-      if (!state || state.hospitalId !== user.facilityId)
-        throw await this.notVisible(user, caseId, 'case.lease');
+      if (!state || state.hospitalId !== user.facilityId) throw this.notVisible(user, caseId);
       throw new DomainError('CONFLICT', 'You no longer hold this case');
     }
     return { leaseExpiresAt: until.toISOString() };
@@ -434,8 +431,7 @@ export class WorklistService {
     void this.outbox.flush();
     if (!released) {
       const state = await this.cases.stateOf(caseId);
-      if (!state || state.hospitalId !== user.facilityId)
-        throw await this.notVisible(user, caseId, 'case.release');
+      if (!state || state.hospitalId !== user.facilityId) throw this.notVisible(user, caseId);
       throw new DomainError('CONFLICT', 'You do not hold this case');
     }
     return this.announce(caseId);
@@ -508,8 +504,7 @@ export class WorklistService {
     });
     if (!signed) {
       const state = await this.cases.stateOf(caseId);
-      if (!state || state.hospitalId !== user.facilityId)
-        throw await this.notVisible(user, caseId, 'case.sign');
+      if (!state || state.hospitalId !== user.facilityId) throw this.notVisible(user, caseId);
       throw new DomainError('CONFLICT', 'Claim the case before signing it');
     }
     void this.outbox.flush();
@@ -561,31 +556,24 @@ export class WorklistService {
   }
 
   /** Why a reader's escalate or return did not happen: not theirs to see, or not held. */
-  private async notHeld(user: SessionUser, caseId: string, action: string): Promise<DomainError> {
+  private async notHeld(user: SessionUser, caseId: string): Promise<DomainError> {
     const state = await this.cases.stateOf(caseId);
-    if (!state || state.hospitalId !== user.facilityId) {
-      return this.notVisible(user, caseId, action);
-    }
+    if (!state || state.hospitalId !== user.facilityId) return this.notVisible(user, caseId);
     return new DomainError(
       'CONFLICT',
       'Claim the case first: only the reader holding it can do this',
     );
   }
 
-  /** Another facility's case looks exactly like a missing one, and the attempt is audited. */
-  private async notVisible(
-    user: SessionUser,
-    caseId: string,
-    action: string,
-  ): Promise<DomainError> {
-    await this.audit.record({
-      actor: `user:${user.id}`,
-      action,
-      outcome: 'denied',
+  /**
+   * Another facility's case looks exactly like a missing one; the edge that answers audits
+   * the refusal with this subject and reason.
+   */
+  private notVisible(user: SessionUser, caseId: string): DomainError {
+    return new DomainError('NOT_FOUND', 'No such case in your worklist', {
       subject: `case:${caseId}`,
       detail: { reason: 'not in scope or missing', facilityId: user.facilityId },
     });
-    return new DomainError('NOT_FOUND', 'No such case in your worklist');
   }
 }
 

@@ -1,6 +1,23 @@
 import { pino, type Logger } from 'pino';
 
 /**
+ * Keys whose values are never written anywhere, at any depth: secrets, tokens and patient
+ * identifiers. The logger redacts them; the audit trail drops them.
+ */
+export const REDACTED_KEYS = [
+  'password',
+  'secret',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'passwordHash',
+  'secretHash',
+  'authorization',
+  'nationalId',
+  'patientRef',
+] as const;
+
+/**
  * Structured JSON logs. Ids only: anything that could carry a patient identifier, a
  * secret or a token is redacted by path, whatever the caller passes.
  */
@@ -10,28 +27,9 @@ export function createLogger(level: string): Logger {
     base: { service: 'telerelay-relay' },
     redact: {
       paths: [
-        'password',
-        '*.password',
-        'secret',
-        '*.secret',
-        'token',
-        '*.token',
-        'accessToken',
-        '*.accessToken',
-        'refreshToken',
-        '*.refreshToken',
-        'passwordHash',
-        '*.passwordHash',
-        'secretHash',
-        '*.secretHash',
-        'authorization',
-        '*.authorization',
+        ...REDACTED_KEYS.flatMap((key) => [key, `*.${key}`]),
         'headers.authorization',
         'req.headers.authorization',
-        'nationalId',
-        '*.nationalId',
-        'patientRef',
-        '*.patientRef',
       ],
       censor: '[redacted]',
     },

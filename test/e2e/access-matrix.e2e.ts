@@ -1,0 +1,710 @@
+import 'reflect-metadata';
+import { MODULE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { RequestMethod } from '@nestjs/common';
+import mqtt from 'mqtt';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  deviceTopic,
+  DOWNLINK_CHANNELS,
+  UPLINK_CHANNELS,
+  type AuditPage,
+  type AuditRecord,
+  type CaseDetail,
+  type CaseSummary,
+  type DeviceSummary,
+  type DiagnosisDelivery,
+  type Phrase,
+  type SessionUser,
+  type WatchResult,
+} from '#contracts';
+import { DOMAIN_MODULES } from '../../apps/relay/src/app.module.js';
+import { SimulatedBox } from '../../device-simulator/src/box.js';
+import { ConsoleClient, nextEvent, type ConsoleSocket } from '../support/clients.js';
+import { RelayProcess, type DemoDevice } from '../support/relay-process.js';
+
+/**
+ * Facility A is clinic-1 and its county hospital, county-1: its case (recorded by its own
+ * box over MQTT), its phrase, its box, its reader. Everyone below belongs somewhere else
+ * and tries A's things. `admin` is region-wide by design (an operator, not a facility's
+ * member): it may read every case and run the admin API, but never acts as a reader and
+ * has no phrases or boxes of A's. The health authority sees only statistics.
+ */
+const OTHERS = [
+  'clinic2.staff', // another clinic of the same county
+  'clinic4.staff', // a clinic of another county
+  'county2.reader', // another county hospital
+  'tertiary.reader', // the hospital above A's county, before anything is escalated to it
+  'admin',
+  'health.authority',
+  'anonymous', // no token at all
+] as const;
+type Actor = (typeof OTHERS)[number];
+
+/**
+ * What each actor gets. 401/403/404: refused with that status, and audited with the actor
+ * and the route. `own`: allowed, and the answer holds the caller's facility only (A's
+ * resource is absent). `ok`: allowed by design (admin region-wide, the authority's own
+ * statistics): a GET answers 200, a write with an empty body 400 (past access control,
+ * stopped by validation, nothing changed).
+ */
+type Cell = 401 | 403 | 404 | 'own' | 'ok';
+type Ids = { caseId: string; phraseId: string; boxId: string; userId: string };
+interface RouteRule {
+  path: (ids: Ids) => string;
+  /** A valid body, so a refusal is about access and not about the input. */
+  body?: unknown;
+  cells: Record<Actor, Cell>;
+}
+/** Login, refresh, logout and health take no access token; their refusals are credentials. */
+type PublicRule = 'public';
+
+const CLINIC_STAFF_OF_B = { 'clinic2.staff': 403, 'clinic4.staff': 403 } as const;
+/** A reader's action on A's case: other readers cannot see it, everyone else lacks the role. */
+const READER_ACTION: Record<Actor, Cell> = {
+  ...CLINIC_STAFF_OF_B,
+  'county2.reader': 404,
+  'tertiary.reader': 404,
+  admin: 403,
+  'health.authority': 403,
+  anonymous: 401,
+};
+const CASE_READ: Record<Actor, Cell> = {
+  'clinic2.staff': 404,
+  'clinic4.staff': 404,
+  'county2.reader': 404,
+  'tertiary.reader': 404,
+  admin: 'ok',
+  'health.authority': 403,
+  anonymous: 401,
+};
+const ADMIN_ONLY: Record<Actor, Cell> = {
+  ...CLINIC_STAFF_OF_B,
+  'county2.reader': 403,
+  'tertiary.reader': 403,
+  admin: 'ok',
+  'health.authority': 403,
+  anonymous: 401,
+};
+const PHRASES: Record<Actor, Cell> = {
+  ...CLINIC_STAFF_OF_B,
+  'county2.reader': 'own',
+  'tertiary.reader': 'own',
+  admin: 'own',
+  'health.authority': 403,
+  anonymous: 401,
+};
+
+/** Every route the relay serves. A route added without a line here fails the test. */
+const MATRIX: Record<string, RouteRule | PublicRule> = {
+  'POST /api/auth/login': 'public',
+  'POST /api/auth/refresh': 'public',
+  'POST /api/auth/logout': 'public',
+  'GET /health': 'public',
+  'GET /api/me': {
+    path: () => '/api/me',
+    cells: { ...allOk(), anonymous: 401 },
+  },
+  'GET /api/worklist': {
+    path: () => '/api/worklist',
+    cells: {
+      'clinic2.staff': 'own',
+      'clinic4.staff': 'own',
+      'county2.reader': 'own',
+      'tertiary.reader': 'own',
+      admin: 'ok',
+      'health.authority': 403,
+      anonymous: 401,
+    },
+  },
+  'GET /api/cases/:id': { path: (ids) => `/api/cases/${ids.caseId}`, cells: CASE_READ },
+  'GET /api/cases/:id/ecg': { path: (ids) => `/api/cases/${ids.caseId}/ecg`, cells: CASE_READ },
+  'POST /api/cases/:id/claim': {
+    path: (ids) => `/api/cases/${ids.caseId}/claim`,
+    cells: READER_ACTION,
+  },
+  'POST /api/cases/:id/lease': {
+    path: (ids) => `/api/cases/${ids.caseId}/lease`,
+    cells: READER_ACTION,
+  },
+  'POST /api/cases/:id/release': {
+    path: (ids) => `/api/cases/${ids.caseId}/release`,
+    cells: READER_ACTION,
+  },
+  'POST /api/cases/:id/escalate': {
+    path: (ids) => `/api/cases/${ids.caseId}/escalate`,
+    body: { note: 'matrix: please take this one' },
+    cells: READER_ACTION,
+  },
+  'POST /api/cases/:id/return': {
+    path: (ids) => `/api/cases/${ids.caseId}/return`,
+    body: { reason: 'matrix: record again' },
+    cells: READER_ACTION,
+  },
+  'POST /api/cases/:id/sign': {
+    path: (ids) => `/api/cases/${ids.caseId}/sign`,
+    body: { conclusion: 'matrix: forged diagnosis' },
+    cells: READER_ACTION,
+  },
+  'GET /api/phrases': { path: () => '/api/phrases', cells: PHRASES },
+  'POST /api/phrases': {
+    path: () => '/api/phrases',
+    body: { text: 'matrix: a phrase of my own hospital' },
+    cells: PHRASES,
+  },
+  'DELETE /api/phrases/:id': {
+    path: (ids) => `/api/phrases/${ids.phraseId}`,
+    cells: { ...PHRASES, 'county2.reader': 404, 'tertiary.reader': 404, admin: 404 },
+  },
+  'GET /api/devices': {
+    path: () => '/api/devices',
+    cells: {
+      'clinic2.staff': 'own',
+      'clinic4.staff': 'own',
+      'county2.reader': 403,
+      'tertiary.reader': 403,
+      admin: 'ok',
+      'health.authority': 403,
+      anonymous: 401,
+    },
+  },
+  'POST /api/devices/:id/stream/snapshot': {
+    path: (ids) => `/api/devices/${ids.boxId}/stream/snapshot`,
+    body: { seconds: 10 },
+    cells: { ...READER_ACTION, 'clinic2.staff': 404, 'clinic4.staff': 404 },
+  },
+  'GET /api/stats': {
+    path: () => '/api/stats',
+    cells: { ...ADMIN_ONLY, 'health.authority': 'ok' },
+  },
+  'GET /api/admin/hospitals/:id/policy': {
+    path: () => '/api/admin/hospitals/county-1/policy',
+    cells: ADMIN_ONLY,
+  },
+  'PUT /api/admin/hospitals/:id/policy': {
+    path: () => '/api/admin/hospitals/county-1/policy',
+    body: { atDeadline: 'escalate' },
+    cells: ADMIN_ONLY,
+  },
+  'GET /api/admin/facilities': { path: () => '/api/admin/facilities', cells: ADMIN_ONLY },
+  'POST /api/admin/facilities': {
+    path: () => '/api/admin/facilities',
+    body: { id: 'matrix-clinic', kind: 'clinic', name: 'Matrix clinic', parentId: 'county-1' },
+    cells: ADMIN_ONLY,
+  },
+  'PATCH /api/admin/facilities/:id': {
+    path: () => '/api/admin/facilities/clinic-1',
+    body: { parentId: 'county-2' },
+    cells: ADMIN_ONLY,
+  },
+  'GET /api/admin/users': { path: () => '/api/admin/users', cells: ADMIN_ONLY },
+  'POST /api/admin/users': {
+    path: () => '/api/admin/users',
+    body: {
+      username: 'matrix.reader',
+      displayName: 'Matrix',
+      role: 'reader',
+      facilityId: 'county-1',
+      password: 'matrix-password',
+    },
+    cells: ADMIN_ONLY,
+  },
+  'PATCH /api/admin/users/:id': {
+    path: (ids) => `/api/admin/users/${ids.userId}`,
+    body: { disabled: true },
+    cells: ADMIN_ONLY,
+  },
+  'POST /api/admin/devices': {
+    path: () => '/api/admin/devices',
+    body: { id: 'matrix-box', facilityId: 'clinic-1', secret: 'matrix-secret-0123456789' },
+    cells: ADMIN_ONLY,
+  },
+  'GET /api/admin/audit': { path: () => '/api/admin/audit', cells: ADMIN_ONLY },
+};
+
+function allOk(): Record<Exclude<Actor, 'anonymous'>, Cell> {
+  return {
+    'clinic2.staff': 'ok',
+    'clinic4.staff': 'ok',
+    'county2.reader': 'ok',
+    'tertiary.reader': 'ok',
+    admin: 'ok',
+    'health.authority': 'ok',
+  };
+}
+
+/** Every `METHOD /path` the relay's controllers declare, read from Nest's own metadata. */
+function declaredRoutes(): string[] {
+  const routes: string[] = [];
+  const seen = new Set<unknown>();
+  const visit = (entry: unknown) => {
+    const module = (entry as { module?: unknown }).module ?? entry;
+    if (typeof module !== 'function' || seen.has(module)) return;
+    seen.add(module);
+    for (const imported of metadata<unknown[]>(MODULE_METADATA.IMPORTS, module) ?? []) {
+      visit(imported);
+    }
+    for (const controller of metadata<(new () => object)[]>(MODULE_METADATA.CONTROLLERS, module) ??
+      []) {
+      const base = metadata<string>(PATH_METADATA, controller) ?? '';
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(prototype)) {
+        const handler = prototype[name];
+        if (name === 'constructor' || typeof handler !== 'function') continue;
+        const method = metadata<RequestMethod>(METHOD_METADATA, handler);
+        if (method === undefined) continue;
+        const path = [base, metadata<string>(PATH_METADATA, handler) ?? '']
+          .flatMap((part) => part.split('/'))
+          .filter((part) => part !== '');
+        routes.push(`${RequestMethod[method]} /${path.join('/')}`);
+      }
+    }
+  };
+  DOMAIN_MODULES.forEach(visit);
+  return routes;
+}
+
+function metadata<T>(key: string, target: unknown): T | undefined {
+  return Reflect.getMetadata(key, target as object) as T | undefined;
+}
+
+describe('access matrix: every route, room and topic, as each role of another facility', () => {
+  let relay: RelayProcess;
+  let devices: DemoDevice[];
+  let boxA: DemoDevice;
+  let admin: ConsoleClient;
+  let readerA: ConsoleClient;
+  let readerSocketA: ConsoleSocket;
+  const clients = new Map<Exclude<Actor, 'anonymous'>, ConsoleClient>();
+  const sockets: ConsoleSocket[] = [];
+  const cleanups: (() => Promise<unknown>)[] = [];
+  let ids: Ids;
+
+  beforeAll(async () => {
+    relay = await RelayProcess.start({
+      // Nothing may move A's case to the tertiary hospital while the matrix runs.
+      ECG_SLA_SECONDS: '3600',
+      ECG_STAT_SLA_SECONDS: '3600',
+      // The MQTT part reconnects box B once per refused publish.
+      MQTT_CONNECTS_PER_DEVICE_PER_MINUTE: '1000',
+    });
+    devices = await relay.demoDevices();
+    boxA = devices.find((device) => device.clinicId === 'clinic-1')!;
+    const logins = await Promise.all(
+      OTHERS.filter((actor) => actor !== 'anonymous').map(
+        async (actor) => [actor, await ConsoleClient.login(relay.httpUrl, actor)] as const,
+      ),
+    );
+    for (const [actor, client] of logins) clients.set(actor, client);
+    admin = clients.get('admin')!;
+    readerA = await ConsoleClient.login(relay.httpUrl, 'county1.reader');
+    readerSocketA = await readerA.connectSocket();
+    sockets.push(readerSocketA);
+
+    const caseId = await recordCaseOfA(51);
+    const phrase = await readerA.post<Phrase>('/api/phrases', { text: 'Sinus rhythm.' });
+    expect(phrase.status).toBe(201);
+    const me = await readerA.get<SessionUser>('/api/me');
+    ids = { caseId, phraseId: phrase.body.id, boxId: boxA.deviceId, userId: me.body.id };
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.disconnect();
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    await relay?.dispose();
+  });
+
+  /** A real case of clinic A: its own box records over MQTT, the analysis lists it at county 1. */
+  async function recordCaseOfA(seed: number): Promise<string> {
+    const box = new SimulatedBox({
+      brokerUrl: relay.mqttUrl,
+      deviceId: boxA.deviceId,
+      secret: boxA.secret,
+    });
+    await box.start();
+    try {
+      const { caseId } = await box.record({ durationSeconds: 4, seed });
+      await nextEvent(readerSocketA, 'worklist.case-added', (summary) => summary.id === caseId);
+      return caseId!;
+    } finally {
+      await box.stop();
+    }
+  }
+
+  function actorOf(actor: Actor): string {
+    return actor === 'anonymous' ? 'anonymous' : `user:${clients.get(actor)!.session.user.id}`;
+  }
+
+  async function call(actor: Actor, method: string, path: string, body?: unknown) {
+    const token = actor === 'anonymous' ? undefined : clients.get(actor)!.token;
+    const response = await fetch(`${relay.httpUrl}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  }
+
+  /** Every audit row since `since`, through the admin API, following its pages. */
+  async function auditSince(since: string, filter = ''): Promise<AuditRecord[]> {
+    const rows: AuditRecord[] = [];
+    let before: number | null = null;
+    do {
+      const query: string = `since=${encodeURIComponent(since)}&limit=500${filter}${before ? `&before=${before}` : ''}`;
+      const page: { status: number; body: AuditPage } = await admin.get<AuditPage>(
+        `/api/admin/audit?${query}`,
+      );
+      expect(page.status).toBe(200);
+      rows.push(...page.body.entries);
+      before = page.body.nextBefore;
+    } while (before !== null);
+    return rows;
+  }
+
+  /** Audit rows written off the request path (MQTT hooks) land a moment later: poll the API. */
+  async function auditRow(
+    since: string,
+    actor: string,
+    action: string,
+    matches: (row: AuditRecord) => boolean = () => true,
+  ): Promise<AuditRecord> {
+    const filter = `&actor=${encodeURIComponent(actor)}&action=${encodeURIComponent(action)}`;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const row = (await auditSince(since, filter)).find(matches);
+      if (row) return row;
+      if (Date.now() > deadline) throw new Error(`no audit row ${actor} ${action}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  it('covers exactly the routes the relay declares', () => {
+    expect(declaredRoutes().sort()).toEqual(Object.keys(MATRIX).sort());
+  });
+
+  it("refuses A's case, phrase, box, users and the admin API to every other facility and role, and audits each refusal", async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const cells = Object.entries(MATRIX).flatMap(([route, rule]) =>
+      rule === 'public'
+        ? []
+        : OTHERS.map((actor) => ({ route, rule, actor, expected: rule.cells[actor] })),
+    );
+    const results = await inPool(8, cells, async ({ route, rule, actor, expected }) => {
+      const method = route.slice(0, route.indexOf(' '));
+      const body = expected === 'ok' && method !== 'GET' ? {} : rule.body;
+      const answer = await call(actor, method, rule.path(ids), body);
+      return { route, actor, expected, ...answer };
+    });
+
+    const matrix = Object.fromEntries(
+      Object.keys(MATRIX)
+        .filter((route) => MATRIX[route] !== 'public')
+        .map((route) => [
+          route,
+          Object.fromEntries(
+            results.filter((r) => r.route === route).map((r) => [r.actor, r.status]),
+          ),
+        ]),
+    );
+    console.table(matrix);
+
+    const audited = new Set(
+      (await auditSince(since, '&outcome=denied')).map((row) => `${row.actor} ${row.action}`),
+    );
+    const problems: string[] = [];
+    for (const { route, actor, expected, status, body } of results) {
+      const where = `${actor} → ${route}: ${status}`;
+      if (typeof expected === 'number') {
+        if (status !== expected) problems.push(`${where}, expected ${expected}`);
+        if (!audited.has(`${actorOf(actor)} ${route}`)) problems.push(`${where}, not audited`);
+      } else if (expected === 'ok') {
+        const want = route.startsWith('GET ') ? 200 : 400;
+        if (status !== want) problems.push(`${where}, expected ${want} (allowed)`);
+      } else {
+        if (status < 200 || status >= 300) problems.push(`${where}, expected 2xx (own facility)`);
+        const leaked = JSON.stringify(body ?? '');
+        for (const id of [ids.caseId, ids.phraseId, ids.boxId]) {
+          if (leaked.includes(id)) problems.push(`${where}, answer holds A's ${id}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+
+    // Nothing of A's changed: the case still waits, unclaimed; the phrase, the reader, the
+    // clinic's place and the county's policy are as they were; no box or user was added.
+    const stillWaiting = await readerA.get<CaseDetail>(`/api/cases/${ids.caseId}`);
+    expect(stillWaiting.body).toMatchObject({ status: 'awaiting_review', claimedBy: null });
+    expect((await readerA.get<Phrase[]>('/api/phrases')).body.map((p) => p.id)).toEqual([
+      ids.phraseId,
+    ]);
+    expect((await readerA.get('/api/me')).status).toBe(200);
+    const facilities =
+      await admin.get<{ id: string; parentId: string | null }[]>('/api/admin/facilities');
+    expect(facilities.body.find((f) => f.id === 'clinic-1')?.parentId).toBe('county-1');
+    expect(facilities.body.find((f) => f.id === 'matrix-clinic')).toBeUndefined();
+    expect(
+      (await admin.get<{ updatedAt: string | null }>('/api/admin/hospitals/county-1/policy')).body
+        .updatedAt,
+    ).toBeNull();
+    const boxes = await admin.get<DeviceSummary[]>('/api/devices');
+    expect(boxes.body.find((d) => d.id === 'matrix-box')).toBeUndefined();
+    const users = await admin.get<{ username: string }[]>('/api/admin/users');
+    expect(users.body.find((u) => u.username === 'matrix.reader')).toBeUndefined();
+  });
+
+  it('refuses and audits bad credentials on the public routes', async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const clinicA = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
+    const wrong = await call('anonymous', 'POST', '/api/auth/login', {
+      username: 'clinic1.staff',
+      password: 'not-the-password',
+    });
+    const refresh = await call('anonymous', 'POST', '/api/auth/refresh', {
+      refreshToken: 'forged-refresh-token',
+    });
+    const logout = await call('anonymous', 'POST', '/api/auth/logout', {
+      refreshToken: 'forged-refresh-token',
+    });
+    expect([wrong.status, refresh.status, logout.status]).toEqual([401, 401, 401]);
+    const health = await call('anonymous', 'GET', '/health');
+    expect(health.status).toBe(200);
+    expect(JSON.stringify(health.body)).not.toContain(ids.caseId);
+    await auditRow(since, `user:${clinicA.session.user.id}`, 'auth.login', (row) =>
+      Boolean(row.outcome === 'denied' && row.detail?.['reason'] === 'bad credentials'),
+    );
+    await auditRow(since, 'anonymous', 'auth.refresh', (row) => row.outcome === 'denied');
+    await auditRow(since, 'anonymous', 'auth.logout', (row) => row.outcome === 'denied');
+  });
+
+  it("keeps A's rooms to A: other sockets hear nothing of A's cases, and cannot watch A's box or acknowledge A's events", async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    // Without a token there is no socket at all, and the attempt is audited.
+    const anonymous = await connectAnonymously();
+    expect(anonymous).toMatch(/UNAUTHENTICATED/);
+    await auditRow(since, 'anonymous', 'socket.connect');
+
+    const heard = new Map<Actor, string[]>();
+    const observers = new Map<Exclude<Actor, 'anonymous'>, ConsoleSocket>();
+    for (const [actor, client] of clients) {
+      const socket = await client.connectSocket();
+      sockets.push(socket);
+      observers.set(actor, socket);
+      const events: string[] = [];
+      heard.set(actor, events);
+      socket.onAny((event: string, payload: unknown) =>
+        events.push(`${event} ${JSON.stringify(payload)}`),
+      );
+    }
+    const clinicA = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
+    const clinicSocketA = await clinicA.connectSocket();
+    sockets.push(clinicSocketA);
+
+    // Two more of A's cases: one signed, one returned, both owed to clinic A.
+    const signedId = await recordCaseOfA(52);
+    const returnedId = await recordCaseOfA(31);
+    const diagnosis = nextEvent(
+      clinicSocketA,
+      'diagnosis.signed',
+      (d) => d.diagnosis.caseId === signedId,
+    );
+    const returned = nextEvent(clinicSocketA, 'case.returned', (n) => n.caseId === returnedId);
+    expect((await readerA.post(`/api/cases/${signedId}/claim`)).status).toBe(200);
+    expect(
+      (await readerA.post(`/api/cases/${signedId}/sign`, { conclusion: 'Sinus rhythm.' })).status,
+    ).toBe(200);
+    expect((await readerA.post(`/api/cases/${returnedId}/claim`)).status).toBe(200);
+    expect(
+      (await readerA.post(`/api/cases/${returnedId}/return`, { reason: 'Lead V3 off.' })).status,
+    ).toBe(200);
+    const signedEvent = (await diagnosis).eventId;
+    const returnedEvent = (await returned).eventId;
+
+    // One round trip on each observer's own connection: anything the relay sent it before
+    // (A's events included, had they leaked) has arrived by the time the answer does.
+    await Promise.all([...observers.values()].map((socket) => roundTrip(socket)));
+    for (const [actor, events] of heard) {
+      expect({ actor, events }).toEqual({ actor, events: [] });
+    }
+
+    // Acknowledging A's events from another clinic, or as a reader, is refused and audited,
+    // and the events stay owed to A.
+    const ackSince = new Date(Date.now() - 1000).toISOString();
+    observers.get('clinic2.staff')!.emit('diagnosis.received', { eventId: signedEvent });
+    observers.get('clinic4.staff')!.emit('diagnosis.received', { eventId: returnedEvent });
+    observers.get('county2.reader')!.emit('diagnosis.received', { eventId: signedEvent });
+    for (const actor of ['clinic2.staff', 'clinic4.staff', 'county2.reader'] as const) {
+      await auditRow(ackSince, actorOf(actor), 'socket.diagnosis.received', (row) =>
+        ['NOT_FOUND', 'FORBIDDEN'].includes(String(row.detail?.['code'])),
+      );
+    }
+    const signedCase = await readerA.get<CaseSummary>(`/api/cases/${signedId}`);
+    expect(signedCase.body.clinicReceivedAt).toBeNull();
+    const replayed: DiagnosisDelivery[] = [];
+    const again = await clinicA.connectSocketCollecting('diagnosis.signed', replayed);
+    sockets.push(again);
+    await nextEvent(again, 'case.returned', (n) => n.eventId === returnedEvent).catch(() => {
+      throw new Error('the returned event is no longer owed to clinic A');
+    });
+    await roundTrip(again);
+    expect(replayed.map((d) => d.eventId)).toContain(signedEvent);
+
+    // Watching A's box: its own clinic may; every other facility and role is refused.
+    const own = await watch(clinicSocketA, boxA.deviceId);
+    expect(own.ok).toBe(true);
+    const watchSince = new Date(Date.now() - 1000).toISOString();
+    for (const [actor, socket] of observers) {
+      expect({ actor, result: await watch(socket, boxA.deviceId) }).toMatchObject({
+        actor,
+        result: { ok: false },
+      });
+      await auditRow(
+        watchSince,
+        actorOf(actor),
+        'socket.stream.watch',
+        (row) => row.subject === `device:${boxA.deviceId}`,
+      );
+    }
+  });
+
+  it("refuses box B every topic of box A's, wildcards and relay-only channels, and audits each", async () => {
+    const since = new Date(Date.now() - 1000).toISOString();
+    const boxB = devices.find((device) => device.clinicId === 'clinic-2')!;
+    const connectB = () =>
+      mqtt.connectAsync(relay.mqttUrl, {
+        protocolVersion: 4,
+        clientId: boxB.deviceId,
+        username: boxB.deviceId,
+        password: boxB.secret,
+        reconnectPeriod: 0,
+      });
+
+    // Box A listens on its own downlink: nothing B sends may reach it.
+    const listenerA = await mqtt.connectAsync(relay.mqttUrl, {
+      protocolVersion: 4,
+      clientId: boxA.deviceId,
+      username: boxA.deviceId,
+      password: boxA.secret,
+      reconnectPeriod: 0,
+    });
+    cleanups.push(() => listenerA.endAsync(true));
+    const reachedA: string[] = [];
+    listenerA.on('message', (topic, payload) => {
+      if (payload.toString().includes('forged-by-b')) reachedA.push(topic);
+    });
+    const ownTopics = DOWNLINK_CHANNELS.map((channel) => deviceTopic(boxA.deviceId, channel));
+    await listenerA.subscribeAsync(ownTopics, { qos: 1 });
+
+    const channels = [...UPLINK_CHANNELS, ...DOWNLINK_CHANNELS];
+    const subscriber = await connectB();
+    cleanups.push(() => subscriber.endAsync(true));
+    const filters = [
+      ...channels.map((channel) => deviceTopic(boxA.deviceId, channel)),
+      'telerelay/v1/+/diagnosis',
+      'telerelay/v1/#',
+      '#',
+      '$SYS/#',
+    ];
+    for (const filter of filters) {
+      expect({ filter, qos: await grantedQos(subscriber, filter) }).toEqual({ filter, qos: 128 });
+    }
+    // B's own relay-only channels cannot be published to either (a forged diagnosis).
+    const publishTopics = [
+      ...channels.map((channel) => deviceTopic(boxA.deviceId, channel)),
+      deviceTopic(boxB.deviceId, 'diagnosis'),
+    ];
+    for (const topic of publishTopics) {
+      const publisher = await connectB();
+      expect({ topic, refused: await publishIsRefused(publisher, topic) }).toEqual({
+        topic,
+        refused: true,
+      });
+      await publisher.endAsync(true);
+    }
+    const wildcard = await connectB();
+    expect(await publishIsRefused(wildcard, 'telerelay/v1/+/rec/open')).toBe(true);
+    await wildcard.endAsync(true);
+
+    const actor = `device:${boxB.deviceId}`;
+    for (const filter of filters) {
+      await auditRow(since, actor, 'mqtt.subscribe', (row) => row.subject === filter);
+    }
+    for (const topic of publishTopics) {
+      await auditRow(since, actor, 'mqtt.publish', (row) => row.subject === topic);
+    }
+    await auditRow(since, actor, 'mqtt.publish', (row) =>
+      String(row.detail?.['reason']).includes('not allowed in PUBLISH'),
+    );
+    // A round trip on A's connection: a forged message would have arrived before its answer.
+    await listenerA.publishAsync(deviceTopic(boxA.deviceId, 'status'), '{}', { qos: 1 });
+    expect(reachedA).toEqual([]);
+  });
+
+  /** The SUBACK's answer for one filter: 128 (0x80) is a refusal [MQTT-3.9.3]. */
+  async function grantedQos(client: mqtt.MqttClient, filter: string): Promise<number | undefined> {
+    try {
+      return (await client.subscribeAsync(filter, { qos: 1 }))[0]?.qos;
+    } catch (error) {
+      // mqtt.js rejects a refused filter, carrying the SUBACK.
+      return (error as { packet?: { granted?: number[] } }).packet?.granted?.[0];
+    }
+  }
+
+  /** Publishes QoS 1 and reports whether the broker dropped the link instead of a PUBACK. */
+  async function publishIsRefused(client: mqtt.MqttClient, topic: string): Promise<boolean> {
+    const closed = new Promise<'closed'>((resolve) =>
+      client.once('close', () => resolve('closed')),
+    );
+    const acked = client.publishAsync(topic, '{"forged-by-b":true}', { qos: 1 }).then(
+      () => 'puback' as const,
+      () => 'closed' as const,
+    );
+    return (await Promise.race([closed, acked])) === 'closed';
+  }
+
+  async function connectAnonymously(): Promise<string> {
+    const socket = io(relay.httpUrl, {
+      path: '/socket.io',
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        socket.once('connect_error', (error) => resolve(error.message));
+        socket.once('session.ready', () => reject(new Error('connected without a token')));
+      });
+    } finally {
+      socket.disconnect();
+    }
+  }
+});
+
+function watch(socket: ConsoleSocket, deviceId: string): Promise<WatchResult> {
+  return new Promise((resolve) => socket.emit('stream.watch', { deviceId }, resolve));
+}
+
+/**
+ * A request and its answer on this socket's connection. A `stream.watch` without a device
+ * id is answered at once and changes nothing (an invalid request, not a refusal).
+ */
+function roundTrip(socket: ConsoleSocket): Promise<WatchResult> {
+  return new Promise((resolve) => socket.emit('stream.watch', {} as { deviceId: string }, resolve));
+}
+
+/** Runs `work` over `items`, at most `size` at a time, results in order. */
+async function inPool<T, R>(size: number, items: T[], work: (item: T) => Promise<R>) {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index]!);
+      }
+    }),
+  );
+  return results;
+}
