@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deviceTopic, type DeviceDiagnosis } from '#contracts';
+import { deviceTopic, type DeviceDiagnosis, type DeviceError } from '#contracts';
 import { SimulatedBox, type StoredEvent } from './box.js';
 import { RecordingRejectedError } from './errors.js';
 import { FakeRelay, HeldRecording } from './testing/fake-relay.js';
@@ -129,7 +129,38 @@ describe('SimulatedBox against an Aedes broker', () => {
     expect(status?.client.clean).toBe(false);
   });
 
-  it('emits a retained diagnosis once, even when it is delivered again', async () => {
+  it('tells the operator once about a returned recording, even when the notice comes again', async () => {
+    relay = await FakeRelay.start({ [DEVICE_ID]: SECRET });
+    const notice: DeviceError = {
+      code: 'UNREADABLE_RECORDING',
+      message: 'Record again: lead off',
+      retryable: false,
+      recordingId: '0b7e8f52-3c1d-4a9e-8f00-5d2c1b3a4e6f',
+    };
+    const other: DeviceError = { ...notice, recordingId: '1c8f9063-4d2e-4b0f-9011-6e3d2c4b5f70' };
+    box = startBox(relay.url);
+    const returned: { recordingId: string }[] = [];
+    box.on('returned', (event) => returned.push(event));
+    const connected = once(box, 'connected');
+    await box.start();
+    await connected;
+    // Delivered in order on one connection: once `other` is out, both copies were handled.
+    const last = new Promise<void>((resolve) =>
+      box!.on('returned', (event) => {
+        if (event.recordingId === other.recordingId) resolve();
+      }),
+    );
+    relay.send(DEVICE_ID, 'error', notice);
+    relay.send(DEVICE_ID, 'error', notice);
+    relay.send(DEVICE_ID, 'error', other);
+    await last;
+    expect(returned.map((event) => event.recordingId)).toEqual([
+      notice.recordingId,
+      other.recordingId,
+    ]);
+  });
+
+  it('emits a diagnosis once, even when it is delivered again (retained, re-sent or duplicated)', async () => {
     relay = await FakeRelay.start({ [DEVICE_ID]: SECRET });
     const diagnosis: DeviceDiagnosis = {
       caseId: 'case-9',

@@ -195,6 +195,7 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
   private readonly retryRange: BackoffRange;
   private readonly slots = new Map<string, Slot>();
   private readonly seenDiagnoses = new Set<string>();
+  private readonly seenReturns = new Set<string>();
   private stream: ActiveStream | undefined;
   private readonly streamCloses = new Map<string, PendingStreamClose>();
   private streamedFramesValue = 0;
@@ -703,7 +704,10 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
 
   private onRelayError(error: DeviceError): void {
     if (error.code === 'UNREADABLE_RECORDING' && error.recordingId !== undefined) {
-      // Comes after the recording was stored: the relay's analysis says to record again.
+      // Comes after the recording was stored: the relay's analysis (or a reader) says to
+      // record again. Re-sent until acknowledged, so it may come twice: tell the operator once.
+      if (this.seenReturns.has(error.recordingId)) return;
+      this.seenReturns.add(error.recordingId);
       this.emit('returned', { recordingId: error.recordingId, reason: error.message });
       return;
     }
@@ -725,7 +729,8 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
   }
 
   private onDiagnosis(diagnosis: DeviceDiagnosis): void {
-    // Retained, so it comes again on every (re)subscribe; show each signature once.
+    // The relay re-sends what this box has not acknowledged on every (re)subscribe, and QoS 1
+    // may deliver twice; show each signature once (docs/protocol.md, "Diagnosis").
     const key = `${diagnosis.caseId}\u0000${diagnosis.signedAt}`;
     if (this.seenDiagnoses.has(key)) return;
     this.seenDiagnoses.add(key);

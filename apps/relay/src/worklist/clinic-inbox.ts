@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm';
 import type { SessionUser } from '#contracts';
 import { DomainError } from '../common/domain-error.js';
 import { Database, type Tx } from '../infra/database/database.js';
-import { clinicEvents } from '../infra/database/schema.js';
+import { cases, clinicEvents, recordings } from '../infra/database/schema.js';
 
 export type ClinicEventKind = 'diagnosis.signed' | 'case.returned';
 
@@ -22,9 +22,20 @@ export interface OwedEvent {
 export class ClinicInbox {
   constructor(private readonly database: Database) {}
 
-  /** Records the debt inside the caller's transaction; idempotent per case and kind. */
+  /**
+   * Records the debt inside the caller's transaction; idempotent per case and kind. The box
+   * that sent the recording is owed the same event (BoxDelivery), so it is named here.
+   */
   async owe(tx: Tx, clinicId: string, caseId: string, kind: ClinicEventKind): Promise<string> {
-    await tx.insert(clinicEvents).values({ clinicId, caseId, kind }).onConflictDoNothing();
+    const [source] = await tx
+      .select({ deviceId: recordings.deviceId })
+      .from(cases)
+      .innerJoin(recordings, eq(recordings.id, cases.recordingId))
+      .where(eq(cases.id, caseId));
+    await tx
+      .insert(clinicEvents)
+      .values({ clinicId, caseId, kind, deviceId: source?.deviceId ?? null })
+      .onConflictDoNothing();
     const [row] = await tx
       .select({ id: clinicEvents.id })
       .from(clinicEvents)
@@ -41,6 +52,68 @@ export class ClinicInbox {
       .orderBy(asc(clinicEvents.id))
       .limit(500);
     return rows.map((row) => ({ eventId: String(row.id), caseId: row.caseId, kind: row.kind }));
+  }
+
+  /**
+   * What a box has not acknowledged yet, oldest first, a page at a time (after `afterEventId`).
+   * Only events of the given kinds, so a box is sent only what it has subscribed to.
+   */
+  async pendingForBox(
+    deviceId: string,
+    kinds: readonly ClinicEventKind[],
+    afterEventId: string | null,
+    limit = 100,
+  ): Promise<OwedEvent[]> {
+    if (kinds.length === 0) return [];
+    const rows = await this.database.db
+      .select({ id: clinicEvents.id, caseId: clinicEvents.caseId, kind: clinicEvents.kind })
+      .from(clinicEvents)
+      .where(
+        and(
+          eq(clinicEvents.deviceId, deviceId),
+          isNull(clinicEvents.deviceReceivedAt),
+          inArray(clinicEvents.kind, [...kinds]),
+          afterEventId === null ? undefined : gt(clinicEvents.id, Number(afterEventId)),
+        ),
+      )
+      .orderBy(asc(clinicEvents.id))
+      .limit(limit);
+    return rows.map((row) => ({ eventId: String(row.id), caseId: row.caseId, kind: row.kind }));
+  }
+
+  /**
+   * The box acknowledged the event about this case (or, for a return, this recording).
+   * Only the box the event is owed to can settle it; returns the case, or null when there
+   * was nothing (left) to settle.
+   */
+  async boxReceived(
+    deviceId: string,
+    kind: ClinicEventKind,
+    about: { caseId: string } | { recordingId: string },
+  ): Promise<string | null> {
+    const which =
+      'caseId' in about
+        ? eq(clinicEvents.caseId, about.caseId)
+        : inArray(
+            clinicEvents.caseId,
+            this.database.db
+              .select({ id: cases.id })
+              .from(cases)
+              .where(eq(cases.recordingId, about.recordingId)),
+          );
+    const [row] = await this.database.db
+      .update(clinicEvents)
+      .set({ deviceReceivedAt: new Date() })
+      .where(
+        and(
+          eq(clinicEvents.deviceId, deviceId),
+          eq(clinicEvents.kind, kind),
+          isNull(clinicEvents.deviceReceivedAt),
+          which,
+        ),
+      )
+      .returning({ caseId: clinicEvents.caseId });
+    return row?.caseId ?? null;
   }
 
   /**

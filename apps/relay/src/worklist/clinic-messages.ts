@@ -1,4 +1,10 @@
-import type { CaseReturnedNotice, DiagnosisDelivery } from '#contracts';
+import type {
+  CaseReturnedNotice,
+  DeviceDiagnosis,
+  DeviceError,
+  DiagnosisDelivery,
+  DownlinkChannel,
+} from '#contracts';
 import type { CasesRepository } from './cases.repository.js';
 import type { OwedEvent } from './clinic-inbox.js';
 
@@ -31,6 +37,42 @@ export async function clinicMessageOf(
         },
         deviceId: notice.deviceId,
       };
+    }
+  }
+}
+
+/** What the box that sent the recording gets for the same event, on its own topic. */
+export interface BoxMessage {
+  deviceId: string;
+  channel: DownlinkChannel;
+  body: DeviceDiagnosis | DeviceError;
+}
+
+export function boxMessageOf(message: ClinicMessage): BoxMessage | null {
+  if (!message.deviceId) return null;
+  switch (message.event) {
+    case 'diagnosis.signed': {
+      const { diagnosis } = message.payload;
+      if (!diagnosis.recordingId) return null;
+      const body: DeviceDiagnosis = {
+        caseId: diagnosis.caseId,
+        recordingId: diagnosis.recordingId,
+        conclusion: diagnosis.conclusion,
+        signedBy: diagnosis.signedByName,
+        signedAt: diagnosis.signedAt,
+      };
+      return { deviceId: message.deviceId, channel: 'diagnosis', body };
+    }
+    case 'case.returned': {
+      const { recordingId, reason } = message.payload;
+      if (!recordingId) return null;
+      const body: DeviceError = {
+        code: 'UNREADABLE_RECORDING',
+        message: `Record again: ${reason}`,
+        retryable: false,
+        recordingId,
+      };
+      return { deviceId: message.deviceId, channel: 'error', body };
     }
   }
 }

@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { DeviceDiagnosis, DeviceError } from '#contracts';
 import { LOGGER } from '../common/tokens.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { FacilitiesService } from '../facilities/facilities.service.js';
-import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { JobQueues, PermanentJobError, type QueuedJob } from '../infra/queue/job-queues.js';
 import { Notifier } from '../realtime/notifier.js';
+import { BoxDelivery } from './box-delivery.js';
 import { CasesRepository } from './cases.repository.js';
 import { clinicMessageOf } from './clinic-messages.js';
 import { CLAIM_LEASE_QUEUE, CLINIC_DELIVERY_QUEUE, reviewQueueOf } from './queues.js';
@@ -19,7 +18,7 @@ type DeliveryJob = QueuedJob<{ caseId: string; eventId: string }>;
  * hospital's worklist; the clinic delivery queue carries signed diagnoses and returned
  * recordings back to the clinic and to the box. Both are idempotent, so a retried or
  * duplicated job changes nothing. A clinic that is offline gets the same events again from
- * the ClinicInbox when it reconnects.
+ * the ClinicInboxGateway when it reconnects, a box from BoxDelivery when it subscribes.
  */
 @Injectable()
 export class ReviewDesk implements OnApplicationBootstrap {
@@ -32,7 +31,7 @@ export class ReviewDesk implements OnApplicationBootstrap {
     private readonly worklist: WorklistService,
     private readonly cases: CasesRepository,
     private readonly notifier: Notifier,
-    private readonly broker: MqttBroker,
+    private readonly boxes: BoxDelivery,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -70,39 +69,20 @@ export class ReviewDesk implements OnApplicationBootstrap {
     const message = await clinicMessageOf(this.cases, { caseId, eventId, kind });
     if (!message) throw new PermanentJobError(`nothing to deliver for ${kind} of case ${caseId}`);
     switch (message.event) {
-      case 'diagnosis.signed': {
-        const { diagnosis } = message.payload;
-        this.notifier.toClinic(diagnosis.clinicId, 'diagnosis.signed', message.payload);
-        if (message.deviceId && diagnosis.recordingId) {
-          const toBox: DeviceDiagnosis = {
-            caseId,
-            recordingId: diagnosis.recordingId,
-            conclusion: diagnosis.conclusion,
-            signedBy: diagnosis.signedByName,
-            signedAt: diagnosis.signedAt,
-          };
-          // Retained, so a box that is offline now sees its latest diagnosis when it returns.
-          await this.broker.publishToDevice(message.deviceId, 'diagnosis', JSON.stringify(toBox), {
-            retain: true,
-          });
-        }
+      case 'diagnosis.signed':
+        this.notifier.toClinic(
+          message.payload.diagnosis.clinicId,
+          'diagnosis.signed',
+          message.payload,
+        );
         break;
-      }
       case 'case.returned': {
         const summary = await this.worklist.announce(caseId);
         this.notifier.toClinic(summary.clinicId, 'case.returned', message.payload);
-        if (message.deviceId && message.payload.recordingId) {
-          const toBox: DeviceError = {
-            code: 'UNREADABLE_RECORDING',
-            message: `Record again: ${message.payload.reason}`,
-            retryable: false,
-            recordingId: message.payload.recordingId,
-          };
-          await this.broker.publishToDevice(message.deviceId, 'error', JSON.stringify(toBox));
-        }
         break;
       }
     }
+    await this.boxes.send(message);
     this.log.info({ caseId, eventId, kind }, 'delivered to the clinic');
   }
 }

@@ -3,6 +3,7 @@ import { FacilitiesModule } from '../facilities/facilities.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
+import { BoxDelivery } from './box-delivery.js';
 import { CasesRepository } from './cases.repository.js';
 import { ClinicInbox } from './clinic-inbox.js';
 import { ClinicInboxGateway } from './clinic-inbox.gateway.js';
@@ -21,6 +22,7 @@ import { WorklistService } from './worklist.service.js';
     DeadlineDesk,
     ClinicInbox,
     ClinicInboxGateway,
+    BoxDelivery,
   ],
   exports: [CasesRepository, WorklistService],
 })

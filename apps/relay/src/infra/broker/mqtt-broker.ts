@@ -1,7 +1,13 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import {
+  Aedes,
+  type AuthenticateError,
+  type Client,
+  type PublishPacket,
+  type PubrelPacket,
+} from 'aedes';
 import {
   deviceTopic,
   isUplinkChannel,
@@ -40,6 +46,13 @@ export interface DeviceGate {
 export interface DeviceMessage {
   deviceId: string;
   channel: UplinkChannel;
+  payload: Buffer;
+}
+
+/** A box's PUBACK for a QoS 1 message the relay published to it, with that message. */
+export interface DeviceReceipt {
+  deviceId: string;
+  channel: DownlinkChannel;
   payload: Buffer;
 }
 
@@ -236,6 +249,43 @@ export class MqttBroker {
   onDeviceConnection(handler: (deviceId: string, online: boolean) => void): void {
     this.aedes.on('clientReady', (client) => handler(client.id, true));
     this.aedes.on('clientDisconnect', (client) => handler(client.id, false));
+  }
+
+  /**
+   * A box subscribed to some of its downlink channels (those granted, never a refused one).
+   * After a relay restart the broker holds no subscriptions, so this, not the connection,
+   * is the first moment a publish to the box can reach it.
+   */
+  onDeviceSubscribed(handler: (deviceId: string, channels: DownlinkChannel[]) => void): void {
+    this.aedes.on('subscribe', (subscriptions, client) => {
+      const channels: DownlinkChannel[] = [];
+      for (const subscription of subscriptions) {
+        // Aedes reports a refused filter with its SUBACK code 0x80 [MQTT-3.9.3-2].
+        if ((subscription.qos as number) === 0x80) continue;
+        const parsed = parseDeviceTopic(subscription.topic);
+        if (!parsed || parsed.deviceId !== client.id || isUplinkChannel(parsed.channel)) continue;
+        channels.push(parsed.channel);
+      }
+      if (channels.length > 0) handler(client.id, channels);
+    });
+  }
+
+  /**
+   * A box acknowledged (PUBACK [MQTT-4.3.2]) a QoS 1 message the relay published to it.
+   * Aedes hands back the message only from a persistent session (clean = false, as the
+   * protocol asks): for a clean session it keeps no copy in flight, so such a PUBACK cannot
+   * be matched and is not reported.
+   */
+  onDeviceReceived(handler: (receipt: DeviceReceipt) => void): void {
+    this.aedes.on('ack', (packet: PublishPacket | PubrelPacket | undefined, client) => {
+      if (packet?.cmd !== 'publish') return;
+      const parsed = parseDeviceTopic(packet.topic);
+      if (!parsed || parsed.deviceId !== client.id || isUplinkChannel(parsed.channel)) return;
+      const payload = Buffer.isBuffer(packet.payload)
+        ? packet.payload
+        : Buffer.from(packet.payload);
+      handler({ deviceId: client.id, channel: parsed.channel, payload });
+    });
   }
 
   /**

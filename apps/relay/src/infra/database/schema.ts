@@ -214,6 +214,13 @@ export const clinicEvents = pgTable(
     createdAt: createdAt(),
     acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
     acknowledgedBy: uuid('acknowledged_by').references(() => users.id),
+    /**
+     * The box the recording came from, owed the same result on its MQTT topic; null when
+     * the case has no recording (imaging) or the event predates box delivery.
+     */
+    deviceId: text('device_id').references(() => devices.id),
+    /** When the box acknowledged the relay's QoS 1 publish of this event (its PUBACK). */
+    deviceReceivedAt: timestamp('device_received_at', { withTimezone: true }),
   },
   (t) => [
     // A retried delivery job finds the event it already wrote.
@@ -221,6 +228,9 @@ export const clinicEvents = pgTable(
     index('clinic_events_pending_idx')
       .on(t.clinicId, t.id)
       .where(sql`${t.acknowledgedAt} is null`),
+    index('clinic_events_device_pending_idx')
+      .on(t.deviceId, t.id)
+      .where(sql`${t.deviceId} is not null and ${t.deviceReceivedAt} is null`),
   ],
 );
 

@@ -1,0 +1,108 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deviceTopic, type DownlinkChannel } from '#contracts';
+import { MqttBroker, type DeviceGate, type DeviceReceipt } from './mqtt-broker.js';
+
+const gate: DeviceGate = {
+  authenticate: ({ deviceId, clientId }) =>
+    Promise.resolve(deviceId === clientId ? 'accepted' : 'refused'),
+  oversize: () => undefined,
+  refused: () => undefined,
+};
+
+/**
+ * The real embedded broker on a free port: what the relay's box delivery relies on, a
+ * subscribe announced with its channels, and a box's PUBACK matched to the message.
+ */
+describe('MqttBroker subscriptions and PUBACKs (real Aedes)', () => {
+  let broker: MqttBroker;
+  const subscribed: { deviceId: string; channels: DownlinkChannel[] }[] = [];
+  const receipts: DeviceReceipt[] = [];
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    broker = await MqttBroker.create(pino({ level: 'silent' }));
+    broker.onDeviceSubscribed((deviceId, channels) => subscribed.push({ deviceId, channels }));
+    broker.onDeviceReceived((receipt) => receipts.push(receipt));
+    await broker.listen({ port: 0, host: '127.0.0.1', gate, maxPacketBytes: 70_000 });
+  });
+
+  afterAll(async () => {
+    for (const client of clients) await client.endAsync(true);
+    await broker.close();
+  });
+
+  async function box(deviceId: string, clean: boolean): Promise<MqttClient> {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
+      protocolVersion: 4,
+      clientId: deviceId,
+      username: deviceId,
+      password: 'unused',
+      clean,
+      reconnectPeriod: 0,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  function nextMessage(client: MqttClient): Promise<string> {
+    return new Promise((resolve) =>
+      client.once('message', (_topic, payload) => resolve(payload.toString())),
+    );
+  }
+
+  it("announces a box's granted downlink channels, never a refused filter", async () => {
+    const client = await box('box-sub', true);
+    // A refused filter fails the whole call in mqtt.js, so it goes in its own SUBSCRIBE.
+    await expect(
+      client.subscribeAsync(deviceTopic('other-box', 'diagnosis'), { qos: 1 }),
+    ).rejects.toThrow(/Subscribe error/);
+    const granted = await client.subscribeAsync(
+      [deviceTopic('box-sub', 'diagnosis'), deviceTopic('box-sub', 'error')],
+      { qos: 1 },
+    );
+    expect(granted.map((g) => g.qos)).toEqual([1, 1]);
+    await until(() => subscribed.some((s) => s.deviceId === 'box-sub'));
+    expect(subscribed.filter((s) => s.deviceId === 'box-sub')).toEqual([
+      { deviceId: 'box-sub', channels: ['diagnosis', 'error'] },
+    ]);
+  });
+
+  it('reports the PUBACK of a box in a persistent session, with the message it acknowledges', async () => {
+    const client = await box('box-kept', false);
+    await client.subscribeAsync(deviceTopic('box-kept', 'diagnosis'), { qos: 1 });
+    const arrived = nextMessage(client);
+    await broker.publishToDevice('box-kept', 'diagnosis', '{"caseId":"c-1"}');
+    expect(await arrived).toBe('{"caseId":"c-1"}');
+    await until(() => receipts.some((r) => r.deviceId === 'box-kept'));
+    const receipt = receipts.find((r) => r.deviceId === 'box-kept')!;
+    expect(receipt.channel).toBe('diagnosis');
+    expect(receipt.payload.toString()).toBe('{"caseId":"c-1"}');
+  });
+
+  it('cannot match the PUBACK of a box in a clean session (Aedes keeps no copy), and says nothing', async () => {
+    const client = await box('box-clean', true);
+    await client.subscribeAsync(deviceTopic('box-clean', 'diagnosis'), { qos: 1 });
+    const arrived = nextMessage(client);
+    await broker.publishToDevice('box-clean', 'diagnosis', '{"caseId":"c-2"}');
+    await arrived;
+    // A persistent box acknowledged after this one: once its receipt is in, this one's
+    // PUBACK (sent first, on its own connection) has been handled too.
+    const later = await box('box-later', false);
+    await later.subscribeAsync(deviceTopic('box-later', 'diagnosis'), { qos: 1 });
+    const laterArrived = nextMessage(later);
+    await broker.publishToDevice('box-later', 'diagnosis', '{"caseId":"c-3"}');
+    await laterArrived;
+    await until(() => receipts.some((r) => r.deviceId === 'box-later'));
+    expect(receipts.filter((r) => r.deviceId === 'box-clean')).toEqual([]);
+  });
+});
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

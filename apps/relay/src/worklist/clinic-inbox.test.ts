@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../infra/database/database.js';
+import { cases, devices, facilities, recordings } from '../infra/database/schema.js';
+import { ClinicInbox, type ClinicEventKind } from './clinic-inbox.js';
+
+describe('ClinicInbox, the box side (real PGlite)', () => {
+  let dataDir: string;
+  let database: Database;
+  let inbox: ClinicInbox;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'telerelay-inbox-'));
+    database = await Database.open({ dataDir });
+    inbox = new ClinicInbox(database);
+    await database.db.insert(facilities).values([
+      { id: 't-1', kind: 'tertiary', name: 'T1' },
+      { id: 'c-1', kind: 'county', name: 'C1', parentId: 't-1' },
+      { id: 'k-1', kind: 'clinic', name: 'K1', parentId: 'c-1' },
+    ]);
+    await database.db.insert(devices).values([
+      { id: 'box-a', facilityId: 'k-1', secretHash: 'x' },
+      { id: 'box-b', facilityId: 'k-1', secretHash: 'x' },
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await database.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** A case from the box's recording (or, without a box, one with no recording), owed `kind`. */
+  async function owed(deviceId: string | null, kind: ClinicEventKind) {
+    const recordingId = deviceId ? randomUUID() : null;
+    if (deviceId && recordingId)
+      await database.db.insert(recordings).values({
+        id: recordingId,
+        deviceId,
+        clinicId: 'k-1',
+        examKind: 'ecg-12',
+        leads: ['I'],
+        sampleRateHz: 500,
+        microvoltsPerLsb: 1,
+        samplesPerLead: 5000,
+        chunkCount: 1,
+        sha256: randomUUID(),
+        startedAt: new Date(),
+      });
+    const [row] = await database.db
+      .insert(cases)
+      .values({
+        kind: deviceId ? 'ecg' : 'imaging',
+        recordingId,
+        examKind: 'ecg-12',
+        clinicId: 'k-1',
+        hospitalId: 'c-1',
+        priority: 'routine',
+        status: kind === 'diagnosis.signed' ? 'signed' : 'returned',
+        dueAt: new Date(),
+      })
+      .returning({ id: cases.id });
+    const caseId = row!.id;
+    const eventId = await database.db.transaction((tx) => inbox.owe(tx, 'k-1', caseId, kind));
+    return { caseId, recordingId, eventId };
+  }
+
+  it('owes each event to the box of its recording only, oldest first, a page at a time', async () => {
+    const first = await owed('box-a', 'diagnosis.signed');
+    const returned = await owed('box-a', 'case.returned');
+    const second = await owed('box-a', 'diagnosis.signed');
+    await owed('box-b', 'diagnosis.signed');
+    await owed(null, 'diagnosis.signed');
+
+    const both: ClinicEventKind[] = ['diagnosis.signed', 'case.returned'];
+    expect((await inbox.pendingForBox('box-a', both, null)).map((e) => e.caseId)).toEqual([
+      first.caseId,
+      returned.caseId,
+      second.caseId,
+    ]);
+    // Only what the box subscribed to, and keyset paging.
+    const diagnoses = await inbox.pendingForBox('box-a', ['diagnosis.signed'], null, 1);
+    expect(diagnoses.map((e) => e.caseId)).toEqual([first.caseId]);
+    const next = await inbox.pendingForBox('box-a', ['diagnosis.signed'], diagnoses[0]!.eventId);
+    expect(next.map((e) => e.caseId)).toEqual([second.caseId]);
+    expect(await inbox.pendingForBox('box-a', [], null)).toEqual([]);
+    expect(await inbox.pendingForBox('box-c', both, null)).toEqual([]);
+
+    // Another box cannot settle it; the owner can, once; a return is settled by recording.
+    expect(await inbox.boxReceived('box-b', 'diagnosis.signed', first)).toBeNull();
+    expect(await inbox.boxReceived('box-a', 'case.returned', first)).toBeNull();
+    expect(await inbox.boxReceived('box-a', 'diagnosis.signed', first)).toBe(first.caseId);
+    expect(await inbox.boxReceived('box-a', 'diagnosis.signed', first)).toBeNull();
+    expect(
+      await inbox.boxReceived('box-a', 'case.returned', { recordingId: returned.recordingId! }),
+    ).toBe(returned.caseId);
+    expect((await inbox.pendingForBox('box-a', both, null)).map((e) => e.caseId)).toEqual([
+      second.caseId,
+    ]);
+
+    // The clinic's own debt is separate: the box's PUBACK does not settle it.
+    expect((await inbox.pending('k-1')).map((e) => e.caseId)).toContain(first.caseId);
+  });
+});

@@ -1,0 +1,253 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deviceTopic, type DeviceDiagnosis, type DeviceError } from '#contracts';
+import { SimulatedBox } from '../../device-simulator/src/box.js';
+import { ConsoleClient, nextEvent, type ConsoleSocket } from '../support/clients.js';
+import { RelayProcess, type DemoDevice } from '../support/relay-process.js';
+
+/**
+ * A box as the relay's clinic inbox sees it: a bare mqtt.js client (which PUBACKs every
+ * QoS 1 message as it arrives) that keeps each diagnosis and return notice in arrival order.
+ */
+class InboxBox {
+  readonly diagnoses: DeviceDiagnosis[] = [];
+  readonly returns: DeviceError[] = [];
+
+  private constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload) => {
+      const body = JSON.parse(payload.toString('utf8')) as DeviceDiagnosis & DeviceError;
+      if (topic.endsWith('/diagnosis')) this.diagnoses.push(body);
+      else if (topic.endsWith('/error') && body.code === 'UNREADABLE_RECORDING')
+        this.returns.push(body);
+    });
+  }
+
+  /** Connects and subscribes to `diagnosis` and `error` at QoS 1, as the protocol asks. */
+  static async connect(url: string, device: DemoDevice, clean: boolean): Promise<InboxBox> {
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion: 4,
+      clientId: device.deviceId,
+      username: device.deviceId,
+      password: device.secret,
+      clean,
+      reconnectPeriod: 0,
+    });
+    const box = new InboxBox(client);
+    await client.subscribeAsync(
+      [deviceTopic(device.deviceId, 'diagnosis'), deviceTopic(device.deviceId, 'error')],
+      { qos: 1 },
+    );
+    return box;
+  }
+
+  get caseIds(): string[] {
+    return this.diagnoses.map((diagnosis) => diagnosis.caseId);
+  }
+
+  /** A clean MQTT DISCONNECT, after the PUBACKs already written. */
+  async leave(): Promise<void> {
+    await this.client.endAsync();
+  }
+}
+
+describe('a box gets every diagnosis for its recordings, across a relay restart', () => {
+  let relay: RelayProcess;
+  let devices: DemoDevice[];
+  const sockets: ConsoleSocket[] = [];
+  const boxes: InboxBox[] = [];
+
+  beforeAll(async () => {
+    relay = await RelayProcess.start();
+    devices = await relay.demoDevices();
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.disconnect();
+    for (const box of boxes) await box.leave().catch(() => undefined);
+    await relay?.dispose();
+  });
+
+  async function connect(device: DemoDevice, clean: boolean): Promise<InboxBox> {
+    const box = await InboxBox.connect(relay.mqttUrl, device, clean);
+    boxes.push(box);
+    return box;
+  }
+
+  /** The relay recorded the box's PUBACK for this case's event (no API shows it: its log). */
+  function boxReceived(deviceId: string, caseId: string, from: number): Promise<string> {
+    return relay.waitForLog(
+      (line) =>
+        line.includes('"box received"') &&
+        line.includes(`"deviceId":"${deviceId}"`) &&
+        line.includes(`"caseId":"${caseId}"`),
+      from,
+      30_000,
+    );
+  }
+
+  async function restartRelay(): Promise<void> {
+    await relay.stop();
+    await relay.launch({ PORT: String(relay.httpPort), MQTT_PORT: String(relay.mqttPort) });
+  }
+
+  it('re-sends what each box is owed on every connect until its PUBACK, then nothing more', async () => {
+    // Both boxes of clinic 4: the same clinic, so only the box id keeps them apart.
+    const [kept, clean] = devices.filter((device) => device.clinicId === 'clinic-4') as [
+      DemoDevice,
+      DemoDevice,
+    ];
+    const reader = await ConsoleClient.login(relay.httpUrl, 'county2.reader');
+    const readerSocket = await reader.connectSocket();
+    sockets.push(readerSocket);
+
+    // Each box records while online; every recording reaches the county's worklist.
+    async function record(device: DemoDevice, seeds: number[]) {
+      const box = new SimulatedBox({
+        brokerUrl: relay.mqttUrl,
+        deviceId: device.deviceId,
+        secret: device.secret,
+      });
+      await box.start();
+      const recorded: { caseId: string; recordingId: string }[] = [];
+      for (const seed of seeds) {
+        const listed = nextEvent(
+          readerSocket,
+          'worklist.case-added',
+          (s) => s.clinicId === 'clinic-4',
+        );
+        const { caseId, recordingId } = await box.record({ durationSeconds: 4, seed });
+        expect((await listed).id).toBe(caseId);
+        recorded.push({ caseId: caseId!, recordingId });
+      }
+      // The clinic's link goes down.
+      await box.stop();
+      return recorded;
+    }
+    const keptCases = await record(kept, [71, 72, 73]);
+    const cleanCases = await record(clean, [74, 75]);
+
+    // While both are offline: four diagnoses signed, one recording returned to the clinic.
+    const claim = async (caseId: string) =>
+      expect((await reader.post(`/api/cases/${caseId}/claim`)).status).toBe(200);
+    const signed = [keptCases[0]!, keptCases[1]!, cleanCases[0]!, cleanCases[1]!];
+    for (const [index, { caseId }] of signed.entries()) {
+      await claim(caseId);
+      const conclusion = `Sinus rhythm (${index + 1}).`;
+      expect((await reader.post(`/api/cases/${caseId}/sign`, { conclusion })).status).toBe(200);
+    }
+    const returned = keptCases[2]!;
+    await claim(returned.caseId);
+    const reason = 'Limb leads swapped';
+    expect((await reader.post(`/api/cases/${returned.caseId}/return`, { reason })).status).toBe(
+      200,
+    );
+
+    // Every delivery job has run (so none is left to publish again after the restart), into
+    // the broker's sessions, which are in memory: the restart loses them.
+    await Promise.all(
+      [...signed, returned].map(({ caseId }) =>
+        relay.waitForLog(
+          (line) => line.includes('"delivered to the clinic"') && line.includes(caseId),
+          0,
+          30_000,
+        ),
+      ),
+    );
+    await restartRelay();
+
+    // The box with a persistent session (clean = false, as the protocol asks) gets both its
+    // diagnoses, oldest first, and the return notice; none of the other box's.
+    let from = relay.logs.length;
+    const keptBox = await connect(kept, false);
+    await Promise.all(
+      [...signed.slice(0, 2), returned].map(({ caseId }) =>
+        boxReceived(kept.deviceId, caseId, from),
+      ),
+    );
+    expect(keptBox.caseIds).toEqual([keptCases[0]!.caseId, keptCases[1]!.caseId]);
+    expect(keptBox.diagnoses.map((d) => d.recordingId)).toEqual([
+      keptCases[0]!.recordingId,
+      keptCases[1]!.recordingId,
+    ]);
+    expect(keptBox.diagnoses.map((d) => d.conclusion)).toEqual([
+      'Sinus rhythm (1).',
+      'Sinus rhythm (2).',
+    ]);
+    expect(keptBox.returns).toEqual([
+      expect.objectContaining({ recordingId: returned.recordingId, retryable: false }),
+    ]);
+    expect(keptBox.returns[0]!.message).toContain(reason);
+    await keptBox.leave();
+
+    // The other box comes back without a session (clean = true): both its diagnoses arrive.
+    // Aedes keeps no copy of a message in flight to a clean session, so its PUBACK cannot be
+    // matched: the diagnoses stay owed and come again at the next connect.
+    const cleanFirst = await connect(clean, true);
+    await until(() => cleanFirst.diagnoses.length >= 2);
+    expect(cleanFirst.caseIds).toEqual([cleanCases[0]!.caseId, cleanCases[1]!.caseId]);
+    expect(cleanFirst.returns).toEqual([]);
+    await cleanFirst.leave();
+    from = relay.logs.length;
+    const cleanAgain = await connect(clean, false);
+    await Promise.all(cleanCases.map(({ caseId }) => boxReceived(clean.deviceId, caseId, from)));
+    expect(cleanAgain.caseIds).toEqual([cleanCases[0]!.caseId, cleanCases[1]!.caseId]);
+    await cleanAgain.leave();
+
+    // Acknowledged: further connects, in either kind of session and after another restart,
+    // get nothing. Nothing is expected, so nothing can be awaited: give a resend time to show.
+    const later = [await connect(kept, true), await connect(clean, false)];
+    await sleep(2_000);
+    for (const box of later) await box.leave();
+    await restartRelay();
+    const afterRestart = [await connect(kept, false), await connect(clean, true)];
+    await sleep(2_000);
+    for (const box of [...later, ...afterRestart]) {
+      expect(box.diagnoses).toEqual([]);
+      expect(box.returns).toEqual([]);
+    }
+  });
+
+  it("a box never receives another box's diagnosis, even while that box is online", async () => {
+    const [first, second] = devices.filter((device) => device.clinicId === 'clinic-5') as [
+      DemoDevice,
+      DemoDevice,
+    ];
+    const reader = await ConsoleClient.login(relay.httpUrl, 'county2.reader');
+    const readerSocket = await reader.connectSocket();
+    sockets.push(readerSocket);
+    const recorder = new SimulatedBox({
+      brokerUrl: relay.mqttUrl,
+      deviceId: first.deviceId,
+      secret: first.secret,
+    });
+    await recorder.start();
+    const listed = nextEvent(readerSocket, 'worklist.case-added', (s) => s.clinicId === 'clinic-5');
+    const { caseId } = await recorder.record({ durationSeconds: 4, seed: 76 });
+    await listed;
+    await recorder.stop();
+
+    const owner = await connect(first, false);
+    const neighbour = await connect(second, false);
+    // The neighbour also tries to listen on the owner's topic: refused (0x80 in SUBACK).
+    await expect(
+      neighbour.client.subscribeAsync(deviceTopic(first.deviceId, 'diagnosis'), { qos: 1 }),
+    ).rejects.toMatchObject({ packet: { granted: [128] } });
+
+    const from = relay.logs.length;
+    expect((await reader.post(`/api/cases/${caseId}/claim`)).status).toBe(200);
+    const body = { conclusion: 'Sinus rhythm.' };
+    expect((await reader.post(`/api/cases/${caseId}/sign`, body)).status).toBe(200);
+    await boxReceived(first.deviceId, caseId!, from);
+    expect(owner.caseIds).toEqual([caseId]);
+    expect(neighbour.diagnoses).toEqual([]);
+  });
+});
+
+async function until(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(100);
+  }
+}
