@@ -5,9 +5,19 @@ import type { Logger } from '../infra/logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
 import { IngestService } from './ingest.service.js';
 
+/**
+ * Chunks being handled at once before the relay stops reading from the boxes. Past this
+ * the relay is far behind (10,000 chunks is seconds of work, a few MB); reading on
+ * would only queue more, and a queue without bound ends with nothing acknowledged at all.
+ * Only chunks count: opens and closes wait on storage, not on the relay's CPU.
+ */
+const MAX_IN_FLIGHT = 10_000;
+const RESUME_BELOW = MAX_IN_FLIGHT / 2;
+
 /** The MQTT edge of ingest: one call into the service per message, its reply to the box. */
 @Injectable()
 export class IngestBridge implements OnApplicationBootstrap {
+  private inFlight = 0;
   constructor(
     private readonly broker: MqttBroker,
     private readonly ingest: IngestService,
@@ -17,6 +27,8 @@ export class IngestBridge implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.broker.onDeviceMessage((message) => {
+      const counted = message.channel === 'rec/chunk';
+      if (counted) this.started();
       void this.ingest
         .receive(message)
         .then(async (reply) => {
@@ -32,11 +44,24 @@ export class IngestBridge implements OnApplicationBootstrap {
         })
         .catch((error: unknown) =>
           this.log.error({ err: error, deviceId: message.deviceId }, 'reply to device failed'),
-        );
+        )
+        .finally(() => {
+          if (counted) this.finished();
+        });
     });
     this.broker.onDeviceConnection((deviceId, online) => {
       this.log.info({ deviceId, online }, online ? 'device connected' : 'device disconnected');
       this.devices.markSeen(deviceId, new Date()).catch(() => undefined);
     });
+  }
+
+  private started(): void {
+    this.inFlight += 1;
+    if (this.inFlight === MAX_IN_FLIGHT) this.broker.pauseInput();
+  }
+
+  private finished(): void {
+    this.inFlight -= 1;
+    if (this.inFlight === RESUME_BELOW) this.broker.resumeInput();
   }
 }

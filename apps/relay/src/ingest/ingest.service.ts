@@ -164,21 +164,10 @@ export class IngestService {
     // The box does not wait for acks before closing: let its open and chunk writes land.
     await settled(this.opening.get(`${deviceId}/${recordingId}`));
     const inFlight = await this.inFlight.get(recordingId);
-    await inFlight?.writesLanded();
-    const done = await this.completedAck(recordingId);
-    if (done) {
-      // Stored before, and opened again since (a box that missed the final ack for long).
-      if (inFlight && done.channel === 'ack' && done.body.caseId) {
-        await this.staging.markStored(recordingId, {
-          caseId: done.body.caseId,
-          chunkCount: done.body.storedThrough + 1,
-        });
-        this.inFlight.forget(recordingId);
-      }
-      return done;
-    }
-    const staged = inFlight?.staged ?? (await this.staging.meta(recordingId));
+    const staged = inFlight?.staged;
     if (!staged || staged.deviceId !== deviceId) {
+      const done = await this.completedAck(recordingId);
+      if (done) return done;
       throw new IngestRejection(
         'UNKNOWN_RECORDING',
         'no open recording with this id',
@@ -186,6 +175,10 @@ export class IngestService {
         recordingId,
       );
     }
+    // Still staged: stored moments ago by a close that crashed before dropping the chunks, or
+    // long ago and opened again. Archiving is idempotent and answers with the existing case,
+    // so the database is not asked first.
+    await inFlight.writesLanded();
     const chunks = await this.staging.chunks(recordingId);
     const ack = storedAck(recordingId, chunks.keys(), chunkCount);
     if (ack.missing.length > 0) return { channel: 'ack', body: ack };

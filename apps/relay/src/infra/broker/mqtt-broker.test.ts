@@ -97,6 +97,21 @@ describe('MqttBroker subscriptions and PUBACKs (real Aedes)', () => {
     await until(() => receipts.some((r) => r.deviceId === 'box-later'));
     expect(receipts.filter((r) => r.deviceId === 'box-clean')).toEqual([]);
   });
+
+  it('reads nothing more from the boxes while input is paused, and everything after', async () => {
+    const messages: string[] = [];
+    broker.onDeviceMessage((message) => messages.push(message.payload.toString()));
+    const client = await box('box-paused', true);
+    await until(() => broker.isOnline('box-paused'));
+    broker.pauseInput();
+    // QoS 0: nothing waits on the broker, so only the broker's reading decides arrival.
+    for (const n of [1, 2, 3]) client.publish(deviceTopic('box-paused', 'status'), `{"n":${n}}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(messages).toEqual([]);
+    broker.resumeInput();
+    await until(() => messages.length === 3);
+    expect(messages).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+  });
 });
 
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {

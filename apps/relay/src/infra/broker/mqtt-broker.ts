@@ -82,7 +82,8 @@ export class MqttBroker {
   private gate: DeviceGate | undefined;
 
   private tlsServer: TlsServer | undefined;
-  private readonly online = new Set<string>();
+  private readonly online = new Map<string, Pausable>();
+  private inputPaused = false;
   private maxPacketBytes = Number.POSITIVE_INFINITY;
 
   private constructor(
@@ -166,8 +167,14 @@ export class MqttBroker {
       const message: DeviceMessage = { deviceId: client.id, channel: parsed.channel, payload };
       for (const handler of broker.handlers) handler(message);
     });
-    aedes.on('clientReady', (client) => broker.online.add(client.id));
-    aedes.on('clientDisconnect', (client) => broker.online.delete(client.id));
+    aedes.on('clientReady', (client) => {
+      broker.online.set(client.id, client as unknown as Pausable);
+      if (broker.inputPaused) (client as unknown as Pausable).pause();
+    });
+    aedes.on('clientDisconnect', (client) => {
+      if (broker.online.get(client.id) === (client as unknown as Pausable))
+        broker.online.delete(client.id);
+    });
     aedes.on('clientError', (client, error) => {
       log.warn({ deviceId: client.id, err: error.message }, 'mqtt client error');
       // Aedes refuses these topics itself, before authorizePublish runs; audit them the same.
@@ -240,6 +247,23 @@ export class MqttBroker {
 
   isOnline(deviceId: string): boolean {
     return this.online.has(deviceId);
+  }
+
+  /**
+   * Stops reading from every box until `resumeInput`. Used when the relay is behind: TCP
+   * then pushes back on the boxes, which keep their unacknowledged chunks in their own
+   * memory, instead of the relay queueing without bound until nothing gets through.
+   */
+  pauseInput(): void {
+    if (this.inputPaused) return;
+    this.inputPaused = true;
+    for (const client of this.online.values()) client.pause();
+  }
+
+  resumeInput(): void {
+    if (!this.inputPaused) return;
+    this.inputPaused = false;
+    for (const client of this.online.values()) client.resume();
   }
 
   onDeviceMessage(handler: (message: DeviceMessage) => void): void {
@@ -319,6 +343,12 @@ export class MqttBroker {
     if (this.server.listening)
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** Aedes's Client reads its socket in batches and can hold off (lib/client.js); untyped. */
+interface Pausable {
+  pause(): void;
+  resume(): void;
 }
 
 function refusal(returnCode: 3 | 4): AuthenticateError {
