@@ -100,6 +100,34 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   }
 }
 
+/**
+ * Runs a benchmark's main: every process it started is killed on any exit (done, failed,
+ * Ctrl-C, SIGTERM), and the exit code says which.
+ */
+export function runBenchmark(main: () => Promise<void>, log: (message: string) => void): void {
+  process.on('exit', killEverything);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping everything`);
+      killEverything();
+      process.exit(130);
+    });
+  }
+  main().then(
+    () => {
+      killEverything();
+      process.exit(0);
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      killEverything();
+      process.exit(1);
+    },
+  );
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -363,18 +391,29 @@ export interface RelayTemplate {
   stormDevices: BenchDevice[];
 }
 
-interface RelayProcess {
+export interface RelayProcess {
   child: ChildProcess;
+  httpPort: number;
   mqttPort: number;
   dataDir: string;
   logFile: string;
   inspectorUrl: string | null;
 }
 
-async function launchRelay(
+/**
+ * Starts the relay on free loopback ports and waits until it has written relay.json. By
+ * default in demo mode; `env` overrides (a region file, a longer `readyTimeoutMs` for
+ * seeding that hashes many secrets).
+ */
+export async function launchRelay(
   dataDir: string,
-  options: { profileDir?: string | undefined } = {},
+  options: {
+    profileDir?: string | undefined;
+    env?: NodeJS.ProcessEnv;
+    readyTimeoutMs?: number;
+  } = {},
 ): Promise<RelayProcess> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? RELAY_READY_TIMEOUT_MS;
   await rm(join(dataDir, 'relay.json'), { force: true });
   const logFile = join(dataDir, 'relay.log');
   const log = openSync(logFile, 'a');
@@ -394,12 +433,13 @@ async function launchRelay(
         DEMO: 'true',
         DEMO_PASSWORD,
         LOG_LEVEL: 'warn',
+        ...options.env,
       },
       stdio: ['ignore', log, log],
     }),
   );
   closeSync(log);
-  const deadline = Date.now() + RELAY_READY_TIMEOUT_MS;
+  const deadline = Date.now() + readyTimeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
       throw new Error(
@@ -409,18 +449,20 @@ async function launchRelay(
     try {
       const runtime = JSON.parse(await readFile(join(dataDir, 'relay.json'), 'utf8')) as {
         pid: number;
+        httpPort: number;
         mqttPort: number;
       };
       if (runtime.pid === child.pid) {
         const inspectorUrl = inspectorUrlIn(await readFile(logFile, 'utf8'));
-        return { child, mqttPort: runtime.mqttPort, dataDir, logFile, inspectorUrl };
+        const { httpPort, mqttPort } = runtime;
+        return { child, httpPort, mqttPort, dataDir, logFile, inspectorUrl };
       }
     } catch {
       // not written yet
     }
     await new Promise((done) => setTimeout(done, 100));
   }
-  throw new Error(`relay not ready after ${RELAY_READY_TIMEOUT_MS} ms`);
+  throw new Error(`relay not ready after ${readyTimeoutMs} ms`);
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   buildRelaySnapshot,
   keepTempDirs,
   killEverything,
+  runBenchmark,
   mosquittoInstalled,
   prepareRelayTemplate,
   REPO_ROOT,
@@ -916,24 +917,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\nrows: ${options.out}\ndetails: ${detailsFile}\n`);
 }
 
-process.on('exit', killEverything);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping everything`);
-    killEverything();
-    process.exit(130);
-  });
-}
-main().then(
-  () => {
-    killEverything();
-    process.exit(0);
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    killEverything();
-    process.exit(1);
-  },
-);
+runBenchmark(main, log);

@@ -6,10 +6,9 @@
  * stored → on the readers' worklists and sign → at the clinic, counts lost and duplicated
  * diagnoses. Prints a table and writes bench/results/worklist.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, openSync, readFileSync } from 'node:fs';
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,9 +25,10 @@ import { SimulatedBox } from '../../device-simulator/src/box.js';
 import {
   keepTempDirs,
   killEverything,
+  launchRelay,
+  runBenchmark,
   REPO_ROOT,
   stopProcess,
-  trackChild,
   trackTempDir,
 } from './brokers.js';
 import { loadAverage } from './proc.js';
@@ -215,52 +215,15 @@ interface RunningRelay {
   logFile: string;
 }
 
+/** Seeding a region hashes every password and secret: give the start more time. */
 async function startRelay(dataDir: string, env: NodeJS.ProcessEnv): Promise<RunningRelay> {
-  const logFile = join(dataDir, 'relay.log');
-  const output = openSync(logFile, 'a');
-  const child = trackChild(
-    spawn(process.execPath, [join(REPO_ROOT, 'dist/apps/relay/src/main.js')], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        DATA_DIR: dataDir,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        MQTT_PORT: '0',
-        LOG_LEVEL: 'warn',
-        ...env,
-      },
-      stdio: ['ignore', output, output],
-    }),
-  );
-  closeSync(output);
-  const deadline = Date.now() + RELAY_READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) {
-      throw new Error(
-        `relay exited (${child.exitCode}) before it was ready:\n${readFileSync(logFile, 'utf8').slice(-3000)}`,
-      );
-    }
-    try {
-      const runtime = JSON.parse(await readFile(join(dataDir, 'relay.json'), 'utf8')) as {
-        pid: number;
-        httpPort: number;
-        mqttPort: number;
-      };
-      if (runtime.pid === child.pid) {
-        return {
-          child,
-          httpUrl: `http://127.0.0.1:${runtime.httpPort}`,
-          mqttUrl: `mqtt://127.0.0.1:${runtime.mqttPort}`,
-          logFile,
-        };
-      }
-    } catch {
-      // not written yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`relay not ready after ${RELAY_READY_TIMEOUT_MS} ms`);
+  const relay = await launchRelay(dataDir, { env, readyTimeoutMs: RELAY_READY_TIMEOUT_MS });
+  return {
+    child: relay.child,
+    httpUrl: `http://127.0.0.1:${relay.httpPort}`,
+    mqttUrl: `mqtt://127.0.0.1:${relay.mqttPort}`,
+    logFile: relay.logFile,
+  };
 }
 
 // ── clients ───────────────────────────────────────────────────────────────────────
@@ -630,24 +593,4 @@ function report(options: Options, result: WorklistResult, seen: Observations, se
   if (seen.errors.length > 10) process.stdout.write(`  … ${seen.errors.length - 10} more\n`);
 }
 
-process.on('exit', killEverything);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    log(`${signal}: stopping everything`);
-    killEverything();
-    process.exit(130);
-  });
-}
-main().then(
-  () => {
-    killEverything();
-    process.exit(0);
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    killEverything();
-    process.exit(1);
-  },
-);
+runBenchmark(main, log);
