@@ -13,6 +13,17 @@ export interface FacilityCounts {
   p90: number | null;
 }
 
+/** A facility with no cases in the period. */
+export const NO_CASES: Readonly<FacilityCounts> = {
+  waiting: 0,
+  claimed: 0,
+  signed: 0,
+  returned: 0,
+  escalated: 0,
+  median: null,
+  p90: null,
+};
+
 const seconds = sql`extract(epoch from ${diagnoses.signedAt} - ${cases.createdAt})`;
 
 /** Aggregates over cases for the statistics; never selects a patient field. */
@@ -32,15 +43,7 @@ export class StatsRepository {
     const entry = (id: string) => {
       let counts = result.get(id);
       if (!counts) {
-        counts = {
-          waiting: 0,
-          claimed: 0,
-          signed: 0,
-          returned: 0,
-          escalated: 0,
-          median: null,
-          p90: null,
-        };
+        counts = { ...NO_CASES };
         result.set(id, counts);
       }
       return counts;

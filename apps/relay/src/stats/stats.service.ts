@@ -2,17 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { FacilityStats, RegionStats, SessionUser } from '#contracts';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { subtreeOf } from '../facilities/hierarchy.js';
-import { StatsRepository, type FacilityCounts } from './stats.repository.js';
-
-const NONE: FacilityCounts = {
-  waiting: 0,
-  claimed: 0,
-  signed: 0,
-  returned: 0,
-  escalated: 0,
-  median: null,
-  p90: null,
-};
+import { NO_CASES, StatsRepository } from './stats.repository.js';
 
 /**
  * The health authority's view: for its facility and everything below it (a tertiary
@@ -45,7 +35,8 @@ export class StatsService {
       ),
     ]);
     const rows: FacilityStats[] = region.map((facility) => {
-      const counts = (facility.kind === 'clinic' ? byClinic : byHospital).get(facility.id) ?? NONE;
+      const counts =
+        (facility.kind === 'clinic' ? byClinic : byHospital).get(facility.id) ?? NO_CASES;
       // An escalation is counted where it started: at the clinic, and at every hospital above it.
       const escalated =
         facility.kind === 'clinic'
