@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { PGlite } from '@electric-sql/pglite';
 import argon2 from 'argon2';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import type { AckMode, BenchDevice } from './load-protocol.js';
 import { inspectorUrlIn } from './inspector.js';
 import { isAlive, processTree } from './proc.js';
@@ -301,33 +302,121 @@ export async function hashSecret(secret: string, kind: DeviceHash): Promise<stri
 }
 
 /**
- * Registers boxes in the relay's database directly: the relay has no device-registration
- * API yet. Only while the relay is stopped: PGlite in DATA_DIR/pg has one process at a
- * time. Clinics are the demo region's (seeded by a first start with DEMO=true).
+ * Where the relay under test keeps its database: embedded PGlite in its data directory (the
+ * default, as `npm run demo` runs), or a PostgreSQL server (`--database-url`), where every
+ * relay step gets its own database copied from a template database.
  */
-export async function registerBenchDevices(
-  dataDir: string,
-  devices: { id: string; secretHash: string }[],
+export type RelayStore = { kind: 'pglite' } | { kind: 'postgres'; serverUrl: string };
+
+/** Names of the PostgreSQL databases this run created; dropped when the run ends. */
+const benchDatabases = new Set<string>();
+const BENCH_DATABASE_PREFIX = 'telerelay_bench_';
+
+function databaseUrl(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** The little of SQL the benchmark needs, on either store. */
+interface SqlSession {
+  query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  close(): Promise<void>;
+}
+
+async function openSql(
+  store: RelayStore,
+  place: { dataDir: string; database: string | undefined },
+): Promise<SqlSession> {
+  if (store.kind === 'pglite') {
+    const db = await PGlite.create(join(place.dataDir, 'pg'));
+    return {
+      query: async <T>(text: string, params?: unknown[]) => db.query<T>(text, params),
+      close: () => db.close(),
+    };
+  }
+  const client = new pg.Client({
+    connectionString: databaseUrl(store.serverUrl, place.database ?? 'postgres'),
+  });
+  await client.connect();
+  return {
+    query: async <T>(text: string, params?: unknown[]) => {
+      const result = await client.query(text, params);
+      return { rows: result.rows as T[] };
+    },
+    close: () => client.end(),
+  };
+}
+
+/** CREATE DATABASE, from a template when given; the name is ours, never user input. */
+async function createBenchDatabase(
+  store: Extract<RelayStore, { kind: 'postgres' }>,
+  name: string,
+  template?: string,
 ): Promise<void> {
-  const db = await PGlite.create(join(dataDir, 'pg'));
+  const server = await openSql(store, { dataDir: '', database: undefined });
   try {
-    const batch = 200;
-    for (let start = 0; start < devices.length; start += batch) {
-      const slice = devices.slice(start, start + batch);
-      const values: string[] = [];
-      const params: string[] = [];
-      slice.forEach((device, i) => {
-        values.push(`($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`);
-        params.push(device.id, `clinic-${((start + i) % 6) + 1}`, device.secretHash);
-      });
-      await db.query(
-        `INSERT INTO devices (id, facility_id, secret_hash) VALUES ${values.join(', ')}
-         ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash, disabled = false`,
-        params,
-      );
+    await server.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await server.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
+    benchDatabases.add(name);
+  } finally {
+    await server.close();
+  }
+}
+
+async function dropBenchDatabase(
+  store: Extract<RelayStore, { kind: 'postgres' }>,
+  name: string,
+): Promise<void> {
+  const server = await openSql(store, { dataDir: '', database: undefined });
+  try {
+    await server.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    benchDatabases.delete(name);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Drops the databases of this run, and those of earlier runs whose benchmark is gone. */
+export async function dropBenchDatabases(store: RelayStore): Promise<void> {
+  if (store.kind !== 'postgres') return;
+  const server = await openSql(store, { dataDir: '', database: undefined });
+  try {
+    const { rows } = await server.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE '${BENCH_DATABASE_PREFIX}%'`,
+    );
+    for (const { datname } of rows) {
+      const owner = Number(/^telerelay_bench_(\d+)_/.exec(datname)?.[1]);
+      if (benchDatabases.has(datname) || !isAlive(owner)) await dropBenchDatabase(store, datname);
     }
   } finally {
-    await db.close();
+    await server.close();
+  }
+}
+
+/**
+ * Registers boxes in the relay's database directly: the relay has no device-registration
+ * API yet. Only while the relay is stopped (PGlite in DATA_DIR/pg has one process at a
+ * time). Clinics are the demo region's (seeded by a first start with DEMO=true).
+ */
+async function registerBenchDevices(
+  sql: SqlSession,
+  devices: { id: string; secretHash: string }[],
+): Promise<void> {
+  const batch = 200;
+  for (let start = 0; start < devices.length; start += batch) {
+    const slice = devices.slice(start, start + batch);
+    const values: string[] = [];
+    const params: string[] = [];
+    slice.forEach((device, i) => {
+      values.push(`($${3 * i + 1}, $${3 * i + 2}, $${3 * i + 3})`);
+      params.push(device.id, `clinic-${((start + i) % 6) + 1}`, device.secretHash);
+    });
+    await sql.query(
+      `INSERT INTO devices (id, facility_id, secret_hash) VALUES ${values.join(', ')}
+       ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash, disabled = false`,
+      params,
+    );
   }
 }
 
@@ -386,6 +475,9 @@ export async function buildRelaySnapshot(ref: string, workDir: string): Promise<
 
 export interface RelayTemplate {
   dir: string;
+  store: RelayStore;
+  /** On PostgreSQL: the template database each step's database is copied from. */
+  database: string | undefined;
   /** Streaming boxes (hash per --device-hash), then connect-storm boxes (production hash). */
   devices: BenchDevice[];
   stormDevices: BenchDevice[];
@@ -465,17 +557,30 @@ export async function launchRelay(
   throw new Error(`relay not ready after ${readyTimeoutMs} ms`);
 }
 
+function relayStoreEnv(store: RelayStore, database: string | undefined): NodeJS.ProcessEnv {
+  return store.kind === 'postgres' && database
+    ? { DATABASE_URL: databaseUrl(store.serverUrl, database) }
+    : {};
+}
+
 /**
  * Creates the schema (one start with DEMO=true, then SIGTERM) and registers the boxes;
  * every relay step starts on a fresh copy of this directory.
  */
 export async function prepareRelayTemplate(
   workDir: string,
-  options: { devices: number; stormDevices: number; deviceHash: DeviceHash },
+  options: { devices: number; stormDevices: number; deviceHash: DeviceHash; store: RelayStore },
 ): Promise<RelayTemplate> {
+  const { store } = options;
   const dir = join(workDir, 'relay-template');
   await mkdir(dir, { recursive: true });
-  const relay = await launchRelay(dir);
+  let database: string | undefined;
+  if (store.kind === 'postgres') {
+    await dropBenchDatabases(store);
+    database = `${BENCH_DATABASE_PREFIX}${process.pid}_template`;
+    await createBenchDatabase(store, database);
+  }
+  const relay = await launchRelay(dir, { env: relayStoreEnv(store, database) });
   await stopProcess(relay.child);
   const secret = randomBytes(18).toString('base64url');
   const devices: BenchDevice[] = Array.from({ length: options.devices }, (_, index) => ({
@@ -492,17 +597,22 @@ export async function prepareRelayTemplate(
   const streamingHash = await hashSecret(secret, options.deviceHash);
   const productionHash =
     options.deviceHash === 'production' ? streamingHash : await hashSecret(secret, 'production');
-  await registerBenchDevices(dir, [
-    ...devices.map((device) => ({ id: device.id, secretHash: streamingHash })),
-    ...stormDevices.map((device) => ({ id: device.id, secretHash: productionHash })),
-  ]);
+  const sql = await openSql(store, { dataDir: dir, database });
+  try {
+    await registerBenchDevices(sql, [
+      ...devices.map((device) => ({ id: device.id, secretHash: streamingHash })),
+      ...stormDevices.map((device) => ({ id: device.id, secretHash: productionHash })),
+    ]);
+  } finally {
+    await sql.close();
+  }
   // Only the database, secrets and demo files go into the copies: no Redis data, no logs.
   for (const entry of await readdir(dir)) {
     if (entry === 'redis' || entry.endsWith('.log') || entry === 'relay.json') {
       await rm(join(dir, entry), { recursive: true, force: true });
     }
   }
-  return { dir, devices, stormDevices };
+  return { dir, store, database, devices, stormDevices };
 }
 
 export async function startRelay(
@@ -513,8 +623,14 @@ export async function startRelay(
 ): Promise<RunningBroker> {
   const dataDir = join(workDir, `relay-${options.label}`);
   await cp(template.dir, dataDir, { recursive: true });
+  const { store } = template;
+  let database: string | undefined;
+  if (store.kind === 'postgres') {
+    database = `${BENCH_DATABASE_PREFIX}${process.pid}_${options.label.replace(/\W/g, '_')}`;
+    await createBenchDatabase(store, database, template.database);
+  }
   const profileDir = options.profile ? join(dataDir, 'cpu-profile') : undefined;
-  const relay = await launchRelay(dataDir, { profileDir });
+  const relay = await launchRelay(dataDir, { profileDir, env: relayStoreEnv(store, database) });
   let counts: Record<string, unknown> = {};
   return {
     kind: 'relay',
@@ -526,10 +642,13 @@ export async function startRelay(
     diagnostics: () => relayDiagnostics(relay),
     stop: async () => {
       await stopProcess(relay.child);
-      counts = await countRows(dataDir).catch((error: unknown) => ({
+      counts = await countRows(store, { dataDir, database }).catch((error: unknown) => ({
         error: error instanceof Error ? error.message : String(error),
       }));
       if (!profileDir && !keepTemp) await rm(dataDir, { recursive: true, force: true });
+      if (store.kind === 'postgres' && database && !keepTemp) {
+        await dropBenchDatabase(store, database);
+      }
     },
     databaseCounts: () => counts,
     exited: () => exitOf(relay.child),
@@ -547,8 +666,11 @@ export async function startRelay(
  * Rows per table of a stopped relay's database, and its audit log by action: every
  * refusal the relay audits is one INSERT on its single PGlite connection.
  */
-async function countRows(dataDir: string): Promise<Record<string, unknown>> {
-  const db = await PGlite.create(join(dataDir, 'pg'));
+async function countRows(
+  store: RelayStore,
+  place: { dataDir: string; database: string | undefined },
+): Promise<Record<string, unknown>> {
+  const db = await openSql(store, place);
   try {
     const tables = await db.query<{ table_name: string }>(
       `SELECT table_name FROM information_schema.tables

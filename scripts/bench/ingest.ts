@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import {
   BROKER_KINDS,
   buildRelaySnapshot,
+  dropBenchDatabases,
   keepTempDirs,
   killEverything,
   runBenchmark,
@@ -25,6 +26,7 @@ import {
   trackTempDir,
   type BrokerKind,
   type DeviceHash,
+  type RelayStore,
   type RelayTemplate,
   type RunningBroker,
 } from './brokers.js';
@@ -70,6 +72,8 @@ const USAGE = `npm run bench:ingest -- [options]
   --device-hash fast       fast | production: argon2id parameters of the bench boxes' secrets
   --storm 32               boxes for the relay connect-storm check (production hashes); 0 = skip
   --recording-seconds 10   length of each recording (closed, then the next one opens)
+  --database-url <url>     run the relay on this PostgreSQL server (a fresh database per step,
+                           created and dropped by the benchmark) instead of embedded PGlite
   --profile                run the relay with node --cpu-prof and summarise each profile
   --no-retries             do not resend what the relay refuses as retryable
   --keep-temp              keep the temporary data directories (relay logs, databases)
@@ -92,6 +96,7 @@ interface Options {
   retries: boolean;
   keepTemp: boolean;
   relayRef: string | undefined;
+  store: RelayStore;
   out: string;
 }
 
@@ -114,6 +119,7 @@ function parseOptions(argv: string[]): Options {
       retries: { type: 'boolean', default: true },
       'keep-temp': { type: 'boolean', default: false },
       'relay-ref': { type: 'string' },
+      'database-url': { type: 'string' },
       out: { type: 'string', default: 'bench/results/ingest.json' },
       help: { type: 'boolean', default: false },
     },
@@ -161,6 +167,9 @@ function parseOptions(argv: string[]): Options {
     retries: values.retries,
     keepTemp: values['keep-temp'],
     relayRef: values['relay-ref'],
+    store: values['database-url']
+      ? { kind: 'postgres', serverUrl: values['database-url'] }
+      : { kind: 'pglite' },
     out: resolve(REPO_ROOT, values.out),
   };
 }
@@ -781,10 +790,12 @@ async function main(): Promise<void> {
     memoryGb: round(totalmem() / 1024 ** 3, 1),
     node: process.version,
     loadAverageAtStart: loadAverage(),
+    relayDatabase: options.store.kind === 'postgres' ? 'PostgreSQL' : 'PGlite (embedded)',
   };
   log(
     `machine: ${machine.cores} cores (${machine.cpuModel}), load average ${machine.loadAverageAtStart}; ` +
-      `steps: ${options.devices.join(', ')} boxes × ${options.brokers.join(', ')}`,
+      `steps: ${options.devices.join(', ')} boxes × ${options.brokers.join(', ')}; ` +
+      `relay database: ${machine.relayDatabase}`,
   );
   let storm: Record<string, unknown> | null = null;
   if (options.brokers.includes('relay')) {
@@ -797,6 +808,7 @@ async function main(): Promise<void> {
       devices: Math.max(...options.devices),
       stormDevices: options.storm,
       deviceHash: options.deviceHash,
+      store: options.store,
     });
     if (options.storm > 0) {
       storm = await runConnectStorm(ctx);
@@ -835,7 +847,13 @@ async function main(): Promise<void> {
       log(`${formatTable(HEADERS, [rowCells(row)]).split('\n')[2]}`);
       log(`  details: ${JSON.stringify(detail)}`);
       await writeJson(options.out, rows);
-      await writeJson(detailsFile, { options, machine, connectStorm: storm, steps: details });
+      await writeJson(detailsFile, {
+        // The server URL may carry a password: the details name only the kind of store.
+        options: { ...options, store: options.store.kind },
+        machine,
+        connectStorm: storm,
+        steps: details,
+      });
     }
   }
 
@@ -915,6 +933,8 @@ async function main(): Promise<void> {
   }
   for (const line of targets(rows)) process.stdout.write(`${line}\n`);
   process.stdout.write(`\nrows: ${options.out}\ndetails: ${detailsFile}\n`);
+  // A run that fails before this leaves its databases to the next run, which drops them.
+  await dropBenchDatabases(options.store);
 }
 
 runBenchmark(main, log);
