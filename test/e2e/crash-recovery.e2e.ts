@@ -279,7 +279,7 @@ describe('crash recovery and hostile input against the relay process', () => {
     const firstBatch = shuffled([...firstHalf, ...firstHalf.slice(0, 3)], 8);
     let mark = raw.replies.length;
     for (const sequence of firstBatch) sendChunk(sequence);
-    const firstReplies = await raw.replyCount(firstBatch.length, mark);
+    const firstReplies = await raw.acknowledging(id, firstHalf, mark);
     expect(firstReplies.every((reply) => reply.channel === 'ack')).toBe(true);
     const firstAcks = firstReplies.map((reply) => reply.body as StoredAck);
 
@@ -311,7 +311,7 @@ describe('crash recovery and hostile input against the relay process', () => {
     );
     mark = raw.replies.length;
     for (const sequence of secondBatch) sendChunk(sequence);
-    const secondReplies = await raw.replyCount(secondBatch.length, mark);
+    const secondReplies = await raw.acknowledging(id, all, mark);
     expect(secondReplies.every((reply) => reply.channel === 'ack')).toBe(true);
     mark = raw.replies.length;
     await raw.publish('rec/open', JSON.stringify(open));

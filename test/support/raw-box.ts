@@ -1,6 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   deviceTopic,
+  RECORDING_LIMITS,
   type DeviceError,
   type DownlinkChannel,
   type StoredAck,
@@ -109,6 +110,34 @@ export class RawBox {
       from,
     );
     return reply.body as StoredAck;
+  }
+
+  /**
+   * Waits for the ack saying the relay holds exactly `sequences` of the recording, and
+   * returns every reply from `from` up to and including it. Acks are cumulative and the
+   * relay folds those of one recording stored in the same turn into one, so a burst of
+   * chunks may get anything from one ack to one per chunk; this ack is the last of them.
+   */
+  async acknowledging(
+    recordingId: string,
+    sequences: Iterable<number>,
+    from = 0,
+  ): Promise<Reply[]> {
+    const held = new Set(sequences);
+    let through = -1;
+    while (held.has(through + 1)) through += 1;
+    const missing: number[] = [];
+    for (let s = through + 1; s < Math.max(...held); s++) if (!held.has(s)) missing.push(s);
+    const expected = missing.slice(0, RECORDING_LIMITS.maxMissingListed).join(',');
+    const reply = await this.next(
+      (r) =>
+        r.channel === 'ack' &&
+        r.body.recordingId === recordingId &&
+        r.body.storedThrough === through &&
+        r.body.missing.join(',') === expected,
+      from,
+    );
+    return this.replies.slice(from, reply.index + 1);
   }
 
   /** Resolves once `count` replies at index >= `from` have arrived. */

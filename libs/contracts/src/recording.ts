@@ -26,6 +26,8 @@ export const RECORDING_LIMITS = {
   maxSamplesPerChunk: 4_000,
   maxChunksPerRecording: 10_000,
   maxFrameBytes: 64 * 1024,
+  /** Missing chunks named in one stored ack; a box learns of further gaps from later acks. */
+  maxMissingListed: 64,
 } as const;
 
 export const EXAM_KINDS = ['resting-12-lead', 'rhythm-strip'] as const;

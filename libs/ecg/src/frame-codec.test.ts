@@ -7,6 +7,7 @@ import {
   encodeChunkFrame,
   FrameDecodeError,
   frameSamplePayload,
+  readChunkFrameHeader,
   uuidToBytes,
   type ChunkFrameInput,
 } from './frame-codec.js';
@@ -199,6 +200,23 @@ describe('decodeChunkFrame', () => {
         expect(decodeErrorCode(corrupted), `byte ${byte} bit ${bit}`).toBe(expected);
       }
     }
+  });
+});
+
+describe('readChunkFrameHeader', () => {
+  it('returns what decodeChunkFrame returns, without the samples', () => {
+    const bytes = encodeChunkFrame(sampleFrame());
+    const { samples, ...header } = decodeChunkFrame(bytes);
+    expect(samples).toHaveLength(6);
+    expect(readChunkFrameHeader(bytes)).toEqual(header);
+  });
+
+  it('checks the CRC over the sample bytes it does not read', () => {
+    const corrupted = encodeChunkFrame(sampleFrame());
+    corrupted[FRAME_OFFSETS.samples + 3]! ^= 0x10;
+    expect(() => readChunkFrameHeader(corrupted)).toThrow(
+      expect.objectContaining({ code: 'CRC_MISMATCH' }),
+    );
   });
 });
 

@@ -14,7 +14,8 @@ import {
  * (Castagnoli polynomial 0x1EDC6F41, as specified in RFC 3720 §12.1).
  */
 
-export interface ChunkFrame {
+/** Everything a frame says about itself except its samples. */
+export interface ChunkFrameHeader {
   version: number;
   /** Lowercase canonical UUID text. */
   recordingId: string;
@@ -24,6 +25,9 @@ export interface ChunkFrame {
   /** Samples per lead in this chunk. */
   sampleCount: number;
   leadCount: number;
+}
+
+export interface ChunkFrame extends ChunkFrameHeader {
   /** Interleaved by sample (s0l0 s0l1 … s1l0 …), length sampleCount·leadCount. */
   samples: Int16Array;
 }
@@ -123,12 +127,28 @@ export function encodeChunkFrame(frame: ChunkFrameInput): Buffer {
   return bytes;
 }
 
-/**
- * Decodes and fully validates one chunk. Order matters: size checks first (cheap, and they
- * only need the buffer length and the two shape fields), then the CRC, and only after the
- * CRC has vouched for the header are version, reserved bytes and limits interpreted.
- */
+/** Decodes and fully validates one chunk, samples included. */
 export function decodeChunkFrame(bytes: Uint8Array): ChunkFrame {
+  const header = readChunkFrameHeader(bytes);
+  // Socket buffers are routinely at odd byte offsets, where an Int16Array view would throw
+  // or (on a big-endian host) misread; reading through the DataView sidesteps both.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const samples = new Int16Array(header.sampleCount * header.leadCount);
+  for (let i = 0; i < samples.length; i++) {
+    samples[i] = view.getInt16(FRAME_OFFSETS.samples + BYTES_PER_SAMPLE * i, true);
+  }
+  return { ...header, samples };
+}
+
+/**
+ * Validates one chunk as fully as decodeChunkFrame (length, CRC over every byte, version,
+ * reserved bytes, limits) without reading its samples out: the ingest path stores the
+ * frame's bytes as sent and never needs them as numbers. Order matters: size checks first
+ * (cheap, and they only need the buffer length and the two shape fields), then the CRC, and
+ * only after the CRC has vouched for the header are version, reserved bytes and limits
+ * interpreted.
+ */
+export function readChunkFrameHeader(bytes: Uint8Array): ChunkFrameHeader {
   const length = bytes.byteLength;
   if (length < MIN_FRAME_BYTES) {
     throw new FrameDecodeError(
@@ -200,13 +220,6 @@ export function decodeChunkFrame(bytes: Uint8Array): ChunkFrame {
     );
   }
 
-  // Socket buffers are routinely at odd byte offsets, where an Int16Array view would throw
-  // or (on a big-endian host) misread; reading through the DataView sidesteps both.
-  const samples = new Int16Array(sampleCount * leadCount);
-  for (let i = 0; i < samples.length; i++) {
-    samples[i] = view.getInt16(FRAME_OFFSETS.samples + BYTES_PER_SAMPLE * i, true);
-  }
-
   return {
     version,
     recordingId: bytesToUuid(
@@ -216,12 +229,11 @@ export function decodeChunkFrame(bytes: Uint8Array): ChunkFrame {
     firstSample: view.getUint32(FRAME_OFFSETS.firstSample, true),
     sampleCount,
     leadCount,
-    samples,
   };
 }
 
 /**
- * The raw sample bytes of a frame that has already passed decodeChunkFrame, as a view (no
+ * The raw sample bytes of a frame that has already passed readChunkFrameHeader, as a view (no
  * copy). The recording checksum in `rec/close` is over these bytes exactly as sent, so they
  * must not be re-encoded from decoded samples.
  */

@@ -1,6 +1,4 @@
-import type { StoredAck } from '#contracts';
-
-const MAX_MISSING_LISTED = 64;
+import { RECORDING_LIMITS, type StoredAck } from '#contracts';
 
 /**
  * The sequences of one recording the relay holds durably, kept so that each chunk's
@@ -33,7 +31,7 @@ export class HeldSequences {
     const missing: number[] = [];
     for (
       let sequence = this.through + 1;
-      sequence < end && missing.length < MAX_MISSING_LISTED;
+      sequence < end && missing.length < RECORDING_LIMITS.maxMissingListed;
       sequence += 1
     ) {
       if (!this.ahead.has(sequence)) missing.push(sequence);

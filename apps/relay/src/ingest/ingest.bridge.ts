@@ -4,20 +4,32 @@ import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
 import { IngestService } from './ingest.service.js';
+import { StoredAckBatcher } from './stored-ack-batcher.js';
 
 /**
- * Chunks being handled at once before the relay stops reading from the boxes. Past this
- * the relay is far behind (10,000 chunks is seconds of work, a few MB); reading on
- * would only queue more, and a queue without bound ends with nothing acknowledged at all.
- * Only chunks count: opens and closes wait on storage, not on the relay's CPU.
+ * Chunks being handled at once before the relay stops reading from the boxes. 2,000 is a
+ * quarter of a second of work at what one relay stores (about 7,500 chunks/s, measured in
+ * docs/architecture.md); with more in hand every ack only comes later, and the closes of
+ * finished recordings, which wait behind the chunks in the same event loop, take seconds
+ * (measured: close to complete p99 15.8 s at 10,000, 4.7–7.7 s at 2,000). A queue
+ * without bound ends with nothing acknowledged at all. Only chunks count: opens and
+ * closes wait on storage, not on the relay's CPU.
  */
-const MAX_IN_FLIGHT = 10_000;
+const MAX_IN_FLIGHT = 2_000;
 const RESUME_BELOW = MAX_IN_FLIGHT / 2;
 
 /** The MQTT edge of ingest: one call into the service per message, its reply to the box. */
 @Injectable()
 export class IngestBridge implements OnApplicationBootstrap {
   private inFlight = 0;
+  // Acks are cumulative and re-derived on every rec/open, so a lost one costs a resend at
+  // worst and they go at QoS 0; errors are rare and each one matters (docs/protocol.md).
+  private readonly acks = new StoredAckBatcher((deviceId, ack) => {
+    this.broker
+      .publishToDevice(deviceId, 'ack', JSON.stringify(ack), { qos: 0 })
+      .catch((error: unknown) => this.log.error({ err: error, deviceId }, 'ack to device failed'));
+  });
+
   constructor(
     private readonly broker: MqttBroker,
     private readonly ingest: IngestService,
@@ -32,15 +44,14 @@ export class IngestBridge implements OnApplicationBootstrap {
       void this.ingest
         .receive(message)
         .then(async (reply) => {
-          if (!reply) return;
-          // Acks are cumulative and re-derived on every rec/open, so a lost one costs a
-          // resend at worst; errors are rare and each one matters (docs/protocol.md).
-          await this.broker.publishToDevice(
-            message.deviceId,
-            reply.channel,
-            JSON.stringify(reply.body),
-            { qos: reply.channel === 'ack' ? 0 : 1 },
-          );
+          if (reply?.channel === 'ack') this.acks.add(message.deviceId, reply.body);
+          if (reply?.channel === 'error') {
+            await this.broker.publishToDevice(
+              message.deviceId,
+              'error',
+              JSON.stringify(reply.body),
+            );
+          }
         })
         .catch((error: unknown) =>
           this.log.error({ err: error, deviceId: message.deviceId }, 'reply to device failed'),

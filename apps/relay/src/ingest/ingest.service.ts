@@ -8,7 +8,12 @@ import {
   type DeviceError,
   type StoredAck,
 } from '#contracts';
-import { decodeChunkFrame, FrameDecodeError, frameSamplePayload, type ChunkFrame } from '#ecg';
+import {
+  FrameDecodeError,
+  frameSamplePayload,
+  readChunkFrameHeader,
+  type ChunkFrameHeader,
+} from '#ecg';
 import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { LOGGER } from '../common/tokens.js';
@@ -109,7 +114,7 @@ export class IngestService {
   }
 
   private async chunk(deviceId: string, payload: Buffer): Promise<DeviceReply> {
-    const frame = decodeChunkFrame(payload);
+    const frame = readChunkFrameHeader(payload);
     const { recordingId, sequence } = frame;
     // A chunk right behind its open, or resent while its recording is being stored.
     await settled(this.opening.get(`${deviceId}/${recordingId}`));
@@ -317,7 +322,7 @@ function parseJson<S extends z.ZodType>(schema: S, payload: Buffer): z.output<S>
   return result.data;
 }
 
-function checkFrameFits(frame: ChunkFrame, staged: StagedRecording): void {
+function checkFrameFits(frame: ChunkFrameHeader, staged: StagedRecording): void {
   const { recordingId, sequence } = frame;
   if (frame.leadCount !== staged.leads.length) {
     throw new IngestRejection(
@@ -359,7 +364,7 @@ function assemble(
   for (let sequence = 0; sequence < close.chunkCount; sequence += 1) {
     const bytes = chunks.get(sequence);
     if (!bytes) throw new Error(`chunk ${sequence} disappeared during assembly`);
-    const frame = decodeChunkFrame(bytes);
+    const frame = readChunkFrameHeader(bytes);
     if (frame.firstSample !== nextSample) {
       throw new IngestRejection(
         'FRAME_MISMATCH',

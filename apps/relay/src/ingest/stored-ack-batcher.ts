@@ -1,0 +1,52 @@
+import type { StoredAck } from '#contracts';
+
+/**
+ * Sends a box's "stored" acknowledgements at most once per recording per turn of the event
+ * loop. Acks are cumulative (docs/protocol.md), so when several chunks of one recording
+ * become durable together, as they do under load when Redis answers a pipeline of writes
+ * at once, the newest ack says everything the others say and sending each would only cost
+ * the relay CPU and the box airtime. When the relay is idle nothing waits longer: a lone
+ * chunk's ack leaves at the end of the turn in which it was stored.
+ */
+export class StoredAckBatcher {
+  private readonly waiting = new Map<string, { deviceId: string; ack: StoredAck }>();
+  private sent = 0;
+  private superseded = 0;
+
+  constructor(private readonly send: (deviceId: string, ack: StoredAck) => void) {}
+
+  add(deviceId: string, ack: StoredAck): void {
+    const key = `${deviceId}/${ack.recordingId}`;
+    if (ack.complete) {
+      // Says more than any chunk ack of the recording, which would now only confuse.
+      if (this.waiting.delete(key)) this.superseded += 1;
+      this.deliver(deviceId, ack);
+      return;
+    }
+    const earlier = this.waiting.get(key);
+    if (earlier) {
+      this.superseded += 1;
+      // Replies can settle slightly out of order; the one that holds more wins.
+      if (ack.storedThrough >= earlier.ack.storedThrough) earlier.ack = ack;
+      return;
+    }
+    if (this.waiting.size === 0) setImmediate(() => this.flush());
+    this.waiting.set(key, { deviceId, ack });
+  }
+
+  /** Acks sent, and acks folded into a newer one of the same recording. */
+  counts(): { sent: number; superseded: number } {
+    return { sent: this.sent, superseded: this.superseded };
+  }
+
+  private flush(): void {
+    const batch = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const { deviceId, ack } of batch) this.deliver(deviceId, ack);
+  }
+
+  private deliver(deviceId: string, ack: StoredAck): void {
+    this.sent += 1;
+    this.send(deviceId, ack);
+  }
+}
