@@ -180,6 +180,14 @@ function log(message: string): void {
 
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
+function mergeCounts(parts: Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const part of parts) {
+    for (const [key, count] of Object.entries(part)) total[key] = (total[key] ?? 0) + count;
+  }
+  return total;
+}
+
 // ── load-generator workers ────────────────────────────────────────────────────────
 
 class LoadWorker {
@@ -515,11 +523,7 @@ async function runStep(kind: BrokerKind, devices: number, ctx: Context): Promise
       const latencies = sortedConcat(reports.map((r) => r.latencies));
       const pubacks = sortedConcat(reports.map((r) => r.pubackLatencies));
       const completes = sortedConcat(reports.map((r) => r.completeLatencies));
-      const errors: Record<string, number> = {};
-      for (const report of reports) {
-        for (const [code, count] of Object.entries(report.errors))
-          errors[code] = (errors[code] ?? 0) + count;
-      }
+      const errors = mergeCounts(reports.map((r) => r.errors));
       const sent = sum('sent');
       const lost = sent - sum('acked');
       const row: IngestRow = {
@@ -574,6 +578,7 @@ async function runStep(kind: BrokerKind, devices: number, ctx: Context): Promise
           },
         }),
         disconnects: sum('disconnects'),
+        disconnectReasons: mergeCounts(reports.map((r) => r.disconnectReasons)),
         drainSeconds: round(Math.max(...reports.map((r) => r.drainMs)) / 1000, 1),
         brokerCpuByProcess: Object.fromEntries(
           [...brokerCpu.perPid].map(([pid, pct]) => [`${processName(pid)}:${pid}`, round(pct, 0)]),

@@ -74,6 +74,7 @@ export interface RunReport {
   reopens: number;
   reCloses: number;
   disconnects: number;
+  disconnectReasons: Record<string, number>;
   /** Load generator health: event-loop delay percentiles (ms) and CPU time used (s). */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;

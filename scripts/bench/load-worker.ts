@@ -111,6 +111,8 @@ let resentChunks = 0;
 let reopens = 0;
 let reCloses = 0;
 let disconnects = 0;
+/** Why boxes lost their connection: the last client error before each close, by message. */
+const disconnectReasons: Record<string, number> = {};
 let maxScheduleLagMs = 0;
 
 function send(message: FromWorker): void {
@@ -176,9 +178,12 @@ function connectBox(box: Box): Promise<number> {
       const connackMs = performance.now() - started;
       client.removeAllListeners('error');
       client.removeAllListeners('close');
-      client.on('error', () => undefined);
+      let lastError = 'closed by the broker';
+      client.on('error', (error) => (lastError = error.message));
       client.on('close', () => {
-        if (!box.closedByUs) disconnects += 1;
+        if (box.closedByUs) return;
+        disconnects += 1;
+        disconnectReasons[lastError] = (disconnectReasons[lastError] ?? 0) + 1;
       });
       client.on('message', (topic, payload) => onDownlink(box, topic, payload));
       // As the firmware does after CONNACK: downlink subscriptions, then status online.
@@ -516,6 +521,7 @@ async function run(message: Extract<ToWorker, { type: 'run' }>): Promise<RunRepo
     reopens,
     reCloses,
     disconnects,
+    disconnectReasons,
     loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
     loopDelayMaxMs: loopDelay.max / 1e6,
     maxScheduleLagMs,

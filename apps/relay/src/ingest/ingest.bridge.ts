@@ -7,15 +7,14 @@ import { IngestService } from './ingest.service.js';
 import { StoredAckBatcher } from './stored-ack-batcher.js';
 
 /**
- * Chunks being handled at once before the relay stops reading from the boxes. 2,000 is a
- * quarter of a second of work at what one relay stores (about 7,500 chunks/s, measured in
- * docs/architecture.md); with more in hand every ack only comes later, and the closes of
- * finished recordings, which wait behind the chunks in the same event loop, take seconds
- * (measured: close to complete p99 15.8 s at 10,000, 4.7–7.7 s at 2,000). A queue
- * without bound ends with nothing acknowledged at all. Only chunks count: opens and
+ * Chunks being handled at once before the relay stops reading from the boxes. Past this
+ * the relay is far behind (10,000 chunks is seconds of work, a few MB); reading on
+ * would only queue more, and a queue without bound ends with nothing acknowledged at all.
+ * Lower was tried and is worse on PGlite: at 2,000, 1000 boxes got 1,362 chunks/s stored
+ * instead of 2,736, and 939 of their connections dropped. Only chunks count: opens and
  * closes wait on storage, not on the relay's CPU.
  */
-const MAX_IN_FLIGHT = 2_000;
+const MAX_IN_FLIGHT = 10_000;
 const RESUME_BELOW = MAX_IN_FLIGHT / 2;
 
 /** The MQTT edge of ingest: one call into the service per message, its reply to the box. */
