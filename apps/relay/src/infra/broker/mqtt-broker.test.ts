@@ -112,6 +112,34 @@ describe('MqttBroker subscriptions and PUBACKs (real Aedes)', () => {
     await until(() => messages.length === 3);
     expect(messages).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
   });
+
+  it('reads on after a pause that began while packets of the box were being handled', async () => {
+    // The overload pause starts inside the relay's handling of a packet, while the rest of
+    // the packets Aedes parsed from the same read are still in hand. Aedes's own
+    // client.pause() lost count of those and never read from the box again.
+    const messages: string[] = [];
+    let pausedOnce = false;
+    broker.onDeviceMessage((message) => {
+      if (message.deviceId !== 'box-busy') return;
+      messages.push(message.payload.toString());
+      if (!pausedOnce) {
+        pausedOnce = true;
+        broker.pauseInput();
+        setTimeout(() => broker.resumeInput(), 200);
+      }
+    });
+    const client = await box('box-busy', true);
+    await until(() => broker.isOnline('box-busy'));
+    const topic = deviceTopic('box-busy', 'status');
+    // One TCP write, so Aedes parses all of them in one batch.
+    client.stream.cork();
+    for (const n of [1, 2, 3, 4]) client.publish(topic, `{"n":${n}}`, { qos: 1 });
+    client.stream.uncork();
+    await until(() => messages.length === 4);
+    for (const n of [5, 6]) await client.publishAsync(topic, `{"n":${n}}`, { qos: 1 });
+    await until(() => messages.length === 6);
+    expect(messages.map((m) => (JSON.parse(m) as { n: number }).n)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
 });
 
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -82,8 +82,10 @@ export class MqttBroker {
   private gate: DeviceGate | undefined;
 
   private tlsServer: TlsServer | undefined;
-  private readonly online = new Map<string, Pausable>();
+  private readonly online = new Map<string, Client>();
   private inputPaused = false;
+  /** Publishes that arrived while input was paused, each waiting for its go-ahead. */
+  private readonly heldPublishes: (() => void)[] = [];
   private maxPacketBytes = Number.POSITIVE_INFINITY;
 
   private constructor(
@@ -136,7 +138,8 @@ export class MqttBroker {
           gate()?.refused({ deviceId: client.id, action: 'publish', topic: packet.topic, reason });
           return done(new Error(reason));
         }
-        done(null);
+        if (broker.inputPaused) broker.heldPublishes.push(() => done(null));
+        else done(null);
       },
       authorizeSubscribe: (client, subscription, done) => {
         const reason = subscribeRefusal(client.id, subscription.topic);
@@ -167,13 +170,9 @@ export class MqttBroker {
       const message: DeviceMessage = { deviceId: client.id, channel: parsed.channel, payload };
       for (const handler of broker.handlers) handler(message);
     });
-    aedes.on('clientReady', (client) => {
-      broker.online.set(client.id, client as unknown as Pausable);
-      if (broker.inputPaused) (client as unknown as Pausable).pause();
-    });
+    aedes.on('clientReady', (client) => broker.online.set(client.id, client));
     aedes.on('clientDisconnect', (client) => {
-      if (broker.online.get(client.id) === (client as unknown as Pausable))
-        broker.online.delete(client.id);
+      if (broker.online.get(client.id) === client) broker.online.delete(client.id);
     });
     aedes.on('clientError', (client, error) => {
       log.warn({ deviceId: client.id, err: error.message }, 'mqtt client error');
@@ -253,17 +252,21 @@ export class MqttBroker {
    * Stops reading from every box until `resumeInput`. Used when the relay is behind: TCP
    * then pushes back on the boxes, which keep their unacknowledged chunks in their own
    * memory, instead of the relay queueing without bound until nothing gets through.
+   *
+   * Each publish that arrives meanwhile is held at authorization, before its PUBACK, and
+   * Aedes reads nothing more from a box until the packets of its last read are handled.
+   * So a box stops after at most one read, and other packets (PINGREQ) still flow.
+   * Aedes's own client.pause() is not used: paused while packets of the same read were in
+   * hand, it lost count of them and never read from that box again.
    */
   pauseInput(): void {
-    if (this.inputPaused) return;
     this.inputPaused = true;
-    for (const client of this.online.values()) client.pause();
   }
 
   resumeInput(): void {
     if (!this.inputPaused) return;
     this.inputPaused = false;
-    for (const client of this.online.values()) client.resume();
+    for (const release of this.heldPublishes.splice(0)) release();
   }
 
   onDeviceMessage(handler: (message: DeviceMessage) => void): void {
@@ -343,12 +346,6 @@ export class MqttBroker {
     if (this.server.listening)
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
-}
-
-/** Aedes's Client reads its socket in batches and can hold off (lib/client.js); untyped. */
-interface Pausable {
-  pause(): void;
-  resume(): void;
 }
 
 function refusal(returnCode: 3 | 4): AuthenticateError {
