@@ -1,26 +1,33 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { LOGGER } from '../common/tokens.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
 import { IngestService } from './ingest.service.js';
+import { IntakeThrottle } from './intake-throttle.js';
 import { StoredAckBatcher } from './stored-ack-batcher.js';
 
 /**
- * Chunks being handled at once before the relay stops reading from the boxes. Past this
- * the relay is far behind (10,000 chunks is seconds of work, a few MB); reading on
- * would only queue more, and a queue without bound ends with nothing acknowledged at all.
- * Lower was tried and is worse on PGlite: at 2,000, 1000 boxes got 1,362 chunks/s stored
- * instead of 2,736, and 939 of their connections dropped. Only chunks count: opens and
- * closes wait on storage, not on the relay's CPU.
+ * 10,000 chunks is seconds of work and a few MB. Lower was tried before the lag signal
+ * existed and was worse on PGlite (at 2,000, 1000 boxes got half as much stored). A lag
+ * of 100 ms is what a reader clicking in the console would start to notice.
  */
-const MAX_IN_FLIGHT = 10_000;
-const RESUME_BELOW = MAX_IN_FLIGHT / 2;
+const INTAKE_LIMITS = { maxChunksInHand: 10_000, pauseAboveLagMs: 100, resumeBelowLagMs: 25 };
+const LAG_PROBE_MS = 20;
 
 /** The MQTT edge of ingest: one call into the service per message, its reply to the box. */
 @Injectable()
-export class IngestBridge implements OnApplicationBootstrap {
-  private inFlight = 0;
+export class IngestBridge implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly throttle = new IntakeThrottle(INTAKE_LIMITS, (paused) => {
+    if (paused) this.broker.pauseInput();
+    else this.broker.resumeInput();
+  });
+  private lagProbe: NodeJS.Timeout | undefined;
   // Acks are cumulative and re-derived on every rec/open, so a lost one costs a resend at
   // worst and they go at QoS 0; errors are rare and each one matters (docs/protocol.md).
   private readonly acks = new StoredAckBatcher((deviceId, ack) => {
@@ -37,9 +44,10 @@ export class IngestBridge implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
+    this.probeEventLoopLag();
     this.broker.onDeviceMessage((message) => {
       const counted = message.channel === 'rec/chunk';
-      if (counted) this.started();
+      if (counted) this.throttle.chunkStarted();
       void this.ingest
         .receive(message)
         .then(async (reply) => {
@@ -56,7 +64,7 @@ export class IngestBridge implements OnApplicationBootstrap {
           this.log.error({ err: error, deviceId: message.deviceId }, 'reply to device failed'),
         )
         .finally(() => {
-          if (counted) this.finished();
+          if (counted) this.throttle.chunkFinished();
         });
     });
     this.broker.onDeviceConnection((deviceId, online) => {
@@ -65,13 +73,17 @@ export class IngestBridge implements OnApplicationBootstrap {
     });
   }
 
-  private started(): void {
-    this.inFlight += 1;
-    if (this.inFlight === MAX_IN_FLIGHT) this.broker.pauseInput();
+  onApplicationShutdown(): void {
+    clearInterval(this.lagProbe);
   }
 
-  private finished(): void {
-    this.inFlight -= 1;
-    if (this.inFlight === RESUME_BELOW) this.broker.resumeInput();
+  private probeEventLoopLag(): void {
+    let expected = performance.now() + LAG_PROBE_MS;
+    this.lagProbe = setInterval(() => {
+      const now = performance.now();
+      this.throttle.loopLag(Math.max(0, now - expected));
+      expected = now + LAG_PROBE_MS;
+    }, LAG_PROBE_MS);
+    this.lagProbe.unref();
   }
 }
