@@ -13,9 +13,10 @@ import { IntakeThrottle } from './intake-throttle.js';
 import { StoredAckBatcher } from './stored-ack-batcher.js';
 
 /**
- * 10,000 chunks is seconds of work and a few MB. Lower was tried before the lag signal
- * existed and was worse on PGlite (at 2,000, 1000 boxes got half as much stored). A lag
- * of 100 ms is what a reader clicking in the console would start to notice.
+ * 10,000 chunks is seconds of work and a few MB. 2,000 was tried and measured worse on
+ * PGlite (1000 boxes got half as much stored), but that was with Aedes's own pause, which
+ * froze boxes (MqttBroker.pauseInput); it has not been measured since. A lag of 100 ms is
+ * what a reader clicking in the console would start to notice.
  */
 const INTAKE_LIMITS = { maxChunksInHand: 10_000, pauseAboveLagMs: 100, resumeBelowLagMs: 25 };
 const LAG_PROBE_MS = 20;
