@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FACILITY_KINDS, ROLES } from './auth.js';
+import { FACILITY_KINDS, ROLES, USER_IDENTITY_FIELDS } from './auth.js';
 
 /**
  * Ids of facilities and boxes end up in queue names (`review-<id>`), Socket.IO rooms and
@@ -67,14 +67,7 @@ export const UpdateUserRequestSchema = z
 export type UpdateUserRequest = z.infer<typeof UpdateUserRequestSchema>;
 
 export const AdminUserSchema = z
-  .object({
-    id: z.string(),
-    username: z.string(),
-    displayName: z.string(),
-    role: z.enum(ROLES),
-    facilityId: z.string(),
-    disabled: z.boolean(),
-  })
+  .object({ ...USER_IDENTITY_FIELDS, disabled: z.boolean() })
   .meta({ id: 'AdminUser' });
 export type AdminUser = z.infer<typeof AdminUserSchema>;
 

@@ -12,15 +12,17 @@ export const LoginRequestSchema = z.strictObject({
 });
 export type LoginRequest = z.infer<typeof LoginRequestSchema>;
 
+/** Who an account is: the fields every view of a user starts from. */
+export const USER_IDENTITY_FIELDS = {
+  id: z.string(),
+  username: z.string(),
+  displayName: z.string(),
+  role: z.enum(ROLES),
+  facilityId: z.string(),
+};
+
 export const SessionUserSchema = z
-  .object({
-    id: z.string(),
-    username: z.string(),
-    displayName: z.string(),
-    role: z.enum(ROLES),
-    facilityId: z.string(),
-    facilityKind: z.enum(FACILITY_KINDS),
-  })
+  .object({ ...USER_IDENTITY_FIELDS, facilityKind: z.enum(FACILITY_KINDS) })
   .meta({ id: 'SessionUser' });
 export type SessionUser = z.infer<typeof SessionUserSchema>;
 

@@ -9,14 +9,16 @@ export interface StoredUser extends SessionUser {
   disabled: boolean;
 }
 
-const adminColumns = {
+/** Who an account is: the columns every view of a user starts from. */
+const identityColumns = {
   id: users.id,
   username: users.username,
   displayName: users.displayName,
   role: users.role,
   facilityId: users.facilityId,
-  disabled: users.disabled,
 };
+const adminColumns = { ...identityColumns, disabled: users.disabled };
+const sessionColumns = { ...identityColumns, facilityKind: facilities.kind };
 
 @Injectable()
 export class UsersRepository {
@@ -24,16 +26,7 @@ export class UsersRepository {
 
   async findByUsername(username: string): Promise<StoredUser | undefined> {
     const [row] = await this.database.db
-      .select({
-        id: users.id,
-        username: users.username,
-        displayName: users.displayName,
-        role: users.role,
-        facilityId: users.facilityId,
-        facilityKind: facilities.kind,
-        passwordHash: users.passwordHash,
-        disabled: users.disabled,
-      })
+      .select({ ...sessionColumns, passwordHash: users.passwordHash, disabled: users.disabled })
       .from(users)
       .innerJoin(facilities, eq(facilities.id, users.facilityId))
       .where(eq(users.username, username));
@@ -43,14 +36,7 @@ export class UsersRepository {
   /** The signed-in view of an enabled account. */
   async sessionUserById(id: string): Promise<SessionUser | undefined> {
     const [row] = await this.database.db
-      .select({
-        id: users.id,
-        username: users.username,
-        displayName: users.displayName,
-        role: users.role,
-        facilityId: users.facilityId,
-        facilityKind: facilities.kind,
-      })
+      .select(sessionColumns)
       .from(users)
       .innerJoin(facilities, eq(facilities.id, users.facilityId))
       .where(and(eq(users.id, id), eq(users.disabled, false)));
