@@ -31,7 +31,6 @@ describe('StoredAckBatcher', () => {
     batcher.add('box-1', chunkAck(RECORDING_A, 3));
     await nextTurn();
     expect(sent).toEqual([['box-1', chunkAck(RECORDING_A, 3)]]);
-    expect(batcher.counts()).toEqual({ sent: 1, superseded: 2 });
   });
 
   it('keeps the ack that holds more when an older one settles last', async () => {

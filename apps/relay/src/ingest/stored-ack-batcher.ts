@@ -10,8 +10,6 @@ import type { StoredAck } from '#contracts';
  */
 export class StoredAckBatcher {
   private readonly waiting = new Map<string, { deviceId: string; ack: StoredAck }>();
-  private sent = 0;
-  private superseded = 0;
 
   constructor(private readonly send: (deviceId: string, ack: StoredAck) => void) {}
 
@@ -19,13 +17,12 @@ export class StoredAckBatcher {
     const key = `${deviceId}/${ack.recordingId}`;
     if (ack.complete) {
       // Says more than any chunk ack of the recording, which would now only confuse.
-      if (this.waiting.delete(key)) this.superseded += 1;
-      this.deliver(deviceId, ack);
+      this.waiting.delete(key);
+      this.send(deviceId, ack);
       return;
     }
     const earlier = this.waiting.get(key);
     if (earlier) {
-      this.superseded += 1;
       // Replies can settle slightly out of order; the one that holds more wins.
       if (ack.storedThrough >= earlier.ack.storedThrough) earlier.ack = ack;
       return;
@@ -34,19 +31,9 @@ export class StoredAckBatcher {
     this.waiting.set(key, { deviceId, ack });
   }
 
-  /** Acks sent, and acks folded into a newer one of the same recording. */
-  counts(): { sent: number; superseded: number } {
-    return { sent: this.sent, superseded: this.superseded };
-  }
-
   private flush(): void {
     const batch = [...this.waiting.values()];
     this.waiting.clear();
-    for (const { deviceId, ack } of batch) this.deliver(deviceId, ack);
-  }
-
-  private deliver(deviceId: string, ack: StoredAck): void {
-    this.sent += 1;
-    this.send(deviceId, ack);
+    for (const { deviceId, ack } of batch) this.send(deviceId, ack);
   }
 }
