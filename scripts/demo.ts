@@ -61,6 +61,10 @@ async function main(): Promise<void> {
       process.env['DEMO_INTERVAL_SECONDS'] ?? '90',
       '--finding',
       'mixed',
+      // As a real box does: a recording still unacknowledged at Ctrl-C stays on disk and is
+      // sent at the next start, instead of being counted lost.
+      '--buffer-dir',
+      join(dataDir, 'demo-boxes'),
     ],
     { stdio: 'inherit' },
   );
