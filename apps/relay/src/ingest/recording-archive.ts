@@ -5,6 +5,7 @@ import { Database } from '../infra/database/database.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { Outbox } from '../outbox/outbox.js';
 import { WorklistService } from '../worklist/worklist.service.js';
+import { IngestRejection } from './ingest-errors.js';
 import type { StagedRecording } from './recording-staging.js';
 import { RecordingsRepository } from './recordings.repository.js';
 
@@ -29,7 +30,21 @@ export class RecordingArchive {
     const sha256 = await this.blobs.put(samples);
     const samplesPerLead = samples.byteLength / 2 / recording.leads.length;
     const caseId = await this.database.db.transaction(async (tx) => {
-      await this.recordings.insert(tx, recording, { chunkCount, samplesPerLead, sha256 });
+      const existing = await this.recordings.insert(tx, recording, {
+        chunkCount,
+        samplesPerLead,
+        sha256,
+      });
+      // Stored long ago under the same id by another box (cloned firmware, a weak random
+      // source) or with other samples: never hand this box that recording's case.
+      if (existing && (existing.deviceId !== recording.deviceId || existing.sha256 !== sha256)) {
+        throw new IngestRejection(
+          'INVALID_MESSAGE',
+          'recording id already in use',
+          false,
+          recording.recordingId,
+        );
+      }
       return this.worklist.openCase(tx, {
         kind: 'ecg',
         recordingId: recording.recordingId,

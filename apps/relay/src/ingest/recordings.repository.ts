@@ -36,13 +36,16 @@ export class RecordingsRepository {
     await tx.update(recordings).set({ analysis }).where(eq(recordings.id, id));
   }
 
-  /** Idempotent: a recording already stored is left as it is. */
+  /**
+   * Idempotent: a recording already stored is left as it is, and whose it is (box and
+   * sha256) is returned so the caller can tell a repeat from a colliding id.
+   */
   async insert(
     tx: Tx,
     recording: StagedRecording,
     stored: { chunkCount: number; samplesPerLead: number; sha256: string },
-  ): Promise<void> {
-    await tx
+  ): Promise<{ deviceId: string; sha256: string } | undefined> {
+    const inserted = await tx
       .insert(recordings)
       .values({
         id: recording.recordingId,
@@ -58,6 +61,13 @@ export class RecordingsRepository {
         patientRef: recording.patientRef ?? null,
         startedAt: new Date(recording.startedAt),
       })
-      .onConflictDoNothing({ target: recordings.id });
+      .onConflictDoNothing({ target: recordings.id })
+      .returning({ id: recordings.id });
+    if (inserted.length > 0) return undefined;
+    const [existing] = await tx
+      .select({ deviceId: recordings.deviceId, sha256: recordings.sha256 })
+      .from(recordings)
+      .where(eq(recordings.id, recording.recordingId));
+    return existing;
   }
 }

@@ -128,12 +128,17 @@ export class CasesRepository {
     return { caseId: existing.id, created: false };
   }
 
-  /** The case of a stored recording, and how many chunks it was stored from. */
+  /** The case of a stored recording, how many chunks it was stored from, and whose it is. */
   async caseOfRecording(
     recordingId: string,
-  ): Promise<{ caseId: string; chunkCount: number } | undefined> {
+  ): Promise<{ caseId: string; chunkCount: number; deviceId: string; sha256: string } | undefined> {
     const [row] = await this.database.db
-      .select({ caseId: cases.id, chunkCount: recordings.chunkCount })
+      .select({
+        caseId: cases.id,
+        chunkCount: recordings.chunkCount,
+        deviceId: recordings.deviceId,
+        sha256: recordings.sha256,
+      })
       .from(cases)
       .innerJoin(recordings, eq(recordings.id, cases.recordingId))
       .where(eq(cases.recordingId, recordingId));
