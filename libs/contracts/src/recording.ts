@@ -46,6 +46,11 @@ export const RecordingOpenSchema = z.strictObject({
   startedAt: z.iso.datetime(),
   /** The clinic's own reference for the patient (never the national ID). */
   patientRef: z.string().min(1).max(64).optional(),
+  /**
+   * Samples per lead in every chunk but the last (which may hold fewer). Declared, it lets
+   * the relay refuse a misplaced chunk exactly, before acknowledging it.
+   */
+  samplesPerChunk: z.int().min(1).max(RECORDING_LIMITS.maxSamplesPerChunk).optional(),
 });
 export type RecordingOpen = z.infer<typeof RecordingOpenSchema>;
 

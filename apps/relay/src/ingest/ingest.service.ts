@@ -21,12 +21,13 @@ import type { DeviceMessage } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { CasesRepository } from '../worklist/cases.repository.js';
 import { storedAck } from './ack-state.js';
+import { chunkPositionProblem } from './chunk-layout.js';
 import { DeviceGateService } from './device-gate.service.js';
 import { DevicesRepository } from './devices.repository.js';
 import { IngestCounters, IngestRejection } from './ingest-errors.js';
-import { OpenRecordings } from './open-recordings.js';
+import { OpenRecordings, type OpenRecording } from './open-recordings.js';
 import { RecordingArchive } from './recording-archive.js';
-import { RecordingStaging, type StagedRecording } from './recording-staging.js';
+import { RecordingStaging, type StagedRecording, type StagingLimits } from './recording-staging.js';
 
 export type DeviceReply =
   { channel: 'ack'; body: StoredAck } | { channel: 'error'; body: DeviceError };
@@ -54,6 +55,11 @@ export class IngestService {
     @Inject(LOGGER) private readonly log: Logger,
   ) {
     this.inFlight = new OpenRecordings(staging);
+  }
+
+  /** The open-recording cap and expiry in force; reported by /health. */
+  get limits(): StagingLimits {
+    return this.staging.limits;
   }
 
   /** Handles one message from an authenticated box; never throws. */
@@ -95,20 +101,22 @@ export class IngestService {
     let recording = await this.inFlight.get(request.recordingId);
     if (!recording) {
       // Older than the note, the box resends the chunks and its close finds the stored case.
-      const done = await this.completedAck(request.recordingId, { recentOnly: true });
+      const done = await this.completedAck(deviceId, request.recordingId, { recentOnly: true });
       if (done) return done;
       const clinicId = await this.clinicOf(deviceId);
-      await this.staging.open({ ...request, deviceId, clinicId });
+      const staged = await this.staging.open({ ...request, deviceId, clinicId });
+      if (!staged) {
+        // Retryable: the box's own recordings finish, or expire when abandoned.
+        throw new IngestRejection(
+          'LIMIT_EXCEEDED',
+          `box has ${this.staging.limits.maxOpenPerBox} recordings open: close one first`,
+          true,
+          request.recordingId,
+        );
+      }
       recording = await this.inFlight.get(request.recordingId);
     }
-    if (!recording || recording.staged.deviceId !== deviceId) {
-      throw new IngestRejection(
-        'INVALID_MESSAGE',
-        'recording id already in use',
-        false,
-        request.recordingId,
-      );
-    }
+    if (!recording || recording.staged.deviceId !== deviceId) throw inUse(request.recordingId);
     this.counters.accepted.opens += 1;
     return { channel: 'ack', body: recording.held.ack(request.recordingId) };
   }
@@ -116,12 +124,18 @@ export class IngestService {
   private async chunk(deviceId: string, payload: Buffer): Promise<DeviceReply> {
     const frame = readChunkFrameHeader(payload);
     const { recordingId, sequence } = frame;
+    const key = `${deviceId}/${recordingId}`;
     // A chunk right behind its open, or resent while its recording is being stored.
-    await settled(this.opening.get(`${deviceId}/${recordingId}`));
-    await settled(this.closing.get(`${deviceId}/${recordingId}`));
-    const recording = await this.inFlight.get(recordingId);
+    await settled(this.opening.get(key));
+    let recording: OpenRecording | null;
+    do {
+      await settled(this.closing.get(key));
+      recording = await this.inFlight.get(recordingId);
+      // A close that began meanwhile is reading the chunks: a replacement written now
+      // would be acknowledged yet not be what was assembled.
+    } while (this.closing.has(key));
     if (!recording || recording.staged.deviceId !== deviceId) {
-      const done = await this.completedAck(recordingId);
+      const done = await this.completedAck(deviceId, recordingId);
       if (done) return done;
       throw new IngestRejection(
         'UNKNOWN_RECORDING',
@@ -132,11 +146,29 @@ export class IngestService {
       );
     }
     checkFrameFits(frame, recording.staged);
+    const misplaced = chunkPositionProblem(
+      frame,
+      recording.staged.samplesPerChunk,
+      recording.layout,
+    );
+    if (misplaced)
+      throw new IngestRejection('FRAME_MISMATCH', misplaced, false, recordingId, sequence);
+    const replaced = recording.layout.get(sequence);
+    recording.layout.set(sequence, {
+      firstSample: frame.firstSample,
+      sampleCount: frame.sampleCount,
+    });
     const refreshExpiry = recording.claimExpiryRefresh(Date.now());
     try {
-      await recording.write(this.staging.putChunk(recordingId, sequence, payload, refreshExpiry));
+      await recording.write(
+        this.staging.putChunk(recording.staged, sequence, payload, refreshExpiry),
+      );
     } catch (error) {
       if (refreshExpiry) recording.expiryRefreshFailed();
+      if (recording.layout.get(sequence)?.firstSample === frame.firstSample) {
+        if (replaced) recording.layout.set(sequence, replaced);
+        else recording.layout.delete(sequence);
+      }
       throw error;
     }
     recording.held.add(sequence);
@@ -171,7 +203,7 @@ export class IngestService {
     const inFlight = await this.inFlight.get(recordingId);
     const staged = inFlight?.staged;
     if (!staged || staged.deviceId !== deviceId) {
-      const done = await this.completedAck(recordingId);
+      const done = await this.completedAck(deviceId, recordingId, { sha256: request.sha256 });
       if (done) return done;
       throw new IngestRejection(
         'UNKNOWN_RECORDING',
@@ -195,18 +227,44 @@ export class IngestService {
         recordingId,
       );
     }
-    const samples = assemble(staged, chunks, request);
-    const sha256 = createHash('sha256').update(samples).digest('hex');
-    if (sha256 !== request.sha256) {
-      throw new IngestRejection(
-        'CHECKSUM_MISMATCH',
-        'sha256 of the received samples differs from rec/close',
-        false,
-        recordingId,
-      );
+    let samples: Buffer;
+    try {
+      samples = assemble(staged, chunks, request);
+      const sha256 = createHash('sha256').update(samples).digest('hex');
+      if (sha256 !== request.sha256) {
+        throw new IngestRejection(
+          'CHECKSUM_MISMATCH',
+          'sha256 of the received samples differs from rec/close: the relay dropped every chunk, resend them all from 0, then close again',
+          true,
+          recordingId,
+        );
+      }
+    } catch (error) {
+      // Chunks the box meant differ from those held: start the recording again rather than
+      // keep refusing a close that can never match (docs/protocol.md §Close).
+      if (error instanceof IngestRejection && error.retryable) {
+        await this.staging.discardChunks(recordingId);
+        this.inFlight.forget(recordingId);
+      }
+      throw error;
     }
-    const caseId = await this.archive.archive(staged, samples, chunkCount);
-    await this.staging.markStored(recordingId, { caseId, chunkCount });
+    let caseId: string;
+    try {
+      caseId = await this.archive.archive(staged, samples, chunkCount);
+    } catch (error) {
+      // The id belongs to a stored recording of another box or with other samples.
+      if (error instanceof IngestRejection) {
+        await this.staging.abandon(staged);
+        this.inFlight.forget(recordingId);
+      }
+      throw error;
+    }
+    await this.staging.markStored(recordingId, {
+      caseId,
+      chunkCount,
+      deviceId,
+      sha256: request.sha256,
+    });
     this.inFlight.forget(recordingId);
     this.counters.accepted.recordings += 1;
     this.log.info({ recordingId, caseId, deviceId }, 'recording stored');
@@ -225,15 +283,21 @@ export class IngestService {
    * The acknowledgement for a recording that is already stored, if it is: from Redis's note
    * when the recording was stored recently, otherwise from the database. `recentOnly` skips
    * the database where a miss is harmless, so a busy database never delays an open.
+   * Only the box that stored it hears it is complete, and on a close only with the same
+   * sha256; anyone else is refused without the case id, which belongs to another clinic.
    */
   private async completedAck(
+    deviceId: string,
     recordingId: string,
-    { recentOnly = false } = {},
+    { recentOnly = false, sha256 }: { recentOnly?: boolean; sha256?: string } = {},
   ): Promise<DeviceReply | null> {
     const stored =
       (await this.staging.stored(recordingId)) ??
       (recentOnly ? undefined : await this.cases.caseOfRecording(recordingId));
     if (!stored) return null;
+    if (stored.deviceId !== deviceId || (sha256 !== undefined && sha256 !== stored.sha256)) {
+      throw inUse(recordingId);
+    }
     const body: StoredAck = {
       recordingId,
       storedThrough: stored.chunkCount - 1,
@@ -286,6 +350,11 @@ export class IngestService {
     });
     return { channel: 'error', body: rejection.toDeviceError() };
   }
+}
+
+/** The id names another recording: another box's, or this box's with other samples. */
+function inUse(recordingId: string): IngestRejection {
+  return new IngestRejection('INVALID_MESSAGE', 'recording id already in use', false, recordingId);
 }
 
 /** Runs `work` unless the same key is already running; callers share the one answer. */
@@ -368,8 +437,8 @@ function assemble(
     if (frame.firstSample !== nextSample) {
       throw new IngestRejection(
         'FRAME_MISMATCH',
-        `chunk ${sequence} starts at sample ${frame.firstSample}, expected ${nextSample}`,
-        false,
+        `chunk ${sequence} starts at sample ${frame.firstSample}, expected ${nextSample}: the relay dropped every chunk, resend them all from 0, then close again`,
+        true,
         staged.recordingId,
         sequence,
       );

@@ -6,15 +6,15 @@ const recordingId = '6f1c0c1e-8d0e-4b7a-9a44-2f1d4f1b0c11';
 
 /** Staging as far as OpenRecordings reads it, counting the reads. */
 function fakeStaging(meta: StagedRecording | null, held: number[]) {
-  const reads = { meta: 0, sequences: 0 };
+  const reads = { meta: 0, layout: 0 };
   const staging = {
     meta: async () => {
       reads.meta += 1;
       return meta;
     },
-    sequences: async () => {
-      reads.sequences += 1;
-      return held;
+    layout: async () => {
+      reads.layout += 1;
+      return new Map(held.map((sequence) => [sequence, { firstSample: sequence, sampleCount: 1 }]));
     },
   } as unknown as RecordingStaging;
   return { staging, reads, setMeta: (value: StagedRecording) => (meta = value) };
@@ -30,7 +30,7 @@ describe('OpenRecordings', () => {
     expect(first).toBe(second);
     expect(first?.held.ack(recordingId)).toMatchObject({ storedThrough: 1, missing: [2] });
     await open.get(recordingId);
-    expect(reads).toEqual({ meta: 1, sequences: 1 });
+    expect(reads).toEqual({ meta: 1, layout: 1 });
   });
 
   it('does not remember that a recording was absent, so an open that lands later is seen', async () => {

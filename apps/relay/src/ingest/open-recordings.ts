@@ -1,5 +1,5 @@
 import { HeldSequences } from './ack-state.js';
-import type { RecordingStaging, StagedRecording } from './recording-staging.js';
+import type { ChunkSpan, RecordingStaging, StagedRecording } from './recording-staging.js';
 
 /** How often a recording still receiving chunks pushes its staging expiry out. */
 const EXPIRY_REFRESH_MS = 10 * 60_000;
@@ -11,11 +11,18 @@ export class OpenRecording {
   private readonly writes = new Set<Promise<void>>();
   lastUsedAt: number;
 
+  readonly held: HeldSequences;
+
+  /**
+   * `layout` is where each chunk sits that is held or being written; it is updated before
+   * the write so that two chunks checked at the same time see each other.
+   */
   constructor(
     readonly staged: StagedRecording,
-    readonly held: HeldSequences,
+    readonly layout: Map<number, ChunkSpan>,
     now: number,
   ) {
+    this.held = new HeldSequences(layout.keys());
     this.lastUsedAt = now;
   }
 
@@ -93,11 +100,7 @@ export class OpenRecordings {
   private async load(recordingId: string, now: number): Promise<OpenRecording | null> {
     const staged = await this.staging.meta(recordingId);
     if (!staged) return null;
-    return new OpenRecording(
-      staged,
-      new HeldSequences(await this.staging.sequences(recordingId)),
-      now,
-    );
+    return new OpenRecording(staged, await this.staging.layout(recordingId), now);
   }
 
   private forgetIf(recordingId: string, entry: Promise<OpenRecording | null> | undefined): void {
