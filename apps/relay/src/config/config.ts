@@ -68,6 +68,13 @@ const ConfigSchema = z
     IMAGING_SLA_SECONDS: z.coerce.number().int().min(10).default(3600),
     IMAGING_STAT_SLA_SECONDS: z.coerce.number().int().min(10).default(900),
     CLAIM_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+    RECORDING_MAX_OPEN_PER_BOX: z.coerce.number().int().min(1).max(1000).default(8),
+    RECORDING_OPEN_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(600)
+      .max(7 * 86_400)
+      .default(21_600),
   })
   .superRefine((c, context) => {
     const tls = [c.MQTT_TLS_PORT, c.MQTT_TLS_CERT_FILE, c.MQTT_TLS_KEY_FILE].filter(
@@ -114,6 +121,8 @@ export interface RelayConfig {
     imagingStatSeconds: number;
   };
   claimLeaseSeconds: number;
+  /** Recordings a box may have open at once, and how long an abandoned one is kept. */
+  recordings: { maxOpenPerBox: number; openTtlSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -170,6 +179,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       imagingStatSeconds: c.IMAGING_STAT_SLA_SECONDS,
     },
     claimLeaseSeconds: c.CLAIM_LEASE_SECONDS,
+    recordings: {
+      maxOpenPerBox: c.RECORDING_MAX_OPEN_PER_BOX,
+      openTtlSeconds: c.RECORDING_OPEN_TTL_SECONDS,
+    },
   };
 }
 

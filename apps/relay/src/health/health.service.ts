@@ -35,6 +35,7 @@ export const HealthReportSchema = z.object({
     .object({
       accepted: z.object({ opens: z.number(), chunks: z.number(), recordings: z.number() }),
       rejected: z.partialRecord(z.enum(DEVICE_ERROR_CODES), z.number()),
+      limits: z.object({ maxOpenPerBox: z.number(), openTtlSeconds: z.number() }),
     })
     .describe('Ingest counters since the relay started'),
 });
@@ -81,7 +82,7 @@ export class HealthService {
       status: up ? 'up' : 'down',
       checkedAt: new Date().toISOString(),
       components,
-      ingest: this.ingest.counters,
+      ingest: { ...this.ingest.counters, limits: this.ingest.limits },
     };
   }
 }

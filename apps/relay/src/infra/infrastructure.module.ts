@@ -27,6 +27,7 @@ export class InfrastructureModule {
         provide: RecordingStaging,
         useValue: new RecordingStaging(
           Array.from({ length: 8 }, (_, shard) => infra.redis.command(`staging-${shard}`)),
+          infra.config.recordings,
         ),
       },
       { provide: HealthRedis, useValue: new HealthRedis(infra.redis.command('health')) },
