@@ -261,6 +261,47 @@ describe('SimulatedBox against an Aedes broker', () => {
     expect(relay.of('rec/close')).toHaveLength(1);
   });
 
+  it('sends the whole recording again when the relay cannot verify its close', async () => {
+    relay = await FakeRelay.start({ [DEVICE_ID]: SECRET });
+    const fake = relay;
+    box = startBox(relay.url, 5_000);
+    let held: HeldRecording | undefined;
+    let mismatches = 0;
+    fake.onUplink((uplink) => {
+      if (uplink.channel === 'rec/open') held ??= new HeldRecording(uplink.open.recordingId);
+      if (uplink.channel === 'rec/chunk' && held) {
+        held.hold(uplink.sequence, uplink.samples);
+        fake.send(DEVICE_ID, 'ack', held.progressAck());
+      }
+      if (uplink.channel === 'rec/close' && held) {
+        const { chunkCount } = uplink.close;
+        if (mismatches === 0 && held.missing(chunkCount).length === 0) {
+          // As the relay does: drop every chunk held and say the close may be retried.
+          mismatches++;
+          held.chunks.clear();
+          fake.send(DEVICE_ID, 'error', {
+            code: 'CHECKSUM_MISMATCH',
+            message: 'resend every chunk, then close again',
+            retryable: true,
+            recordingId: held.recordingId,
+          });
+          return;
+        }
+        if (held.missing(chunkCount).length === 0) {
+          fake.send(DEVICE_ID, 'ack', held.ack(true, chunkCount, 'case-1'));
+        }
+      }
+    });
+    await box.start();
+    const result = await box.record({ durationSeconds: 1 });
+    expect(result.caseId).toBe('case-1');
+    const chunkCount = relay.of('rec/close')[0]!.close.chunkCount;
+    for (let sequence = 0; sequence < chunkCount; sequence++) {
+      expect(relay.of('rec/chunk').filter((c) => c.sequence === sequence)).toHaveLength(2);
+    }
+    expect(relay.of('rec/open')[0]!.open.samplesPerChunk).toBe(250);
+  });
+
   it('retries after a retryable error and completes', async () => {
     relay = await FakeRelay.start({ [DEVICE_ID]: SECRET });
     const fake = relay;

@@ -67,10 +67,11 @@ describe('PendingRecording', () => {
     expect(recording.storedThrough).toBe(-1);
   });
 
-  it('forgets chunks only once storedThrough covers them and never moves back', () => {
+  it('releases chunks only once storedThrough covers them and never moves back', () => {
     const recording = sentRecording(5);
     expect(recording.applyAck(ack(1), 10)).toEqual({ kind: 'progress', released: [0, 1] });
-    expect(() => recording.frame(1)).toThrow(RangeError);
+    // Released to the store; kept in memory in case the close cannot be verified.
+    expect(recording.frame(1)).toEqual(Buffer.from([1]));
     expect(recording.frame(2)).toEqual(Buffer.from([2]));
 
     // An ack overtaken by a newer one changes nothing.
@@ -202,6 +203,28 @@ describe('PendingRecording', () => {
     early.markSent({ kind: 'open' }, 0);
     const beforeClose = early.applyError(relayError('TEMPORARILY_UNAVAILABLE', true));
     expect(beforeClose.kind === 'retry' && show(beforeClose.items)).toEqual(['open']);
+  });
+
+  it('sends every chunk again when the relay could not verify the close, once', () => {
+    const recording = sentRecording(3);
+    recording.applyAck(ack(2), 10);
+    const mismatch = relayError('CHECKSUM_MISMATCH', true);
+    const outcome = recording.applyError(mismatch);
+    expect(outcome.kind === 'retry' && show(outcome.items)).toEqual(['open', 0, 1, 2, 'close']);
+    expect(recording.storedThrough).toBe(-1);
+    expect(recording.stillNeeded([{ kind: 'chunk', sequence: 0 }])).toHaveLength(1);
+
+    recording.applyAck(ack(2), 20);
+    const again = recording.applyError(relayError('FRAME_MISMATCH', true));
+    expect(again.kind).toBe('failed');
+    expect(recording.state).toBe('failed');
+  });
+
+  it('cannot send chunks again that an earlier run of the box released', () => {
+    const resumed = new PendingRecording(entry(3, 1));
+    for (const item of resumed.syncPlan()) resumed.markSent(item, 0);
+    const outcome = resumed.applyError(relayError('CHECKSUM_MISMATCH', true));
+    expect(outcome.kind === 'failed' && outcome.error.code).toBe('CHECKSUM_MISMATCH');
   });
 
   it('fails for good on a non-retryable error', () => {

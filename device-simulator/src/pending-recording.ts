@@ -38,6 +38,15 @@ export interface PendingRecordingOptions {
   resendWindowMs?: number;
 }
 
+/**
+ * A close the relay could not verify (docs/protocol.md §Close): it dropped every chunk it
+ * held and the box sends them all again. Any other code without a sequence repeats the step.
+ */
+const RESTARTING_CODES: ReadonlySet<DeviceError['code']> = new Set([
+  'CHECKSUM_MISMATCH',
+  'FRAME_MISMATCH',
+]);
+
 const OPEN: Outbound = { kind: 'open' };
 const CLOSE: Outbound = { kind: 'close' };
 const chunk = (sequence: number): Outbound => ({ kind: 'chunk', sequence });
@@ -59,6 +68,7 @@ export class PendingRecording {
   private heardFromRelay = false;
   private closeFirstSentAtValue: number | null = null;
   private readonly missingResentAt = new Map<number, number>();
+  private restarted = false;
 
   constructor(entry: OutboxEntry, options: PendingRecordingOptions = {}) {
     if (entry.frames.length !== entry.close.chunkCount) {
@@ -103,7 +113,12 @@ export class PendingRecording {
     return sequences;
   }
 
-  /** The frame to publish; throws if it was already released, which would be a box bug. */
+  /**
+   * The frame to publish. Frames stay in memory until the recording is settled, even once
+   * acknowledged, so that a close the relay cannot verify can be answered by sending every
+   * chunk again; only a recording resumed from the store lacks the acknowledged ones.
+   * Throws for a frame not held, which would be a box bug.
+   */
   frame(sequence: number): Buffer {
     const frame = this.frames[sequence];
     if (!frame) {
@@ -161,18 +176,13 @@ export class PendingRecording {
   applyError(error: DeviceError): ErrorOutcome {
     if (this.stateValue !== 'sending') return { kind: 'ignored' };
     this.heardFromRelay = true;
-    if (!error.retryable) {
-      this.stateValue = 'failed';
-      this.frames.fill(null);
-      return {
-        kind: 'failed',
-        error: new RecordingRejectedError(
-          this.recordingId,
-          error.code,
-          error.message,
-          error.sequence,
-        ),
-      };
+    if (!error.retryable) return this.fail(error);
+    if (
+      error.sequence === undefined &&
+      this.closeFirstSentAtValue !== null &&
+      RESTARTING_CODES.has(error.code)
+    ) {
+      return this.restart(error);
     }
     // The relay lost or never saw the open: chunks cannot land until it is repeated.
     const reopen = error.code === 'UNKNOWN_RECORDING' ? [OPEN] : [];
@@ -190,12 +200,40 @@ export class PendingRecording {
     return { kind: 'retry', items: [...reopen, ...this.unacknowledged.map(chunk), CLOSE] };
   }
 
+  /**
+   * The relay dropped what it held of this recording: send every chunk again, then close.
+   * Once only: a second mismatch means the box's own checksum or frames are wrong, and a
+   * box resumed from its store no longer has the chunks it had acknowledged.
+   */
+  private restart(error: DeviceError): ErrorOutcome {
+    if (this.restarted || this.frames.some((frame) => frame === null)) {
+      return this.fail({ ...error, retryable: false });
+    }
+    this.restarted = true;
+    this.storedThroughValue = -1;
+    this.missingResentAt.clear();
+    return { kind: 'retry', items: this.syncPlan() };
+  }
+
+  private fail(error: DeviceError): ErrorOutcome {
+    this.stateValue = 'failed';
+    this.frames.fill(null);
+    return {
+      kind: 'failed',
+      error: new RecordingRejectedError(
+        this.recordingId,
+        error.code,
+        error.message,
+        error.sequence,
+      ),
+    };
+  }
+
   /** Returns the newly covered sequences. Acks may arrive out of order: never move back. */
   private advanceTo(storedThrough: number): number[] {
     const target = Math.min(Math.trunc(storedThrough), this.chunkCount - 1);
     const released: number[] = [];
     for (let s = this.storedThroughValue + 1; s <= target; s++) {
-      this.frames[s] = null;
       this.missingResentAt.delete(s);
       released.push(s);
     }

@@ -128,6 +128,8 @@ export function buildRecording(
     microvoltsPerLsb: ecg.microvoltsPerLsb,
     startedAt: now.toISOString(),
     ...(request.patientRef !== undefined && { patientRef: request.patientRef }),
+    // Chunk n starts at n·chunkSamples (below), so the relay can place every chunk exactly.
+    samplesPerChunk: chunkSamples,
   });
 
   const frames: Buffer[] = [];
