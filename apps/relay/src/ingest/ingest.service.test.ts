@@ -247,8 +247,23 @@ describe('IngestService with Redis staging', () => {
       expect(archived.get(r.recordingId)?.samples.equals(r.bytes)).toBe(true);
     });
 
+    it('refuses a close that does not match for good for a box that does not declare samplesPerChunk', async () => {
+      const { send } = relay();
+      const r = recording(1);
+      await send('box-a', 'rec/open', openMessage(r.recordingId));
+      await send('box-a', 'rec/chunk', r.frames[0]!);
+      const refused = error(
+        await send('box-a', 'rec/close', { ...r.close, sha256: 'ab'.repeat(32) }),
+      );
+      expect(refused).toMatchObject({ code: 'CHECKSUM_MISMATCH', retryable: false });
+      expect(ack(await send('box-a', 'rec/open', openMessage(r.recordingId))).storedThrough).toBe(
+        0,
+      );
+    });
+
     it('answers a close that does not match with a retryable error and starts the recording again', async () => {
       const { send, archived } = relay();
+      const declared = { samplesPerChunk: SAMPLES_PER_CHUNK };
       const r = recording(2);
       const other = recording(2, 1000);
       const wrong = frame(
@@ -257,7 +272,7 @@ describe('IngestService with Redis staging', () => {
         SAMPLES_PER_CHUNK,
         new Int16Array(other.bytes.buffer, other.bytes.byteOffset, other.bytes.length / 2),
       );
-      await send('box-a', 'rec/open', openMessage(r.recordingId));
+      await send('box-a', 'rec/open', openMessage(r.recordingId, declared));
       await send('box-a', 'rec/chunk', r.frames[0]!);
       expect(ack(await send('box-a', 'rec/chunk', wrong)).storedThrough).toBe(1);
       expect(error(await send('box-a', 'rec/close', r.close))).toMatchObject({
@@ -266,7 +281,9 @@ describe('IngestService with Redis staging', () => {
         recordingId: r.recordingId,
       });
       // The recording is still open, with nothing held: the box sends every chunk again.
-      expect(ack(await send('box-a', 'rec/open', openMessage(r.recordingId)))).toMatchObject({
+      expect(
+        ack(await send('box-a', 'rec/open', openMessage(r.recordingId, declared))),
+      ).toMatchObject({
         storedThrough: -1,
         complete: false,
       });

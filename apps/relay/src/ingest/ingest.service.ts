@@ -154,10 +154,8 @@ export class IngestService {
     if (misplaced)
       throw new IngestRejection('FRAME_MISMATCH', misplaced, false, recordingId, sequence);
     const replaced = recording.layout.get(sequence);
-    recording.layout.set(sequence, {
-      firstSample: frame.firstSample,
-      sampleCount: frame.sampleCount,
-    });
+    const span = { firstSample: frame.firstSample, sampleCount: frame.sampleCount };
+    recording.layout.set(sequence, span);
     const refreshExpiry = recording.claimExpiryRefresh(Date.now());
     try {
       await recording.write(
@@ -165,7 +163,8 @@ export class IngestService {
       );
     } catch (error) {
       if (refreshExpiry) recording.expiryRefreshFailed();
-      if (recording.layout.get(sequence)?.firstSample === frame.firstSample) {
+      // Unless another copy of the chunk took its place meanwhile.
+      if (recording.layout.get(sequence) === span) {
         if (replaced) recording.layout.set(sequence, replaced);
         else recording.layout.delete(sequence);
       }
@@ -234,17 +233,17 @@ export class IngestService {
       if (sha256 !== request.sha256) {
         throw new IngestRejection(
           'CHECKSUM_MISMATCH',
-          'sha256 of the received samples differs from rec/close: the relay dropped every chunk, resend them all from 0, then close again',
-          true,
+          'sha256 of the received samples differs from rec/close',
+          false,
           recordingId,
         );
       }
     } catch (error) {
-      // Chunks the box meant differ from those held: start the recording again rather than
-      // keep refusing a close that can never match (docs/protocol.md §Close).
-      if (error instanceof IngestRejection && error.retryable) {
-        await this.staging.discardChunks(recordingId);
-        this.inFlight.forget(recordingId);
+      if (
+        error instanceof IngestRejection &&
+        (error.code === 'CHECKSUM_MISMATCH' || error.code === 'FRAME_MISMATCH')
+      ) {
+        throw await this.startOver(staged, error);
       }
       throw error;
     }
@@ -272,6 +271,28 @@ export class IngestService {
       channel: 'ack',
       body: { recordingId, storedThrough: chunkCount - 1, missing: [], complete: true, caseId },
     };
+  }
+
+  /**
+   * The chunks held are not the recording the box closed: drop them, so the box can send
+   * them all again, rather than refuse a close that can never match (docs/protocol.md,
+   * Close). Only for a box that declared samplesPerChunk, which marks firmware that knows
+   * this recovery; an older box would take a retryable error as "close again" and loop, so
+   * it is refused for good as before.
+   */
+  private async startOver(
+    staged: StagedRecording,
+    mismatch: IngestRejection,
+  ): Promise<IngestRejection> {
+    if (staged.samplesPerChunk === undefined) return mismatch;
+    await this.staging.discardChunks(staged.recordingId);
+    this.inFlight.forget(staged.recordingId);
+    return new IngestRejection(
+      mismatch.code,
+      `${mismatch.message}: the relay dropped every chunk; send them all again from 0, then close`,
+      true,
+      staged.recordingId,
+    );
   }
 
   private async status(deviceId: string, payload: Buffer): Promise<void> {
@@ -437,8 +458,8 @@ function assemble(
     if (frame.firstSample !== nextSample) {
       throw new IngestRejection(
         'FRAME_MISMATCH',
-        `chunk ${sequence} starts at sample ${frame.firstSample}, expected ${nextSample}: the relay dropped every chunk, resend them all from 0, then close again`,
-        true,
+        `chunk ${sequence} starts at sample ${frame.firstSample}, expected ${nextSample}`,
+        false,
         staged.recordingId,
         sequence,
       );
