@@ -251,7 +251,7 @@ describe('crash recovery and hostile input against the relay process', () => {
     });
   });
 
-  it('ignores reordered and duplicated chunks, and a forged copy of a stored one', async () => {
+  it('ignores reordered and duplicated chunks, keeps the last copy until the close, and ignores a forged copy of a stored one', async () => {
     const device = devices[2]!;
     const raw = await rawBox(device);
     const built = buildRecording({ durationSeconds: 10, seed: 40 });
@@ -283,8 +283,10 @@ describe('crash recovery and hostile input against the relay process', () => {
     expect(firstReplies.every((reply) => reply.channel === 'ack')).toBe(true);
     const firstAcks = firstReplies.map((reply) => reply.body as StoredAck);
 
-    // Every chunk of the first half is held now. A "duplicate" of one of them with other
-    // samples (a valid frame, CRC and all) must not replace what is stored.
+    // Every chunk of the first half is held now. A copy of one of them with other samples (a
+    // valid frame, CRC and all) replaces it until the close (issue 10: a box must be able
+    // to correct a chunk) and is acknowledged like any chunk; the original, sent again in
+    // the second batch, puts it back.
     const victim = firstHalf[0]!;
     const original = frames[victim]!;
     const sampleCount = original.readUInt16LE(26);
@@ -306,7 +308,7 @@ describe('crash recovery and hostile input against the relay process', () => {
 
     // The rest, shuffled, with duplicates of both halves; then a repeated open.
     const secondBatch = shuffled(
-      [...order.slice(count / 2), ...order.slice(count / 2, count / 2 + 3), firstHalf[1]!],
+      [...order.slice(count / 2), ...order.slice(count / 2, count / 2 + 3), firstHalf[1]!, victim],
       9,
     );
     mark = raw.replies.length;
