@@ -205,6 +205,12 @@ describe('PendingRecording', () => {
     expect(beforeClose.kind === 'retry' && show(beforeClose.items)).toEqual(['open']);
   });
 
+  it('opens again with everything uncovered after a retryable LIMIT_EXCEEDED on its open', () => {
+    const recording = sentRecording(3);
+    const outcome = recording.applyError(relayError('LIMIT_EXCEEDED', true));
+    expect(outcome.kind === 'retry' && show(outcome.items)).toEqual(['open', 0, 1, 2, 'close']);
+  });
+
   it('sends every chunk again when the relay could not verify the close, once', () => {
     const recording = sentRecording(3);
     recording.applyAck(ack(2), 10);

@@ -47,6 +47,11 @@ const RESTARTING_CODES: ReadonlySet<DeviceError['code']> = new Set([
   'FRAME_MISMATCH',
 ]);
 
+const REOPENING_CODES: ReadonlySet<DeviceError['code']> = new Set([
+  'UNKNOWN_RECORDING',
+  'LIMIT_EXCEEDED',
+]);
+
 const OPEN: Outbound = { kind: 'open' };
 const CLOSE: Outbound = { kind: 'close' };
 const chunk = (sequence: number): Outbound => ({ kind: 'chunk', sequence });
@@ -184,8 +189,9 @@ export class PendingRecording {
     ) {
       return this.restart(error);
     }
-    // The relay lost or never saw the open: chunks cannot land until it is repeated.
-    const reopen = error.code === 'UNKNOWN_RECORDING' ? [OPEN] : [];
+    // The relay lost, never saw or (LIMIT_EXCEEDED: the box had too many open) refused the
+    // open: chunks cannot land until it is repeated.
+    const reopen = REOPENING_CODES.has(error.code) ? [OPEN] : [];
     if (error.sequence !== undefined) {
       if (!this.isValidSequence(error.sequence) || error.sequence <= this.storedThroughValue) {
         return { kind: 'ignored' };
