@@ -37,7 +37,7 @@ export const HealthReportSchema = z.object({
       rejected: z.partialRecord(z.enum(DEVICE_ERROR_CODES), z.number()),
       limits: z.object({ maxOpenPerBox: z.number(), openTtlSeconds: z.number() }),
     })
-    .describe('Ingest counters since the relay started'),
+    .describe('Ingest counters since the relay started, and the open-recording limits in force'),
 });
 export type HealthReport = z.infer<typeof HealthReportSchema>;
 
