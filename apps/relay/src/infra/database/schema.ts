@@ -171,12 +171,18 @@ export const outbox = pgTable(
     kind: text('kind').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
-    dispatchedAt: timestamp('dispatched_at', { withTimezone: true }),
+    /** Failed adds so far; at `OUTBOX_PARK_AFTER_ATTEMPTS` the row is parked. */
+    attempts: integer('attempts').notNull().default(0),
+    /** Not tried again before this (back-off after a failure); null: due now. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    /** Set when the row is given up on: kept for an operator, never retried by itself. */
+    parkedAt: timestamp('parked_at', { withTimezone: true }),
   },
   (t) => [
-    index('outbox_pending_idx')
+    index('outbox_waiting_idx')
       .on(t.id)
-      .where(sql`${t.dispatchedAt} is null`),
+      .where(sql`${t.parkedAt} is null`),
   ],
 );
 
