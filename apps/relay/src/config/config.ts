@@ -68,6 +68,13 @@ const ConfigSchema = z
     IMAGING_SLA_SECONDS: z.coerce.number().int().min(10).default(3600),
     IMAGING_STAT_SLA_SECONDS: z.coerce.number().int().min(10).default(900),
     CLAIM_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+    // Outpatient records are kept at least 15 years (医疗机构病历管理规定 Art. 29), and the
+    // trail of who reached them goes with them; network logs at least six months
+    // (网络安全法 Art. 21), hence the floor. docs/architecture.md, "Retention".
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(183).default(5_480),
+    SESSION_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
+    CLINIC_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    RETENTION_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(60).default(3_600),
   })
   .superRefine((c, context) => {
     const tls = [c.MQTT_TLS_PORT, c.MQTT_TLS_CERT_FILE, c.MQTT_TLS_KEY_FILE].filter(
@@ -114,6 +121,13 @@ export interface RelayConfig {
     imagingStatSeconds: number;
   };
   claimLeaseSeconds: number;
+  /** How long ended rows are kept before the retention sweep deletes them. */
+  retention: {
+    auditDays: number;
+    sessionDays: number;
+    clinicEventDays: number;
+    sweepIntervalSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -170,6 +184,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       imagingStatSeconds: c.IMAGING_STAT_SLA_SECONDS,
     },
     claimLeaseSeconds: c.CLAIM_LEASE_SECONDS,
+    retention: {
+      auditDays: c.AUDIT_RETENTION_DAYS,
+      sessionDays: c.SESSION_RETENTION_DAYS,
+      clinicEventDays: c.CLINIC_EVENT_RETENTION_DAYS,
+      sweepIntervalSeconds: c.RETENTION_SWEEP_INTERVAL_SECONDS,
+    },
   };
 }
 

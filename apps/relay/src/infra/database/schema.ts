@@ -113,6 +113,11 @@ export const cases = pgTable(
     deadlineAt: timestamp('deadline_at', { withTimezone: true }),
     /** When this hospital's readers were warned (80 % of the deadline); reset on a move. */
     deadlineAlertedAt: timestamp('deadline_alerted_at', { withTimezone: true }),
+    /**
+     * When the clinic acknowledged the signed diagnosis, copied here by the retention sweep
+     * before it deletes the delivered clinic event that held it.
+     */
+    clinicReceivedAt: timestamp('clinic_received_at', { withTimezone: true }),
     /** When the review desk put the case on the hospital's worklist. */
     listedAt: timestamp('listed_at', { withTimezone: true }),
     createdAt: createdAt(),
