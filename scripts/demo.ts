@@ -3,9 +3,14 @@
  * embedded defaults, waits until it is ready, then starts the 12 simulated ECG boxes of the
  * demo region. Ctrl-C stops both.
  */
+// Only Node.js built-ins are imported besides the version check, so nothing that an older
+// Node.js fails to load runs before it; the relay's own entry point checks again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { exitUnlessSupportedNode } from '../apps/relay/src/node-version.js';
+
+exitUnlessSupportedNode();
 
 const dataDir = resolve(process.env['DATA_DIR'] ?? './data');
 const runtimeFile = join(dataDir, 'relay.json');

@@ -437,7 +437,7 @@ describe('access matrix: every route, room and topic, as each role of another fa
     // Nothing of A's changed: the case still waits, unclaimed; the phrase, the reader, the
     // clinic's place and the county's policy are as they were; no box or user was added.
     const stillWaiting = await readerA.get<CaseDetail>(`/api/cases/${ids.caseId}`);
-    expect(stillWaiting.body).toMatchObject({ status: 'awaiting_review', claimedBy: null });
+    expect(stillWaiting.body).toMatchObject({ status: 'awaiting_review', claimedById: null });
     expect((await readerA.get<Phrase[]>('/api/phrases')).body.map((p) => p.id)).toEqual([
       ids.phraseId,
     ]);

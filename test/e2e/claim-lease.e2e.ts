@@ -55,7 +55,7 @@ describe('a claim is a lease', () => {
       expect(Date.now() - claimedAt).toBeLessThan((LEASE_SECONDS + 5) * 1000);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    expect(await statusOf(caseId!)).toMatchObject({ status: 'awaiting_review', claimedBy: null });
+    expect(await statusOf(caseId!)).toMatchObject({ status: 'awaiting_review', claimedById: null });
     expect(Date.now() - claimedAt).toBeGreaterThanOrEqual(LEASE_SECONDS * 1000 - 500);
     // The lapsed claim cannot be kept alive or signed any more.
     expect((await reader.post(`/api/cases/${caseId}/lease`)).status).toBe(409);

@@ -246,7 +246,7 @@ describe('deadlines that act, escalation, returns and phrases', () => {
     expect(escalated.body).toMatchObject({
       hospitalId: 'tertiary-1',
       status: 'awaiting_review',
-      claimedBy: null,
+      claimedById: null,
     });
     await expect(moved).resolves.toMatchObject({ kind: 'escalated', byDeadline: false });
     await added;
@@ -290,7 +290,7 @@ describe('deadlines that act, escalation, returns and phrases', () => {
     expect(returned.body).toMatchObject({
       status: 'returned',
       returnReason: reason,
-      claimedBy: null,
+      claimedById: null,
     });
 
     await until(() => notices.some((notice) => notice.caseId === caseId));

@@ -10,6 +10,7 @@ import type { Infrastructure } from './infra/infrastructure.js';
 import { InfrastructureModule } from './infra/infrastructure.module.js';
 import { PhrasesModule } from './phrases/phrases.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 import { StatsModule } from './stats/stats.module.js';
 import { StreamsModule } from './streams/streams.module.js';
 import { WorklistModule } from './worklist/worklist.module.js';
@@ -32,6 +33,7 @@ export const DOMAIN_MODULES = [
   StreamsModule,
   StatsModule,
   HealthModule,
+  RetentionModule,
 ];
 
 @Module({})

@@ -88,7 +88,17 @@ export const CaseSummarySchema = z
     examKind: z.string(),
     createdAt: z.string(),
     dueAt: z.string(),
-    claimedBy: z.string().nullable(),
+    claimedById: z
+      .string()
+      .nullable()
+      .describe(
+        'The user id of the reader holding the case (in_review), else null; compare this, ' +
+          'never the name, to tell whose case it is.',
+      ),
+    claimedByName: z
+      .string()
+      .nullable()
+      .describe('That reader’s display name, for showing only: two readers may share one.'),
     returnReason: z
       .string()
       .nullable()

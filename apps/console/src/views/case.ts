@@ -100,7 +100,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     const item = (label: string, ...value: (Node | string)[]) =>
       h('div', {}, h('dt', {}, label), h('dd', {}, ...value));
     const claimedBy =
-      summary.claimedBy === ctx.user.displayName ? 'You' : (summary.claimedBy ?? 'Nobody yet');
+      summary.claimedById === ctx.user.id ? 'You' : (summary.claimedByName ?? 'Nobody yet');
     replaceContent(
       meta,
       item(
@@ -137,7 +137,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     if (isReader && summary.hospitalId !== ctx.user.facilityId) return 'moved';
     if (isReader && summary.status === 'awaiting_review') return 'claim';
     if (isReader && summary.status === 'in_review') {
-      return summary.claimedBy === ctx.user.displayName ? 'sign' : 'taken';
+      return summary.claimedById === ctx.user.id ? 'sign' : 'taken';
     }
     return 'waiting';
   }
@@ -172,7 +172,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
         replaceContent(
           panel,
           panelTitle('In review'),
-          h('p', {}, `${summary?.claimedBy ?? 'Another reader'} is reading this case.`),
+          h('p', {}, `${summary?.claimedByName ?? 'Another reader'} is reading this case.`),
         );
         break;
       case 'waiting':

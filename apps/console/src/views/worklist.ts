@@ -91,7 +91,7 @@ export function readerWorklistView(ctx: ConsoleContext): View {
   }
 
   function row(item: CaseSummary, isFresh: boolean): HTMLTableRowElement {
-    const mine = item.claimedBy === ctx.user.displayName;
+    const mine = item.claimedById === ctx.user.id;
     const where = `${PRIORITY_LABEL[item.priority]} case from ${item.clinicName}`;
     let action: HTMLElement;
     if (item.status === 'awaiting_review') {
@@ -159,7 +159,11 @@ export function readerWorklistView(ctx: ConsoleContext): View {
       h(
         'td',
         {},
-        item.claimedBy ? (mine ? 'You' : item.claimedBy) : h('span', { class: 'muted' }, '—'),
+        item.claimedById !== null
+          ? mine
+            ? 'You'
+            : (item.claimedByName ?? 'Another reader')
+          : h('span', { class: 'muted' }, '—'),
       ),
       h('td', { class: 'action' }, action),
     );

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import type { AuditFilter, AuditPage, SessionUser } from '#contracts';
 import type { DomainError } from '../common/domain-error.js';
@@ -28,25 +28,115 @@ export interface RefusalSite {
 
 const REDACTED: ReadonlySet<string> = new Set(REDACTED_KEYS);
 
+/**
+ * Entries `recordLater` holds at most, written or waiting to be. A box flooding refused
+ * publishes or bad chunks would otherwise start one insert per packet, without limit, on the
+ * database that ingest and the worklist share; beyond this they are counted and dropped.
+ */
+export const AUDIT_PENDING_LIMIT = 1_000;
+/** Rows per insert when the buffer is written. */
+const AUDIT_BATCH_ROWS = 100;
+/** During a flood that never lets the buffer drain, how often the drops are reported. */
+const DROP_REPORT_INTERVAL_MS = 10_000;
+
+type AuditRow = AuditEntry;
+
 /** The audit trail: who tried what, when, from where, and what the relay decided. */
 @Injectable()
-export class AuditService {
+export class AuditService implements OnApplicationShutdown {
+  private readonly waiting: AuditRow[] = [];
+  private writing = 0;
+  private flushing: Promise<void> | undefined;
+  /** Entries dropped since the last report, by action. */
+  private dropped = new Map<string, number>();
+  private lastDropReportAt = 0;
+
   constructor(
     private readonly database: Database,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
   async record(entry: AuditEntry): Promise<void> {
-    const row = entry.detail ? { ...entry, detail: withoutRedacted(entry.detail) } : entry;
-    this.log.info({ audit: row }, `audit ${entry.action} ${entry.outcome}`);
-    await this.database.db.insert(auditLog).values(row);
+    await this.database.db.insert(auditLog).values(this.prepare(entry));
   }
 
-  /** For hot paths (broker hooks): never blocks the caller, never throws. */
+  /**
+   * For hot paths (broker hooks): never blocks the caller, never throws. The entry joins a
+   * buffer written in batches; when `AUDIT_PENDING_LIMIT` entries are already pending it is
+   * dropped and counted, and the drops are logged and written as one `audit.dropped` row.
+   */
   recordLater(entry: AuditEntry): void {
-    this.record(entry).catch((error: unknown) =>
-      this.log.error({ err: error, action: entry.action }, 'audit write failed'),
-    );
+    if (this.pending >= AUDIT_PENDING_LIMIT) {
+      this.dropped.set(entry.action, (this.dropped.get(entry.action) ?? 0) + 1);
+      return;
+    }
+    this.waiting.push(this.prepare(entry));
+    this.startFlush();
+  }
+
+  /** Entries accepted by `recordLater` and not yet written. */
+  get pending(): number {
+    return this.waiting.length + this.writing;
+  }
+
+  /** Resolves when every entry accepted so far is written (or counted as lost). */
+  async drained(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drained();
+  }
+
+  private prepare(entry: AuditEntry): AuditRow {
+    const row = entry.detail ? { ...entry, detail: withoutRedacted(entry.detail) } : entry;
+    this.log.info({ audit: row }, `audit ${entry.action} ${entry.outcome}`);
+    return row;
+  }
+
+  private startFlush(): void {
+    this.flushing ??= this.writeWaiting().finally(() => {
+      this.flushing = undefined;
+      if (this.waiting.length > 0) this.startFlush();
+    });
+  }
+
+  private async writeWaiting(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, AUDIT_BATCH_ROWS);
+      this.writing = batch.length;
+      try {
+        await this.database.db.insert(auditLog).values(batch);
+      } catch (error) {
+        this.log.error({ err: error, rows: batch.length }, 'audit write failed');
+        for (const row of batch)
+          this.dropped.set(row.action, (this.dropped.get(row.action) ?? 0) + 1);
+      } finally {
+        this.writing = 0;
+      }
+      if (Date.now() - this.lastDropReportAt >= DROP_REPORT_INTERVAL_MS) await this.reportDropped();
+    }
+    await this.reportDropped();
+  }
+
+  /** One log line and one audit row for everything dropped since the last report. */
+  private async reportDropped(): Promise<void> {
+    if (this.dropped.size === 0) return;
+    const byAction = Object.fromEntries(this.dropped);
+    const dropped = [...this.dropped.values()].reduce((sum, n) => sum + n, 0);
+    this.dropped = new Map();
+    this.lastDropReportAt = Date.now();
+    this.log.warn({ dropped, byAction }, 'audit entries dropped');
+    try {
+      await this.record({
+        actor: 'relay',
+        action: 'audit.dropped',
+        outcome: 'failed',
+        detail: { dropped, byAction, limit: AUDIT_PENDING_LIMIT },
+      });
+    } catch (error) {
+      this.log.error({ err: error, dropped }, 'audit write failed');
+    }
   }
 
   /**

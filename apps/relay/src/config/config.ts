@@ -75,6 +75,13 @@ const ConfigSchema = z
       .min(600)
       .max(7 * 86_400)
       .default(21_600),
+    // Outpatient records are kept at least 15 years (医疗机构病历管理规定 Art. 29), and the
+    // trail of who reached them goes with them; network logs at least six months
+    // (网络安全法 Art. 21), hence the floor. docs/architecture.md, "Retention".
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(183).default(5_480),
+    SESSION_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
+    CLINIC_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+    RETENTION_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(60).default(3_600),
   })
   .superRefine((c, context) => {
     const tls = [c.MQTT_TLS_PORT, c.MQTT_TLS_CERT_FILE, c.MQTT_TLS_KEY_FILE].filter(
@@ -123,6 +130,13 @@ export interface RelayConfig {
   claimLeaseSeconds: number;
   /** Recordings a box may have open at once, and how long an abandoned one is kept. */
   recordings: { maxOpenPerBox: number; openTtlSeconds: number };
+  /** How long ended rows are kept before the retention sweep deletes them. */
+  retention: {
+    auditDays: number;
+    sessionDays: number;
+    clinicEventDays: number;
+    sweepIntervalSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -182,6 +196,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     recordings: {
       maxOpenPerBox: c.RECORDING_MAX_OPEN_PER_BOX,
       openTtlSeconds: c.RECORDING_OPEN_TTL_SECONDS,
+    },
+    retention: {
+      auditDays: c.AUDIT_RETENTION_DAYS,
+      sessionDays: c.SESSION_RETENTION_DAYS,
+      clinicEventDays: c.CLINIC_EVENT_RETENTION_DAYS,
+      sweepIntervalSeconds: c.RETENTION_SWEEP_INTERVAL_SECONDS,
     },
   };
 }

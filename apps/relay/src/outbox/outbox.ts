@@ -4,7 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { asc, inArray, isNull } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lte, or } from 'drizzle-orm';
 import { LOGGER } from '../common/tokens.js';
 import { Database, type Tx } from '../infra/database/database.js';
 import { outbox } from '../infra/database/schema.js';
@@ -17,10 +17,28 @@ interface OutboxPayload {
 }
 
 /**
+ * Failed adds before a row is parked. With the back-off below that is about an hour of
+ * failing, so a Redis outage of minutes parks nothing, and a row whose job can never be
+ * added (an unknown queue, a job BullMQ refuses) stops being retried.
+ */
+export const OUTBOX_PARK_AFTER_ATTEMPTS = 20;
+const FIRST_RETRY_MS = 1_000;
+const LONGEST_RETRY_MS = 5 * 60_000;
+
+/** How long a row waits after its `attempts`-th failure: doubling from 1 s, at most 5 min. */
+export function outboxRetryDelayMs(attempts: number): number {
+  return Math.min(LONGEST_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1));
+}
+
+/**
  * Transactional outbox. A state change and the job that announces it are written in one
  * database transaction; the dispatcher then adds the job to BullMQ (idempotent by job id)
- * and marks the row. A crash or a Redis outage in between only delays the job: rows are
- * retried every second and on start, which is the reconciliation of DB and queue.
+ * and deletes the row. A crash or a Redis outage in between only delays the job: due rows
+ * are tried every second and on start, which is the reconciliation of DB and queue.
+ *
+ * A row whose add fails is tried again with back-off while the rows after it go on (jobs are
+ * independent: each is keyed by its own id); after `OUTBOX_PARK_AFTER_ATTEMPTS` failures it
+ * is parked with its last error, logged, and left for an operator (docs/architecture.md).
  */
 @Injectable()
 export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -40,13 +58,13 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
     await tx.insert(outbox).values({ kind: `${queue}:${job.name}`, payload: { ...payload } });
   }
 
-  /** Moves pending rows to their queues now (coalesces concurrent calls). */
+  /** Moves due rows to their queues now (coalesces concurrent calls). */
   flush(): Promise<void> {
     if (this.running) {
       this.again = true;
       return this.running;
     }
-    this.running = this.dispatch()
+    this.running = this.dispatchDue(new Date())
       .catch((error: unknown) =>
         this.log.warn({ err: (error as Error).message }, 'outbox dispatch deferred'),
       )
@@ -60,7 +78,17 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
     return this.running;
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    const [parked] = await this.database.db
+      .select({ rows: count() })
+      .from(outbox)
+      .where(isNotNull(outbox.parkedAt));
+    if (parked && parked.rows > 0) {
+      this.log.error(
+        { parkedRows: parked.rows },
+        'outbox holds parked rows whose jobs were never queued (see docs/architecture.md, "The database is the system of record")',
+      );
+    }
     void this.flush();
     this.timer = setInterval(() => void this.flush(), 1_000);
     this.timer.unref();
@@ -71,28 +99,66 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.running;
   }
 
-  private async dispatch(): Promise<void> {
+  /** One pass over the rows due at `now`: each is tried once, in id order. */
+  async dispatchDue(now: Date): Promise<void> {
+    // A cursor, so a row that failed in this pass is not picked up again by the next batch.
+    let afterId = 0;
     for (;;) {
       const rows = await this.database.db
-        .select()
+        .select({
+          id: outbox.id,
+          kind: outbox.kind,
+          payload: outbox.payload,
+          attempts: outbox.attempts,
+        })
         .from(outbox)
-        .where(isNull(outbox.dispatchedAt))
+        .where(
+          and(
+            isNull(outbox.parkedAt),
+            gt(outbox.id, afterId),
+            or(isNull(outbox.nextAttemptAt), lte(outbox.nextAttemptAt, now)),
+          ),
+        )
         .orderBy(asc(outbox.id))
         .limit(100);
       if (rows.length === 0) return;
+      const delivered: number[] = [];
       for (const row of rows) {
+        afterId = row.id;
         const { queue, job } = row.payload as unknown as OutboxPayload;
-        await this.queues.add(queue, job);
+        try {
+          await this.queues.add(queue, job);
+          delivered.push(row.id);
+        } catch (error) {
+          await this.failed(row, error, now);
+        }
       }
-      await this.database.db
-        .update(outbox)
-        .set({ dispatchedAt: new Date() })
-        .where(
-          inArray(
-            outbox.id,
-            rows.map((row) => row.id),
-          ),
-        );
+      if (delivered.length > 0) {
+        await this.database.db.delete(outbox).where(inArray(outbox.id, delivered));
+      }
     }
+  }
+
+  private async failed(
+    row: { id: number; kind: string; attempts: number },
+    error: unknown,
+    now: Date,
+  ): Promise<void> {
+    const attempts = row.attempts + 1;
+    const lastError = error instanceof Error ? error.message : String(error);
+    const park = attempts >= OUTBOX_PARK_AFTER_ATTEMPTS;
+    await this.database.db
+      .update(outbox)
+      .set({
+        attempts,
+        lastError,
+        nextAttemptAt: park ? null : new Date(now.getTime() + outboxRetryDelayMs(attempts)),
+        parkedAt: park ? now : null,
+      })
+      .where(eq(outbox.id, row.id));
+    const fields = { outboxId: row.id, kind: row.kind, attempts, err: lastError };
+    if (park) this.log.error(fields, 'outbox row parked: its job was never queued');
+    // Once per row, not per retry: an outage would otherwise log every row every time.
+    else if (attempts === 1) this.log.warn(fields, 'outbox row not queued, retrying with back-off');
   }
 }

@@ -53,10 +53,15 @@ const summaryColumns = {
   examKind: cases.examKind,
   createdAt: cases.createdAt,
   dueAt: cases.dueAt,
-  claimedBy: users.displayName,
+  claimedById: cases.claimedBy,
+  claimedByName: users.displayName,
   returnReason: cases.returnReason,
   analysis: recordings.analysis,
-  clinicReceivedAt: clinicEvents.acknowledgedAt,
+  // The event is deleted by the retention sweep some time after delivery; the case keeps a copy.
+  clinicReceivedAt:
+    sql<Date | null>`coalesce(${clinicEvents.acknowledgedAt}, ${cases.clinicReceivedAt})`.mapWith(
+      clinicEvents.acknowledgedAt,
+    ),
   deadlineAt: cases.deadlineAt,
   deadlineAlertedAt: cases.deadlineAlertedAt,
 };

@@ -113,6 +113,11 @@ export const cases = pgTable(
     deadlineAt: timestamp('deadline_at', { withTimezone: true }),
     /** When this hospital's readers were warned (80 % of the deadline); reset on a move. */
     deadlineAlertedAt: timestamp('deadline_alerted_at', { withTimezone: true }),
+    /**
+     * When the clinic acknowledged the signed diagnosis, copied here by the retention sweep
+     * before it deletes the delivered clinic event that held it.
+     */
+    clinicReceivedAt: timestamp('clinic_received_at', { withTimezone: true }),
     /** When the review desk put the case on the hospital's worklist. */
     listedAt: timestamp('listed_at', { withTimezone: true }),
     createdAt: createdAt(),
@@ -171,12 +176,18 @@ export const outbox = pgTable(
     kind: text('kind').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
-    dispatchedAt: timestamp('dispatched_at', { withTimezone: true }),
+    /** Failed adds so far; at `OUTBOX_PARK_AFTER_ATTEMPTS` the row is parked. */
+    attempts: integer('attempts').notNull().default(0),
+    /** Not tried again before this (back-off after a failure); null: due now. */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    lastError: text('last_error'),
+    /** Set when the row is given up on: kept for an operator, never retried by itself. */
+    parkedAt: timestamp('parked_at', { withTimezone: true }),
   },
   (t) => [
-    index('outbox_pending_idx')
+    index('outbox_waiting_idx')
       .on(t.id)
-      .where(sql`${t.dispatchedAt} is null`),
+      .where(sql`${t.parkedAt} is null`),
   ],
 );
 

@@ -66,6 +66,22 @@ export class JobQueues {
     });
   }
 
+  /**
+   * Runs `job` every `everyMs` on `queueName`. The scheduler id is the job's name, so each
+   * start, and every relay instance sharing Redis, updates one schedule instead of adding one.
+   */
+  async every<T extends object>(
+    queueName: string,
+    everyMs: number,
+    job: { name: string; data: T },
+  ): Promise<void> {
+    await this.queue(queueName).upsertJobScheduler(
+      job.name,
+      { every: everyMs },
+      { name: job.name, data: job.data, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    );
+  }
+
   work<T>(
     queueName: string,
     handler: (job: QueuedJob<T>) => Promise<void>,

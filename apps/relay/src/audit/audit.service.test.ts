@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { count, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Database } from '../infra/database/database.js';
+import { auditLog } from '../infra/database/schema.js';
+import type { Logger } from '../infra/logging/logger.js';
+import { AUDIT_PENDING_LIMIT, AuditService } from './audit.service.js';
+
+describe('AuditService.recordLater (real PGlite)', () => {
+  let dataDir: string;
+  let database: Database;
+  const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'telerelay-audit-'));
+    database = await Database.open({ dataDir });
+  }, 60_000);
+  afterAll(async () => {
+    await database.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const rowsOf = async (action: string) =>
+    (
+      await database.db.select({ rows: count() }).from(auditLog).where(eq(auditLog.action, action))
+    )[0]?.rows;
+
+  it('a box flooding refused publishes never has more than the bound pending; the drops are counted, logged and written once', async () => {
+    const audit = new AuditService(database, log as unknown as Logger);
+    const flood = 3 * AUDIT_PENDING_LIMIT;
+    let mostPending = 0;
+    for (let i = 0; i < flood; i++) {
+      audit.recordLater({
+        actor: 'device:box-1',
+        action: i % 2 === 0 ? 'mqtt.publish' : 'mqtt.chunk',
+        outcome: 'denied',
+        subject: 'telerelay/v1/box-2/rec/chunk',
+      });
+      mostPending = Math.max(mostPending, audit.pending);
+    }
+    expect(mostPending).toBe(AUDIT_PENDING_LIMIT);
+
+    await audit.drained();
+    expect(audit.pending).toBe(0);
+    const kept = (await rowsOf('mqtt.publish'))! + (await rowsOf('mqtt.chunk'))!;
+    expect(kept).toBe(AUDIT_PENDING_LIMIT);
+    const dropped = flood - AUDIT_PENDING_LIMIT;
+    expect(log.warn).toHaveBeenCalledWith(
+      { dropped, byAction: { 'mqtt.publish': dropped / 2, 'mqtt.chunk': dropped / 2 } },
+      'audit entries dropped',
+    );
+    const [summary] = await database.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, 'audit.dropped'));
+    expect(summary).toMatchObject({
+      actor: 'relay',
+      outcome: 'failed',
+      detail: { dropped, limit: AUDIT_PENDING_LIMIT },
+    });
+    expect(await rowsOf('audit.dropped')).toBe(1);
+
+    // Once drained, entries are taken again.
+    audit.recordLater({ actor: 'device:box-1', action: 'mqtt.connect', outcome: 'denied' });
+    await audit.drained();
+    expect(await rowsOf('mqtt.connect')).toBe(1);
+    expect(log.warn).toHaveBeenCalledTimes(1);
+  });
+});

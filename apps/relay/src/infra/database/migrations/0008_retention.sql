@@ -1,0 +1,1 @@
+ALTER TABLE "cases" ADD COLUMN "clinic_received_at" timestamp with time zone;

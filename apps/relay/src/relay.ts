@@ -1,0 +1,158 @@
+import 'reflect-metadata';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { RegionFile } from '#contracts';
+import { serveApiDocs } from './api-docs/api-docs.js';
+import { AppModule } from './app.module.js';
+import { AuditService } from './audit/audit.service.js';
+import { DomainErrorFilter } from './common/domain-error.filter.js';
+import { ConfigError, loadConfig, type RelayConfig } from './config/config.js';
+import { disableDemoAccounts, seedDemoRegion } from './demo/demo-region.js';
+import { SecretHasher } from './identity/secret-hasher.js';
+import { DeviceGateService } from './ingest/device-gate.service.js';
+import { Infrastructure } from './infra/infrastructure.js';
+import { createLogger, type Logger } from './infra/logging/logger.js';
+import { NestPinoLogger } from './infra/logging/nest-logger.js';
+import { RedisNotInstalledError } from './infra/redis/embedded-redis.js';
+import { loadRegionFile, RegionFileError } from './region/region-file.js';
+import { applyRegion } from './region/region-seed.js';
+
+async function main(): Promise<void> {
+  let config: RelayConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.example for every setting.\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  // Read and checked before anything starts, so a bad file costs nothing to find out.
+  let region: RegionFile | undefined;
+  try {
+    region = config.regionFile === undefined ? undefined : await loadRegionFile(config.regionFile);
+  } catch (error) {
+    if (error instanceof RegionFileError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
+
+  let infra: Infrastructure;
+  try {
+    infra = await Infrastructure.start(config, log);
+  } catch (error) {
+    if (error instanceof RedisNotInstalledError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(3);
+    }
+    throw error;
+  }
+
+  const hasher = new SecretHasher();
+  let demo: Awaited<ReturnType<typeof seedDemoRegion>> | undefined;
+  try {
+    if (config.demo.enabled) {
+      demo = await seedDemoRegion(infra.database, hasher, {
+        dataDir: config.dataDir,
+        password: config.demo.password,
+      });
+    } else {
+      await disableDemoAccounts(infra.database);
+    }
+    if (region && config.regionFile) {
+      const seeded = await applyRegion(infra.database, hasher, region, {
+        source: `REGION_FILE ${config.regionFile}`,
+        credentials: 'keep',
+      });
+      log.info(seeded, 'region applied');
+    }
+  } catch (error) {
+    if (error instanceof RegionFileError) {
+      process.stderr.write(`${error.message}\n`);
+      await infra.close();
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(infra), {
+    logger: new NestPinoLogger(log),
+  });
+  app.useGlobalFilters(new DomainErrorFilter(log, app.get(AuditService)));
+  app.set('trust proxy', 'loopback');
+  serveApiDocs(app);
+  await app.listen(config.http.port, config.http.host);
+  await infra.broker.listen({
+    port: config.mqtt.port,
+    gate: app.get(DeviceGateService),
+    maxPacketBytes: config.mqtt.maxPacketBytes,
+    tls: config.mqtt.tls && {
+      port: config.mqtt.tls.port,
+      cert: await readFile(config.mqtt.tls.certFile),
+      key: await readFile(config.mqtt.tls.keyFile),
+    },
+  });
+
+  const httpPort = Number(new URL(await app.getUrl()).port);
+  // Tools that start the relay on port 0 (demo, tests) read the real ports from here.
+  await writeFile(
+    join(config.dataDir, 'relay.json'),
+    `${JSON.stringify({ pid: process.pid, httpPort, mqttPort: infra.broker.port, mqttTlsPort: infra.broker.tlsPort })}\n`,
+  );
+  log.info(
+    {
+      httpPort,
+      mqttPort: infra.broker.port,
+      mqttTlsPort: infra.broker.tlsPort,
+      dataDir: config.dataDir,
+      demo: config.demo.enabled,
+    },
+    'relay ready',
+  );
+  if (demo) {
+    process.stdout.write(
+      `\nTelerelay is running.\n  console  http://localhost:${httpPort}/\n  mqtt     mqtt://localhost:${infra.broker.port}\n` +
+        `  demo logins: admin, health.authority, tertiary.reader, county1.reader, county2.reader, clinic1.staff … clinic6.staff\n` +
+        `  demo password: ${demo.passwordGenerated ? demo.password : '(from DEMO_PASSWORD)'}\n` +
+        `  box credentials: ${demo.devicesFile}\n\n`,
+    );
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'relay stopping');
+    await stop(app, infra, log);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+async function stop(
+  app: NestExpressApplication,
+  infra: Infrastructure,
+  log: Logger,
+): Promise<void> {
+  try {
+    await app.close();
+  } catch (error) {
+    log.error({ err: error }, 'error while closing the application');
+  }
+  await infra.close();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `Telerelay relay failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/config.js';
+import { JobQueues } from '../infra/queue/job-queues.js';
+import { EmbeddedRedis } from '../infra/redis/embedded-redis.js';
+import { RedisConnections } from '../infra/redis/redis-connections.js';
+import type { RetentionPolicy, RetentionRepository } from './retention.repository.js';
+import { RetentionService } from './retention.service.js';
+
+const log = pino({ level: 'silent' });
+
+describe('RetentionService (real Redis, BullMQ)', () => {
+  let dataDir: string;
+  let redis: EmbeddedRedis;
+  let connections: RedisConnections;
+  let queues: JobQueues;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'telerelay-retention-queue-'));
+    redis = await EmbeddedRedis.start({ bin: 'redis-server', dataDir, log });
+    connections = new RedisConnections(redis.url);
+    queues = new JobQueues(connections, log, 'retention-test');
+  }, 60_000);
+  afterAll(async () => {
+    await queues.close();
+    await connections.closeAll();
+    await redis.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('sweeps on its repeatable job as soon as it is scheduled, with the configured retention', async () => {
+    const config = loadConfig({ SESSION_RETENTION_DAYS: '9' });
+    const sweeps: RetentionPolicy[] = [];
+    let swept: () => void = () => undefined;
+    const firstSweep = new Promise<void>((resolve) => (swept = resolve));
+    const repository = {
+      sweep: (_now: Date, policy: RetentionPolicy) => {
+        sweeps.push(policy);
+        swept();
+        return Promise.resolve({
+          auditLog: 0,
+          sessions: 0,
+          retiredRefreshTokens: 0,
+          clinicEvents: 0,
+        });
+      },
+    } as unknown as RetentionRepository;
+    const service = new RetentionService(repository, queues, config, log);
+    await service.onApplicationBootstrap();
+
+    await firstSweep;
+    expect(sweeps[0]).toMatchObject({ auditDays: 5_480, sessionDays: 9, clinicEventDays: 30 });
+  });
+});

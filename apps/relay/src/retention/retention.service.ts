@@ -1,0 +1,38 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { CONFIG, LOGGER } from '../common/tokens.js';
+import type { RelayConfig } from '../config/config.js';
+import type { Logger } from '../infra/logging/logger.js';
+import { JobQueues } from '../infra/queue/job-queues.js';
+import { RetentionRepository, type RetentionSwept } from './retention.repository.js';
+
+export const RETENTION_QUEUE = 'retention';
+const SWEEP_JOB = 'retention-sweep';
+
+/**
+ * Deletes rows past their retention (docs/architecture.md, "Retention") on a repeatable
+ * BullMQ job, so only one relay instance sweeps at a time and a restart keeps the schedule.
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap {
+  constructor(
+    private readonly repository: RetentionRepository,
+    private readonly queues: JobQueues,
+    @Inject(CONFIG) private readonly config: RelayConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.queues.declare(RETENTION_QUEUE);
+    this.queues.work(RETENTION_QUEUE, () => this.sweep(new Date()).then(() => undefined));
+    await this.queues.every(RETENTION_QUEUE, this.config.retention.sweepIntervalSeconds * 1000, {
+      name: SWEEP_JOB,
+      data: {},
+    });
+  }
+
+  async sweep(now: Date): Promise<RetentionSwept> {
+    const swept = await this.repository.sweep(now, this.config.retention);
+    this.log.info({ swept }, 'retention sweep');
+    return swept;
+  }
+}
