@@ -18,6 +18,7 @@ import { NestPinoLogger } from './infra/logging/nest-logger.js';
 import { RedisNotInstalledError } from './infra/redis/embedded-redis.js';
 import { loadRegionFile, RegionFileError } from './region/region-file.js';
 import { applyRegion } from './region/region-seed.js';
+import { OriginCheckedIoAdapter } from './realtime/socket-origins.js';
 
 async function main(): Promise<void> {
   let config: RelayConfig;
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
   });
   app.useGlobalFilters(new DomainErrorFilter(log, app.get(AuditService)));
   app.set('trust proxy', 'loopback');
+  app.useWebSocketAdapter(new OriginCheckedIoAdapter(app, config.socketOrigins));
   serveApiDocs(app);
   await app.listen(config.http.port, config.http.host);
   await infra.broker.listen({

@@ -29,6 +29,16 @@ describe('loadConfig', () => {
     expect((error as Error).message).not.toContain('eighty');
   });
 
+  it('reads SOCKET_ORIGINS as a list of origins and refuses anything else', () => {
+    expect(loadConfig({}).socketOrigins).toEqual([]);
+    expect(
+      loadConfig({ SOCKET_ORIGINS: 'https://a.example.org, http://localhost:5173' }).socketOrigins,
+    ).toEqual(['https://a.example.org', 'http://localhost:5173']);
+    expect(() => loadConfig({ SOCKET_ORIGINS: 'https://a.example.org/console' })).toThrow(
+      /SOCKET_ORIGINS/,
+    );
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ REDIS_URL: '', PORT: '' }).http.port).toBe(3000);
   });

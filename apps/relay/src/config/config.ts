@@ -15,6 +15,10 @@ const ConfigSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: port.default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
+    SOCKET_ORIGINS: z
+      .string()
+      .optional()
+      .describe('comma-separated origins allowed to open Socket.IO besides the relay itself'),
     MQTT_PORT: port.default(1883),
     MQTT_TLS_PORT: port
       .optional()
@@ -70,6 +74,15 @@ const ConfigSchema = z
     CLAIM_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
   })
   .superRefine((c, context) => {
+    for (const origin of originList(c.SOCKET_ORIGINS)) {
+      if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+        context.addIssue({
+          code: 'custom',
+          path: ['SOCKET_ORIGINS'],
+          message: 'each entry must be an origin such as https://console.example.org',
+        });
+      }
+    }
     const tls = [c.MQTT_TLS_PORT, c.MQTT_TLS_CERT_FILE, c.MQTT_TLS_KEY_FILE].filter(
       (v) => v !== undefined,
     );
@@ -89,6 +102,8 @@ const ConfigSchema = z
 export interface RelayConfig {
   env: 'development' | 'production' | 'test';
   http: { host: string; port: number };
+  /** Origins besides the relay's own that may open a Socket.IO connection. */
+  socketOrigins: string[];
   mqtt: {
     port: number;
     maxPacketBytes: number;
@@ -140,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   return {
     env: c.NODE_ENV,
     http: { host: c.HOST, port: c.PORT },
+    socketOrigins: originList(c.SOCKET_ORIGINS),
     mqtt: {
       port: c.MQTT_PORT,
       maxPacketBytes: c.MQTT_MAX_PACKET_BYTES,
@@ -171,6 +187,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     },
     claimLeaseSeconds: c.CLAIM_LEASE_SECONDS,
   };
+}
+
+function originList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
 }
 
 /** Nest injection token for the typed config (a class token, never a bare string). */
