@@ -87,7 +87,9 @@ async function main(): Promise<void> {
     logger: new NestPinoLogger(log),
   });
   app.useGlobalFilters(new DomainErrorFilter(log, app.get(AuditService)));
-  app.set('trust proxy', 'loopback');
+  // req.ip is the address sign-in attempts are counted against: behind a proxy it must be
+  // the client's (from X-Forwarded-For), or every user would share the proxy's budget.
+  app.set('trust proxy', config.http.trustProxy);
   app.useWebSocketAdapter(new OriginCheckedIoAdapter(app, config.socketOrigins));
   serveApiDocs(app);
   await app.listen(config.http.port, config.http.host);

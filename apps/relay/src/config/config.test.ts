@@ -39,6 +39,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('passes TRUST_PROXY to Express as a hop count or a list of proxies', () => {
+    expect(loadConfig({}).http.trustProxy).toBe('loopback');
+    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback' }).http.trustProxy).toBe(
+      '10.0.0.0/8, loopback',
+    );
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ REDIS_URL: '', PORT: '' }).http.port).toBe(3000);
   });

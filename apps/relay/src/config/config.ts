@@ -15,6 +15,11 @@ const ConfigSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: port.default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
+    TRUST_PROXY: z
+      .string()
+      .regex(/^[\w.:/, -]+$/, 'a hop count, or comma-separated addresses, subnets or names')
+      .default('loopback')
+      .describe("whose X-Forwarded-For gives the client's address (Express 'trust proxy')"),
     SOCKET_ORIGINS: z
       .string()
       .optional()
@@ -101,7 +106,8 @@ const ConfigSchema = z
 
 export interface RelayConfig {
   env: 'development' | 'production' | 'test';
-  http: { host: string; port: number };
+  /** `trustProxy` is Express's 'trust proxy' (a hop count or the proxies); it sets `req.ip`. */
+  http: { host: string; port: number; trustProxy: string | number };
   /** Origins besides the relay's own that may open a Socket.IO connection. */
   socketOrigins: string[];
   mqtt: {
@@ -154,7 +160,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const c = parsed.data;
   return {
     env: c.NODE_ENV,
-    http: { host: c.HOST, port: c.PORT },
+    http: {
+      host: c.HOST,
+      port: c.PORT,
+      trustProxy: /^\d+$/.test(c.TRUST_PROXY) ? Number(c.TRUST_PROXY) : c.TRUST_PROXY,
+    },
     socketOrigins: originList(c.SOCKET_ORIGINS),
     mqtt: {
       port: c.MQTT_PORT,
