@@ -43,9 +43,15 @@ export class CredentialThrottle {
   async admit(identity: string, address: string | undefined): Promise<Admission> {
     const at = address ?? 'unknown';
     const knownAddress = await this.known.has(pairKey(identity, at));
+    if (!knownAddress) {
+      // The address first: a flood of made-up ids from one address then adds no more keys
+      // to the store once the address has spent its budget.
+      const verdict = await this.address.take(at);
+      if (!verdict.allowed) return { admitted: false, retryAfterMs: verdict.retryAfterMs };
+    }
     const verdicts = await Promise.all([
       this.pair.take(pairKey(identity, at)),
-      ...(knownAddress ? [] : [this.address.take(at), this.identity?.take(identity)]),
+      knownAddress ? undefined : this.identity?.take(identity),
     ]);
     const waits = verdicts.flatMap((v) => (v && !v.allowed ? [v.retryAfterMs] : []));
     if (waits.length > 0) return { admitted: false, retryAfterMs: Math.max(...waits) };
