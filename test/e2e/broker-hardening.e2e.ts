@@ -131,7 +131,7 @@ describe('the broker protects the relay', () => {
     expect(all.length).toBe(devices.length);
   });
 
-  it('throttles a device id that keeps trying, even with the right secret afterwards', async () => {
+  it('throttles a device id that keeps trying from one address, even with the right secret afterwards', async () => {
     const device = devices[7]!;
     const connect = (password: string) =>
       mqtt.connectAsync(relay.mqttUrl, {

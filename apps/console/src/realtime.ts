@@ -16,8 +16,8 @@ const RETRY_AFTER_REFUSAL_MS = 5_000;
 
 /**
  * The console's Socket.IO link. Socket.IO reconnects by itself after a network drop; a
- * refusal by the relay's middleware stops it, so unless the token is the cause the link
- * is retried here.
+ * refusal by the relay's middleware, or the relay closing the socket, stops it, so unless
+ * the token is the cause the link is retried here.
  */
 export class RealtimeLink {
   readonly socket: ConsoleSocket;
@@ -34,7 +34,14 @@ export class RealtimeLink {
       options.onState('live');
       options.onReady();
     });
-    socket.on('disconnect', () => options.onState(socket.active ? 'connecting' : 'offline'));
+    socket.on('disconnect', (reason) => {
+      // The relay closes a socket when its access token expires (and at logout or when the
+      // account is disabled). Socket.IO does not reconnect after that by itself; reconnect
+      // with the token renewed meanwhile. A session that has ended is then refused as
+      // UNAUTHENTICATED below, which signs the console out.
+      if (reason === 'io server disconnect') socket.connect();
+      options.onState(socket.active ? 'connecting' : 'offline');
+    });
     socket.on('connect_error', (error) => {
       if (socket.active) {
         options.onState('connecting');

@@ -18,6 +18,7 @@ import { NestPinoLogger } from './infra/logging/nest-logger.js';
 import { RedisNotInstalledError } from './infra/redis/embedded-redis.js';
 import { loadRegionFile, RegionFileError } from './region/region-file.js';
 import { applyRegion } from './region/region-seed.js';
+import { OriginCheckedIoAdapter } from './realtime/socket-origins.js';
 
 async function main(): Promise<void> {
   let config: RelayConfig;
@@ -86,7 +87,10 @@ async function main(): Promise<void> {
     logger: new NestPinoLogger(log),
   });
   app.useGlobalFilters(new DomainErrorFilter(log, app.get(AuditService)));
-  app.set('trust proxy', 'loopback');
+  // req.ip is the address sign-in attempts are counted against: behind a proxy it must be
+  // the client's (from X-Forwarded-For), or every user would share the proxy's budget.
+  app.set('trust proxy', config.http.trustProxy);
+  app.useWebSocketAdapter(new OriginCheckedIoAdapter(app, config.socketOrigins));
   serveApiDocs(app);
   await app.listen(config.http.port, config.http.host);
   await infra.broker.listen({

@@ -29,6 +29,24 @@ describe('loadConfig', () => {
     expect((error as Error).message).not.toContain('eighty');
   });
 
+  it('reads SOCKET_ORIGINS as a list of origins and refuses anything else', () => {
+    expect(loadConfig({}).socketOrigins).toEqual([]);
+    expect(
+      loadConfig({ SOCKET_ORIGINS: 'https://a.example.org, http://localhost:5173' }).socketOrigins,
+    ).toEqual(['https://a.example.org', 'http://localhost:5173']);
+    expect(() => loadConfig({ SOCKET_ORIGINS: 'https://a.example.org/console' })).toThrow(
+      /SOCKET_ORIGINS/,
+    );
+  });
+
+  it('passes TRUST_PROXY to Express as a hop count or a list of proxies', () => {
+    expect(loadConfig({}).http.trustProxy).toBe('loopback');
+    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback' }).http.trustProxy).toBe(
+      '10.0.0.0/8, loopback',
+    );
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ REDIS_URL: '', PORT: '' }).http.port).toBe(3000);
   });

@@ -15,6 +15,15 @@ const ConfigSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: port.default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
+    TRUST_PROXY: z
+      .string()
+      .regex(/^[\w.:/, -]+$/, 'a hop count, or comma-separated addresses, subnets or names')
+      .default('loopback')
+      .describe("whose X-Forwarded-For gives the client's address (Express 'trust proxy')"),
+    SOCKET_ORIGINS: z
+      .string()
+      .optional()
+      .describe('comma-separated origins allowed to open Socket.IO besides the relay itself'),
     MQTT_PORT: port.default(1883),
     MQTT_TLS_PORT: port
       .optional()
@@ -84,6 +93,15 @@ const ConfigSchema = z
     RETENTION_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(60).default(3_600),
   })
   .superRefine((c, context) => {
+    for (const origin of originList(c.SOCKET_ORIGINS)) {
+      if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+        context.addIssue({
+          code: 'custom',
+          path: ['SOCKET_ORIGINS'],
+          message: 'each entry must be an origin such as https://console.example.org',
+        });
+      }
+    }
     const tls = [c.MQTT_TLS_PORT, c.MQTT_TLS_CERT_FILE, c.MQTT_TLS_KEY_FILE].filter(
       (v) => v !== undefined,
     );
@@ -102,7 +120,10 @@ const ConfigSchema = z
 
 export interface RelayConfig {
   env: 'development' | 'production' | 'test';
-  http: { host: string; port: number };
+  /** `trustProxy` is Express's 'trust proxy' (a hop count or the proxies); it sets `req.ip`. */
+  http: { host: string; port: number; trustProxy: string | number };
+  /** Origins besides the relay's own that may open a Socket.IO connection. */
+  socketOrigins: string[];
   mqtt: {
     port: number;
     maxPacketBytes: number;
@@ -162,7 +183,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const c = parsed.data;
   return {
     env: c.NODE_ENV,
-    http: { host: c.HOST, port: c.PORT },
+    http: {
+      host: c.HOST,
+      port: c.PORT,
+      trustProxy: /^\d+$/.test(c.TRUST_PROXY) ? Number(c.TRUST_PROXY) : c.TRUST_PROXY,
+    },
+    socketOrigins: originList(c.SOCKET_ORIGINS),
     mqtt: {
       port: c.MQTT_PORT,
       maxPacketBytes: c.MQTT_MAX_PACKET_BYTES,
@@ -204,6 +230,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       sweepIntervalSeconds: c.RETENTION_SWEEP_INTERVAL_SECONDS,
     },
   };
+}
+
+function originList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
 }
 
 /** Nest injection token for the typed config (a class token, never a bare string). */

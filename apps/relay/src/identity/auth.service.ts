@@ -1,23 +1,41 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoginRequest, LoginResponse, SessionUser } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
-import { AttemptLimiter } from '../common/attempt-limiter.js';
+import { CredentialThrottle, type CredentialRules } from '../common/credential-throttle.js';
 import { DomainError } from '../common/domain-error.js';
 import { CONFIG } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
+import { AttemptLimits, type AttemptRule } from '../infra/limits/attempt-limits.js';
 import { SecretHasher } from './secret-hasher.js';
 import { SessionsService } from './sessions.service.js';
 import { TokenService, type AccessClaims } from './token.service.js';
 import { UsersRepository } from './users.repository.js';
 
-/** Failed sign-ins allowed per username, and per address, in 15 minutes. */
-const FAILURES_PER_USERNAME = 10;
-const FAILURES_PER_ADDRESS = 50;
+/**
+ * Sign-in budgets. Waits double on every strike, so a patient guesser loses ever more time
+ * while the user signing in from an address they used before is not refused for them.
+ */
+const LOGIN_RULES: CredentialRules = {
+  pair: rule('login:user-address', 10),
+  address: rule('login:address', 50),
+  identity: rule('login:user', 10),
+  knownForSeconds: 14 * 86_400,
+};
+
+function rule(name: string, freeAttempts: number): AttemptRule {
+  return {
+    name,
+    freeAttempts,
+    windowSeconds: 15 * 60,
+    firstBlockSeconds: 60,
+    maxBlockSeconds: 3600,
+    strikeMemorySeconds: 86_400,
+  };
+}
 
 @Injectable()
 export class AuthService {
-  private readonly failuresByUsername = new AttemptLimiter(FAILURES_PER_USERNAME, 15 * 60_000);
-  private readonly failuresByAddress = new AttemptLimiter(FAILURES_PER_ADDRESS, 15 * 60_000);
+  private readonly throttle: CredentialThrottle;
 
   constructor(
     private readonly users: UsersRepository,
@@ -26,28 +44,29 @@ export class AuthService {
     private readonly audit: AuditService,
     private readonly sessions: SessionsService,
     @Inject(CONFIG) private readonly config: RelayConfig,
-  ) {}
+    limits: AttemptLimits,
+  ) {
+    this.throttle = new CredentialThrottle(limits, LOGIN_RULES);
+  }
 
   async login(request: LoginRequest, remoteAddress: string | undefined): Promise<LoginResponse> {
     const username = request.username.toLowerCase();
-    if (
-      this.failuresByUsername.exhausted(username) ||
-      this.failuresByAddress.exhausted(remoteAddress ?? 'unknown')
-    ) {
+    // Counted before the password is checked, so parallel guesses cannot all get through.
+    const admission = await this.throttle.admit(username, remoteAddress);
+    if (!admission.admitted) {
+      const seconds = Math.ceil(admission.retryAfterMs / 1000);
       throw new DomainError(
         'TOO_MANY_ATTEMPTS',
-        'Too many failed sign-ins; try again in 15 minutes',
+        `Too many failed sign-ins; try again in ${seconds} seconds`,
         {
           action: 'auth.login',
-          detail: { reason: 'too many failed attempts' },
+          detail: { reason: 'too many failed attempts', retryAfterSeconds: seconds },
         },
       );
     }
     const stored = await this.users.findByUsername(request.username);
-    const valid = await this.hasher.verify(stored?.passwordHash, request.password);
+    const valid = await this.hasher.verifyPassword(stored?.passwordHash, request.password);
     if (!stored || !valid || stored.disabled) {
-      this.failuresByUsername.tryAttempt(username);
-      this.failuresByAddress.tryAttempt(remoteAddress ?? 'unknown');
       // One message for every case, so a caller cannot probe which usernames exist.
       throw new DomainError('UNAUTHENTICATED', 'Unknown user or wrong password', {
         actor: stored ? `user:${stored.id}` : 'anonymous',
@@ -55,6 +74,7 @@ export class AuthService {
         detail: { reason: stored?.disabled ? 'disabled' : 'bad credentials' },
       });
     }
+    await this.throttle.succeeded(username, remoteAddress, admission);
     const { passwordHash: _hash, disabled: _disabled, ...user } = stored;
     const session = await this.sessions.start(user.id, this.config.auth.refreshTokenTtlSeconds);
     await this.audit.record({

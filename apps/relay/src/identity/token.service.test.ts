@@ -16,11 +16,14 @@ describe('TokenService', () => {
 
   const sid = '00000000-0000-4000-8000-0000000000aa';
 
-  it('round-trips the session user and the session id', async () => {
-    expect(await tokens.verify(await tokens.issue(reader, sid))).toEqual({
-      user: reader,
-      sessionId: sid,
-    });
+  it('round-trips the session user and the session id, and says when the token expires', async () => {
+    const issuedAt = Date.now();
+    const claims = await tokens.verify(await tokens.issue(reader, sid));
+    expect(claims).toMatchObject({ user: reader, sessionId: sid });
+    // JWT times are whole seconds (RFC 7519 §2 NumericDate).
+    const expiresInMs = (claims?.expiresAt.getTime() ?? 0) - issuedAt;
+    expect(expiresInMs).toBeGreaterThan(899_000);
+    expect(expiresInMs).toBeLessThanOrEqual(901_000);
   });
 
   it('refuses a token signed with another key or tampered with', async () => {

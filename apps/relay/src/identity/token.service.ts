@@ -10,12 +10,15 @@ const Claims = z.object({
   fac: z.string(),
   fk: z.enum(FACILITY_KINDS),
   sid: z.string(),
+  exp: z.number(),
 });
 
 /** A verified access token: who, and which session (sign-in) it belongs to. */
 export interface AccessClaims {
   user: SessionUser;
   sessionId: string;
+  /** When the token stops being accepted; an open socket is closed then. */
+  expiresAt: Date;
 }
 
 /**
@@ -67,6 +70,7 @@ export class TokenService {
           facilityKind: claims.fk,
         },
         sessionId: claims.sid,
+        expiresAt: new Date(claims.exp * 1000),
       };
     } catch {
       return null;

@@ -9,6 +9,7 @@ import { BlobStore } from './blobs/blob-store.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
 import { Database } from './database/database.js';
 import type { Infrastructure } from './infrastructure.js';
+import { AttemptLimits } from './limits/attempt-limits.js';
 import { JobQueues } from './queue/job-queues.js';
 
 /** Hands the already-started infrastructure to Nest's container; owns none of its lifecycle. */
@@ -32,6 +33,7 @@ export class InfrastructureModule {
       },
       { provide: HealthRedis, useValue: new HealthRedis(infra.redis.command('health')) },
       { provide: SecretHasher, useValue: new SecretHasher() },
+      { provide: AttemptLimits, useValue: AttemptLimits.onRedis(infra.redis.command('limits')) },
       { provide: RefreshTokens, useValue: new RefreshTokens(infra.authSecret) },
       {
         provide: TokenService,

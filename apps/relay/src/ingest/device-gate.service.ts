@@ -2,21 +2,17 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { CONFIG, LOGGER } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
+import { CredentialThrottle } from '../common/credential-throttle.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
 import type { ConnectDecision, DeviceGate } from '../infra/broker/mqtt-broker.js';
+import { AttemptLimits, type AttemptRule } from '../infra/limits/attempt-limits.js';
 import type { Logger } from '../infra/logging/logger.js';
-import { AttemptLimiter } from '../common/attempt-limiter.js';
 import { DevicesRepository } from './devices.repository.js';
 
 /** Decides which boxes may connect to the broker; every refusal is audited. */
 @Injectable()
 export class DeviceGateService implements DeviceGate {
-  /**
-   * A box reconnecting on a bad link stays well below the per-device limit; a client guessing
-   * secrets does not. Many boxes may share one address (a county's mobile carrier NAT).
-   */
-  private readonly perDevice: AttemptLimiter;
-  private readonly perAddress: AttemptLimiter;
+  private readonly throttle: CredentialThrottle;
   /** Each admitted box's clinic, read with its secret at CONNECT. */
   private readonly clinics = new Map<string, string>();
 
@@ -26,23 +22,31 @@ export class DeviceGateService implements DeviceGate {
     private readonly audit: AuditService,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(CONFIG) config: RelayConfig,
+    limits: AttemptLimits,
   ) {
-    this.perDevice = new AttemptLimiter(config.mqtt.connectsPerMinute.device, 60_000);
-    this.perAddress = new AttemptLimiter(config.mqtt.connectsPerMinute.address, 60_000);
+    // Many boxes may share one address (a county's mobile carrier NAT); guesses naming a box
+    // from elsewhere must not keep it out, so its own budget is per (box, address). Device
+    // secrets are random 128-bit values, so no budget per box across addresses is needed.
+    this.throttle = new CredentialThrottle(limits, {
+      pair: connectRule('mqtt:device-address', config.mqtt.connectsPerMinute.device),
+      address: connectRule('mqtt:address', config.mqtt.connectsPerMinute.address),
+      knownForSeconds: 14 * 86_400,
+    });
   }
 
   async authenticate(attempt: Parameters<DeviceGate['authenticate']>[0]): Promise<ConnectDecision> {
     const { deviceId, clientId, secret, remoteAddress } = attempt;
-    // Checked before the (deliberately slow) secret hash, so a flood costs little.
-    if (
-      !this.perAddress.tryAttempt(remoteAddress ?? 'unknown') ||
-      !this.perDevice.tryAttempt(deviceId ?? 'anonymous')
-    ) {
+    // Checked before the secret hash, so a flood costs little.
+    const admission = await this.throttle.admit(deviceId ?? 'anonymous', remoteAddress);
+    if (!admission.admitted) {
       this.deny(deviceId, remoteAddress, 'too many connection attempts');
       return 'throttled';
     }
     const device = deviceId ? await this.devices.find(deviceId) : undefined;
-    const valid = await this.hasher.verify(device?.secretHash, secret?.toString('utf8') ?? '');
+    const valid = await this.hasher.verifyMachineSecret(
+      device?.secretHash,
+      secret?.toString('utf8') ?? '',
+    );
     let reason: string | null = null;
     if (!device || !valid) reason = 'bad device id or secret';
     else if (device.disabled) reason = 'device disabled';
@@ -52,6 +56,7 @@ export class DeviceGateService implements DeviceGate {
       this.deny(deviceId, remoteAddress, reason ?? 'bad device id or secret');
       return 'refused';
     }
+    await this.throttle.succeeded(device.id, remoteAddress, admission);
     this.clinics.set(device.id, device.clinicId);
     return 'accepted';
   }
@@ -96,4 +101,15 @@ export class DeviceGateService implements DeviceGate {
       detail: { reason: event.reason },
     });
   }
+}
+
+function connectRule(name: string, perMinute: number): AttemptRule {
+  return {
+    name,
+    freeAttempts: perMinute,
+    windowSeconds: 60,
+    firstBlockSeconds: 60,
+    maxBlockSeconds: 3600,
+    strikeMemorySeconds: 86_400,
+  };
 }

@@ -20,7 +20,7 @@ type RelaySocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
   Record<string, never>,
-  { user: SessionUser; sessionId: string }
+  { user: SessionUser; sessionId: string; expiresAt: Date }
 >;
 
 /** Every socket of a sign-in, so a logout can disconnect them together. */
@@ -82,6 +82,7 @@ export class RealtimeGateway
           }
           (socket as RelaySocket).data.user = claims.user;
           (socket as RelaySocket).data.sessionId = claims.sessionId;
+          (socket as RelaySocket).data.expiresAt = claims.expiresAt;
           next();
         },
         (error: unknown) =>
@@ -92,6 +93,17 @@ export class RealtimeGateway
 
   async handleConnection(socket: RelaySocket): Promise<void> {
     const user = socket.data.user;
+    // A socket may not outlive the token that opened it: the role, facility and session it
+    // was admitted with are only vouched for until then. The client reconnects with the
+    // token it has renewed meanwhile, and so is checked again.
+    const expiry = setTimeout(
+      () => {
+        socket.disconnect(true);
+        this.log.debug({ userId: user.id }, 'socket closed at its access token expiry');
+      },
+      Math.max(socket.data.expiresAt.getTime() - Date.now(), 0),
+    );
+    socket.once('disconnect', () => clearTimeout(expiry));
     const rooms = roomsFor(user);
     await socket.join([...rooms, sessionRoom(socket.data.sessionId)]);
     socket.emit('session.ready', { userId: user.id, rooms });

@@ -49,7 +49,7 @@ describe('applyRegion (REGION_FILE and demo seeding)', () => {
     expect(await apply(region)).toEqual({ facilities: 4, usersCreated: 1, devicesCreated: 1 });
     expect(await apply(region)).toEqual({ facilities: 4, usersCreated: 0, devicesCreated: 0 });
     const [user] = await database.db.select().from(users).where(eq(users.username, 'c1.reader'));
-    expect(await hasher.verify(user?.passwordHash, 'first-password')).toBe(true);
+    expect(await hasher.verifyPassword(user?.passwordHash, 'first-password')).toBe(true);
   });
 
   it('never overwrites a password or secret changed since, but renames facilities', async () => {
@@ -66,9 +66,9 @@ describe('applyRegion (REGION_FILE and demo seeding)', () => {
     };
     await apply(changed);
     const [user] = await database.db.select().from(users).where(eq(users.username, 'c1.reader'));
-    expect(await hasher.verify(user?.passwordHash, 'changed-password')).toBe(true);
+    expect(await hasher.verifyPassword(user?.passwordHash, 'changed-password')).toBe(true);
     const [box] = await database.db.select().from(devices).where(eq(devices.id, 'box-1'));
-    expect(await hasher.verify(box?.secretHash, 'first-secret-0123456789')).toBe(true);
+    expect(await hasher.verifyMachineSecret(box?.secretHash, 'first-secret-0123456789')).toBe(true);
     const [clinic] = await database.db
       .select()
       .from(facilities)

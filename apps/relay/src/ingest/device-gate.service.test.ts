@@ -1,0 +1,77 @@
+import argon2 from 'argon2';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AuditService } from '../audit/audit.service.js';
+import type { RelayConfig } from '../config/config.js';
+import { SecretHasher } from '../identity/secret-hasher.js';
+import { AttemptLimits } from '../infra/limits/attempt-limits.js';
+import { DeviceGateService } from './device-gate.service.js';
+import type { DevicesRepository } from './devices.repository.js';
+
+const SECRET = 'box-secret-0123456789abcdef';
+
+async function gate(connectsPerMinute = { device: 30, address: 600 }) {
+  const hasher = new SecretHasher();
+  const box = {
+    id: 'box-1',
+    clinicId: 'clinic-1',
+    secretHash: await hasher.hashMachineSecret(SECRET),
+    disabled: false,
+  };
+  const devices = {
+    find: (id: string) => Promise.resolve(id === box.id ? box : undefined),
+  } as unknown as DevicesRepository;
+  const audit = { recordLater: () => undefined } as unknown as AuditService;
+  const config = { mqtt: { connectsPerMinute } } as RelayConfig;
+  const service = new DeviceGateService(
+    devices,
+    hasher,
+    audit,
+    pino({ level: 'silent' }),
+    config,
+    AttemptLimits.inMemory(),
+  );
+  const connect = (deviceId: string, secret: string, remoteAddress: string) =>
+    service.authenticate({
+      deviceId,
+      clientId: deviceId,
+      secret: Buffer.from(secret),
+      remoteAddress,
+    });
+  return { connect };
+}
+
+describe('DeviceGateService at CONNECT', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('refuses 30 wrong secrets naming a real box from elsewhere, and still admits the box from its own address', async () => {
+    const { connect } = await gate();
+    const attacker = '203.0.113.9';
+    for (let attempt = 0; attempt < 30; attempt += 1) {
+      expect(await connect('box-1', `guess-${attempt}`, attacker)).toBe('refused');
+    }
+    expect(await connect('box-1', 'guess-30', attacker)).toBe('throttled');
+    expect(await connect('box-1', SECRET, '10.20.30.40')).toBe('accepted');
+  });
+
+  it('throttles a flood from a shared address, but not a box that connected from there before', async () => {
+    const { connect } = await gate({ device: 30, address: 20 });
+    const carrierNat = '100.64.0.1';
+    expect(await connect('box-1', SECRET, carrierNat)).toBe('accepted');
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      expect(await connect(`made-up-${attempt}`, 'guess', carrierNat)).toBe('refused');
+    }
+    expect(await connect('made-up-20', 'guess', carrierNat)).toBe('throttled');
+    expect(await connect('box-1', SECRET, carrierNat)).toBe('accepted');
+  });
+
+  it('checks an unknown box id against a hash with the same parameters as a real box secret', async () => {
+    const { connect } = await gate();
+    const verify = vi.spyOn(argon2, 'verify');
+    expect(await connect('box-1', 'wrong', '192.0.2.1')).toBe('refused');
+    expect(await connect('box-404', 'wrong', '192.0.2.1')).toBe('refused');
+    const [known, unknown] = verify.mock.calls.map((call) => String(call[0]).split('$')[3]);
+    expect(known).toMatch(/m=\d+/);
+    expect(unknown).toBe(known);
+  });
+});
