@@ -25,12 +25,15 @@ const MQTT_RUNS = 12;
 const packetString = hostileString.map((text) => text.slice(-8 * 1024));
 
 /**
- * Percent-encodes every UTF-16 unit, an unpaired surrogate included (as the three bytes
- * UTF-8 would give it, which no decoder accepts), where encodeURIComponent would throw.
+ * Percent-encodes the last 1024 UTF-16 units for a path or query, an unpaired surrogate
+ * included (as the three bytes UTF-8 would give it, which no decoder accepts), where
+ * encodeURIComponent would throw.
  */
 function percentEncode(value: string): string {
   let encoded = '';
-  for (const char of value) {
+  // Node answers a request head over 16 KB with 431 and closes the socket while the client
+  // is still writing (EPIPE), before the relay sees it; the tail keeps the hostile end.
+  for (const char of value.slice(-1024)) {
     const code = char.codePointAt(0)!;
     if (code < 0xd800 || code > 0xdfff) {
       encoded += encodeURIComponent(char);
