@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FACILITY_KINDS, ROLES, USER_IDENTITY_FIELDS } from './auth.js';
+import { text } from './text.js';
 
 /**
  * Ids of facilities and boxes end up in queue names (`review-<id>`), Socket.IO rooms and
@@ -12,7 +13,7 @@ export const ResourceIdSchema = z
     'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
   );
 
-const name = z.string().trim().min(1).max(200);
+const name = text({ min: 1, max: 200, trim: true });
 
 /** A facility of the referral hierarchy: clinic → county hospital → tertiary hospital. */
 export const FacilitySchema = z
@@ -44,10 +45,13 @@ export type UpdateFacilityRequest = z.input<typeof UpdateFacilityRequestSchema>;
 const username = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, ".", "_", "-"');
-const password = z.string().min(8, 'must be at least 8 characters').max(256);
+const password = text({ max: 256 }).min(8, 'must be at least 8 characters');
 /** An argon2id hash as SecretHasher writes it (PHC string format). */
-const argon2Hash = z.string().regex(/^\$argon2id\$/, 'must be an argon2id hash ($argon2id$…)');
-const deviceSecret = z.string().min(16, 'must be at least 16 characters').max(256);
+const argon2Hash = text({ max: 1024 }).regex(
+  /^\$argon2id\$/,
+  'must be an argon2id hash ($argon2id$…)',
+);
+const deviceSecret = text({ max: 256 }).min(16, 'must be at least 16 characters');
 
 export const CreateUserRequestSchema = z.strictObject({
   username,
@@ -174,8 +178,8 @@ export const AUDIT_OUTCOMES = ['allowed', 'denied', 'failed'] as const;
  * `mqtt.publish` …); `before` is the `nextBefore` of the previous page.
  */
 export const AuditQuerySchema = z.strictObject({
-  actor: z.string().min(1).max(200).optional(),
-  action: z.string().min(1).max(200).optional(),
+  actor: text({ min: 1, max: 200 }).optional(),
+  action: text({ min: 1, max: 200 }).optional(),
   outcome: z.enum(AUDIT_OUTCOMES).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   before: z.coerce.number().int().positive().optional(),

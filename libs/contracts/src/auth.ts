@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.js';
 
 export const ROLES = ['clinic_staff', 'reader', 'admin', 'health_authority'] as const;
 export type Role = (typeof ROLES)[number];
@@ -7,8 +8,8 @@ export const FACILITY_KINDS = ['clinic', 'county', 'tertiary'] as const;
 export type FacilityKind = (typeof FACILITY_KINDS)[number];
 
 export const LoginRequestSchema = z.strictObject({
-  username: z.string().min(1).max(64),
-  password: z.string().min(1).max(256),
+  username: text({ min: 1, max: 64 }),
+  password: text({ min: 1, max: 256 }),
 });
 export type LoginRequest = z.infer<typeof LoginRequestSchema>;
 
@@ -45,7 +46,7 @@ export type LoginResponse = z.infer<typeof LoginResponseSchema>;
 
 /** Body of POST /api/auth/refresh and POST /api/auth/logout. */
 export const RefreshRequestSchema = z.strictObject({
-  refreshToken: z.string().min(1).max(256),
+  refreshToken: text({ min: 1, max: 256 }),
 });
 export type RefreshRequest = z.infer<typeof RefreshRequestSchema>;
 

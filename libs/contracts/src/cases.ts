@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.js';
 
 /**
  * analysing → awaiting_review → in_review → signed; or analysing → returned when the
@@ -39,8 +40,11 @@ export const MeasurementReviewSchema = z.strictObject({
 export type MeasurementReview = z.output<typeof MeasurementReviewSchema>;
 
 export const SignDiagnosisSchema = z.strictObject({
-  conclusion: z.string().trim().min(1).max(4000),
-  findings: z.array(z.string().trim().min(1).max(200)).max(50).default([]),
+  conclusion: text({ min: 1, max: 4000, trim: true }),
+  findings: z
+    .array(text({ min: 1, max: 200, trim: true }))
+    .max(50)
+    .default([]),
   measurementReview: MeasurementReviewSchema.optional(),
 });
 export type SignDiagnosisRequest = z.input<typeof SignDiagnosisSchema>;

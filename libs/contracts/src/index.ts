@@ -1,3 +1,4 @@
+export * from './text.js';
 export * from './topics.js';
 export * from './recording.js';
 export * from './frame.js';

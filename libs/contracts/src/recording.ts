@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.js';
 
 /** Standard 12-lead order; boxes may send a subset (rhythm strips) but name each lead. */
 export const TWELVE_LEADS = [
@@ -34,18 +35,20 @@ export const EXAM_KINDS = ['resting-12-lead', 'rhythm-strip'] as const;
 export type ExamKind = (typeof EXAM_KINDS)[number];
 
 const uuid = z.uuid();
+/** A lead's name as the box labels it ('II', 'V5', …). */
+const leadName = text({ min: 1, max: 8 });
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits');
 
 /** Box → relay on `rec/open`: announces a recording before its chunks. */
 export const RecordingOpenSchema = z.strictObject({
   recordingId: uuid,
   examKind: z.enum(EXAM_KINDS),
-  leads: z.array(z.string().min(1).max(8)).min(1).max(RECORDING_LIMITS.maxLeads),
+  leads: z.array(leadName).min(1).max(RECORDING_LIMITS.maxLeads),
   sampleRateHz: z.int().min(RECORDING_LIMITS.minSampleRateHz).max(RECORDING_LIMITS.maxSampleRateHz),
   microvoltsPerLsb: z.number().positive().max(1000),
   startedAt: z.iso.datetime(),
   /** The clinic's own reference for the patient (never the national ID). */
-  patientRef: z.string().min(1).max(64).optional(),
+  patientRef: text({ min: 1, max: 64 }).optional(),
   /**
    * Samples per lead in every chunk but the last (which may hold fewer). Declared, it lets
    * the relay refuse a misplaced chunk exactly, before acknowledging it.
@@ -116,7 +119,7 @@ export interface DeviceDiagnosis {
 /** Box → relay on `status` (retained; also the box's last will with online=false). */
 export const DeviceStatusSchema = z.strictObject({
   online: z.boolean(),
-  firmware: z.string().max(64).optional(),
+  firmware: text({ max: 64 }).optional(),
   batteryPercent: z.int().min(0).max(100).optional(),
 });
 export type DeviceStatus = z.infer<typeof DeviceStatusSchema>;
@@ -137,7 +140,7 @@ export const STREAM_LIMITS = {
  */
 export const StreamOpenSchema = z.strictObject({
   streamId: uuid,
-  leads: z.array(z.string().min(1).max(8)).min(1).max(STREAM_LIMITS.maxLeads),
+  leads: z.array(leadName).min(1).max(STREAM_LIMITS.maxLeads),
   sampleRateHz: z.int().min(STREAM_LIMITS.minSampleRateHz).max(STREAM_LIMITS.maxSampleRateHz),
   microvoltsPerLsb: z.number().positive().max(1000),
   startedAt: z.iso.datetime(),

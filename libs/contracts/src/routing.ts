@@ -1,15 +1,17 @@
 import { z } from 'zod';
+import { ResourceIdSchema } from './admin.js';
+import { text } from './text.js';
 import { CASE_KINDS, CASE_PRIORITIES, type CaseKind, type CasePriority } from './cases.js';
 
 /** A reader holding a case sends it to the tertiary hospital above their own. */
 export const EscalateCaseSchema = z.strictObject({
-  note: z.string().trim().min(1).max(1000),
+  note: text({ min: 1, max: 1000, trim: true }),
 });
 export type EscalateCaseRequest = z.input<typeof EscalateCaseSchema>;
 
 /** A reader holding a case sends it back to the clinic (record again, wrong patient, …). */
 export const ReturnCaseSchema = z.strictObject({
-  reason: z.string().trim().min(1).max(500),
+  reason: text({ min: 1, max: 500, trim: true }),
 });
 export type ReturnCaseRequest = z.input<typeof ReturnCaseSchema>;
 
@@ -25,7 +27,7 @@ export interface DeadlineNearAlert {
 // ---- reusable phrases ----------------------------------------------------------------------
 
 export const NewPhraseSchema = z.strictObject({
-  text: z.string().trim().min(1).max(500),
+  text: text({ min: 1, max: 500, trim: true }),
 });
 export type NewPhraseRequest = z.input<typeof NewPhraseSchema>;
 
@@ -67,7 +69,7 @@ export const HospitalPolicyRequestSchema = z
     deadlines: DeadlineOverridesSchema.default({}),
     atDeadline: z.enum(DEADLINE_ACTIONS),
     /** The other county hospital that takes the case, with `atDeadline: overflow`. */
-    overflowHospitalId: z.string().min(1).max(64).nullable().default(null),
+    overflowHospitalId: ResourceIdSchema.nullable().default(null),
   })
   .superRefine((policy, context) => {
     if (policy.atDeadline === 'overflow' && policy.overflowHospitalId === null) {

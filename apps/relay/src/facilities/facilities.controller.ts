@@ -2,13 +2,14 @@ import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import {
   CreateFacilityRequestSchema,
   FacilitySchema,
+  ResourceIdSchema,
   UpdateFacilityRequestSchema,
   type Facility,
   type SessionUser,
 } from '#contracts';
 import { z } from 'zod';
 import { ApiRoute } from '../common/api-route.js';
-import { parseInput } from '../common/validation.js';
+import { ContractPipe, parseInput } from '../common/validation.js';
 import { CurrentUser, Roles } from '../identity/auth.guard.js';
 import { FacilitiesService } from './facilities.service.js';
 
@@ -39,7 +40,7 @@ export class FacilitiesController {
   @Patch(':id')
   update(
     @CurrentUser() admin: SessionUser,
-    @Param('id') id: string,
+    @Param('id', new ContractPipe(ResourceIdSchema)) id: string,
     @Body({ schema: UpdateFacilityRequestSchema }) body: unknown,
   ): Promise<Facility> {
     return this.facilities.update(admin, id, parseInput(UpdateFacilityRequestSchema, body));

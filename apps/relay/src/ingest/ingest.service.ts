@@ -407,9 +407,19 @@ function parseJson<S extends z.ZodType>(schema: S, payload: Buffer): z.output<S>
     const fields = result.error.issues.map(
       (issue) => `${issue.path.join('.') || 'message'}: ${issue.message}`,
     );
-    throw new IngestRejection('INVALID_MESSAGE', fields.join('; '), false);
+    throw new IngestRejection('INVALID_MESSAGE', fields.join('; '), false, recordingIdIn(value));
   }
   return result.data;
+}
+
+/**
+ * The recording a refused `rec/open` or `rec/close` is about, when it names one validly:
+ * the box can then drop that recording, where an error without an id would leave it
+ * resending its chunks and re-opening for ever.
+ */
+function recordingIdIn(value: unknown): string | undefined {
+  const id = (value as { recordingId?: unknown } | null)?.recordingId;
+  return RecordingOpenSchema.shape.recordingId.safeParse(id).success ? (id as string) : undefined;
 }
 
 function checkFrameFits(frame: ChunkFrameHeader, staged: StagedRecording): void {

@@ -2,12 +2,16 @@ import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import {
   HospitalPolicyRequestSchema,
   HospitalPolicySchema,
+  ResourceIdSchema,
   type HospitalPolicy,
   type SessionUser,
 } from '#contracts';
 import { ApiRoute } from '../common/api-route.js';
+import { ContractPipe } from '../common/validation.js';
 import { CurrentUser, Roles } from '../identity/auth.guard.js';
 import { PoliciesService } from './policies.service.js';
+
+const hospitalId = new ContractPipe(ResourceIdSchema);
 
 @Roles('admin')
 @Controller('api/admin/hospitals')
@@ -19,7 +23,7 @@ export class PoliciesController {
     response: HospitalPolicySchema,
   })
   @Get(':id/policy')
-  get(@Param('id') id: string): Promise<HospitalPolicy> {
+  get(@Param('id', hospitalId) id: string): Promise<HospitalPolicy> {
     return this.policies.get(id);
   }
 
@@ -30,7 +34,7 @@ export class PoliciesController {
   @Put(':id/policy')
   put(
     @CurrentUser() user: SessionUser,
-    @Param('id') id: string,
+    @Param('id', hospitalId) id: string,
     @Body({ schema: HospitalPolicyRequestSchema }) body: unknown,
   ): Promise<HospitalPolicy> {
     return this.policies.put(user, id, body);

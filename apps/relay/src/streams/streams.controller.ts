@@ -1,8 +1,8 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import type { SessionUser } from '#contracts';
+import { ResourceIdSchema, type SessionUser } from '#contracts';
 import { z } from 'zod';
 import { ApiRoute } from '../common/api-route.js';
-import { parseInput } from '../common/validation.js';
+import { ContractPipe, parseInput } from '../common/validation.js';
 import { CurrentUser, Roles } from '../identity/auth.guard.js';
 import { LiveStreamsService } from './live-streams.service.js';
 
@@ -27,7 +27,7 @@ export class StreamsController {
   @HttpCode(201)
   snapshot(
     @CurrentUser() user: SessionUser,
-    @Param('id') deviceId: string,
+    @Param('id', new ContractPipe(ResourceIdSchema)) deviceId: string,
     @Body({ schema: SnapshotSchema }) body: unknown,
   ) {
     return this.streams.snapshot(user, deviceId, parseInput(SnapshotSchema, body ?? {}).seconds);

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { Logger } from './logger.js';
+import { scrubErrorText, type Logger } from './logger.js';
 
 /** Routes Nest's own messages into the relay's JSON log. */
 export class NestPinoLogger implements LoggerService {
@@ -9,7 +9,11 @@ export class NestPinoLogger implements LoggerService {
     this.logger.debug({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string): void {
-    this.logger.error({ context, trace }, String(message));
+    // Nest passes an error's message and stack as text: a failed query's parameters with them.
+    this.logger.error(
+      { context, trace: trace === undefined ? undefined : scrubErrorText(trace) },
+      scrubErrorText(String(message)),
+    );
   }
   warn(message: unknown, context?: string): void {
     this.logger.warn({ context }, String(message));
