@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deviceTopic, type DeviceSummary } from '#contracts';
+import { deviceTopic, type AuditPage, type DeviceSummary } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient } from '../support/clients.js';
 import { RelayProcess, type DemoDevice } from '../support/relay-process.js';
@@ -144,5 +144,30 @@ describe('the broker protects the relay', () => {
       await expect(connect('guess-' + attempt)).rejects.toMatchObject({ code: 4 });
     }
     await expect(connect(device.secret)).rejects.toMatchObject({ code: 3 });
+  });
+
+  it('refuses an MQTT 3.1 box, even with the right secret, with return code 1, and audits it', async () => {
+    const device = devices[8]!;
+    await expect(
+      mqtt.connectAsync(relay.mqttUrl, {
+        protocolId: 'MQIsdp',
+        protocolVersion: 3,
+        clientId: device.deviceId,
+        username: device.deviceId,
+        password: device.secret,
+        reconnectPeriod: 0,
+      }),
+    ).rejects.toMatchObject({ code: 1 });
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    const query = `/api/admin/audit?actor=device:${device.deviceId}&action=mqtt.connect`;
+    // Refusals are written to the audit trail just after the answer, so it may lag a little.
+    const deadline = Date.now() + 15_000;
+    let entries: AuditPage['entries'] = [];
+    while (entries.length === 0 && Date.now() < deadline) {
+      entries = (await admin.get<AuditPage>(query)).body.entries;
+      if (entries.length === 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(entries[0]).toMatchObject({ outcome: 'denied' });
+    expect(String(entries[0]?.detail?.['reason'])).toMatch(/unacceptable protocol version/);
   });
 });

@@ -493,7 +493,7 @@ describe('crash recovery and hostile input against the relay process', () => {
     }
     await asVictim.kill();
 
-    // Refusals the relay counts on /health.
+    // Refusals the relay counts on /health/details.
     const healthAfter = await ingestCounters();
     expect(healthAfter.rejected['MALFORMED_FRAME'] ?? 0).toBe(
       (healthBefore.rejected['MALFORMED_FRAME'] ?? 0) + 1,
@@ -605,9 +605,10 @@ describe('crash recovery and hostile input against the relay process', () => {
   async function ingestCounters(): Promise<{
     rejected: Partial<Record<DeviceError['code'], number>>;
   }> {
-    const health = (await (await fetch(`${relay.httpUrl}/health`)).json()) as {
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    const health = await admin.get<{
       ingest: { rejected: Partial<Record<DeviceError['code'], number>> };
-    };
-    return health.ingest;
+    }>('/health/details');
+    return health.body.ingest;
   }
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
+import { ConsoleClient } from '../support/clients.js';
 import { RelayProcess } from '../support/relay-process.js';
 import { TestRedis } from '../support/redis-server.js';
 
@@ -9,16 +10,17 @@ interface HealthBody {
   components: Record<string, { status: 'up' | 'down'; error?: string }>;
 }
 
-async function health(relay: RelayProcess): Promise<{ status: number; body: HealthBody }> {
+/** The public answer: up or down, nothing an outsider could read the region's load from. */
+async function health(relay: RelayProcess): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${relay.httpUrl}/health`);
-  return { status: response.status, body: (await response.json()) as HealthBody };
+  return { status: response.status, body: await response.json() };
 }
 
-async function until(relay: RelayProcess, status: number, timeoutMs = 30_000): Promise<HealthBody> {
+async function until(relay: RelayProcess, status: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const result = await health(relay);
-    if (result.status === status) return result.body;
+    if (result.status === status) return;
     if (Date.now() > deadline)
       throw new Error(`health stayed ${result.status}: ${JSON.stringify(result.body)}`);
     await sleep(250);
@@ -39,28 +41,32 @@ describe('health follows Redis going away and coming back', () => {
     await redis?.dispose();
   });
 
-  it('reports every component, turns 503 without Redis, and recovers on its own', async () => {
+  it('answers up or down without a token, and the components only to an admin', async () => {
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    const details = async () => (await admin.get<HealthBody>('/health/details')).body;
+
     const before = await health(relay);
     expect(before.status).toBe(200);
-    expect(Object.keys(before.body.components).sort()).toEqual([
-      'broker',
-      'database',
-      'queues',
-      'redis',
-    ]);
-    expect(
-      Object.values(before.body.components).every((component) => component.status === 'up'),
-    ).toBe(true);
+    expect(Object.keys(before.body as object).sort()).toEqual(['checkedAt', 'status']);
+    expect(before.body).toMatchObject({ status: 'up' });
+    expect((await fetch(`${relay.httpUrl}/health/details`)).status).toBe(401);
+    const reader = await ConsoleClient.login(relay.httpUrl, 'county1.reader');
+    expect((await reader.get('/health/details')).status).toBe(403);
+    const up = await details();
+    expect(Object.keys(up.components).sort()).toEqual(['broker', 'database', 'queues', 'redis']);
+    expect(Object.values(up.components).every((component) => component.status === 'up')).toBe(true);
 
     await redis.down();
-    const down = await until(relay, 503);
+    await until(relay, 503);
+    expect((await health(relay)).body).toMatchObject({ status: 'down' });
+    const down = await details();
     expect(down.status).toBe('down');
     expect(down.components['redis']?.status).toBe('down');
     expect(down.components['database']?.status).toBe('up');
 
     await redis.up();
-    const up = await until(relay, 200);
-    expect(up.status).toBe('up');
+    await until(relay, 200);
+    expect((await details()).status).toBe('up');
 
     // Recovered for real: a recording goes through to a case.
     const device = (await relay.demoDevices())[0]!;

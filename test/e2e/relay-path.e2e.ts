@@ -257,10 +257,12 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
     expect(await waitFor('error')).toMatchObject({ code: 'INVALID_MESSAGE', retryable: false });
     await raw.endAsync();
 
-    const health = (await (await fetch(`${relay.httpUrl}/health`)).json()) as {
-      status: string;
-      ingest: { rejected: Record<string, number> };
-    };
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    const health = (
+      await admin.get<{ status: string; ingest: { rejected: Record<string, number> } }>(
+        '/health/details',
+      )
+    ).body;
     expect(health.status).toBe('up');
     expect(health.ingest.rejected['CRC_MISMATCH']).toBeGreaterThanOrEqual(1);
     expect(health.ingest.rejected['INVALID_MESSAGE']).toBeGreaterThanOrEqual(1);

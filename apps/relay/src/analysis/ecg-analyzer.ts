@@ -36,7 +36,12 @@ export class EcgAnalyzer implements OnModuleDestroy {
   }
 
   private start(): Worker {
-    const worker = new Worker(new URL('./ecg-analysis.worker.js', import.meta.url));
+    const worker = new Worker(new URL('./ecg-analysis.worker.js', import.meta.url), {
+      // V8 let the thread's young generation grow to its default, which one analysis never
+      // needs: capped, the running thread holds about 30 MB less (67 instead of 94 MB over
+      // three runs of 60 analyses, no slower). Large arrays go to the old generation anyway.
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
     worker.on('message', (reply: WorkerReply) => {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);

@@ -21,10 +21,18 @@ const QueueCountsSchema = z.object({
   failed: z.number(),
 }) satisfies z.ZodType<QueueCounts>;
 
-/** The body of GET /health (and its OpenAPI schema). */
-export const HealthReportSchema = z.object({
+/** The body of the public GET /health (and its OpenAPI schema). */
+export const HealthStatusSchema = z.object({
   status: z.enum(['up', 'down']),
   checkedAt: z.string(),
+});
+export type HealthStatus = z.infer<typeof HealthStatusSchema>;
+
+/**
+ * The body of GET /health/details, for operators. Each part is its own object, so a part
+ * (components, ingest) takes new figures without a change to the others or to GET /health.
+ */
+export const HealthReportSchema = HealthStatusSchema.extend({
   components: z.object({
     database: ComponentSchema.extend({ driver: z.string() }),
     redis: ComponentSchema,

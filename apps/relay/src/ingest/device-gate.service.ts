@@ -80,6 +80,14 @@ export class DeviceGateService implements DeviceGate {
     });
   }
 
+  unacceptableProtocol(event: Parameters<DeviceGate['unacceptableProtocol']>[0]): void {
+    this.deny(
+      event.deviceId,
+      event.remoteAddress,
+      `unacceptable protocol version (level ${event.protocolVersion}); MQTT 3.1.1 only`,
+    );
+  }
+
   oversize(event: Parameters<DeviceGate['oversize']>[0]): void {
     this.log.warn(event, 'mqtt packet over the size limit; connection closed');
     this.audit.recordLater({

@@ -7,6 +7,7 @@ import { MqttBroker, type DeviceGate, type DeviceReceipt } from './mqtt-broker.j
 const gate: DeviceGate = {
   authenticate: ({ deviceId, clientId }) =>
     Promise.resolve(deviceId === clientId ? 'accepted' : 'refused'),
+  unacceptableProtocol: () => undefined,
   oversize: () => undefined,
   refused: () => undefined,
 };
@@ -139,6 +140,55 @@ describe('MqttBroker subscriptions and PUBACKs (real Aedes)', () => {
     for (const n of [5, 6]) await client.publishAsync(topic, `{"n":${n}}`, { qos: 1 });
     await until(() => messages.length === 6);
     expect(messages.map((m) => (JSON.parse(m) as { n: number }).n)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('MqttBroker protocol versions (real Aedes)', () => {
+  let broker: MqttBroker;
+  const refusedVersions: { deviceId: string | undefined; protocolVersion: number }[] = [];
+
+  beforeAll(async () => {
+    broker = await MqttBroker.create(pino({ level: 'silent' }));
+    await broker.listen({
+      port: 0,
+      host: '127.0.0.1',
+      gate: {
+        ...gate,
+        unacceptableProtocol: ({ deviceId, protocolVersion }) =>
+          refusedVersions.push({ deviceId, protocolVersion }),
+      },
+      maxPacketBytes: 70_000,
+    });
+  });
+
+  afterAll(() => broker.close());
+
+  /** The CONNACK return code the broker answers, or 0 once the client is connected. */
+  function connackCode(version: { protocolVersion: 3 | 4 | 5; protocolId: 'MQIsdp' | 'MQTT' }) {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${broker.port}`, {
+      ...version,
+      clientId: 'box-old',
+      username: 'box-old',
+      password: 'unused',
+      reconnectPeriod: 0,
+    });
+    return new Promise<number>((resolve) => {
+      client.once('connect', () => resolve(0));
+      client.once('error', (error) => resolve((error as { code?: number }).code ?? -1));
+    }).finally(() => client.end(true));
+  }
+
+  it('refuses an MQTT 3.1 box with return code 1 (unacceptable protocol version), and reports it', async () => {
+    expect(await connackCode({ protocolVersion: 3, protocolId: 'MQIsdp' })).toBe(1);
+    expect(refusedVersions).toEqual([{ deviceId: 'box-old', protocolVersion: 3 }]);
+    expect(broker.isOnline('box-old')).toBe(false);
+  });
+
+  it('refuses MQTT 5 the same way, and still lets an MQTT 3.1.1 box in', async () => {
+    refusedVersions.length = 0;
+    expect(await connackCode({ protocolVersion: 5, protocolId: 'MQTT' })).not.toBe(0);
+    expect(refusedVersions).toEqual([{ deviceId: 'box-old', protocolVersion: 5 }]);
+    expect(await connackCode({ protocolVersion: 4, protocolId: 'MQTT' })).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import {
   Aedes,
@@ -28,6 +29,12 @@ export interface DeviceGate {
     secret: Buffer | undefined;
     remoteAddress: string | undefined;
   }): Promise<ConnectDecision>;
+  /** A CONNECT in another MQTT version than 3.1.1 was refused and the connection closed. */
+  unacceptableProtocol(event: {
+    deviceId: string | undefined;
+    remoteAddress: string | undefined;
+    protocolVersion: number;
+  }): void;
   /** A connection sent a packet over the size limit and was closed. */
   oversize(event: {
     deviceId: string | undefined;
@@ -69,6 +76,13 @@ export interface ListenOptions {
 const BROKER_TOPIC_REFUSAL =
   / is not allowed in PUBLISH$|^empty topic not allowed in PUBLISH$|^topic has too many levels$/;
 
+/**
+ * CONNACK with return code 1, unacceptable protocol version (§3.2.2.3), in the 3.1.1
+ * layout (fixed header 0x20, remaining length 2, flags 0). MQTT 3.1 clients read the same
+ * bytes, and an MQTT 5 client reads a 3.1.1 CONNACK as "version not supported".
+ */
+const UNACCEPTABLE_PROTOCOL_CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x01]);
+
 /** [MQTT-3.1.3-5] leaves client id length to the server; device ids fit in 64. */
 const MAX_CLIENT_ID = 64;
 
@@ -108,6 +122,22 @@ export class MqttBroker {
       // inbound flow is bounded by MQTT itself (maxInflightInbound, TCP backpressure) and a
       // frozen box is cut off by drainTimeout, so the emitter needs no queue of its own.
       concurrency: 1_000_000,
+      // The protocol promises MQTT 3.1.1 only (docs/protocol.md). Aedes itself answers MQTT 5
+      // with return code 1 but lets MQTT 3.1 ("MQIsdp", level 3) in, and neither is audited.
+      preConnect: (client, packet, done) => {
+        if (packet.protocolId === 'MQTT' && packet.protocolVersion === 4) return done(null, true);
+        gate()?.unacceptableProtocol({
+          deviceId: packet.username,
+          remoteAddress: remoteAddressOf(client),
+          protocolVersion: packet.protocolVersion ?? 0,
+        });
+        // [MQTT-3.1.2-2] answer with return code 1, then close. Aedes writes no CONNACK for
+        // a preConnect refusal, so it is written here; the error then closes the connection.
+        const connection = client.conn as Writable;
+        connection.write(UNACCEPTABLE_PROTOCOL_CONNACK, () =>
+          done(new Error('unacceptable protocol version'), false),
+        );
+      },
       authenticate: (client, username, password, done) => {
         const current = gate();
         if (!current) return done(refusal(3), false);
