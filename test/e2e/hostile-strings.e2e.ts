@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdminUser, CaseSummary, DeviceError, StoredAck } from '#contracts';
+import type { AdminUser, CaseSummary, DeviceError, StoredAck, WatchResult } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { buildRecording } from '../../device-simulator/src/recording-builder.js';
 import { ConsoleClient, nextEvent } from '../support/clients.js';
@@ -353,6 +353,31 @@ describe('hostile strings at the edge', () => {
         ),
         { numRuns: MQTT_RUNS },
       );
+    });
+  });
+
+  describe('a console socket', () => {
+    it('answers a stream.watch or an acknowledgement it cannot parse as invalid, and goes on working', async () => {
+      const clinic = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
+      const socket = await clinic.connectSocket();
+      const watch = (deviceId: string) =>
+        socket.timeout(10_000).emitWithAck('stream.watch', { deviceId }) as Promise<WatchResult>;
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            hostileString.map((text) => text.slice(-1024)),
+            async (text) => {
+              socket.emit('diagnosis.received', { eventId: text });
+              expect(await watch(text)).toMatchObject({ ok: false });
+            },
+          ),
+          { numRuns: 20 },
+        );
+        const own = devices.find((d) => d.clinicId === 'clinic-1')!;
+        expect(await watch(own.deviceId)).toMatchObject({ ok: true });
+      } finally {
+        socket.disconnect();
+      }
     });
   });
 

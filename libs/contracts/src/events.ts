@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { ResourceIdSchema } from './admin.js';
 import type { CaseSummary, Diagnosis } from './cases.js';
 import type { DeadlineNearAlert } from './routing.js';
 
@@ -32,11 +34,23 @@ export interface ClientToServerEvents {
    * The clinic confirms it has shown a clinic event (a `diagnosis.signed` or a
    * `case.returned`, by its eventId). Until then the relay sends it again on every connect.
    */
-  'diagnosis.received': (ack: { eventId: string }) => void;
+  'diagnosis.received': (ack: ClinicEventReceived) => void;
   /** Start receiving a box's live stream (readers of its county, its clinic's staff). */
-  'stream.watch': (request: { deviceId: string }, reply: (result: WatchResult) => void) => void;
-  'stream.unwatch': (request: { deviceId: string }) => void;
+  'stream.watch': (request: StreamWatchRequest, reply: (result: WatchResult) => void) => void;
+  'stream.unwatch': (request: StreamWatchRequest) => void;
 }
+
+/**
+ * What a client may send, checked by the gateways like a REST body: a message that does not
+ * parse is refused before anything reaches the database.
+ */
+export const ClinicEventReceivedSchema = z.strictObject({
+  eventId: z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a clinic event id'),
+});
+export type ClinicEventReceived = z.infer<typeof ClinicEventReceivedSchema>;
+
+export const StreamWatchRequestSchema = z.strictObject({ deviceId: ResourceIdSchema });
+export type StreamWatchRequest = z.infer<typeof StreamWatchRequestSchema>;
 
 export interface LiveStreamInfo {
   deviceId: string;

@@ -26,6 +26,8 @@ const edgeSchemas = Object.entries(contracts).filter(([name, value]) => {
 /** One valid message per edge schema that has a string in it; each test starts from it. */
 const VALID: Record<string, unknown> = {
   ResourceIdSchema: 'clinic-1',
+  ClinicEventReceivedSchema: { eventId: '42' },
+  StreamWatchRequestSchema: { deviceId: 'box-1' },
   LoginRequestSchema: { username: 'reader1', password: 'secret' },
   RefreshRequestSchema: { refreshToken: 'opaque-token' },
   CreateFacilityRequestSchema: { id: 'clinic-9', kind: 'clinic', name: 'Clinic', parentId: 'c-1' },

@@ -5,9 +5,10 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
-import type { SessionUser, WatchResult } from '#contracts';
+import { StreamWatchRequestSchema, type SessionUser, type WatchResult } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
+import { parseInput } from '../common/validation.js';
 import { GATEWAY_OPTIONS } from '../realtime/gateway-options.js';
 import { streamRoom } from '../realtime/notifier.js';
 import { socketRefusalSite } from '../realtime/socket-refusal.js';
@@ -27,9 +28,9 @@ export class StreamsGateway {
     @MessageBody() body: unknown,
   ): Promise<WatchResult> {
     const user = (socket.data as { user?: SessionUser }).user;
-    const deviceId = (body as { deviceId?: unknown } | null)?.deviceId;
-    if (!user || typeof deviceId !== 'string') return { ok: false, error: 'deviceId required' };
+    if (!user) return { ok: false, error: 'not signed in' };
     try {
+      const { deviceId } = parseInput(StreamWatchRequestSchema, body);
       const stream = await this.streams.authorizeWatch(user, deviceId);
       await socket.join(streamRoom(deviceId));
       return { ok: true, stream };
@@ -44,7 +45,7 @@ export class StreamsGateway {
 
   @SubscribeMessage('stream.unwatch')
   async unwatch(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<void> {
-    const deviceId = (body as { deviceId?: unknown } | null)?.deviceId;
-    if (typeof deviceId === 'string') await socket.leave(streamRoom(deviceId));
+    const request = StreamWatchRequestSchema.safeParse(body);
+    if (request.success) await socket.leave(streamRoom(request.data.deviceId));
   }
 }

@@ -7,10 +7,11 @@ import {
   type OnGatewayConnection,
 } from '@nestjs/websockets';
 import type { Socket } from 'socket.io';
-import type { SessionUser } from '#contracts';
+import { ClinicEventReceivedSchema, type SessionUser } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { LOGGER } from '../common/tokens.js';
+import { parseInput } from '../common/validation.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { GATEWAY_OPTIONS } from '../realtime/gateway-options.js';
 import { socketRefusalSite } from '../realtime/socket-refusal.js';
@@ -43,10 +44,11 @@ export class ClinicInboxGateway implements OnGatewayConnection<Socket> {
   @SubscribeMessage('diagnosis.received')
   async received(@ConnectedSocket() socket: Socket, @MessageBody() body: unknown): Promise<void> {
     const user = (socket.data as { user?: SessionUser }).user;
-    const eventId = (body as { eventId?: unknown } | null)?.eventId;
-    if (!user || typeof eventId !== 'string') return;
+    if (!user) return;
+    let eventId: string;
     let acknowledged: Awaited<ReturnType<ClinicInbox['acknowledge']>>;
     try {
+      ({ eventId } = parseInput(ClinicEventReceivedSchema, body));
       if (user.role !== 'clinic_staff') {
         throw new DomainError('FORBIDDEN', 'Only clinic staff acknowledge clinic events', {
           subject: `clinic-event:${eventId}`,
@@ -55,8 +57,12 @@ export class ClinicInboxGateway implements OnGatewayConnection<Socket> {
       }
       acknowledged = await this.inbox.acknowledge(user, eventId);
     } catch (error) {
-      if (!(error instanceof DomainError) || !error.isRefusal) throw error;
-      await this.audit.refused(error, socketRefusalSite(socket, 'diagnosis.received'));
+      if (!(error instanceof DomainError)) throw error;
+      if (error.isRefusal) {
+        await this.audit.refused(error, socketRefusalSite(socket, 'diagnosis.received'));
+      } else {
+        this.log.warn({ userId: user.id, reason: error.message }, 'clinic acknowledgement refused');
+      }
       return;
     }
     if (!acknowledged) return;
