@@ -6,6 +6,7 @@ import {
   buildRecording,
   type BuiltRecording,
 } from '../../device-simulator/src/recording-builder.js';
+import { ConsoleClient } from '../support/clients.js';
 import { readBlob } from '../support/crash.js';
 import { RawBox, type Reply } from '../support/raw-box.js';
 import { RelayProcess, type DemoDevice } from '../support/relay-process.js';
@@ -168,7 +169,7 @@ describe('ingest integrity against the relay process', () => {
     expect((await readBlob(relay.dataDir, built.sha256)).equals(sampleBytes(built))).toBe(true);
   });
 
-  it('caps the recordings one box has open, says so in /health, and frees a place once one is stored', async () => {
+  it('caps the recordings one box has open, says so in /health/details, and frees a place once one is stored', async () => {
     const box = await rawBox(devices[4]!);
     const first = buildRecording({ durationSeconds: 1, seed: 304 });
     const opens = [
@@ -186,9 +187,10 @@ describe('ingest integrity against the relay process', () => {
       expect(reply.body).toMatchObject({ code: 'LIMIT_EXCEEDED', retryable: true });
     }
 
-    const health = (await (await fetch(`${relay.httpUrl}/health`)).json()) as {
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    const { body: health } = await admin.get<{
       ingest: { limits: unknown; rejected: Record<string, number> };
-    };
+    }>('/health/details');
     expect(health.ingest.limits).toEqual({
       maxOpenPerBox: MAX_OPEN_PER_BOX,
       openTtlSeconds: 6 * 3600,
