@@ -5,7 +5,7 @@ import type { FacilityKind, Role } from '#contracts';
 import type { SecretHasher } from '../identity/secret-hasher.js';
 import { UsersRepository } from '../identity/users.repository.js';
 import type { Database } from '../infra/database/database.js';
-import { DevicesRepository } from '../ingest/devices.repository.js';
+import { DevicesRepository } from '../devices/devices.repository.js';
 import { parseRegion } from '../region/region-file.js';
 import { applyRegion } from '../region/region-seed.js';
 
