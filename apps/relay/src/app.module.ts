@@ -3,7 +3,9 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
 import { AnalysisModule } from './analysis/analysis.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
+import { CredentialsModule } from './identity/credentials.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import type { Infrastructure } from './infra/infrastructure.js';
@@ -28,6 +30,7 @@ export const DOMAIN_MODULES = [
   WorklistModule,
   PhrasesModule,
   PoliciesModule,
+  DevicesModule,
   IngestModule,
   AnalysisModule,
   StreamsModule,
@@ -43,6 +46,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         InfrastructureModule.forRoot(infra),
+        CredentialsModule,
         ServeStaticModule.forRoot({
           rootPath: consoleRoot,
           exclude: ['/api/{*rest}', '/health', '/socket.io/{*rest}'],

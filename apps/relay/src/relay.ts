@@ -11,7 +11,7 @@ import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { ConfigError, loadConfig, type RelayConfig } from './config/config.js';
 import { disableDemoAccounts, seedDemoRegion } from './demo/demo-region.js';
 import { SecretHasher } from './identity/secret-hasher.js';
-import { DeviceGateService } from './ingest/device-gate.service.js';
+import { DeviceGateService } from './devices/device-gate.service.js';
 import { Infrastructure } from './infra/infrastructure.js';
 import { createLogger, type Logger } from './infra/logging/logger.js';
 import { NestPinoLogger } from './infra/logging/nest-logger.js';

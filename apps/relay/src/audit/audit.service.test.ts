@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Database } from '../infra/database/database.js';
 import { auditLog } from '../infra/database/schema.js';
 import type { Logger } from '../infra/logging/logger.js';
+import { AuditRepository } from './audit.repository.js';
 import { AUDIT_PENDING_LIMIT, AuditService } from './audit.service.js';
 
 describe('AuditService.recordLater (real PGlite)', () => {
@@ -28,7 +29,7 @@ describe('AuditService.recordLater (real PGlite)', () => {
     )[0]?.rows;
 
   it('a box flooding refused publishes never has more than the bound pending; the drops are counted, logged and written once', async () => {
-    const audit = new AuditService(database, log as unknown as Logger);
+    const audit = new AuditService(new AuditRepository(database), log as unknown as Logger);
     const flood = 3 * AUDIT_PENDING_LIMIT;
     let mostPending = 0;
     for (let i = 0; i < flood; i++) {

@@ -1,11 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import type { AuditFilter, AuditPage, SessionUser } from '#contracts';
 import type { DomainError } from '../common/domain-error.js';
-import { Database } from '../infra/database/database.js';
-import { auditLog } from '../infra/database/schema.js';
 import { LOGGER } from '../common/tokens.js';
 import { REDACTED_KEYS, type Logger } from '../infra/logging/logger.js';
+import { AuditRepository } from './audit.repository.js';
 
 export interface AuditEntry {
   /** `user:<id>`, `device:<id>`, `anonymous`: never a patient identifier. */
@@ -52,12 +50,12 @@ export class AuditService implements OnApplicationShutdown {
   private lastDropReportAt = 0;
 
   constructor(
-    private readonly database: Database,
+    private readonly audits: AuditRepository,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
   async record(entry: AuditEntry): Promise<void> {
-    await this.database.db.insert(auditLog).values(this.prepare(entry));
+    await this.audits.insert([this.prepare(entry)]);
   }
 
   /**
@@ -106,7 +104,7 @@ export class AuditService implements OnApplicationShutdown {
       const batch = this.waiting.splice(0, AUDIT_BATCH_ROWS);
       this.writing = batch.length;
       try {
-        await this.database.db.insert(auditLog).values(batch);
+        await this.audits.insert(batch);
       } catch (error) {
         this.log.error({ err: error, rows: batch.length }, 'audit write failed');
         for (const row of batch)
@@ -161,21 +159,8 @@ export class AuditService implements OnApplicationShutdown {
     filter: AuditFilter,
     remoteAddress: string | undefined,
   ): Promise<AuditPage> {
-    const { actor, action, outcome, since, before, limit } = filter;
-    const filters: (SQL | undefined)[] = [
-      actor === undefined ? undefined : eq(auditLog.actor, actor),
-      action === undefined ? undefined : eq(auditLog.action, action),
-      outcome === undefined ? undefined : eq(auditLog.outcome, outcome),
-      since === undefined ? undefined : gte(auditLog.at, new Date(since)),
-      before === undefined ? undefined : lt(auditLog.id, before),
-    ];
-    const rows = await this.database.db
-      .select()
-      .from(auditLog)
-      .where(and(...filters))
-      .orderBy(desc(auditLog.id))
-      .limit(limit + 1);
-    const page = rows.slice(0, limit);
+    const rows = await this.audits.newestFirst(filter);
+    const page = rows.slice(0, filter.limit);
     await this.record({
       actor: `user:${admin.id}`,
       action: 'admin.audit.read',
@@ -184,8 +169,8 @@ export class AuditService implements OnApplicationShutdown {
       detail: { ...filter, returned: page.length },
     });
     return {
-      entries: page.map((row) => ({ ...row, at: row.at.toISOString() })),
-      nextBefore: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+      entries: page,
+      nextBefore: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null,
     };
   }
 }

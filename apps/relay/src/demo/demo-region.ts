@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inArray, like, or } from 'drizzle-orm';
 import type { FacilityKind, Role } from '#contracts';
 import type { SecretHasher } from '../identity/secret-hasher.js';
+import { UsersRepository } from '../identity/users.repository.js';
 import type { Database } from '../infra/database/database.js';
-import { DevicesRepository } from '../ingest/devices.repository.js';
-import { devices, users } from '../infra/database/schema.js';
+import { DevicesRepository } from '../devices/devices.repository.js';
 import { parseRegion } from '../region/region-file.js';
 import { applyRegion } from '../region/region-seed.js';
 
@@ -147,19 +146,8 @@ export async function seedDemoRegion(
 
 /** Demo accounts exist only in demo mode: outside it they are switched off. */
 export async function disableDemoAccounts(database: Database): Promise<void> {
-  await database.db
-    .update(users)
-    .set({ disabled: true })
-    .where(
-      inArray(
-        users.username,
-        DEMO_USERS.map((user) => user.username),
-      ),
-    );
-  await database.db
-    .update(devices)
-    .set({ disabled: true })
-    .where(or(like(devices.id, 'demo-box-%'), like(devices.id, 'demo-load-%')));
+  await new UsersRepository(database).disableByUsername(DEMO_USERS.map((user) => user.username));
+  await new DevicesRepository(database).disableWhereIdStartsWith(['demo-box-', 'demo-load-']);
 }
 
 async function readCredentials(path: string): Promise<Map<string, string>> {

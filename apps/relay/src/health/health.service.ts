@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { DEVICE_ERROR_CODES } from '#contracts';
 import { IngestService } from '../ingest/ingest.service.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import { Database } from '../infra/database/database.js';
 import { JobQueues, type QueueCounts } from '../infra/queue/job-queues.js';
-import { HealthRedis } from './health-redis.js';
+import { RedisProbe } from '../infra/redis/redis-probe.js';
 
 const ComponentSchema = z.object({
   status: z.enum(['up', 'down']),
@@ -53,24 +52,18 @@ const TIMEOUT_MS = 2_000;
 
 @Injectable()
 export class HealthService {
-  private readonly redis: Redis;
-
   constructor(
     private readonly database: Database,
     private readonly broker: MqttBroker,
     private readonly queues: JobQueues,
     private readonly ingest: IngestService,
-    redis: HealthRedis,
-  ) {
-    this.redis = redis.client;
-  }
+    private readonly redis: RedisProbe,
+  ) {}
 
   async check(): Promise<HealthReport> {
     const [database, redis, queues] = await Promise.all([
       probe(() => this.database.ping()),
-      probe(async () => {
-        if ((await this.redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
-      }),
+      probe(() => this.redis.ping()),
       probe(() => this.queues.counts()),
     ]);
     const broker: Component = this.broker.listening

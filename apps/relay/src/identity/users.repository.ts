@@ -110,4 +110,12 @@ export class UsersRepository {
       .where(eq(users.id, userId));
     return row?.displayName ?? 'unknown';
   }
+
+  async disableByUsername(usernames: readonly string[]): Promise<void> {
+    if (usernames.length === 0) return;
+    await this.database.db
+      .update(users)
+      .set({ disabled: true })
+      .where(inArray(users.username, [...usernames]));
+  }
 }

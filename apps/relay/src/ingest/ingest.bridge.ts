@@ -7,7 +7,7 @@ import {
 import { LOGGER } from '../common/tokens.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
-import { DevicesRepository } from './devices.repository.js';
+import { DevicesRepository } from '../devices/devices.repository.js';
 import { IngestService } from './ingest.service.js';
 import { IntakeThrottle } from './intake-throttle.js';
 import { StoredAckBatcher } from './stored-ack-batcher.js';

@@ -1,33 +1,37 @@
 import { Module } from '@nestjs/common';
-import { FacilitiesModule } from '../facilities/facilities.module.js';
+import { CONFIG } from '../common/tokens.js';
+import type { RelayConfig } from '../config/config.js';
+import { DevicesModule } from '../devices/devices.module.js';
+import { RedisRecordingStagingStore } from '../infra/redis/recording-staging.store.js';
+import { RedisConnections } from '../infra/redis/redis-connections.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { WorklistModule } from '../worklist/worklist.module.js';
-import { DevicesAdminController } from './devices-admin.controller.js';
-import { DevicesController } from './devices.controller.js';
-import { DeviceGateService } from './device-gate.service.js';
-import { DevicesRepository } from './devices.repository.js';
 import { IngestBridge } from './ingest.bridge.js';
 import { IngestService } from './ingest.service.js';
 import { RecordingArchive } from './recording-archive.js';
+import { RecordingStaging } from './recording-staging.js';
 import { RecordingsRepository } from './recordings.repository.js';
 
 @Module({
-  imports: [WorklistModule, OutboxModule, FacilitiesModule],
-  controllers: [DevicesController, DevicesAdminController],
+  imports: [WorklistModule, OutboxModule, DevicesModule],
   providers: [
+    {
+      provide: RecordingStaging,
+      // Eight connections: one tops out near 10,000 chunks a second (see the store).
+      useFactory: (redis: RedisConnections, config: RelayConfig) =>
+        new RecordingStaging(
+          new RedisRecordingStagingStore(
+            Array.from({ length: 8 }, (_, shard) => redis.command(`staging-${shard}`)),
+          ),
+          config.recordings,
+        ),
+      inject: [RedisConnections, CONFIG],
+    },
     RecordingArchive,
-    DevicesRepository,
-    DeviceGateService,
     RecordingsRepository,
     IngestService,
     IngestBridge,
   ],
-  exports: [
-    IngestService,
-    DeviceGateService,
-    RecordingsRepository,
-    RecordingArchive,
-    DevicesRepository,
-  ],
+  exports: [IngestService, RecordingsRepository, RecordingArchive],
 })
 export class IngestModule {}

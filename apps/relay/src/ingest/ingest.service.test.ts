@@ -10,9 +10,10 @@ import { encodeChunkFrame } from '#ecg';
 import type { AuditEntry, AuditService } from '../audit/audit.service.js';
 import type { DeviceMessage } from '../infra/broker/mqtt-broker.js';
 import { EmbeddedRedis } from '../infra/redis/embedded-redis.js';
+import { RedisRecordingStagingStore } from '../infra/redis/recording-staging.store.js';
 import type { CasesRepository } from '../worklist/cases.repository.js';
-import type { DeviceGateService } from './device-gate.service.js';
-import type { DevicesRepository } from './devices.repository.js';
+import type { DeviceGateService } from '../devices/device-gate.service.js';
+import type { DevicesRepository } from '../devices/devices.repository.js';
 import { IngestService, type DeviceReply } from './ingest.service.js';
 import type { RecordingArchive } from './recording-archive.js';
 import { RecordingStaging, type StagedRecording, type StagingLimits } from './recording-staging.js';
@@ -110,10 +111,8 @@ describe('IngestService with Redis staging', () => {
     options: { limits?: StagingLimits; now?: () => number; dbCases?: Map<string, DbCase> } = {},
   ) {
     const staging = new RecordingStaging(
-      [client],
+      new RedisRecordingStagingStore([client], `test:${randomUUID()}`, options.now),
       options.limits,
-      `test:${randomUUID()}`,
-      options.now,
     );
     const archived = new Map<string, { staged: StagedRecording; samples: Buffer }>();
     const audits: AuditEntry[] = [];

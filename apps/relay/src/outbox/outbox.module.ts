@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { OutboxRepository } from './outbox.repository.js';
 import { Outbox } from './outbox.js';
 
-@Module({ providers: [Outbox], exports: [Outbox] })
+@Module({ providers: [OutboxRepository, Outbox], exports: [Outbox] })
 export class OutboxModule {}

@@ -7,6 +7,7 @@ import { Database } from '../infra/database/database.js';
 import { outbox } from '../infra/database/schema.js';
 import type { Logger } from '../infra/logging/logger.js';
 import type { JobQueues, NewJob } from '../infra/queue/job-queues.js';
+import { OutboxRepository } from './outbox.repository.js';
 import { Outbox, OUTBOX_PARK_AFTER_ATTEMPTS, outboxRetryDelayMs } from './outbox.js';
 
 /** The queue edge: remembers what was added, and refuses the job with the poisoned id. */
@@ -32,7 +33,11 @@ describe('Outbox (real PGlite, fake queue edge)', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'telerelay-outbox-'));
     database = await Database.open({ dataDir });
     queues = new FakeQueues();
-    dispatcher = new Outbox(database, queues as unknown as JobQueues, log as unknown as Logger);
+    dispatcher = new Outbox(
+      new OutboxRepository(database),
+      queues as unknown as JobQueues,
+      log as unknown as Logger,
+    );
   }, 60_000);
   afterAll(async () => {
     await database.close();

@@ -4,12 +4,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lte, or } from 'drizzle-orm';
 import { LOGGER } from '../common/tokens.js';
-import { Database, type Tx } from '../infra/database/database.js';
-import { outbox } from '../infra/database/schema.js';
+import type { Tx } from '../infra/database/database.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { JobQueues, type NewJob } from '../infra/queue/job-queues.js';
+import { OutboxRepository } from './outbox.repository.js';
 
 interface OutboxPayload {
   queue: string;
@@ -47,7 +46,7 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
   private again = false;
 
   constructor(
-    private readonly database: Database,
+    private readonly rows: OutboxRepository,
     private readonly queues: JobQueues,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
@@ -55,7 +54,7 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
   /** Call inside the transaction that makes the change; then `flush()` after commit. */
   async append<T extends object>(tx: Tx, queue: string, job: NewJob<T>): Promise<void> {
     const payload: OutboxPayload = { queue, job: job as NewJob<Record<string, unknown>> };
-    await tx.insert(outbox).values({ kind: `${queue}:${job.name}`, payload: { ...payload } });
+    await this.rows.insert(tx, `${queue}:${job.name}`, { ...payload });
   }
 
   /** Moves due rows to their queues now (coalesces concurrent calls). */
@@ -79,13 +78,10 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const [parked] = await this.database.db
-      .select({ rows: count() })
-      .from(outbox)
-      .where(isNotNull(outbox.parkedAt));
-    if (parked && parked.rows > 0) {
+    const parkedRows = await this.rows.parkedCount();
+    if (parkedRows > 0) {
       this.log.error(
-        { parkedRows: parked.rows },
+        { parkedRows },
         'outbox holds parked rows whose jobs were never queued (see docs/architecture.md, "The database is the system of record")',
       );
     }
@@ -104,23 +100,7 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
     // A cursor, so a row that failed in this pass is not picked up again by the next batch.
     let afterId = 0;
     for (;;) {
-      const rows = await this.database.db
-        .select({
-          id: outbox.id,
-          kind: outbox.kind,
-          payload: outbox.payload,
-          attempts: outbox.attempts,
-        })
-        .from(outbox)
-        .where(
-          and(
-            isNull(outbox.parkedAt),
-            gt(outbox.id, afterId),
-            or(isNull(outbox.nextAttemptAt), lte(outbox.nextAttemptAt, now)),
-          ),
-        )
-        .orderBy(asc(outbox.id))
-        .limit(100);
+      const rows = await this.rows.due(now, afterId, 100);
       if (rows.length === 0) return;
       const delivered: number[] = [];
       for (const row of rows) {
@@ -134,7 +114,7 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
         }
       }
       if (delivered.length > 0) {
-        await this.database.db.delete(outbox).where(inArray(outbox.id, delivered));
+        await this.rows.delete(delivered);
       }
     }
   }
@@ -147,15 +127,12 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
     const attempts = row.attempts + 1;
     const lastError = error instanceof Error ? error.message : String(error);
     const park = attempts >= OUTBOX_PARK_AFTER_ATTEMPTS;
-    await this.database.db
-      .update(outbox)
-      .set({
-        attempts,
-        lastError,
-        nextAttemptAt: park ? null : new Date(now.getTime() + outboxRetryDelayMs(attempts)),
-        parkedAt: park ? now : null,
-      })
-      .where(eq(outbox.id, row.id));
+    await this.rows.recordFailure(row.id, {
+      attempts,
+      lastError,
+      nextAttemptAt: park ? null : new Date(now.getTime() + outboxRetryDelayMs(attempts)),
+      parkedAt: park ? now : null,
+    });
     const fields = { outboxId: row.id, kind: row.kind, attempts, err: lastError };
     if (park) this.log.error(fields, 'outbox row parked: its job was never queued');
     // Once per row, not per retry: an outage would otherwise log every row every time.

@@ -4,7 +4,7 @@ import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { devicePlacementProblem, rolePlacementProblem } from '../facilities/hierarchy.js';
 import type { SecretHasher } from '../identity/secret-hasher.js';
 import { UsersRepository } from '../identity/users.repository.js';
-import { DevicesRepository } from '../ingest/devices.repository.js';
+import { DevicesRepository } from '../devices/devices.repository.js';
 import type { Database } from '../infra/database/database.js';
 import { RegionFileError } from './region-file.js';
 

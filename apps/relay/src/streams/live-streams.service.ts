@@ -11,7 +11,7 @@ import { decodeChunkFrame } from '#ecg';
 import { DomainError } from '../common/domain-error.js';
 import { LOGGER } from '../common/tokens.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
-import { DevicesRepository } from '../ingest/devices.repository.js';
+import { DevicesRepository } from '../devices/devices.repository.js';
 import { RecordingArchive } from '../ingest/recording-archive.js';
 import { MqttBroker, type DeviceMessage } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../infra/database/database.js';
 import { cases, devices, facilities, recordings } from '../infra/database/schema.js';
+import { ClinicInboxRepository } from './clinic-inbox.repository.js';
 import { ClinicInbox, type ClinicEventKind } from './clinic-inbox.js';
 
 describe('ClinicInbox, the box side (real PGlite)', () => {
@@ -15,7 +16,7 @@ describe('ClinicInbox, the box side (real PGlite)', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'telerelay-inbox-'));
     database = await Database.open({ dataDir });
-    inbox = new ClinicInbox(database);
+    inbox = new ClinicInbox(new ClinicInboxRepository(database));
     await database.db.insert(facilities).values([
       { id: 't-1', kind: 'tertiary', name: 'T1' },
       { id: 'c-1', kind: 'county', name: 'C1', parentId: 't-1' },

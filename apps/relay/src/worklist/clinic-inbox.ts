@@ -1,17 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, gt, inArray, isNull } from 'drizzle-orm';
 import type { SessionUser } from '#contracts';
 import { DomainError } from '../common/domain-error.js';
-import { Database, type Tx } from '../infra/database/database.js';
-import { cases, clinicEvents, recordings } from '../infra/database/schema.js';
+import type { Tx } from '../infra/database/database.js';
+import {
+  ClinicInboxRepository,
+  type ClinicEventKind,
+  type ClinicEventRow,
+} from './clinic-inbox.repository.js';
 
-export type ClinicEventKind = 'diagnosis.signed' | 'case.returned';
+export type { ClinicEventKind } from './clinic-inbox.repository.js';
 
 export interface OwedEvent {
   eventId: string;
   caseId: string;
   kind: ClinicEventKind;
 }
+
+const owed = (row: ClinicEventRow): OwedEvent => ({
+  eventId: String(row.id),
+  caseId: row.caseId,
+  kind: row.kind,
+});
 
 /**
  * What the relay owes each clinic, durably: an event is written in the transaction that
@@ -20,38 +29,21 @@ export interface OwedEvent {
  */
 @Injectable()
 export class ClinicInbox {
-  constructor(private readonly database: Database) {}
+  constructor(private readonly events: ClinicInboxRepository) {}
 
   /**
    * Records the debt inside the caller's transaction; idempotent per case and kind. The box
    * that sent the recording is owed the same event (BoxDelivery), so it is named here.
    */
   async owe(tx: Tx, clinicId: string, caseId: string, kind: ClinicEventKind): Promise<string> {
-    const [source] = await tx
-      .select({ deviceId: recordings.deviceId })
-      .from(cases)
-      .innerJoin(recordings, eq(recordings.id, cases.recordingId))
-      .where(eq(cases.id, caseId));
-    await tx
-      .insert(clinicEvents)
-      .values({ clinicId, caseId, kind, deviceId: source?.deviceId ?? null })
-      .onConflictDoNothing();
-    const [row] = await tx
-      .select({ id: clinicEvents.id })
-      .from(clinicEvents)
-      .where(and(eq(clinicEvents.caseId, caseId), eq(clinicEvents.kind, kind)));
-    if (!row) throw new Error(`clinic event for ${caseId} not written`);
-    return String(row.id);
+    const deviceId = await this.events.sourceDevice(tx, caseId);
+    const id = await this.events.insertOnce(tx, { clinicId, caseId, kind, deviceId });
+    if (id === null) throw new Error(`clinic event for ${caseId} not written`);
+    return String(id);
   }
 
   async pending(clinicId: string): Promise<OwedEvent[]> {
-    const rows = await this.database.db
-      .select({ id: clinicEvents.id, caseId: clinicEvents.caseId, kind: clinicEvents.kind })
-      .from(clinicEvents)
-      .where(and(eq(clinicEvents.clinicId, clinicId), isNull(clinicEvents.acknowledgedAt)))
-      .orderBy(asc(clinicEvents.id))
-      .limit(500);
-    return rows.map((row) => ({ eventId: String(row.id), caseId: row.caseId, kind: row.kind }));
+    return (await this.events.unacknowledged(clinicId, 500)).map(owed);
   }
 
   /**
@@ -65,20 +57,8 @@ export class ClinicInbox {
     limit = 100,
   ): Promise<OwedEvent[]> {
     if (kinds.length === 0) return [];
-    const rows = await this.database.db
-      .select({ id: clinicEvents.id, caseId: clinicEvents.caseId, kind: clinicEvents.kind })
-      .from(clinicEvents)
-      .where(
-        and(
-          eq(clinicEvents.deviceId, deviceId),
-          isNull(clinicEvents.deviceReceivedAt),
-          inArray(clinicEvents.kind, [...kinds]),
-          afterEventId === null ? undefined : gt(clinicEvents.id, Number(afterEventId)),
-        ),
-      )
-      .orderBy(asc(clinicEvents.id))
-      .limit(limit);
-    return rows.map((row) => ({ eventId: String(row.id), caseId: row.caseId, kind: row.kind }));
+    const afterId = afterEventId === null ? null : Number(afterEventId);
+    return (await this.events.notReceivedByBox(deviceId, kinds, afterId, limit)).map(owed);
   }
 
   /**
@@ -91,29 +71,7 @@ export class ClinicInbox {
     kind: ClinicEventKind,
     about: { caseId: string } | { recordingId: string },
   ): Promise<string | null> {
-    const which =
-      'caseId' in about
-        ? eq(clinicEvents.caseId, about.caseId)
-        : inArray(
-            clinicEvents.caseId,
-            this.database.db
-              .select({ id: cases.id })
-              .from(cases)
-              .where(eq(cases.recordingId, about.recordingId)),
-          );
-    const [row] = await this.database.db
-      .update(clinicEvents)
-      .set({ deviceReceivedAt: new Date() })
-      .where(
-        and(
-          eq(clinicEvents.deviceId, deviceId),
-          eq(clinicEvents.kind, kind),
-          isNull(clinicEvents.deviceReceivedAt),
-          which,
-        ),
-      )
-      .returning({ caseId: clinicEvents.caseId });
-    return row?.caseId ?? null;
+    return this.events.markBoxReceived(deviceId, kind, about);
   }
 
   /**
@@ -128,23 +86,9 @@ export class ClinicInbox {
   ): Promise<{ caseId: string; kind: ClinicEventKind } | null> {
     const id = Number(eventId);
     if (!Number.isSafeInteger(id) || id <= 0) return null;
-    const [row] = await this.database.db
-      .update(clinicEvents)
-      .set({ acknowledgedAt: new Date(), acknowledgedBy: user.id })
-      .where(
-        and(
-          eq(clinicEvents.id, id),
-          eq(clinicEvents.clinicId, user.facilityId),
-          isNull(clinicEvents.acknowledgedAt),
-        ),
-      )
-      .returning({ caseId: clinicEvents.caseId, kind: clinicEvents.kind });
+    const row = await this.events.markAcknowledged(id, user.facilityId, user.id);
     if (row) return row;
-    const [owner] = await this.database.db
-      .select({ clinicId: clinicEvents.clinicId })
-      .from(clinicEvents)
-      .where(eq(clinicEvents.id, id));
-    if (owner?.clinicId === user.facilityId) return null;
+    if ((await this.events.clinicOf(id)) === user.facilityId) return null;
     throw new DomainError('NOT_FOUND', 'No such event for your clinic', {
       subject: `clinic-event:${id}`,
       detail: { reason: 'not in scope or missing', facilityId: user.facilityId },

@@ -6,6 +6,7 @@ import { RealtimeModule } from '../realtime/realtime.module.js';
 import { BoxDelivery } from './box-delivery.js';
 import { CasesRepository } from './cases.repository.js';
 import { ClinicInbox } from './clinic-inbox.js';
+import { ClinicInboxRepository } from './clinic-inbox.repository.js';
 import { ClinicInboxGateway } from './clinic-inbox.gateway.js';
 import { DeadlineDesk } from './deadline-desk.js';
 import { ReviewDesk } from './review-desk.js';
@@ -20,6 +21,7 @@ import { WorklistService } from './worklist.service.js';
     WorklistService,
     ReviewDesk,
     DeadlineDesk,
+    ClinicInboxRepository,
     ClinicInbox,
     ClinicInboxGateway,
     BoxDelivery,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray, like, or } from 'drizzle-orm';
 import { Database, type Queryable } from '../infra/database/database.js';
 import { devices } from '../infra/database/schema.js';
 
@@ -74,5 +74,16 @@ export class DevicesRepository {
 
   async markSeen(id: string, at: Date): Promise<void> {
     await this.database.db.update(devices).set({ lastSeenAt: at }).where(eq(devices.id, id));
+  }
+
+  /** Disables every box whose id starts with one of the prefixes. */
+  async disableWhereIdStartsWith(prefixes: readonly string[]): Promise<void> {
+    if (prefixes.length === 0) return;
+    await this.database.db
+      .update(devices)
+      .set({ disabled: true })
+      .where(
+        or(...prefixes.map((prefix) => like(devices.id, `${prefix.replace(/[\\%_]/g, '\\$&')}%`))),
+      );
   }
 }

@@ -1,0 +1,131 @@
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The layering of docs/architecture.md is held by `no-restricted-imports` in eslint.config.js.
+ * These lint snippets as if they were files of the relay, through the real config, so the
+ * rule cannot quietly stop firing (a renamed folder, a reordered block, a widened glob).
+ */
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const src = 'apps/relay/src';
+
+let eslint: ESLint;
+beforeAll(() => {
+  eslint = new ESLint({
+    cwd: root,
+    // Only the import rule, and without type information: the paths need not exist.
+    overrideConfig: tseslint.configs.disableTypeChecked,
+    ruleFilter: ({ ruleId }) => ruleId === 'no-restricted-imports',
+  });
+});
+
+/** The messages of `no-restricted-imports` for `code` linted as the file at `path`. */
+async function refusals(path: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(`${code}\nexport {};\n`, { filePath: `${root}${path}` });
+  return (result?.messages ?? [])
+    .filter((message) => message.ruleId === 'no-restricted-imports' || message.fatal)
+    .map((message) => message.message);
+}
+
+const outsideParts = [
+  "import { Redis } from 'ioredis';",
+  "import { Queue } from 'bullmq';",
+  "import { Aedes } from 'aedes';",
+  "import { RateLimiterRedis } from 'rate-limiter-flexible';",
+];
+const database = [
+  "import { eq } from 'drizzle-orm';",
+  "import { drizzle } from 'drizzle-orm/pglite';",
+  "import { PGlite } from '@electric-sql/pglite';",
+  "import pg from 'pg';",
+  "import { cases } from '../infra/database/schema.js';",
+];
+const socketIo = [
+  "import type { Server } from 'socket.io';",
+  "import { IoAdapter } from '@nestjs/platform-socket.io';",
+];
+
+describe('layering: what a domain file may import', () => {
+  it.each([...outsideParts, ...database, ...socketIo])(
+    'a domain service may not: %s',
+    async (code) => {
+      expect(await refusals(`${src}/ingest/ingest.service.ts`, code)).toHaveLength(1);
+    },
+    30_000,
+  );
+
+  it('a domain service may use infra adapters, contracts and Nest', async () => {
+    const code = [
+      "import { Injectable } from '@nestjs/common';",
+      "import { Database } from '../infra/database/database.js';",
+      "import { RedisConnections } from '../infra/redis/redis-connections.js';",
+      "import type { DeviceSummary } from '#contracts';",
+    ].join('\n');
+    expect(await refusals(`${src}/ingest/ingest.service.ts`, code)).toEqual([]);
+  });
+
+  it.each(outsideParts)('infra may: %s', async (code) => {
+    expect(await refusals(`${src}/infra/redis/some.store.ts`, code)).toEqual([]);
+  });
+
+  it.each(database)('a repository may: %s', async (code) => {
+    expect(await refusals(`${src}/ingest/recordings.repository.ts`, code)).toEqual([]);
+  });
+
+  it.each([...outsideParts, ...socketIo])('a repository may not: %s', async (code) => {
+    expect(await refusals(`${src}/audit/audit.repository.ts`, code)).toHaveLength(1);
+  });
+
+  it.each(socketIo)('a gateway may: %s', async (code) => {
+    expect(await refusals(`${src}/streams/streams.gateway.ts`, code)).toEqual([]);
+  });
+
+  it.each([...outsideParts, ...database])('a gateway may not: %s', async (code) => {
+    expect(await refusals(`${src}/streams/streams.gateway.ts`, code)).toHaveLength(1);
+  });
+
+  it('a test may, to run against a real adapter', async () => {
+    const code = [...outsideParts, ...database, ...socketIo].join('\n');
+    expect(await refusals(`${src}/ingest/ingest.service.test.ts`, code)).toEqual([]);
+  });
+
+  it('the temporary allow-list holds only the five case-workflow files, and only for the database', async () => {
+    const drizzle = "import { eq } from 'drizzle-orm';";
+    expect(await refusals(`${src}/worklist/worklist.service.ts`, drizzle)).toEqual([]);
+    expect(await refusals(`${src}/worklist/worklist.service.ts`, outsideParts[0]!)).toHaveLength(1);
+    expect(await refusals(`${src}/worklist/clinic-inbox.ts`, drizzle)).toHaveLength(1);
+    expect(await refusals(`${src}/worklist/box-delivery.ts`, drizzle)).toHaveLength(1);
+  });
+});
+
+describe('layering: infra knows no domain', () => {
+  it('refuses an import of every folder of the relay but infra, common and config', async () => {
+    const folders = (await readdir(`${root}${src}`, { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory() && !['infra', 'common', 'config'].includes(entry.name))
+      .map((entry) => entry.name);
+    expect(folders).toContain('ingest');
+    for (const folder of folders) {
+      const deep = `import { x } from '../../${folder}/x.js';`;
+      const shallow = `import { x } from '../${folder}/x.js';`;
+      expect(await refusals(`${src}/infra/redis/some.store.ts`, deep), folder).toHaveLength(1);
+      expect(await refusals(`${src}/infra/infrastructure.module.ts`, shallow), folder).toHaveLength(
+        1,
+      );
+    }
+    const app = "import { AppModule } from '../app.module.js';";
+    expect(await refusals(`${src}/infra/infrastructure.module.ts`, app)).toHaveLength(1);
+  }, 30_000);
+
+  it('lets infra use its own parts, common and config', async () => {
+    const code = [
+      "import { Database } from '../database/database.js';",
+      "import { CONFIG } from '../../common/tokens.js';",
+      "import type { RelayConfig } from '../../config/config.js';",
+      "import { Redis } from 'ioredis';",
+    ].join('\n');
+    expect(await refusals(`${src}/infra/redis/some.store.ts`, code)).toEqual([]);
+  });
+});
