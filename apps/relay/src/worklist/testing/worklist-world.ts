@@ -257,6 +257,8 @@ export async function worklistWorld(database: Database) {
     queries,
     readers,
     nurse,
+    /** Another reader of a hospital. */
+    readerAt: (facilityId: string) => user('reader', facilityId, 'county'),
     caseAs,
     caseRow,
     eventsOf,
