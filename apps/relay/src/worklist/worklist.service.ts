@@ -239,7 +239,8 @@ export class WorklistService {
         by: user,
         detail: { note },
       });
-      if (outcome !== true && outcome !== false) throw outcome;
+      if (outcome === false) throw new DomainError('CONFLICT', 'You no longer hold this case');
+      if (outcome !== true) throw outcome;
     });
     return this.afterMove(caseId, from.id, 'escalated', false);
   }
