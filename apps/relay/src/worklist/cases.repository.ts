@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type {
   AnalysisFlag,
   CaseKind,
@@ -107,12 +107,9 @@ export interface CaseRouting {
   deadlineAt: Date | null;
 }
 
-/** The state a move between hospitals expects to find; anything else means someone was quicker. */
-export type MoveExpectation =
-  { status: 'awaiting_review'; deadlineAt: Date } | { status: 'in_review'; claimedBy: string };
-
 const TRANSFER_TYPES = ['escalated', 'overflowed'] as const;
 
+/** Reads of cases; a case's status only ever changes through CaseTransitions (case-transitions.ts). */
 @Injectable()
 export class CasesRepository {
   constructor(private readonly database: Database) {}
@@ -205,49 +202,6 @@ export class CasesRepository {
       .from(cases)
       .where(eq(cases.id, caseId));
     return row;
-  }
-
-  /**
-   * Moves the case to another hospital's queue, unclaimed, if it is still where and as the
-   * caller found it (one conditional UPDATE, so a move happens once however many try).
-   */
-  async transfer(
-    tx: Tx,
-    caseId: string,
-    move: {
-      fromHospitalId: string;
-      toHospitalId: string;
-      expect: MoveExpectation;
-      deadlineAt: Date | null;
-      at: Date;
-    },
-  ): Promise<boolean> {
-    const { expect } = move;
-    const rows = await tx
-      .update(cases)
-      .set({
-        hospitalId: move.toHospitalId,
-        status: 'awaiting_review',
-        claimedBy: null,
-        claimedAt: null,
-        leaseExpiresAt: null,
-        deadlineAt: move.deadlineAt,
-        deadlineAlertedAt: null,
-        listedAt: null,
-        updatedAt: move.at,
-      })
-      .where(
-        and(
-          eq(cases.id, caseId),
-          eq(cases.hospitalId, move.fromHospitalId),
-          eq(cases.status, expect.status),
-          expect.status === 'in_review'
-            ? eq(cases.claimedBy, expect.claimedBy)
-            : eq(cases.deadlineAt, expect.deadlineAt),
-        ),
-      )
-      .returning({ id: cases.id });
-    return rows.length === 1;
   }
 
   /** Records the 80 % warning once per stay at a hospital; false if already warned or moved on. */
@@ -348,35 +302,6 @@ export class CasesRepository {
     return row;
   }
 
-  /** Claims a waiting case atomically: exactly one concurrent caller gets a row back. */
-  async claim(
-    tx: Tx,
-    caseId: string,
-    hospitalId: string,
-    userId: string,
-    at: Date,
-    leaseUntil: Date,
-  ): Promise<boolean> {
-    const rows = await tx
-      .update(cases)
-      .set({
-        status: 'in_review',
-        claimedBy: userId,
-        claimedAt: at,
-        leaseExpiresAt: leaseUntil,
-        updatedAt: at,
-      })
-      .where(
-        and(
-          eq(cases.id, caseId),
-          eq(cases.hospitalId, hospitalId),
-          eq(cases.status, 'awaiting_review'),
-        ),
-      )
-      .returning({ id: cases.id });
-    return rows.length === 1;
-  }
-
   /** Extends the claimer's lease; false if the case is no longer theirs. */
   async extendLease(caseId: string, userId: string, until: Date): Promise<boolean> {
     const rows = await this.database.db
@@ -389,60 +314,17 @@ export class CasesRepository {
 
   async leaseOf(
     caseId: string,
-  ): Promise<{ status: CaseStatus; leaseExpiresAt: Date | null } | undefined> {
+  ): Promise<
+    { status: CaseStatus; leaseExpiresAt: Date | null; claimedBy: string | null } | undefined
+  > {
     const [row] = await this.database.db
-      .select({ status: cases.status, leaseExpiresAt: cases.leaseExpiresAt })
-      .from(cases)
-      .where(eq(cases.id, caseId));
-    return row;
-  }
-
-  /**
-   * in_review → awaiting_review: by the claimer (`userId`), or by the system once the lease
-   * has lapsed (`userId` null, only if lease_expires_at ≤ now). Returns the former claimer.
-   */
-  async releaseClaim(
-    tx: Tx,
-    caseId: string,
-    userId: string | null,
-    now: Date,
-  ): Promise<string | null> {
-    const [before] = await tx
-      .select({ claimedBy: cases.claimedBy })
-      .from(cases)
-      .where(eq(cases.id, caseId));
-    const rows = await tx
-      .update(cases)
-      .set({
-        status: 'awaiting_review',
-        claimedBy: null,
-        claimedAt: null,
-        leaseExpiresAt: null,
-        updatedAt: now,
+      .select({
+        status: cases.status,
+        leaseExpiresAt: cases.leaseExpiresAt,
+        claimedBy: cases.claimedBy,
       })
-      .where(
-        and(
-          eq(cases.id, caseId),
-          eq(cases.status, 'in_review'),
-          userId === null ? lte(cases.leaseExpiresAt, now) : eq(cases.claimedBy, userId),
-        ),
-      )
-      .returning({ id: cases.id });
-    return rows.length === 1 ? (before?.claimedBy ?? null) : null;
-  }
-
-  /** in_review → signed by the claiming reader; returns the case's clinic and hospital, or undefined. */
-  async markSigned(
-    tx: Tx,
-    caseId: string,
-    userId: string,
-    at: Date,
-  ): Promise<{ clinicId: string; hospitalId: string } | undefined> {
-    const [row] = await tx
-      .update(cases)
-      .set({ status: 'signed', updatedAt: at })
-      .where(and(eq(cases.id, caseId), eq(cases.claimedBy, userId), eq(cases.status, 'in_review')))
-      .returning({ clinicId: cases.clinicId, hospitalId: cases.hospitalId });
+      .from(cases)
+      .where(eq(cases.id, caseId));
     return row;
   }
 
@@ -484,55 +366,6 @@ export class CasesRepository {
       .innerJoin(recordings, eq(recordings.id, cases.recordingId))
       .where(and(eq(cases.id, caseId), scope));
     return row;
-  }
-
-  /** analysing → awaiting_review; returns the hospital, or null if the case was not analysing. */
-  async moveToReview(
-    tx: Tx,
-    caseId: string,
-    priority: CasePriority,
-    dueAt: Date,
-    deadlineAt: Date | null,
-  ): Promise<string | null> {
-    const [row] = await tx
-      .update(cases)
-      .set({ status: 'awaiting_review', priority, dueAt, deadlineAt, updatedAt: new Date() })
-      .where(and(eq(cases.id, caseId), eq(cases.status, 'analysing')))
-      .returning({ hospitalId: cases.hospitalId });
-    return row?.hospitalId ?? null;
-  }
-
-  /**
-   * → returned: from analysing (the analysis, `readerId` null) or from in_review by the
-   * reader holding the claim. Returns the case's clinic, or null if it had moved on.
-   */
-  async markReturned(
-    tx: Tx,
-    caseId: string,
-    reason: string,
-    readerId: string | null,
-  ): Promise<string | null> {
-    const [row] = await tx
-      .update(cases)
-      .set({
-        status: 'returned',
-        returnReason: reason,
-        claimedBy: null,
-        claimedAt: null,
-        leaseExpiresAt: null,
-        deadlineAt: null,
-        updatedAt: new Date(),
-      })
-      .where(
-        and(
-          eq(cases.id, caseId),
-          readerId === null
-            ? eq(cases.status, 'analysing')
-            : and(eq(cases.status, 'in_review'), eq(cases.claimedBy, readerId)),
-        ),
-      )
-      .returning({ clinicId: cases.clinicId });
-    return row?.clinicId ?? null;
   }
 
   async returnedNotice(caseId: string) {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { Database } from '../infra/database/database.js';
@@ -7,9 +8,12 @@ import { JobQueues, PermanentJobError, type QueuedJob } from '../infra/queue/job
 import { deadlineMove } from '../policies/deadline-policy.js';
 import { PoliciesService } from '../policies/policies.service.js';
 import { Notifier } from '../realtime/notifier.js';
+import type { DeadlineJob } from './case-timers.js';
+import { CASE_TRANSITIONS } from './case-transitions.js';
 import { CasesRepository } from './cases.repository.js';
 import { CASE_DEADLINE_QUEUE } from './queues.js';
-import { WorklistService, type DeadlineJob } from './worklist.service.js';
+import { WorklistAnnouncer } from './worklist-announcer.js';
+import { WorklistService } from './worklist.service.js';
 
 /**
  * Deadlines that act. At 80 % of an unclaimed case's deadline its hospital's readers are
@@ -27,7 +31,9 @@ export class DeadlineDesk implements OnApplicationBootstrap {
     private readonly facilities: FacilitiesRepository,
     private readonly policies: PoliciesService,
     private readonly worklist: WorklistService,
+    private readonly announcer: WorklistAnnouncer,
     private readonly notifier: Notifier,
+    private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -78,7 +84,7 @@ export class DeadlineDesk implements OnApplicationBootstrap {
         job.caseId,
         job.hospitalId,
         deadlineAt,
-        new Date(),
+        this.clock.now(),
       );
       if (!marked) return false;
       await this.cases.appendEvent(tx, {
@@ -101,7 +107,7 @@ export class DeadlineDesk implements OnApplicationBootstrap {
       deadlineAt: deadlineAt.toISOString(),
       action,
     });
-    await this.worklist.announce(job.caseId);
+    await this.announcer.announce(job.caseId);
     this.log.info({ caseId: job.caseId, hospitalId: job.hospitalId }, 'deadline near');
   }
 
@@ -130,9 +136,12 @@ export class DeadlineDesk implements OnApplicationBootstrap {
         caseId: job.caseId,
         from: planned.hospital,
         to,
-        kind: move.kind,
-        actor: 'system:deadline',
-        expect: { status: 'awaiting_review', deadlineAt },
+        transition:
+          move.kind === 'overflowed'
+            ? CASE_TRANSITIONS.overflow
+            : CASE_TRANSITIONS.deadlineEscalate,
+        by: 'system:deadline',
+        expect: { deadlineAt },
         detail: {
           reason: 'deadline passed',
           dueAt: state.dueAt.toISOString(),

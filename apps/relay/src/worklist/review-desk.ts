@@ -9,6 +9,7 @@ import { BoxDelivery } from './box-delivery.js';
 import { CasesRepository } from './cases.repository.js';
 import { clinicMessageOf } from './clinic-messages.js';
 import { CLAIM_LEASE_QUEUE, CLINIC_DELIVERY_QUEUE, reviewQueueOf } from './queues.js';
+import { WorklistAnnouncer } from './worklist-announcer.js';
 import { WorklistService } from './worklist.service.js';
 
 type DeliveryJob = QueuedJob<{ caseId: string; eventId: string }>;
@@ -29,6 +30,7 @@ export class ReviewDesk implements OnApplicationBootstrap {
     private readonly facilities: FacilitiesRepository,
     private readonly hierarchy: FacilitiesService,
     private readonly worklist: WorklistService,
+    private readonly announcer: WorklistAnnouncer,
     private readonly cases: CasesRepository,
     private readonly notifier: Notifier,
     private readonly boxes: BoxDelivery,
@@ -53,7 +55,7 @@ export class ReviewDesk implements OnApplicationBootstrap {
     this.reviewQueues.add(queue);
     this.queues.declare(queue);
     this.queues.work<{ caseId: string }>(queue, (job) =>
-      this.worklist.listCase(job.data.caseId, hospitalId),
+      this.announcer.listCase(job.data.caseId, hospitalId),
     );
   }
 
@@ -77,7 +79,7 @@ export class ReviewDesk implements OnApplicationBootstrap {
         );
         break;
       case 'case.returned': {
-        const summary = await this.worklist.announce(caseId);
+        const summary = await this.announcer.announce(caseId);
         this.notifier.toClinic(summary.clinicId, 'case.returned', message.payload);
         break;
       }

@@ -16,14 +16,19 @@ import {
   type SessionUser,
 } from '#contracts';
 import { ApiRoute } from '../common/api-route.js';
+import { ContractPipe } from '../common/validation.js';
 import { CurrentUser, Roles } from '../identity/auth.guard.js';
+import { WorklistQueries } from './worklist-queries.js';
 import { WorklistService } from './worklist.service.js';
 
 const caseId = new ParseUUIDPipe({ version: undefined });
 
 @Controller('api')
 export class WorklistController {
-  constructor(private readonly worklist: WorklistService) {}
+  constructor(
+    private readonly worklist: WorklistService,
+    private readonly queries: WorklistQueries,
+  ) {}
 
   /** Readers: their hospital's open cases by urgency; clinic staff: their clinic's cases. */
   @ApiRoute({
@@ -32,19 +37,19 @@ export class WorklistController {
   })
   @Get('worklist')
   list(@CurrentUser() user: SessionUser): Promise<CaseSummary[]> {
-    return this.worklist.worklist(user);
+    return this.queries.worklist(user);
   }
 
   @ApiRoute({ summary: 'One case with its analysis and diagnosis', response: CaseDetailSchema })
   @Get('cases/:id')
   get(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string) {
-    return this.worklist.getCase(user, id);
+    return this.queries.getCase(user, id);
   }
 
   @ApiRoute({ summary: "The samples of a case's ECG", response: CaseEcgSchema })
   @Get('cases/:id/ecg')
   ecg(@CurrentUser() user: SessionUser, @Param('id', caseId) id: string): Promise<CaseEcg> {
-    return this.worklist.ecgOf(user, id);
+    return this.queries.ecgOf(user, id);
   }
 
   @ApiRoute({
@@ -88,7 +93,8 @@ export class WorklistController {
   escalate(
     @CurrentUser() user: SessionUser,
     @Param('id', caseId) id: string,
-    @Body({ schema: EscalateCaseSchema }) body: unknown,
+    @Body({ schema: EscalateCaseSchema, pipes: [new ContractPipe(EscalateCaseSchema)] })
+    body: z.output<typeof EscalateCaseSchema>,
   ): Promise<CaseSummary> {
     return this.worklist.escalate(user, id, body);
   }
@@ -105,7 +111,8 @@ export class WorklistController {
   returnToClinic(
     @CurrentUser() user: SessionUser,
     @Param('id', caseId) id: string,
-    @Body({ schema: ReturnCaseSchema }) body: unknown,
+    @Body({ schema: ReturnCaseSchema, pipes: [new ContractPipe(ReturnCaseSchema)] })
+    body: z.output<typeof ReturnCaseSchema>,
   ): Promise<CaseSummary> {
     return this.worklist.returnCase(user, id, body);
   }
@@ -120,7 +127,8 @@ export class WorklistController {
   sign(
     @CurrentUser() user: SessionUser,
     @Param('id', caseId) id: string,
-    @Body({ schema: SignDiagnosisSchema }) body: unknown,
+    @Body({ schema: SignDiagnosisSchema, pipes: [new ContractPipe(SignDiagnosisSchema)] })
+    body: z.output<typeof SignDiagnosisSchema>,
   ): Promise<Diagnosis> {
     return this.worklist.sign(user, id, body);
   }

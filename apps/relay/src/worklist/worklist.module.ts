@@ -3,7 +3,10 @@ import { FacilitiesModule } from '../facilities/facilities.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
+import { Clock, SystemClock } from '../common/clock.js';
 import { BoxDelivery } from './box-delivery.js';
+import { CaseTimers } from './case-timers.js';
+import { CaseTransitions } from './case-transitions.js';
 import { CasesRepository } from './cases.repository.js';
 import { ClinicInbox } from './clinic-inbox.js';
 import { ClinicInboxRepository } from './clinic-inbox.repository.js';
@@ -11,13 +14,20 @@ import { ClinicInboxGateway } from './clinic-inbox.gateway.js';
 import { DeadlineDesk } from './deadline-desk.js';
 import { ReviewDesk } from './review-desk.js';
 import { WorklistController } from './worklist.controller.js';
+import { WorklistAnnouncer } from './worklist-announcer.js';
+import { WorklistQueries } from './worklist-queries.js';
 import { WorklistService } from './worklist.service.js';
 
 @Module({
   imports: [FacilitiesModule, OutboxModule, PoliciesModule, RealtimeModule],
   controllers: [WorklistController],
   providers: [
+    { provide: Clock, useClass: SystemClock },
     CasesRepository,
+    CaseTransitions,
+    CaseTimers,
+    WorklistAnnouncer,
+    WorklistQueries,
     WorklistService,
     ReviewDesk,
     DeadlineDesk,
@@ -26,6 +36,6 @@ import { WorklistService } from './worklist.service.js';
     ClinicInboxGateway,
     BoxDelivery,
   ],
-  exports: [CasesRepository, WorklistService],
+  exports: [Clock, CasesRepository, WorklistService],
 })
 export class WorklistModule {}

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { and } from 'drizzle-orm';
+import type { CaseDetail, CaseEcg, CaseSummary, Diagnosis, SessionUser } from '#contracts';
+import { BlobStore } from '../infra/blobs/blob-store.js';
+import { toCaseAnalysis } from './case-analysis.js';
+import { caseScope } from './case-scope.js';
+import { notVisible } from './case-transitions.js';
+import { CasesRepository } from './cases.repository.js';
+
+/** The read side of the reading workflow: worklists and case details, scoped to the user. */
+@Injectable()
+export class WorklistQueries {
+  constructor(
+    private readonly cases: CasesRepository,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  async worklist(user: SessionUser): Promise<CaseSummary[]> {
+    if (user.role === 'clinic_staff') {
+      return this.cases.summaries(caseScope(user), { order: 'newest', limit: 200 });
+    }
+    return this.cases.summaries(and(caseScope(user), CasesRepository.open), {
+      order: 'worklist',
+      limit: 500,
+    });
+  }
+
+  async getCase(user: SessionUser, caseId: string): Promise<CaseDetail> {
+    const summary = await this.cases.summary(caseId, caseScope(user));
+    if (!summary) throw notVisible(user, caseId);
+    const diagnosis = await this.cases.diagnosisOf(caseId);
+    return {
+      ...summary,
+      diagnosis: diagnosis ? withoutDevice(diagnosis) : null,
+      analysis: toCaseAnalysis(await this.cases.analysisOf(caseId)),
+      transfers: await this.cases.transfersOf(caseId),
+    };
+  }
+
+  async ecgOf(user: SessionUser, caseId: string): Promise<CaseEcg> {
+    const recording = await this.cases.recordingOf(caseId, caseScope(user));
+    if (!recording) throw notVisible(user, caseId);
+    const { sha256, ...meta } = recording;
+    const samples = await this.blobs.get(sha256);
+    return { ...meta, samples: samples.toString('base64') };
+  }
+
+  /** The diagnosis of a signed case, as the reader and the clinic see it. */
+  async diagnosisOf(caseId: string): Promise<Diagnosis> {
+    const diagnosis = await this.cases.diagnosisOf(caseId);
+    if (!diagnosis) throw new Error(`diagnosis of ${caseId} not found`);
+    return withoutDevice(diagnosis);
+  }
+}
+
+function withoutDevice(diagnosis: Diagnosis & { deviceId: string | null }): Diagnosis {
+  const { deviceId: _device, ...rest } = diagnosis;
+  return rest;
+}
