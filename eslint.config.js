@@ -70,16 +70,14 @@ const noDomain = {
     'infra knows no domain: a domain module builds its adapter from what infra provides (see InfrastructureModule).',
 };
 /**
- * TEMPORARY: the case workflow is being rewritten as a transition table on another branch
- * (wt-states); these five files still build drizzle queries and are brought under the rule
- * when both branches are merged. Do not add to this list.
+ * TEMPORARY: the case workflow's last queries outside a repository. `case-transitions.ts`
+ * builds each row's conditional UPDATE and its case event, and `case-scope.ts` gives the
+ * user's scope as SQL; both move behind `cases.repository.ts` (the scope as a domain value the
+ * repository translates) in the next step of the layering work. Do not add to this list.
  */
 const CASE_WORKFLOW_PENDING = [
-  `${RELAY}/worklist/worklist.service.ts`,
-  `${RELAY}/worklist/cases.repository.ts`,
+  `${RELAY}/worklist/case-transitions.ts`,
   `${RELAY}/worklist/case-scope.ts`,
-  `${RELAY}/worklist/deadline-desk.ts`,
-  `${RELAY}/worklist/review-desk.ts`,
 ];
 
 export default tseslint.config(
@@ -143,7 +141,7 @@ export default tseslint.config(
     },
   },
   {
-    files: [`${RELAY}/**/*.test.ts`],
+    files: [`${RELAY}/**/*.test.ts`, `${RELAY}/**/testing/**/*.ts`],
     rules: { 'no-restricted-imports': ['error', { patterns: [noDeepLibs] }] },
   },
   {

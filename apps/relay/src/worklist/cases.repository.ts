@@ -154,9 +154,10 @@ export class CasesRepository {
   }
 
   async summaries(
-    where: SQL | undefined,
-    options: { order: 'worklist' | 'newest'; limit: number },
+    scope: SQL | undefined,
+    options: { order: 'worklist' | 'newest'; limit: number; openOnly?: boolean },
   ) {
+    const where = options.openOnly ? and(scope, CasesRepository.open) : scope;
     const rows = await this.database.db
       .select(summaryColumns)
       .from(cases)

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { and } from 'drizzle-orm';
 import type { CaseDetail, CaseEcg, CaseSummary, Diagnosis, SessionUser } from '#contracts';
 import { BlobStore } from '../infra/blobs/blob-store.js';
 import { toCaseAnalysis } from './case-analysis.js';
@@ -19,10 +18,7 @@ export class WorklistQueries {
     if (user.role === 'clinic_staff') {
       return this.cases.summaries(caseScope(user), { order: 'newest', limit: 200 });
     }
-    return this.cases.summaries(and(caseScope(user), CasesRepository.open), {
-      order: 'worklist',
-      limit: 500,
-    });
+    return this.cases.summaries(caseScope(user), { order: 'worklist', limit: 500, openOnly: true });
   }
 
   async getCase(user: SessionUser, caseId: string): Promise<CaseDetail> {

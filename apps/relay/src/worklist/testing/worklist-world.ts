@@ -15,12 +15,14 @@ import { caseEvents, cases, facilities, users } from '../../infra/database/schem
 import type { Logger } from '../../infra/logging/logger.js';
 import type { JobQueues, NewJob } from '../../infra/queue/job-queues.js';
 import { Outbox } from '../../outbox/outbox.js';
+import { OutboxRepository } from '../../outbox/outbox.repository.js';
 import { PoliciesRepository } from '../../policies/policies.repository.js';
 import { PoliciesService } from '../../policies/policies.service.js';
 import { Notifier } from '../../realtime/notifier.js';
 import { CaseTimers } from '../case-timers.js';
 import { CaseTransitions } from '../case-transitions.js';
 import { CasesRepository } from '../cases.repository.js';
+import { ClinicInboxRepository } from '../clinic-inbox.repository.js';
 import { ClinicInbox } from '../clinic-inbox.js';
 import { DeadlineDesk } from '../deadline-desk.js';
 import { WorklistAnnouncer } from '../worklist-announcer.js';
@@ -140,7 +142,11 @@ export async function worklistWorld(database: Database) {
   const notifier = new RecordedNotifier();
   const repository = new CasesRepository(database);
   const facilitiesRepository = new FacilitiesRepository(database);
-  const outbox = new Outbox(database, queues as unknown as JobQueues, quietLog);
+  const outbox = new Outbox(
+    new OutboxRepository(database),
+    queues as unknown as JobQueues,
+    quietLog,
+  );
   const policies = new PoliciesService(
     new PoliciesRepository(database),
     facilitiesRepository,
@@ -157,7 +163,7 @@ export async function worklistWorld(database: Database) {
     transitions,
     facilitiesRepository,
     outbox,
-    new ClinicInbox(database),
+    new ClinicInbox(new ClinicInboxRepository(database)),
     policies,
     timers,
     announcer,
