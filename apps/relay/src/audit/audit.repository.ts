@@ -6,6 +6,7 @@ import { auditLog } from '../infra/database/schema.js';
 
 /** One row of the trail as written (detail already stripped of redacted keys). */
 export interface AuditRow {
+  /** `user:<id>`, `device:<id>`, `anonymous`: never a patient identifier. */
   actor: string;
   action: string;
   outcome: 'allowed' | 'denied' | 'failed';

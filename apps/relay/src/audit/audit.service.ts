@@ -3,17 +3,10 @@ import type { AuditFilter, AuditPage, SessionUser } from '#contracts';
 import type { DomainError } from '../common/domain-error.js';
 import { LOGGER } from '../common/tokens.js';
 import { REDACTED_KEYS, type Logger } from '../infra/logging/logger.js';
-import { AuditRepository } from './audit.repository.js';
+import { AuditRepository, type AuditRow } from './audit.repository.js';
 
-export interface AuditEntry {
-  /** `user:<id>`, `device:<id>`, `anonymous`: never a patient identifier. */
-  actor: string;
-  action: string;
-  outcome: 'allowed' | 'denied' | 'failed';
-  subject?: string;
-  remoteAddress?: string;
-  detail?: Record<string, unknown>;
-}
+/** What a caller asks to be audited: a row of the trail before redacted keys are dropped. */
+export type AuditEntry = AuditRow;
 
 /** Where a refusal happened, as its edge (REST, Socket.IO) names it. */
 export interface RefusalSite {
@@ -36,8 +29,6 @@ export const AUDIT_PENDING_LIMIT = 1_000;
 const AUDIT_BATCH_ROWS = 100;
 /** During a flood that never lets the buffer drain, how often the drops are reported. */
 const DROP_REPORT_INTERVAL_MS = 10_000;
-
-type AuditRow = AuditEntry;
 
 /** The audit trail: who tried what, when, from where, and what the relay decided. */
 @Injectable()
