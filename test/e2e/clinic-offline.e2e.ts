@@ -163,5 +163,5 @@ describe('a clinic offline across relay restarts', () => {
     await waitFor(() => third.length >= 1, { what: 'the third diagnosis replayed again' });
     expect(second.map((d) => d.diagnosis.caseId)).toEqual([later]);
     expect(third.map((d) => d.diagnosis.caseId)).toEqual([later]);
-  });
+  }, 240_000);
 });
