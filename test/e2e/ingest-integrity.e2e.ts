@@ -6,6 +6,7 @@ import {
   buildRecording,
   type BuiltRecording,
 } from '../../device-simulator/src/recording-builder.js';
+import { ConsoleClient } from '../support/clients.js';
 import { readBlob } from '../support/crash.js';
 import { RawBox, type Reply } from '../support/raw-box.js';
 import { RelayProcess, type DemoDevice } from '../support/relay-process.js';
@@ -186,9 +187,13 @@ describe('ingest integrity against the relay process', () => {
       expect(reply.body).toMatchObject({ code: 'LIMIT_EXCEEDED', retryable: true });
     }
 
-    const health = (await (await fetch(`${relay.httpUrl}/health`)).json()) as {
-      ingest: { limits: unknown; rejected: Record<string, number> };
-    };
+    // The counters are for operators: /health/details, as an admin (public /health is up/down).
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    const health = (
+      await admin.get<{ ingest: { limits: unknown; rejected: Record<string, number> } }>(
+        '/health/details',
+      )
+    ).body;
     expect(health.ingest.limits).toEqual({
       maxOpenPerBox: MAX_OPEN_PER_BOX,
       openTtlSeconds: 6 * 3600,
