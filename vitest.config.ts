@@ -35,7 +35,10 @@ export default defineConfig({
           globalSetup: ['test/support/build.global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          fileParallelism: false,
+          // Each file runs its own relay process (temp data dir, ports 0); the files mostly
+          // wait on those processes. docs/development.md, "Tests".
+          fileParallelism: true,
+          maxWorkers: Number(process.env['E2E_MAX_WORKERS'] || 2),
         },
       },
     ],

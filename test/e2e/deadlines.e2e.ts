@@ -14,6 +14,7 @@ import type {
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient, nextEvent, type ConsoleSocket } from '../support/clients.js';
 import { RelayProcess } from '../support/relay-process.js';
+import { waitFor } from '../support/wait.js';
 
 /** Short enough for a test, over the policy minimum (5 s). */
 const SHORT_DEADLINE = 6;
@@ -190,11 +191,15 @@ describe('deadlines that act, escalation, returns and phrases', () => {
     const caseId = await recordListed(await boxIn('clinic-2'), countySocket, 75);
     const claimed = await county.post<CaseSummary>(`/api/cases/${caseId}/claim`);
     expect(claimed.status).toBe(200);
-    const deadlineAt = Date.parse(claimed.body.deadlineAt!);
 
-    // Past the deadline (the lease, 120 s, is still running): nothing moved.
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.max(0, deadlineAt - Date.now()) + 2_000),
+    // The deadline passes (the lease, 120 s, is still running): the relay's deadline job
+    // runs, finds the case claimed and leaves it; nothing moved.
+    await relay.waitForLog(
+      (line) =>
+        line.includes('"deadline passed while claimed: stays with the reader"') &&
+        line.includes(caseId),
+      0,
+      (SHORT_DEADLINE + 30) * 1000,
     );
     expect((await county.get<CaseDetail>(`/api/cases/${caseId}`)).body).toMatchObject({
       hospitalId: 'county-1',
@@ -353,7 +358,9 @@ describe('deadlines that act, escalation, returns and phrases', () => {
   });
 
   it('deadline timers survive a relay restart: the case overflows once, then escalates once', async () => {
-    const restartDeadline = 25;
+    // Room for a stop and a start between queueing and the deadline, also with other e2e
+    // files running beside this one (a relay start took over 25 s on a loaded machine).
+    const restartDeadline = 45;
     await setPolicy('county-2', {
       deadlines: everyPriority(restartDeadline),
       atDeadline: 'overflow',
@@ -378,9 +385,15 @@ describe('deadlines that act, escalation, returns and phrases', () => {
     await until(async () => {
       const seen = await tertiary.get<CaseDetail>(`/api/cases/${caseId}`);
       return seen.status === 200 && seen.body.hospitalId === 'tertiary-1';
-    }, 60_000);
-    // Give any duplicate a chance to show, then count the moves.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    }, 90_000);
+    // The escalation's job has finished (its last step is this log line); then count the
+    // moves: a second job for either deadline would have added a transfer.
+    await relay.waitForLog(
+      (line) =>
+        line.includes('"deadline passed: case moved"') &&
+        line.includes(caseId) &&
+        line.includes('"kind":"escalated"'),
+    );
     const detail = (await tertiary.get<CaseDetail>(`/api/cases/${caseId}`)).body;
     expect(detail.transfers.map((t) => [t.kind, t.fromHospitalId, t.toHospitalId, t.note])).toEqual(
       [
@@ -401,10 +414,7 @@ describe('deadlines that act, escalation, returns and phrases', () => {
   });
 });
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Polls `check` until it holds (the deadline jobs act on the relay's own clock). */
+function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  return waitFor(check, { timeoutMs });
 }

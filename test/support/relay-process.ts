@@ -104,7 +104,12 @@ export class RelayProcess {
       };
       const timer = setTimeout(() => {
         stdout.off('data', onData);
-        reject(new Error(`no matching relay log line within ${timeoutMs} ms`));
+        const tail = this.logs.slice(-5).join('\n');
+        reject(
+          new Error(
+            `no relay log line matching ${String(matches)} within ${timeoutMs} ms; last lines:\n${tail}`,
+          ),
+        );
       }, timeoutMs);
       stdout.on('data', onData);
     });
