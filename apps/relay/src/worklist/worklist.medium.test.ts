@@ -283,9 +283,9 @@ describe.each(DRIVERS)('the reading workflow (%s)', (driver) => {
   // Why the claim is one conditional UPDATE: on PostgreSQL ten connections really run at
   // once, and a claim that reads the status and then writes lets several readers in. The
   // barrier makes the interleaving a busy hospital meets by chance happen every time.
-  it.runIf(driver === 'postgres')(
-    'a read-then-write claim (what the table replaced) lets several of ten readers in on PostgreSQL',
-    async () => {
+  // Registered on PostgreSQL only: PGlite has one connection, so the race cannot happen there.
+  if (driver === 'postgres') {
+    it('a read-then-write claim (what the table replaced) lets several of ten readers in on PostgreSQL', async () => {
       const caseId = await analysedCase();
       const readers = await Promise.all(
         Array.from({ length: 10 }, () => world.readerAt('hosp-c1')),
@@ -309,6 +309,6 @@ describe.each(DRIVERS)('the reading workflow (%s)', (driver) => {
       };
       const won = await Promise.all(readers.map((reader) => naiveClaim(reader.id)));
       expect(won.filter(Boolean).length).toBeGreaterThan(1);
-    },
-  );
+    });
+  }
 });
