@@ -2,17 +2,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseSummary } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient, nextEvent } from '../support/clients.js';
+import { relayDatabase, RELAY_DATABASES } from '../support/relay-databases.js';
 import { RelayProcess } from '../support/relay-process.js';
 
 const LEASE_SECONDS = 6;
 
-describe('a claim is a lease', () => {
+describe.each(RELAY_DATABASES)('a claim is a lease (relay on %s)', (store) => {
   let relay: RelayProcess;
   let reader: ConsoleClient;
   let caseIds: string[];
+  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    relay = await RelayProcess.start({ CLAIM_LEASE_SECONDS: String(LEASE_SECONDS) });
+    const database = await relayDatabase(store);
+    dropDatabase = database.drop;
+    relay = await RelayProcess.start({
+      ...database.env,
+      CLAIM_LEASE_SECONDS: String(LEASE_SECONDS),
+    });
     reader = await ConsoleClient.login(relay.httpUrl, 'county1.reader');
     const socket = await reader.connectSocket();
     const device = (await relay.demoDevices()).find(
@@ -40,6 +47,7 @@ describe('a claim is a lease', () => {
 
   afterAll(async () => {
     await relay?.dispose();
+    await dropDatabase?.();
   });
 
   async function statusOf(caseId: string): Promise<CaseSummary> {
