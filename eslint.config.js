@@ -69,17 +69,6 @@ const noDomain = {
   message:
     'infra knows no domain: a domain module builds its adapter from what infra provides (see InfrastructureModule).',
 };
-/**
- * TEMPORARY: the case workflow's last queries outside a repository. `case-transitions.ts`
- * builds each row's conditional UPDATE and its case event, and `case-scope.ts` gives the
- * user's scope as SQL; both move behind `cases.repository.ts` (the scope as a domain value the
- * repository translates) in the next step of the layering work. Do not add to this list.
- */
-const CASE_WORKFLOW_PENDING = [
-  `${RELAY}/worklist/case-transitions.ts`,
-  `${RELAY}/worklist/case-scope.ts`,
-];
-
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/results/**', 'coverage/**'] },
   js.configs.recommended,
@@ -118,7 +107,7 @@ export default tseslint.config(
     },
   },
   {
-    files: [`${RELAY}/**/*.repository.ts`, ...CASE_WORKFLOW_PENDING],
+    files: [`${RELAY}/**/*.repository.ts`],
     rules: {
       'no-restricted-imports': [
         'error',

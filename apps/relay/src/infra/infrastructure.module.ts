@@ -1,4 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Clock, SystemClock } from '../common/clock.js';
 import { AUTH_SECRET, CONFIG, LOGGER } from '../common/tokens.js';
 import { BlobStore } from './blobs/blob-store.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
@@ -10,7 +11,7 @@ import { RedisConnections } from './redis/redis-connections.js';
 
 /**
  * Hands the already-started infrastructure to Nest's container; owns none of its lifecycle.
- * It knows no domain: a domain module builds its own adapters from what is provided here
+ * It also provides the `Clock` every domain module reads the time from. It knows no domain: a domain module builds its own adapters from what is provided here
  * (ingest its Redis staging store from `RedisConnections`, identity its signers from
  * `AUTH_SECRET`).
  */
@@ -28,6 +29,8 @@ export class InfrastructureModule {
       { provide: BlobStore, useValue: infra.blobs },
       { provide: MqttBroker, useValue: infra.broker },
       { provide: AttemptLimits, useValue: AttemptLimits.onRedis(infra.redis.command('limits')) },
+      // The one time source of domain code; medium tests build services with a clock they move.
+      { provide: Clock, useClass: SystemClock },
     ];
     return { module: InfrastructureModule, providers, exports: providers.map((p) => p.provide) };
   }

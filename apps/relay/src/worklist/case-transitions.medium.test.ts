@@ -3,6 +3,7 @@ import { CASE_STATUSES, type CaseStatus } from '#contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainError } from '../common/domain-error.js';
 import { cases } from '../infra/database/schema.js';
+import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
 import {
   CASE_TRANSITIONS,
   transition,
@@ -12,12 +13,7 @@ import {
   type Guard,
   type Mover,
 } from './case-transitions.js';
-import {
-  DRIVERS,
-  openTestDatabase,
-  worklistWorld,
-  type WorklistWorld,
-} from './testing/worklist-world.js';
+import { worklistWorld, type WorklistWorld } from './testing/worklist-world.js';
 
 /**
  * The state machine of a case, walked exhaustively: every row of CASE_TRANSITIONS from

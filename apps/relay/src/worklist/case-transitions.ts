@@ -1,17 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq, inArray, lte, type SQL } from 'drizzle-orm';
 import type { CasePriority, CaseStatus, SessionUser } from '#contracts';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/domain-error.js';
 import type { Tx } from '../infra/database/database.js';
-import { caseEvents, cases } from '../infra/database/schema.js';
+import { CaseTransitionsRepository } from './case-transitions.repository.js';
 
 /**
  * The lifecycle of a case as one table (docs/architecture.md, "Reading workflow"). Each row
  * says from which statuses a case may move to which, who may move it, what else must hold
- * (the guards), and which case event records the move. `CaseTransitions.apply` makes, from
- * a row, the one conditional UPDATE and the case event, in the caller's transaction; there
- * is no other code that changes a case's status.
+ * (the guards), and which case event records the move. The table is data: `CaseTransitions`
+ * reads a row and `CaseTransitionsRepository` makes from it the one conditional UPDATE and the
+ * case event, in the caller's transaction; no other code changes a case's status.
  */
 
 /** Who moves a case: a signed-in reader, or one of the relay's own workers. */
@@ -41,8 +40,19 @@ export interface Expectation {
   deadlineAt?: Date;
 }
 
-/** Columns a move sets besides the status and updated_at. */
-export type CaseChanges = Partial<Omit<typeof cases.$inferInsert, 'id' | 'status' | 'updatedAt'>>;
+/** Fields of the case a move sets besides the status and updated_at. */
+export interface CaseChanges {
+  priority?: CasePriority;
+  dueAt?: Date;
+  hospitalId?: string;
+  claimedBy?: string | null;
+  claimedAt?: Date | null;
+  leaseExpiresAt?: Date | null;
+  deadlineAt?: Date | null;
+  deadlineAlertedAt?: Date | null;
+  listedAt?: Date | null;
+  returnReason?: string | null;
+}
 
 /** What a refused move found: enough to say why (always read in the same transaction). */
 export interface FoundCase {
@@ -280,7 +290,21 @@ function mayMove<P>(row: CaseTransition<P>, mover: Mover): boolean {
     : mover === row.who;
 }
 
-function guardOf(guard: Guard, mover: Mover, expect: Expectation, now: Date): SQL | undefined {
+/**
+ * A guard made concrete for one move, from the mover and what the caller expects: what the
+ * repository's UPDATE compares (case-transitions.repository.ts translates it to SQL).
+ */
+export type GuardCheck =
+  /** Claimed by this reader. */
+  | { guard: 'held-by'; readerId: string }
+  /** The claim's lease ended at or before this time. */
+  | { guard: 'lease-ended-by'; at: Date }
+  /** Held by this hospital. */
+  | { guard: 'at-hospital'; hospitalId: string }
+  /** Waiting for this very deadline. */
+  | { guard: 'deadline-is'; deadlineAt: Date };
+
+function checkOf(guard: Guard, mover: Mover, expect: Expectation, now: Date): GuardCheck {
   const needed = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`guard ${guard} needs ${what}`);
     return value;
@@ -288,27 +312,55 @@ function guardOf(guard: Guard, mover: Mover, expect: Expectation, now: Date): SQ
   switch (guard) {
     case 'held-by-mover':
       if (typeof mover === 'string') throw new Error(`guard ${guard} needs a reader`);
-      return eq(cases.claimedBy, mover.id);
+      return { guard: 'held-by', readerId: mover.id };
     case 'held-as-seen':
-      return eq(cases.claimedBy, needed(expect.holder, 'expect.holder'));
+      return { guard: 'held-by', readerId: needed(expect.holder, 'expect.holder') };
     case 'lease-lapsed':
-      return lte(cases.leaseExpiresAt, now);
+      return { guard: 'lease-ended-by', at: now };
     case 'at-hospital':
-      return eq(
-        cases.hospitalId,
-        typeof mover === 'string'
-          ? needed(expect.hospitalId, 'expect.hospitalId')
-          : (expect.hospitalId ?? mover.facilityId),
-      );
+      return {
+        guard: 'at-hospital',
+        hospitalId:
+          typeof mover === 'string'
+            ? needed(expect.hospitalId, 'expect.hospitalId')
+            : (expect.hospitalId ?? mover.facilityId),
+      };
     case 'deadline-as-seen':
-      return eq(cases.deadlineAt, needed(expect.deadlineAt, 'expect.deadlineAt'));
+      return { guard: 'deadline-is', deadlineAt: needed(expect.deadlineAt, 'expect.deadlineAt') };
   }
 }
 
-/** Applies the rows of a case transition table: the only writer of a case's status. */
+/** One move as the repository makes it: the conditional UPDATE and the case event. */
+export interface StatusChange {
+  caseId: string;
+  /** The statuses it may leave (a case in another is not touched). */
+  from: readonly CaseStatus[];
+  to: CaseStatus;
+  /** Every one must hold, in the UPDATE's WHERE. */
+  checks: readonly GuardCheck[];
+  changes: CaseChanges;
+  at: Date;
+  /** The case event written when it moved (its from status is the one the case left). */
+  event: { type: string; actor: string; detail: Record<string, unknown> | undefined };
+}
+
+/** What a move that happened returns. */
+export interface StatusChanged {
+  case: MovedCase;
+  from: CaseStatus;
+  eventId: number;
+}
+
+/**
+ * Applies the rows of a case transition table: the only writer of a case's status. The
+ * rules are here; the SQL is `CaseTransitionsRepository`'s.
+ */
 @Injectable()
 export class CaseTransitions {
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly repository: CaseTransitionsRepository,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Moves the case by `row` inside `tx` if it is in one of the row's `from` statuses and
@@ -325,7 +377,7 @@ export class CaseTransitions {
   ): Promise<TransitionOutcome> {
     const now = this.clock.now();
     if (!mayMove(row, mover)) {
-      const found = await this.find(tx, caseId);
+      const found = await this.repository.found(tx, caseId);
       return {
         moved: false,
         refusal:
@@ -334,45 +386,22 @@ export class CaseTransitions {
             : new DomainError('FORBIDDEN', `${actorOf(mover)} may not ${row.name} a case`),
       };
     }
-    // A row with several `from` statuses locks the case to know which one it leaves.
-    let from: CaseStatus | undefined = row.from[0];
-    if (row.from.length > 1) {
-      const [locked] = await tx
-        .select({ status: cases.status })
-        .from(cases)
-        .where(eq(cases.id, caseId))
-        .for('update');
-      from = locked?.status;
+    const moved = await this.repository.move(tx, {
+      caseId,
+      from: row.from,
+      to: row.to,
+      checks: row.guards.map((guard) => checkOf(guard, mover, expect, now)),
+      changes: row.changes?.(params, now, mover) ?? {},
+      at: now,
+      event: { type: row.event, actor: actorOf(mover), detail: row.records?.(params, mover) },
+    });
+    if (!moved) {
+      return {
+        moved: false,
+        refusal: refusalOf(row, mover, caseId, await this.repository.found(tx, caseId)),
+      };
     }
-    const [updated] = await tx
-      .update(cases)
-      .set({ ...row.changes?.(params, now, mover), status: row.to, updatedAt: now })
-      .where(
-        and(
-          eq(cases.id, caseId),
-          inArray(cases.status, [...row.from]),
-          from === undefined ? undefined : eq(cases.status, from),
-          ...row.guards.map((guard) => guardOf(guard, mover, expect, now)),
-        ),
-      )
-      .returning({ id: cases.id, clinicId: cases.clinicId, hospitalId: cases.hospitalId });
-    if (!updated) {
-      return { moved: false, refusal: refusalOf(row, mover, caseId, await this.find(tx, caseId)) };
-    }
-    const [event] = await tx
-      .insert(caseEvents)
-      .values({
-        caseId,
-        type: row.event,
-        actor: actorOf(mover),
-        fromStatus: from ?? null,
-        toStatus: row.to,
-        detail: row.records?.(params, mover),
-        at: now,
-      })
-      .returning({ id: caseEvents.id });
-    if (!event) throw new Error('case event not written');
-    return { moved: true, case: updated, eventId: event.id };
+    return { moved: true, case: moved.case, eventId: moved.eventId };
   }
 
   /** Like `apply`, for a caller who answers a refusal by throwing it (the REST edge). */
@@ -387,13 +416,5 @@ export class CaseTransitions {
     const outcome = await this.apply(tx, row, caseId, mover, params, expect);
     if (!outcome.moved) throw outcome.refusal;
     return outcome.case;
-  }
-
-  private async find(tx: Tx, caseId: string): Promise<FoundCase | undefined> {
-    const [found] = await tx
-      .select({ status: cases.status, hospitalId: cases.hospitalId, claimedBy: cases.claimedBy })
-      .from(cases)
-      .where(eq(cases.id, caseId));
-    return found;
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql, type Column, type SQL } from 'drizzle-orm';
 import type {
   AnalysisFlag,
   CaseKind,
@@ -19,6 +19,33 @@ import {
   recordings,
   users,
 } from '../infra/database/schema.js';
+import type { CaseScope } from './case-scope.js';
+
+/** The columns that place a row in a facility's scope: the hospital holding it, the clinic that sent it. */
+export interface ScopeColumns {
+  hospitalId: Column;
+  clinicId: Column;
+}
+
+/**
+ * A `CaseScope` as a WHERE condition on the given columns (a case's by default; a table that
+ * belongs to a case, such as its images, passes its own). The one translation of the scope.
+ */
+export function scopeCondition(
+  scope: CaseScope,
+  columns: ScopeColumns = { hospitalId: cases.hospitalId, clinicId: cases.clinicId },
+): SQL | undefined {
+  switch (scope.kind) {
+    case 'hospital':
+      return eq(columns.hospitalId, scope.hospitalId);
+    case 'clinic':
+      return eq(columns.clinicId, scope.clinicId);
+    case 'region':
+      return undefined;
+  }
+}
+
+const REGION: CaseScope = { kind: 'region' };
 
 export interface NewCase {
   kind: CaseKind;
@@ -153,11 +180,31 @@ export class CasesRepository {
     return row.id;
   }
 
-  async summaries(
-    scope: SQL | undefined,
+  /** The cases in `scope`, as worklist rows. */
+  summaries(
+    scope: CaseScope,
     options: { order: 'worklist' | 'newest'; limit: number; openOnly?: boolean },
-  ) {
-    const where = options.openOnly ? and(scope, CasesRepository.open) : scope;
+  ): Promise<CaseSummary[]> {
+    const where = scopeCondition(scope);
+    return this.summariesWhere(
+      options.openOnly ? and(where, CasesRepository.open) : where,
+      options,
+    );
+  }
+
+  /** One case as a worklist row, if it is in `scope` (the relay's own pushes: the region). */
+  async summary(caseId: string, scope: CaseScope = REGION): Promise<CaseSummary | undefined> {
+    const [row] = await this.summariesWhere(and(eq(cases.id, caseId), scopeCondition(scope)), {
+      order: 'newest',
+      limit: 1,
+    });
+    return row;
+  }
+
+  private async summariesWhere(
+    where: SQL | undefined,
+    options: { order: 'worklist' | 'newest'; limit: number },
+  ): Promise<CaseSummary[]> {
     const rows = await this.database.db
       .select(summaryColumns)
       .from(cases)
@@ -176,14 +223,6 @@ export class CasesRepository {
       )
       .limit(options.limit);
     return rows.map(toSummary);
-  }
-
-  async summary(caseId: string, scope?: SQL): Promise<CaseSummary | undefined> {
-    const [row] = await this.summaries(and(eq(cases.id, caseId), scope), {
-      order: 'newest',
-      limit: 1,
-    });
-    return row;
   }
 
   async routingOf(
@@ -353,7 +392,7 @@ export class CasesRepository {
     return row?.analysis ?? null;
   }
 
-  async recordingOf(caseId: string, scope: SQL | undefined) {
+  async recordingOf(caseId: string, scope: CaseScope) {
     const [row] = await this.database.db
       .select({
         recordingId: recordings.id,
@@ -365,7 +404,7 @@ export class CasesRepository {
       })
       .from(cases)
       .innerJoin(recordings, eq(recordings.id, cases.recordingId))
-      .where(and(eq(cases.id, caseId), scope));
+      .where(and(eq(cases.id, caseId), scopeCondition(scope)));
     return row;
   }
 

@@ -1,14 +1,11 @@
 import { eq } from 'drizzle-orm';
+import type { SessionUser } from '#contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cases, clinicEvents, hospitalPolicies } from '../infra/database/schema.js';
+import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
 import type { DeadlineJob } from './case-timers.js';
 import { CASE_DEADLINE_QUEUE, CLAIM_LEASE_QUEUE, reviewQueueOf } from './queues.js';
-import {
-  DRIVERS,
-  openTestDatabase,
-  worklistWorld,
-  type WorklistWorld,
-} from './testing/worklist-world.js';
+import { worklistWorld, type WorklistWorld } from './testing/worklist-world.js';
 
 /**
  * The reading workflow on a real database with a clock the test moves: leases, deadlines,
@@ -263,6 +260,33 @@ describe.each(DRIVERS)('the reading workflow (%s)', (driver) => {
       reason: 'lead off',
     });
     expect(returned).toMatchObject({ status: 'returned', returnReason: 'lead off' });
+  });
+
+  it("each user sees the cases of their scope: a reader their hospital's, the nurse her clinic's, an admin every one", async () => {
+    const atC1 = await world.caseAs({ status: 'awaiting_review', hospitalId: 'hosp-c1' });
+    const atC2 = await world.caseAs({ status: 'awaiting_review', hospitalId: 'hosp-c2' });
+    const signedAtC1 = await world.caseAs({ status: 'signed', hospitalId: 'hosp-c1' });
+    const admin = { ...world.readers.t, role: 'admin' as const };
+    const ids = async (user: SessionUser) =>
+      (await world.queries.worklist(user)).map((summary) => summary.id);
+
+    const c1 = await ids(world.readers.c1);
+    expect(c1).toContain(atC1);
+    expect(c1).not.toContain(atC2);
+    // A reader's worklist holds open cases only; the clinic sees what it sent, signed too.
+    expect(c1).not.toContain(signedAtC1);
+    expect(await ids(world.readers.c2)).toEqual(expect.arrayContaining([atC2]));
+    expect(await ids(world.readers.c2)).not.toContain(atC1);
+    expect(await ids(world.nurse)).toEqual(expect.arrayContaining([atC1, atC2, signedAtC1]));
+    expect(await ids(admin)).toEqual(expect.arrayContaining([atC1, atC2]));
+
+    expect(await world.queries.getCase(world.readers.c1, atC1)).toMatchObject({ id: atC1 });
+    await expect(world.queries.getCase(world.readers.c1, atC2)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(world.queries.getCase(world.readers.t, atC1)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('ten readers claim the same case at once: exactly one gets it', async () => {

@@ -3,10 +3,10 @@ import { FacilitiesModule } from '../facilities/facilities.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
-import { Clock, SystemClock } from '../common/clock.js';
 import { BoxDelivery } from './box-delivery.js';
 import { CaseTimers } from './case-timers.js';
 import { CaseTransitions } from './case-transitions.js';
+import { CaseTransitionsRepository } from './case-transitions.repository.js';
 import { CasesRepository } from './cases.repository.js';
 import { ClinicInbox } from './clinic-inbox.js';
 import { ClinicInboxRepository } from './clinic-inbox.repository.js';
@@ -22,8 +22,8 @@ import { WorklistService } from './worklist.service.js';
   imports: [FacilitiesModule, OutboxModule, PoliciesModule, RealtimeModule],
   controllers: [WorklistController],
   providers: [
-    { provide: Clock, useClass: SystemClock },
     CasesRepository,
+    CaseTransitionsRepository,
     CaseTransitions,
     CaseTimers,
     WorklistAnnouncer,
@@ -36,6 +36,6 @@ import { WorklistService } from './worklist.service.js';
     ClinicInboxGateway,
     BoxDelivery,
   ],
-  exports: [Clock, CasesRepository, WorklistService],
+  exports: [CasesRepository, WorklistService],
 })
 export class WorklistModule {}

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
-import pg from 'pg';
 import type { SessionUser } from '#contracts';
 import type { AuditService } from '../../audit/audit.service.js';
-import { Clock } from '../../common/clock.js';
+import { TestClock } from '../../common/testing/test-clock.js';
 import type { RelayConfig } from '../../config/config.js';
 import { FacilitiesRepository } from '../../facilities/facilities.repository.js';
 import type { BlobStore } from '../../infra/blobs/blob-store.js';
-import { Database } from '../../infra/database/database.js';
+import { type Database } from '../../infra/database/database.js';
 import { caseEvents, cases, facilities, users } from '../../infra/database/schema.js';
 import type { Logger } from '../../infra/logging/logger.js';
 import type { JobQueues, NewJob } from '../../infra/queue/job-queues.js';
@@ -21,6 +17,7 @@ import { PoliciesService } from '../../policies/policies.service.js';
 import { Notifier } from '../../realtime/notifier.js';
 import { CaseTimers } from '../case-timers.js';
 import { CaseTransitions } from '../case-transitions.js';
+import { CaseTransitionsRepository } from '../case-transitions.repository.js';
 import { CasesRepository } from '../cases.repository.js';
 import { ClinicInboxRepository } from '../clinic-inbox.repository.js';
 import { ClinicInbox } from '../clinic-inbox.js';
@@ -34,22 +31,6 @@ import { WorklistService } from '../worklist.service.js';
  * a real database of their own (PGlite, or a fresh PostgreSQL database when asked), with
  * fakes only at the queue and socket boundary, and a clock the test moves.
  */
-
-/** A clock the test sets and moves: a 3-minute deadline passes in one call. */
-export class TestClock extends Clock {
-  constructor(private current = Date.parse('2026-03-02T08:00:00Z')) {
-    super();
-  }
-
-  now(): Date {
-    return new Date(this.current);
-  }
-
-  advance(ms: number): Date {
-    this.current += ms;
-    return this.now();
-  }
-}
 
 /** The queue boundary: jobs the outbox hands over are kept here instead of in Redis. */
 export class RecordedQueues {
@@ -86,47 +67,6 @@ const quietLog = {
   child: () => quietLog,
 } as unknown as Logger;
 
-export type Driver = 'pglite' | 'postgres';
-
-/** The drivers a medium test runs on: PGlite always, PostgreSQL when CI gives a server. */
-export const DRIVERS: Driver[] = process.env['TEST_DATABASE_URL']
-  ? ['pglite', 'postgres']
-  : ['pglite'];
-
-/** A database of the test file's own: a PGlite directory, or a PostgreSQL database, dropped after. */
-export async function openTestDatabase(
-  driver: Driver,
-): Promise<{ database: Database; dispose: () => Promise<void> }> {
-  if (driver === 'pglite') {
-    const dataDir = await mkdtemp(join(tmpdir(), 'telerelay-worklist-'));
-    const database = await Database.open({ dataDir });
-    return {
-      database,
-      dispose: async () => {
-        await database.close();
-        await rm(dataDir, { recursive: true, force: true });
-      },
-    };
-  }
-  const serverUrl = process.env['TEST_DATABASE_URL'];
-  if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `telerelay_medium_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const database = await Database.open({ databaseUrl: url.toString(), dataDir: tmpdir() });
-  return {
-    database,
-    dispose: async () => {
-      await database.close();
-      await admin.query(`drop database ${name}`);
-      await admin.end();
-    },
-  };
-}
-
 const config = {
   claimLeaseSeconds: 120,
   sla: { ecgSeconds: 600, ecgStatSeconds: 180, imagingSeconds: 3600, imagingStatSeconds: 900 },
@@ -153,7 +93,7 @@ export async function worklistWorld(database: Database) {
     {} as AuditService,
     config,
   );
-  const transitions = new CaseTransitions(clock);
+  const transitions = new CaseTransitions(new CaseTransitionsRepository(), clock);
   const announcer = new WorklistAnnouncer(repository, notifier, clock);
   const queries = new WorklistQueries(repository, {} as BlobStore);
   const timers = new CaseTimers(repository, outbox);
