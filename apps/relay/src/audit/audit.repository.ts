@@ -13,6 +13,8 @@ export interface AuditRow {
   subject?: string;
   remoteAddress?: string;
   detail?: Record<string, unknown>;
+  /** When it happened (the clock's time when it was accepted, not when a batch was written). */
+  at: Date;
 }
 
 /** The `audit_log` table. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TestClock } from '../common/testing/test-clock.js';
 import { Database } from '../infra/database/database.js';
 import { auditLog } from '../infra/database/schema.js';
 import type { Logger } from '../infra/logging/logger.js';
@@ -29,7 +30,8 @@ describe('AuditService.recordLater (real PGlite)', () => {
     )[0]?.rows;
 
   it('a box flooding refused publishes never has more than the bound pending; the drops are counted, logged and written once', async () => {
-    const audit = new AuditService(new AuditRepository(database), log as unknown as Logger);
+    const clock = new TestClock();
+    const audit = new AuditService(new AuditRepository(database), clock, log as unknown as Logger);
     const flood = 3 * AUDIT_PENDING_LIMIT;
     let mostPending = 0;
     for (let i = 0; i < flood; i++) {
@@ -63,10 +65,17 @@ describe('AuditService.recordLater (real PGlite)', () => {
     });
     expect(await rowsOf('audit.dropped')).toBe(1);
 
-    // Once drained, entries are taken again.
+    // Once drained, entries are taken again, each with the time it was accepted at.
+    const acceptedAt = clock.now();
     audit.recordLater({ actor: 'device:box-1', action: 'mqtt.connect', outcome: 'denied' });
+    clock.advance(60_000);
     await audit.drained();
-    expect(await rowsOf('mqtt.connect')).toBe(1);
+    expect(
+      await database.db
+        .select({ at: auditLog.at })
+        .from(auditLog)
+        .where(eq(auditLog.action, 'mqtt.connect')),
+    ).toEqual([{ at: acceptedAt }]);
     expect(log.warn).toHaveBeenCalledTimes(1);
   });
 });

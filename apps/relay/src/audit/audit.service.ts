@@ -1,12 +1,16 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { AuditFilter, AuditPage, SessionUser } from '#contracts';
+import { Clock } from '../common/clock.js';
 import type { DomainError } from '../common/domain-error.js';
 import { LOGGER } from '../common/tokens.js';
 import { REDACTED_KEYS, type Logger } from '../infra/logging/logger.js';
 import { AuditRepository, type AuditRow } from './audit.repository.js';
 
-/** What a caller asks to be audited: a row of the trail before redacted keys are dropped. */
-export type AuditEntry = AuditRow;
+/**
+ * What a caller asks to be audited: a row of the trail before redacted keys are dropped,
+ * stamped with the time when it is accepted.
+ */
+export type AuditEntry = Omit<AuditRow, 'at'>;
 
 /** Where a refusal happened, as its edge (REST, Socket.IO) names it. */
 export interface RefusalSite {
@@ -42,6 +46,7 @@ export class AuditService implements OnApplicationShutdown {
 
   constructor(
     private readonly audits: AuditRepository,
+    private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -78,7 +83,9 @@ export class AuditService implements OnApplicationShutdown {
   }
 
   private prepare(entry: AuditEntry): AuditRow {
-    const row = entry.detail ? { ...entry, detail: withoutRedacted(entry.detail) } : entry;
+    const row: AuditRow = entry.detail
+      ? { ...entry, detail: withoutRedacted(entry.detail), at: this.clock.now() }
+      : { ...entry, at: this.clock.now() };
     this.log.info({ audit: row }, `audit ${entry.action} ${entry.outcome}`);
     return row;
   }
@@ -103,7 +110,8 @@ export class AuditService implements OnApplicationShutdown {
       } finally {
         this.writing = 0;
       }
-      if (Date.now() - this.lastDropReportAt >= DROP_REPORT_INTERVAL_MS) await this.reportDropped();
+      if (this.clock.now().getTime() - this.lastDropReportAt >= DROP_REPORT_INTERVAL_MS)
+        await this.reportDropped();
     }
     await this.reportDropped();
   }
@@ -114,7 +122,7 @@ export class AuditService implements OnApplicationShutdown {
     const byAction = Object.fromEntries(this.dropped);
     const dropped = [...this.dropped.values()].reduce((sum, n) => sum + n, 0);
     this.dropped = new Map();
-    this.lastDropReportAt = Date.now();
+    this.lastDropReportAt = this.clock.now().getTime();
     this.log.warn({ dropped, byAction }, 'audit entries dropped');
     try {
       await this.record({

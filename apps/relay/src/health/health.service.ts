@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { DEVICE_ERROR_CODES } from '#contracts';
+import { Clock } from '../common/clock.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import { Database } from '../infra/database/database.js';
@@ -58,6 +59,7 @@ export class HealthService {
     private readonly queues: JobQueues,
     private readonly ingest: IngestService,
     private readonly redis: RedisProbe,
+    private readonly clock: Clock,
   ) {}
 
   async check(): Promise<HealthReport> {
@@ -81,7 +83,7 @@ export class HealthService {
     const up = Object.values(components).every((component) => component.status === 'up');
     return {
       status: up ? 'up' : 'down',
-      checkedAt: new Date().toISOString(),
+      checkedAt: this.clock.now().toISOString(),
       components,
       ingest: { ...this.ingest.counters, limits: this.ingest.limits },
     };

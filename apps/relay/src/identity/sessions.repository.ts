@@ -48,17 +48,17 @@ export class SessionsRepository {
    * live: of two concurrent refreshes with one token, exactly one rotates; the other then
    * finds the token retired, which is reuse.
    */
-  async rotate(sessionId: string, oldHash: string, newHash: string): Promise<boolean> {
+  async rotate(sessionId: string, oldHash: string, newHash: string, now: Date): Promise<boolean> {
     return this.database.db.transaction(async (tx) => {
       const rows = await tx
         .update(sessions)
-        .set({ refreshHash: newHash, lastUsedAt: new Date() })
+        .set({ refreshHash: newHash, lastUsedAt: now })
         .where(
           and(
             eq(sessions.id, sessionId),
             eq(sessions.refreshHash, oldHash),
             isNull(sessions.revokedAt),
-            gt(sessions.expiresAt, new Date()),
+            gt(sessions.expiresAt, now),
           ),
         )
         .returning({ id: sessions.id });
@@ -69,10 +69,10 @@ export class SessionsRepository {
   }
 
   /** True when this call revoked it (false: already revoked). */
-  async revoke(sessionId: string, reason: RevokeReason): Promise<boolean> {
+  async revoke(sessionId: string, reason: RevokeReason, at: Date): Promise<boolean> {
     const rows = await this.database.db
       .update(sessions)
-      .set({ revokedAt: new Date(), revokedReason: reason })
+      .set({ revokedAt: at, revokedReason: reason })
       .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
       .returning({ id: sessions.id });
     return rows.length > 0;
@@ -82,18 +82,19 @@ export class SessionsRepository {
   async revokeAllOf(
     userId: string,
     reason: RevokeReason,
+    at: Date,
     tx: Queryable = this.database.db,
   ): Promise<string[]> {
     const rows = await tx
       .update(sessions)
-      .set({ revokedAt: new Date(), revokedReason: reason })
+      .set({ revokedAt: at, revokedReason: reason })
       .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
       .returning({ id: sessions.id });
     return rows.map((row) => row.id);
   }
 
   /** Whether access tokens of this session are still honoured, and until when at most. */
-  async liveUntil(sessionId: string): Promise<Date | null> {
+  async liveUntil(sessionId: string, now: Date): Promise<Date | null> {
     const [row] = await this.database.db
       .select({ expiresAt: sessions.expiresAt })
       .from(sessions)
@@ -103,7 +104,7 @@ export class SessionsRepository {
           eq(sessions.id, sessionId),
           isNull(sessions.revokedAt),
           eq(users.disabled, false),
-          gt(sessions.expiresAt, new Date()),
+          gt(sessions.expiresAt, now),
         ),
       );
     return row?.expiresAt ?? null;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock } from '../common/testing/test-clock.js';
 import { Database } from '../infra/database/database.js';
 import { facilities, sessions, users } from '../infra/database/schema.js';
 import { RefreshTokens } from './refresh-tokens.js';
@@ -15,6 +16,7 @@ describe('SessionsService (real PGlite)', () => {
   let service: SessionsService;
   let userId: string;
   const revoked: string[][] = [];
+  const clock = new TestClock();
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'telerelay-sessions-'));
@@ -36,6 +38,7 @@ describe('SessionsService (real PGlite)', () => {
     service = new SessionsService(
       new SessionsRepository(database),
       new RefreshTokens('k'.repeat(32)),
+      clock,
     );
     service.onRevoked((ids) => revoked.push(ids));
   }, 60_000);
@@ -92,13 +95,26 @@ describe('SessionsService (real PGlite)', () => {
     expect(await service.rotate(b.refreshToken)).toMatchObject({ reason: 'revoked' });
   });
 
-  it('refuses an expired session', async () => {
+  it('refuses a session once its time is up, by the clock', async () => {
     const session = await service.start(userId, 3600);
+    expect(session.expiresAt).toEqual(new Date(clock.now().getTime() + 3600_000));
+    expect(await service.isLive(session.sessionId)).toBe(true);
+    clock.advance(3600_000);
+    expect(await service.isLive(session.sessionId)).toBe(false);
+    expect(await service.rotate(session.refreshToken)).toMatchObject({ reason: 'expired' });
+  });
+
+  it('trusts a "live" answer for 5 s: a revocation by another instance is refused here after that', async () => {
+    const session = await service.start(userId, 3600);
+    expect(await service.isLive(session.sessionId)).toBe(true);
+    // Another relay instance sharing the database revokes it.
     await database.db
       .update(sessions)
-      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .set({ revokedAt: clock.now(), revokedReason: 'logout' })
       .where(eq(sessions.id, session.sessionId));
-    expect(await service.rotate(session.refreshToken)).toMatchObject({ reason: 'expired' });
+    clock.advance(4_999);
+    expect(await service.isLive(session.sessionId)).toBe(true);
+    clock.advance(1);
     expect(await service.isLive(session.sessionId)).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { RefreshTokens, refreshDecision, type RefreshDecision } from './refresh-tokens.js';
 import { SessionsRepository, type RevokeReason } from './sessions.repository.js';
 
@@ -26,6 +27,7 @@ export class SessionsService {
   constructor(
     private readonly repository: SessionsRepository,
     private readonly refreshTokens: RefreshTokens,
+    private readonly clock: Clock,
   ) {}
 
   async start(
@@ -33,7 +35,7 @@ export class SessionsService {
     ttlSeconds: number,
   ): Promise<{ sessionId: string; refreshToken: string; expiresAt: Date }> {
     const { token, hash } = this.refreshTokens.issue();
-    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+    const expiresAt = new Date(this.clock.now().getTime() + ttlSeconds * 1000);
     const sessionId = await this.repository.create(userId, hash, expiresAt);
     return { sessionId, refreshToken: token, expiresAt };
   }
@@ -53,10 +55,11 @@ export class SessionsService {
     | Exclude<RefreshDecision, { action: 'rotate' }>
   > {
     const oldHash = this.refreshTokens.hash(refreshToken);
-    const decision = refreshDecision(await this.repository.lookup(oldHash), new Date());
+    const now = this.clock.now();
+    const decision = refreshDecision(await this.repository.lookup(oldHash), now);
     if (decision.action === 'rotate') {
       const next = this.refreshTokens.issue();
-      if (await this.repository.rotate(decision.sessionId, oldHash, next.hash)) {
+      if (await this.repository.rotate(decision.sessionId, oldHash, next.hash, now)) {
         const { sessionId, userId, expiresAt } = decision;
         return { outcome: 'rotated', sessionId, userId, expiresAt, refreshToken: next.token };
       }
@@ -75,13 +78,13 @@ export class SessionsService {
   }
 
   async revoke(sessionId: string, reason: RevokeReason): Promise<boolean> {
-    const revoked = await this.repository.revoke(sessionId, reason);
+    const revoked = await this.repository.revoke(sessionId, reason, this.clock.now());
     this.forget([sessionId]);
     return revoked;
   }
 
   async revokeAllOf(userId: string, reason: RevokeReason): Promise<string[]> {
-    const ids = await this.repository.revokeAllOf(userId, reason);
+    const ids = await this.repository.revokeAllOf(userId, reason, this.clock.now());
     this.forget(ids);
     return ids;
   }
@@ -89,10 +92,11 @@ export class SessionsService {
   /** Whether access tokens of this session are honoured: not revoked, not expired, user enabled. */
   async isLive(sessionId: string): Promise<boolean> {
     if (this.revokedHere.has(sessionId)) return false;
-    const now = Date.now();
+    const at = this.clock.now();
+    const now = at.getTime();
     const cached = this.live.get(sessionId);
     if (cached && cached.checkedUntil > now) return cached.expiresAt > now;
-    const expiresAt = await this.repository.liveUntil(sessionId);
+    const expiresAt = await this.repository.liveUntil(sessionId, at);
     if (!expiresAt || this.revokedHere.has(sessionId)) {
       this.live.delete(sessionId);
       return false;

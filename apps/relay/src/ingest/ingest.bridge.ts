@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
@@ -41,6 +42,7 @@ export class IngestBridge implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly broker: MqttBroker,
     private readonly ingest: IngestService,
     private readonly devices: DevicesRepository,
+    private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -70,7 +72,7 @@ export class IngestBridge implements OnApplicationBootstrap, OnApplicationShutdo
     });
     this.broker.onDeviceConnection((deviceId, online) => {
       this.log.info({ deviceId, online }, online ? 'device connected' : 'device disconnected');
-      this.devices.markSeen(deviceId, new Date()).catch(() => undefined);
+      this.devices.markSeen(deviceId, this.clock.now()).catch(() => undefined);
     });
   }
 

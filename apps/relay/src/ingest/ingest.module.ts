@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { CONFIG } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
 import { DevicesModule } from '../devices/devices.module.js';
@@ -18,14 +19,17 @@ import { RecordingsRepository } from './recordings.repository.js';
     {
       provide: RecordingStaging,
       // Eight connections: one tops out near 10,000 chunks a second (see the store).
-      useFactory: (redis: RedisConnections, config: RelayConfig) =>
+      useFactory: (redis: RedisConnections, config: RelayConfig, clock: Clock) =>
         new RecordingStaging(
           new RedisRecordingStagingStore(
             Array.from({ length: 8 }, (_, shard) => redis.command(`staging-${shard}`)),
+            undefined,
+            // Open recordings expire by the relay's clock (their scores in Redis are times).
+            () => clock.now().getTime(),
           ),
           config.recordings,
         ),
-      inject: [RedisConnections, CONFIG],
+      inject: [RedisConnections, CONFIG, Clock],
     },
     RecordingArchive,
     RecordingsRepository,

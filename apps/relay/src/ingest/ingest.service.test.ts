@@ -133,6 +133,8 @@ describe('IngestService with Redis staging', () => {
       { clinicOf: () => 'clinic-1' } as unknown as DeviceGateService,
       { recordLater: (entry: AuditEntry) => audits.push(entry) } as unknown as AuditService,
       pino({ level: 'silent' }),
+      // The staging store and the service read one time, the test's when it gives one.
+      { now: () => new Date((options.now ?? Date.now)()) },
     );
     const send = (deviceId: string, channel: DeviceMessage['channel'], payload: Buffer | object) =>
       service.receive({

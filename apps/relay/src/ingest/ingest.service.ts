@@ -16,6 +16,7 @@ import {
 } from '#ecg';
 import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
+import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
 import type { DeviceMessage } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
@@ -53,8 +54,9 @@ export class IngestService {
     private readonly gate: DeviceGateService,
     private readonly audit: AuditService,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly clock: Clock,
   ) {
-    this.inFlight = new OpenRecordings(staging);
+    this.inFlight = new OpenRecordings(staging, () => clock.now().getTime());
   }
 
   /** The open-recording cap and expiry in force; reported by /health. */
@@ -156,7 +158,7 @@ export class IngestService {
     const replaced = recording.layout.get(sequence);
     const span = { firstSample: frame.firstSample, sampleCount: frame.sampleCount };
     recording.layout.set(sequence, span);
-    const refreshExpiry = recording.claimExpiryRefresh(Date.now());
+    const refreshExpiry = recording.claimExpiryRefresh(this.clock.now().getTime());
     try {
       await recording.write(
         this.staging.putChunk(recording.staged, sequence, payload, refreshExpiry),
@@ -297,7 +299,7 @@ export class IngestService {
 
   private async status(deviceId: string, payload: Buffer): Promise<void> {
     parseJson(DeviceStatusSchema, payload);
-    await this.devices.markSeen(deviceId, new Date());
+    await this.devices.markSeen(deviceId, this.clock.now());
   }
 
   /**

@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
 import type { Tx } from '../infra/database/database.js';
 import type { Logger } from '../infra/logging/logger.js';
@@ -48,6 +49,7 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     private readonly rows: OutboxRepository,
     private readonly queues: JobQueues,
+    private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -63,7 +65,7 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
       this.again = true;
       return this.running;
     }
-    this.running = this.dispatchDue(new Date())
+    this.running = this.dispatchDue(this.clock.now())
       .catch((error: unknown) =>
         this.log.warn({ err: (error as Error).message }, 'outbox dispatch deferred'),
       )
@@ -95,7 +97,10 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.running;
   }
 
-  /** One pass over the rows due at `now`: each is tried once, in id order. */
+  /**
+   * One pass over the rows due at `now`: each is tried once, in id order; a job's run time
+   * becomes its delay from `now`.
+   */
   async dispatchDue(now: Date): Promise<void> {
     // A cursor, so a row that failed in this pass is not picked up again by the next batch.
     let afterId = 0;
@@ -107,7 +112,7 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
         afterId = row.id;
         const { queue, job } = row.payload as unknown as OutboxPayload;
         try {
-          await this.queues.add(queue, job);
+          await this.queues.add(queue, job, now);
           delivered.push(row.id);
         } catch (error) {
           await this.failed(row, error, now);

@@ -28,13 +28,18 @@ export class PoliciesRepository {
     );
   }
 
-  async put(hospitalId: string, policy: HospitalPolicyInput, userId: string): Promise<void> {
+  async put(
+    hospitalId: string,
+    policy: HospitalPolicyInput,
+    userId: string,
+    at: Date,
+  ): Promise<void> {
     const values = {
       deadlines: policy.deadlines as Record<string, Record<string, number>>,
       atDeadline: policy.atDeadline,
       overflowHospitalId: policy.overflowHospitalId,
       updatedBy: userId,
-      updatedAt: new Date(),
+      updatedAt: at,
     };
     await this.database.db
       .insert(hospitalPolicies)

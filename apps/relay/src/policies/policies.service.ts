@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HospitalPolicyRequestSchema, type HospitalPolicy, type SessionUser } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
+import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/domain-error.js';
 import { CONFIG } from '../common/tokens.js';
 import { parseInput } from '../common/validation.js';
@@ -17,6 +18,7 @@ export class PoliciesService {
     private readonly policies: PoliciesRepository,
     private readonly facilities: FacilitiesRepository,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
@@ -49,7 +51,7 @@ export class PoliciesService {
         'atDeadline: this hospital has no tertiary hospital above it to escalate to',
       );
     }
-    await this.policies.put(hospitalId, policy, user.id);
+    await this.policies.put(hospitalId, policy, user.id, this.clock.now());
     await this.audit.record({
       actor: `user:${user.id}`,
       action: 'hospital.policy.update',

@@ -7,6 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SOCKET_PATH, type SessionUser } from '#contracts';
 import type { AuditService } from '../audit/audit.service.js';
+import { SystemClock } from '../common/clock.js';
 import type { AuthService } from '../identity/auth.service.js';
 import type { SessionsService } from '../identity/sessions.service.js';
 import { TokenService } from '../identity/token.service.js';
@@ -39,7 +40,15 @@ describe('RealtimeGateway on a real Socket.IO server', () => {
     const sessions = { onRevoked: () => undefined } as unknown as SessionsService;
     const notifier = { attach: () => undefined } as unknown as Notifier;
     const audit = { recordLater: () => undefined } as unknown as AuditService;
-    const gateway = new RealtimeGateway(auth, sessions, notifier, audit, pino({ level: 'silent' }));
+    const gateway = new RealtimeGateway(
+      auth,
+      sessions,
+      notifier,
+      audit,
+      // Tokens expire by the wall clock (jose), so the gateway reads the same one here.
+      new SystemClock(),
+      pino({ level: 'silent' }),
+    );
     const http: HttpServer = createServer();
     const server = new Server(http, GATEWAY_OPTIONS) as unknown as RelayServer;
     gateway.afterInit(server);

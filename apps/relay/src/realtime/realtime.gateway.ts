@@ -8,6 +8,7 @@ import {
 import type { Socket } from 'socket.io';
 import { type ClientToServerEvents, type ServerToClientEvents, type SessionUser } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
+import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
 import { AuthService } from '../identity/auth.service.js';
 import { bearerToken } from '../identity/auth.guard.js';
@@ -54,6 +55,7 @@ export class RealtimeGateway
     private readonly sessions: SessionsService,
     private readonly notifier: Notifier,
     private readonly audit: AuditService,
+    private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -101,7 +103,7 @@ export class RealtimeGateway
         socket.disconnect(true);
         this.log.debug({ userId: user.id }, 'socket closed at its access token expiry');
       },
-      Math.max(socket.data.expiresAt.getTime() - Date.now(), 0),
+      Math.max(socket.data.expiresAt.getTime() - this.clock.now().getTime(), 0),
     );
     socket.once('disconnect', () => clearTimeout(expiry));
     const rooms = roomsFor(user);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock } from '../common/testing/test-clock.js';
 import { loadConfig } from '../config/config.js';
 import { JobQueues } from '../infra/queue/job-queues.js';
 import { EmbeddedRedis } from '../infra/redis/embedded-redis.js';
@@ -33,12 +34,13 @@ describe('RetentionService (real Redis, BullMQ)', () => {
 
   it('sweeps on its repeatable job as soon as it is scheduled, with the configured retention', async () => {
     const config = loadConfig({ SESSION_RETENTION_DAYS: '9' });
-    const sweeps: RetentionPolicy[] = [];
+    const sweeps: { now: Date; policy: RetentionPolicy }[] = [];
+    const clock = new TestClock();
     let swept: () => void = () => undefined;
     const firstSweep = new Promise<void>((resolve) => (swept = resolve));
     const repository = {
-      sweep: (_now: Date, policy: RetentionPolicy) => {
-        sweeps.push(policy);
+      sweep: (now: Date, policy: RetentionPolicy) => {
+        sweeps.push({ now, policy });
         swept();
         return Promise.resolve({
           auditLog: 0,
@@ -48,10 +50,13 @@ describe('RetentionService (real Redis, BullMQ)', () => {
         });
       },
     } as unknown as RetentionRepository;
-    const service = new RetentionService(repository, queues, config, log);
+    const service = new RetentionService(repository, queues, clock, config, log);
     await service.onApplicationBootstrap();
 
     await firstSweep;
-    expect(sweeps[0]).toMatchObject({ auditDays: 5_480, sessionDays: 9, clinicEventDays: 30 });
+    expect(sweeps[0]).toEqual({
+      now: clock.now(),
+      policy: expect.objectContaining({ auditDays: 5_480, sessionDays: 9, clinicEventDays: 30 }),
+    });
   });
 });

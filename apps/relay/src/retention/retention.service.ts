@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Clock } from '../common/clock.js';
 import { CONFIG, LOGGER } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
 import type { Logger } from '../infra/logging/logger.js';
@@ -17,13 +18,14 @@ export class RetentionService implements OnApplicationBootstrap {
   constructor(
     private readonly repository: RetentionRepository,
     private readonly queues: JobQueues,
+    private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: RelayConfig,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.queues.declare(RETENTION_QUEUE);
-    this.queues.work(RETENTION_QUEUE, () => this.sweep(new Date()).then(() => undefined));
+    this.queues.work(RETENTION_QUEUE, () => this.sweep(this.clock.now()).then(() => undefined));
     await this.queues.every(RETENTION_QUEUE, this.config.retention.sweepIntervalSeconds * 1000, {
       name: SWEEP_JOB,
       data: {},

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionUser } from '#contracts';
+import { TestClock } from '../common/testing/test-clock.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { Database } from '../infra/database/database.js';
 import { caseEvents, cases, diagnoses, facilities, users } from '../infra/database/schema.js';
@@ -85,7 +86,11 @@ describe('StatsService (real PGlite)', () => {
       { caseId: id(4), type: 'returned', actor: 'system:analysis' },
       { caseId: id(5), type: 'escalated', actor: reader!.id },
     ]);
-    service = new StatsService(new FacilitiesRepository(database), new StatsRepository(database));
+    service = new StatsService(
+      new FacilitiesRepository(database),
+      new StatsRepository(database),
+      new TestClock(now.getTime()),
+    );
   }, 60_000);
   afterAll(async () => {
     await database.close();
@@ -93,7 +98,7 @@ describe('StatsService (real PGlite)', () => {
   });
 
   it("counts today's work per hospital and clinic of the authority's region only", async () => {
-    const stats = await service.forRegionOf(authority('t-1'), now);
+    const stats = await service.forRegionOf(authority('t-1'));
     const byId = new Map(stats.facilities.map((f) => [f.id, f]));
     expect([...byId.keys()].sort()).toEqual(['c-1', 'k-1', 'k-2', 't-1']);
     expect(byId.get('c-1')).toMatchObject({
@@ -110,7 +115,7 @@ describe('StatsService (real PGlite)', () => {
   });
 
   it('narrows to a county when the authority belongs to one', async () => {
-    const stats = await service.forRegionOf(authority('c-2'), now);
+    const stats = await service.forRegionOf(authority('c-2'));
     expect(stats.facilities.map((f) => [f.id, f.waiting])).toEqual([
       ['c-2', 1],
       ['k-3', 1],

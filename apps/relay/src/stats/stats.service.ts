@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FacilityStats, RegionStats, SessionUser } from '#contracts';
+import { Clock } from '../common/clock.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { subtreeOf } from '../facilities/hierarchy.js';
 import { NO_CASES, StatsRepository } from './stats.repository.js';
@@ -14,9 +15,11 @@ export class StatsService {
   constructor(
     private readonly facilities: FacilitiesRepository,
     private readonly stats: StatsRepository,
+    private readonly clock: Clock,
   ) {}
 
-  async forRegionOf(user: SessionUser, now = new Date()): Promise<RegionStats> {
+  async forRegionOf(user: SessionUser): Promise<RegionStats> {
+    const now = this.clock.now();
     const since = new Date(now);
     since.setHours(0, 0, 0, 0);
     const region = subtreeOf(user.facilityId, await this.facilities.all());

@@ -8,6 +8,7 @@ import {
   type SessionUser,
 } from '#contracts';
 import { decodeChunkFrame } from '#ecg';
+import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/domain-error.js';
 import { LOGGER } from '../common/tokens.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
@@ -40,6 +41,7 @@ export class LiveStreamsService implements OnApplicationBootstrap {
     private readonly facilities: FacilitiesRepository,
     private readonly archive: RecordingArchive,
     private readonly notifier: Notifier,
+    private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -171,7 +173,9 @@ export class LiveStreamsService implements OnApplicationBootstrap {
         leads: info.leads,
         sampleRateHz: info.sampleRateHz,
         microvoltsPerLsb: info.microvoltsPerLsb,
-        startedAt: new Date(Date.now() - (samplesPerLead / info.sampleRateHz) * 1000).toISOString(),
+        startedAt: new Date(
+          this.clock.now().getTime() - (samplesPerLead / info.sampleRateHz) * 1000,
+        ).toISOString(),
       },
       bytes,
       1,

@@ -80,6 +80,7 @@ export class ClinicInboxRepository {
     deviceId: string,
     kind: ClinicEventKind,
     about: { caseId: string } | { recordingId: string },
+    at: Date,
   ): Promise<string | null> {
     const which =
       'caseId' in about
@@ -93,7 +94,7 @@ export class ClinicInboxRepository {
           );
     const [row] = await this.database.db
       .update(clinicEvents)
-      .set({ deviceReceivedAt: new Date() })
+      .set({ deviceReceivedAt: at })
       .where(
         and(
           eq(clinicEvents.deviceId, deviceId),
@@ -114,10 +115,11 @@ export class ClinicInboxRepository {
     id: number,
     clinicId: string,
     userId: string,
+    at: Date,
   ): Promise<{ caseId: string; kind: ClinicEventKind } | null> {
     const [row] = await this.database.db
       .update(clinicEvents)
-      .set({ acknowledgedAt: new Date(), acknowledgedBy: userId })
+      .set({ acknowledgedAt: at, acknowledgedBy: userId })
       .where(
         and(
           eq(clinicEvents.id, id),

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock } from '../common/testing/test-clock.js';
 import { Database } from '../infra/database/database.js';
 import { cases, devices, facilities, recordings } from '../infra/database/schema.js';
 import { ClinicInboxRepository } from './clinic-inbox.repository.js';
@@ -16,7 +17,7 @@ describe('ClinicInbox, the box side (real PGlite)', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'telerelay-inbox-'));
     database = await Database.open({ dataDir });
-    inbox = new ClinicInbox(new ClinicInboxRepository(database));
+    inbox = new ClinicInbox(new ClinicInboxRepository(database), new TestClock());
     await database.db.insert(facilities).values([
       { id: 't-1', kind: 'tertiary', name: 'T1' },
       { id: 'c-1', kind: 'county', name: 'C1', parentId: 't-1' },

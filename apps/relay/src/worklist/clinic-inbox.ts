@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { SessionUser } from '#contracts';
+import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/domain-error.js';
 import type { Tx } from '../infra/database/database.js';
 import {
@@ -29,7 +30,10 @@ const owed = (row: ClinicEventRow): OwedEvent => ({
  */
 @Injectable()
 export class ClinicInbox {
-  constructor(private readonly events: ClinicInboxRepository) {}
+  constructor(
+    private readonly events: ClinicInboxRepository,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Records the debt inside the caller's transaction; idempotent per case and kind. The box
@@ -71,7 +75,8 @@ export class ClinicInbox {
     kind: ClinicEventKind,
     about: { caseId: string } | { recordingId: string },
   ): Promise<string | null> {
-    return this.events.markBoxReceived(deviceId, kind, about);
+    // The receipt time is what the retention sweep counts from (docs/architecture.md).
+    return this.events.markBoxReceived(deviceId, kind, about, this.clock.now());
   }
 
   /**
@@ -86,7 +91,7 @@ export class ClinicInbox {
   ): Promise<{ caseId: string; kind: ClinicEventKind } | null> {
     const id = Number(eventId);
     if (!Number.isSafeInteger(id) || id <= 0) return null;
-    const row = await this.events.markAcknowledged(id, user.facilityId, user.id);
+    const row = await this.events.markAcknowledged(id, user.facilityId, user.id, this.clock.now());
     if (row) return row;
     if ((await this.events.clinicOf(id)) === user.facilityId) return null;
     throw new DomainError('NOT_FOUND', 'No such event for your clinic', {

@@ -53,11 +53,15 @@ export class JobQueues {
     private readonly prefix = 'telerelay',
   ) {}
 
-  async add<T extends object>(queueName: string, job: NewJob<T>): Promise<void> {
+  /**
+   * Adds the job unless its id is known. `now` is the caller's time (its clock), from which
+   * a `runAtMs` becomes the delay BullMQ waits.
+   */
+  async add<T extends object>(queueName: string, job: NewJob<T>, now: Date): Promise<void> {
     await this.queue(queueName).add(job.name, job.data, {
       jobId: job.id,
       priority: job.priority,
-      delay: job.runAtMs === undefined ? job.delayMs : Math.max(0, job.runAtMs - Date.now()),
+      delay: job.runAtMs === undefined ? job.delayMs : Math.max(0, job.runAtMs - now.getTime()),
       attempts: 8,
       backoff: { type: 'exponential', delay: 500 },
       // Completed jobs stay a day so a late duplicate add is still recognised.

@@ -85,12 +85,14 @@ export async function worklistWorld(database: Database) {
   const outbox = new Outbox(
     new OutboxRepository(database),
     queues as unknown as JobQueues,
+    clock,
     quietLog,
   );
   const policies = new PoliciesService(
     new PoliciesRepository(database),
     facilitiesRepository,
     {} as AuditService,
+    clock,
     config,
   );
   const transitions = new CaseTransitions(new CaseTransitionsRepository(), clock);
@@ -103,7 +105,7 @@ export async function worklistWorld(database: Database) {
     transitions,
     facilitiesRepository,
     outbox,
-    new ClinicInbox(new ClinicInboxRepository(database)),
+    new ClinicInbox(new ClinicInboxRepository(database), clock),
     policies,
     timers,
     announcer,
