@@ -9,7 +9,7 @@ import type { BlobStore } from '../../infra/blobs/blob-store.js';
 import { type Database } from '../../infra/database/database.js';
 import { caseEvents, cases, facilities, users } from '../../infra/database/schema.js';
 import type { Logger } from '../../infra/logging/logger.js';
-import type { JobQueues, NewJob } from '../../infra/queue/job-queues.js';
+import type { JobQueues, NewJob, QueuedJob } from '../../infra/queue/job-queues.js';
 import { Outbox } from '../../outbox/outbox.js';
 import { OutboxRepository } from '../../outbox/outbox.repository.js';
 import { PoliciesRepository } from '../../policies/policies.repository.js';
@@ -32,9 +32,13 @@ import { WorklistService } from '../worklist.service.js';
  * fakes only at the queue and socket boundary, and a clock the test moves.
  */
 
-/** The queue boundary: jobs the outbox hands over are kept here instead of in Redis. */
+/**
+ * The queue boundary: jobs the outbox hands over are kept here instead of in Redis, and the
+ * workers registered on a queue are kept so the test runs a job when it chooses (`run`).
+ */
 export class RecordedQueues {
   readonly added: { queue: string; job: NewJob<Record<string, unknown>> }[] = [];
+  private readonly workers = new Map<string, (job: QueuedJob<never>) => Promise<void>>();
 
   add<T extends object>(queue: string, job: NewJob<T>): Promise<void> {
     this.added.push({ queue, job: job as NewJob<Record<string, unknown>> });
@@ -43,6 +47,20 @@ export class RecordedQueues {
 
   named(name: string) {
     return this.added.filter((entry) => entry.job.name === name);
+  }
+
+  declare(): void {}
+
+  work<T>(queue: string, handler: (job: QueuedJob<T>) => Promise<void>): void {
+    this.workers.set(queue, handler as (job: QueuedJob<never>) => Promise<void>);
+  }
+
+  /** Runs a job the outbox handed over with the worker of its queue, as BullMQ would. */
+  run(entry: { queue: string; job: NewJob<Record<string, unknown>> }): Promise<void> {
+    const worker = this.workers.get(entry.queue);
+    if (!worker) throw new Error(`no worker on ${entry.queue}`);
+    const { id, name, data } = entry.job;
+    return worker({ id, name, data, attempt: 1 } as QueuedJob<never>);
   }
 }
 
@@ -59,7 +77,7 @@ export class RecordedNotifier extends Notifier {
   }
 }
 
-const quietLog = {
+export const quietLog = {
   info: () => undefined,
   warn: () => undefined,
   error: () => undefined,
@@ -97,6 +115,7 @@ export async function worklistWorld(database: Database) {
   );
   const transitions = new CaseTransitions(new CaseTransitionsRepository(), clock);
   const announcer = new WorklistAnnouncer(repository, notifier, clock);
+  const inbox = new ClinicInbox(new ClinicInboxRepository(database), clock);
   const queries = new WorklistQueries(repository, {} as BlobStore);
   const timers = new CaseTimers(repository, outbox);
   const worklist = new WorklistService(
@@ -105,7 +124,7 @@ export async function worklistWorld(database: Database) {
     transitions,
     facilitiesRepository,
     outbox,
-    new ClinicInbox(new ClinicInboxRepository(database), clock),
+    inbox,
     policies,
     timers,
     announcer,
@@ -198,6 +217,9 @@ export async function worklistWorld(database: Database) {
     queues,
     notifier,
     outbox,
+    inbox,
+    announcer,
+    facilities: facilitiesRepository,
     cases: repository,
     transitions,
     worklist,
