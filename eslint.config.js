@@ -69,6 +69,22 @@ const noDomain = {
   message:
     'infra knows no domain: a domain module builds its adapter from what infra provides (see InfrastructureModule).',
 };
+/**
+ * Time is a dependency (docs/architecture.md, "Layering"): domain code reads the injected
+ * `Clock`, so a deadline, a lease or a back-off can be tested with a clock the test moves.
+ */
+const noWallClock = [
+  'error',
+  {
+    selector: "MemberExpression[object.name='Date'][property.name='now']",
+    message: 'Read the time from the injected Clock (common/clock.ts), not Date.now.',
+  },
+  {
+    selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+    message: 'Read the time from the injected Clock (common/clock.ts), not new Date().',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/results/**', 'coverage/**'] },
   js.configs.recommended,
@@ -128,6 +144,16 @@ export default tseslint.config(
         { patterns: [noDeepLibs, noRedisBrokerQueue, noDatabase, noTables] },
       ],
     },
+  },
+  {
+    files: [`${RELAY}/**/*.ts`],
+    ignores: [
+      `${RELAY}/infra/**`,
+      `${RELAY}/common/clock.ts`,
+      `${RELAY}/**/*.test.ts`,
+      `${RELAY}/**/testing/**`,
+    ],
+    rules: { 'no-restricted-syntax': noWallClock },
   },
   {
     files: [`${RELAY}/**/*.test.ts`, `${RELAY}/**/testing/**/*.ts`],

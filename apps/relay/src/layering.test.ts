@@ -139,3 +139,39 @@ describe('layering: infra knows no domain', () => {
     expect(await refusals(`${src}/infra/redis/some.store.ts`, code)).toEqual([]);
   });
 });
+
+describe('time is a dependency: domain code reads the Clock', () => {
+  let timeLint: ESLint;
+  beforeAll(() => {
+    timeLint = new ESLint({
+      cwd: root,
+      overrideConfig: tseslint.configs.disableTypeChecked,
+      ruleFilter: ({ ruleId }) => ruleId === 'no-restricted-syntax',
+    });
+  });
+
+  async function wallClockReads(path: string, code: string): Promise<number> {
+    const [result] = await timeLint.lintText(`${code}\nexport {};\n`, {
+      filePath: `${root}${path}`,
+    });
+    return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-syntax').length;
+  }
+
+  const reads = ['const a = Date.now();', 'const b = new Date();', 'const c = { now: Date.now };'];
+
+  it.each(reads)('a domain file may not: %s', async (code) => {
+    expect(await wallClockReads(`${src}/outbox/outbox.ts`, code)).toBe(1);
+  });
+
+  it('a domain file may make a date from a value; infra, the SystemClock and tests may read the wall clock', async () => {
+    expect(await wallClockReads(`${src}/outbox/outbox.ts`, 'const d = new Date(0);')).toBe(0);
+    for (const path of [
+      `${src}/infra/queue/job-queues.ts`,
+      `${src}/common/clock.ts`,
+      `${src}/outbox/outbox.medium.test.ts`,
+      `${src}/worklist/testing/worklist-world.ts`,
+    ]) {
+      expect(await wallClockReads(path, reads.join('\n')), path).toBe(0);
+    }
+  });
+});

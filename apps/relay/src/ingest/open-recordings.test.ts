@@ -25,7 +25,7 @@ const staged = { recordingId, deviceId: 'box-1', clinicId: 'clinic-1' } as Stage
 describe('OpenRecordings', () => {
   it('reads a recording from Redis once, however many chunks ask at the same time', async () => {
     const { staging, reads } = fakeStaging(staged, [0, 1, 3]);
-    const open = new OpenRecordings(staging);
+    const open = new OpenRecordings(staging, Date.now);
     const [first, second] = await Promise.all([open.get(recordingId), open.get(recordingId)]);
     expect(first).toBe(second);
     expect(first?.held.ack(recordingId)).toMatchObject({ storedThrough: 1, missing: [2] });
@@ -35,7 +35,7 @@ describe('OpenRecordings', () => {
 
   it('does not remember that a recording was absent, so an open that lands later is seen', async () => {
     const { staging, setMeta } = fakeStaging(null, []);
-    const open = new OpenRecordings(staging);
+    const open = new OpenRecordings(staging, Date.now);
     expect(await open.get(recordingId)).toBeNull();
     setMeta(staged);
     expect((await open.get(recordingId))?.staged.deviceId).toBe('box-1');
@@ -43,7 +43,7 @@ describe('OpenRecordings', () => {
 
   it('reads again after being told to forget', async () => {
     const { staging, reads } = fakeStaging(staged, []);
-    const open = new OpenRecordings(staging);
+    const open = new OpenRecordings(staging, Date.now);
     await open.get(recordingId);
     open.forget(recordingId);
     await open.get(recordingId);
@@ -65,7 +65,7 @@ describe('OpenRecordings', () => {
 
   it('asks for an expiry refresh once per ten minutes, and again after a failed write', async () => {
     const { staging } = fakeStaging(staged, []);
-    const recording = await new OpenRecordings(staging).get(recordingId);
+    const recording = await new OpenRecordings(staging, Date.now).get(recordingId);
     expect(recording?.claimExpiryRefresh(0)).toBe(true);
     expect(recording?.claimExpiryRefresh(60_000)).toBe(false);
     recording?.expiryRefreshFailed();

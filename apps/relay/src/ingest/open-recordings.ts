@@ -65,7 +65,8 @@ export class OpenRecordings {
 
   constructor(
     private readonly staging: RecordingStaging,
-    private readonly now: () => number = Date.now,
+    /** The relay's clock, in ms (IngestService passes its Clock's). */
+    private readonly now: () => number,
   ) {
     this.lastSweepAt = now();
   }

@@ -64,6 +64,8 @@ export interface CaseEvent {
   fromStatus?: CaseStatus | null;
   toStatus?: CaseStatus | null;
   detail?: Record<string, unknown>;
+  /** The clock's time (stats count events by it). */
+  at: Date;
 }
 
 const PRIORITY_RANK = sql<number>`case ${cases.priority} when 'stat' then 0 when 'urgent' then 1 else 2 end`;

@@ -79,18 +79,20 @@ export class DeadlineDesk implements OnApplicationBootstrap {
     const deadlineAt = new Date(job.deadlineAt);
     const action = planned.move.kind === 'overflowed' ? 'overflow' : 'escalate';
     const warned = await this.database.db.transaction(async (tx) => {
+      const now = this.clock.now();
       const marked = await this.cases.markDeadlineAlerted(
         tx,
         job.caseId,
         job.hospitalId,
         deadlineAt,
-        this.clock.now(),
+        now,
       );
       if (!marked) return false;
       await this.cases.appendEvent(tx, {
         caseId: job.caseId,
         type: 'deadline-near',
         actor: 'system:deadline',
+        at: now,
         detail: {
           hospitalId: job.hospitalId,
           deadlineAt: deadlineAt.toISOString(),

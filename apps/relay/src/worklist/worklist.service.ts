@@ -104,6 +104,7 @@ export class WorklistService {
       actor: 'system:ingest',
       toStatus: 'analysing',
       detail: { hospitalId: hospital.id },
+      at: this.clock.now(),
     });
     await this.outbox.append(tx, ECG_ANALYSIS_QUEUE, {
       name: 'analyse-ecg',
@@ -426,6 +427,7 @@ export class WorklistService {
         type: 'clinic-received',
         actor: user.id,
         detail: { kind },
+        at: this.clock.now(),
       }),
     );
     await this.announcer.announce(caseId);
