@@ -16,3 +16,10 @@ declare module 'dcmjs' {
   };
   export default dcmjs;
 }
+
+declare module 'dcmjs/dictionary' {
+  export const dictionary: Record<
+    string,
+    { tag: string; vr: string; name: string; vm: string; version: string }
+  >;
+}
