@@ -1,4 +1,4 @@
-// dcmjs ships no type declarations; this covers the part the test data generator uses.
+// dcmjs ships no type declarations; these cover the parts libs/dicom uses (the test data writer and the PS3.6 dictionary).
 declare module 'dcmjs' {
   type NaturalDataset = Record<string, unknown>;
   interface DicomDictInstance {
