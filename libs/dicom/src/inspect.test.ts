@@ -1,5 +1,4 @@
 import dicomParser from 'dicom-parser';
-import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import {
   ACCEPTED_SOP_CLASSES,
@@ -11,6 +10,7 @@ import {
 import {
   DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
   SYNTHETIC_SOP_CLASS_UIDS,
+  jpegBaselineFrame,
   makeInstance,
   replaceValue,
   withNestedSequence,
@@ -27,18 +27,6 @@ function instanceOf(inspection: Inspection) {
   if (!inspection.ok)
     throw new Error(`expected acceptance: ${inspection.refusal.code} ${inspection.refusal.reason}`);
   return inspection.instance;
-}
-
-/** A colour JPEG Baseline frame (jpeg-js writes YCbCr, 4:2:0). */
-export function jpegFrame(width: number, height: number, seed: number): Uint8Array {
-  const rgba = new Uint8Array(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    rgba[i * 4] = (i * seed * 7) % 256;
-    rgba[i * 4 + 1] = ((i % width) * 255) / width;
-    rgba[i * 4 + 2] = (seed * 60) % 256;
-    rgba[i * 4 + 3] = 255;
-  }
-  return new Uint8Array(jpeg.encode({ width, height, data: rgba }, 90).data);
 }
 
 describe('inspectInstance accepts each accepted SOP class', () => {
@@ -115,7 +103,7 @@ describe('inspectInstance accepts each accepted SOP class', () => {
   });
 
   it('accepts encapsulated JPEG Baseline frames and checks the frame header', () => {
-    const frames = [jpegFrame(16, 8, 1), jpegFrame(16, 8, 2)];
+    const frames = [jpegBaselineFrame(16, 8, 1), jpegBaselineFrame(16, 8, 2)];
     const options = {
       sopClass: 'SC' as const,
       rows: 8,
@@ -237,7 +225,7 @@ describe('inspectInstance refuses, with a code, a reason and a PS3.4 status', ()
           columns: 16,
           frames: 3,
           transferSyntax: JPEG_BASELINE,
-          pixelData: [jpegFrame(16, 8, 1), jpegFrame(16, 8, 2)],
+          pixelData: [jpegBaselineFrame(16, 8, 1), jpegBaselineFrame(16, 8, 2)],
           photometricInterpretation: 'RGB',
           attributes: { PhotometricInterpretation: 'YBR_FULL_422' },
         }),

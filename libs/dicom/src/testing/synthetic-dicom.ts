@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import dcmjs from 'dcmjs';
 import dicomParser from 'dicom-parser';
+import jpeg from 'jpeg-js';
 
 /**
  * Makes DICOM Part 10 files (PS3.10 §7.1) for tests, with dcmjs as an independent writer so
@@ -367,4 +368,16 @@ export function replaceValue(
   out.set(bytes, element.dataOffset);
   out.set(file.subarray(element.dataOffset + element.length), element.dataOffset + bytes.length);
   return out;
+}
+
+/** A colour JPEG Baseline frame (jpeg-js writes YCbCr), for encapsulated test instances. */
+export function jpegBaselineFrame(width: number, height: number, seed: number): Uint8Array {
+  const rgba = new Uint8Array(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    rgba[i * 4] = (i * seed * 7) % 256;
+    rgba[i * 4 + 1] = ((i % width) * 255) / width;
+    rgba[i * 4 + 2] = (seed * 60) % 256;
+    rgba[i * 4 + 3] = 255;
+  }
+  return new Uint8Array(jpeg.encode({ width, height, data: rgba }, 90).data);
 }
