@@ -461,7 +461,7 @@ function checkImage(
   };
 }
 
-function describe(parsed: ParsedInstance): InspectedInstance {
+function describeInstance(parsed: ParsedInstance): InspectedInstance {
   const warnings = [...parsed.dataSet.warnings];
   const charsetElement = parsed.dataSet.elements['x00080005'];
   const decoding = textDecoding(
@@ -561,7 +561,7 @@ export function inspectInstance(bytes: Uint8Array, limits: InspectLimits = {}): 
     return { ok: false, refusal: parsed };
   }
   try {
-    return { ok: true, instance: describe(parsed) };
+    return { ok: true, instance: describeInstance(parsed) };
   } catch (error) {
     const sopClassUid = parsed.dataSet.string('x00080016')?.slice(0, 64);
     const sopInstanceUid = parsed.dataSet.string('x00080018')?.slice(0, 64);
