@@ -156,13 +156,13 @@ describe('inspectInstance refuses, with a code, a reason and a PS3.4 status', ()
     [
       'a UID with letters in it',
       () => ct({ seriesInstanceUid: '1.2.abc.4' }),
-      'MISSING_ATTRIBUTE',
+      'INVALID_VALUE',
       /not a valid UID/,
     ],
     [
       'a UID longer than 64 characters',
       () => replaceValue(ct(), 'x00080018', `1.${'2'.repeat(70)}`),
-      'MISSING_ATTRIBUTE',
+      'INVALID_VALUE',
       /not a valid UID/,
     ],
     [

@@ -91,6 +91,7 @@ export const FAILURE_REASONS: Readonly<Record<DicomRefusalCode, number>> = {
   TRUNCATED: 0xc000,
   UNREADABLE: 0xc000,
   MISSING_ATTRIBUTE: 0xa900, // Error: data set does not match SOP class
+  INVALID_VALUE: 0xa900,
   PIXEL_DATA_MISMATCH: 0xa900,
   SOP_CLASS_NOT_ACCEPTED: 0x0122, // Refused: SOP class not supported
   TRANSFER_SYNTAX_NOT_ACCEPTED: 0xc122, // PS3.18: referenced transfer syntax not supported
@@ -350,7 +351,7 @@ function requiredUid(json: Json, key: string, name: string): string {
   }
   if (raw.length > 64 || !UID_CHARACTERS.test(raw)) {
     return refuse(
-      'MISSING_ATTRIBUTE',
+      'INVALID_VALUE',
       `${name} (${key.slice(0, 4)},${key.slice(4)}) is not a valid UID (PS3.5 §9.1: digits and dots, at most 64 characters)`,
     );
   }
