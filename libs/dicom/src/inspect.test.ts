@@ -342,6 +342,61 @@ describe('inspectInstance refuses, with a code, a reason and a PS3.4 status', ()
   });
 });
 
+describe('inspectInstance refuses text it cannot decode with certainty (PS3.3 C.12.1.1.2)', () => {
+  it.each([
+    ['a misspelt ISO 2022 term', 'ISO_2022_IR_6'],
+    [
+      'ISO_IR 6, which is not a defined term (the default repertoire is an empty value)',
+      'ISO_IR 6',
+    ],
+    ['a lower-case term', 'iso_ir 100'],
+    ['a Windows code page name', 'WINDOWS-1252'],
+    ['UTF-8 combined with ISO 2022 extensions', 'ISO 2022 IR 6\\ISO_IR 192'],
+    ['a single-byte term without extensions as a second value', 'ISO 2022 IR 6\\ISO_IR 100'],
+  ])('%s', (_name, term) => {
+    const bytes = replaceValue(
+      makeInstance({ specificCharacterSet: 'ISO_IR 100' }),
+      'x00080005',
+      term,
+    );
+    const refusal = refusalOf(inspectInstance(bytes));
+    expect(refusal.code).toBe('INVALID_VALUE');
+    expect(refusal.failureReason).toBe(0xa900);
+    expect(refusal.reason).toMatch(/Specific Character Set \(0008,0005\).*decoded with certainty/);
+  });
+
+  it.each([
+    ['absent (the default repertoire)', undefined],
+    ['empty (the default repertoire)', ''],
+    ['ISO_IR 100', 'ISO_IR 100'],
+    ['ISO_IR 192', 'ISO_IR 192'],
+    ['GB18030', 'GB18030'],
+    ['GBK', 'GBK'],
+    ['one ISO 2022 term', 'ISO 2022 IR 100'],
+    ['ISO 2022 with an empty first value', '\\ISO 2022 IR 149'],
+    ['ISO 2022 Japanese', 'ISO 2022 IR 13\\ISO 2022 IR 87'],
+  ])('accepts %s', (_name, term) => {
+    // replaceValue writes the bytes as given; dcmjs rewrites some multi-valued terms.
+    const bytes =
+      term === undefined
+        ? makeInstance({ attributes: { SpecificCharacterSet: undefined } })
+        : replaceValue(makeInstance({ specificCharacterSet: 'ISO_IR 100' }), 'x00080005', term);
+    instanceOf(inspectInstance(bytes));
+  });
+  it('checks a character set named inside a sequence item too', () => {
+    const item = (term: string) =>
+      makeInstance({
+        attributes: {
+          OtherPatientIDsSequence: [
+            { SpecificCharacterSet: term, PatientID: 'OTHER-1', IssuerOfPatientID: 'CLINIC' },
+          ],
+        },
+      });
+    expect(refusalOf(inspectInstance(item('ISO_IR 6'))).reason).toMatch(/Specific Character Set/);
+    instanceOf(inspectInstance(item('GB18030')));
+  });
+});
+
 describe('inspectInstance DICOM JSON (PS3.18 §F.2)', () => {
   it('writes VRs, numbers, person names and sequences, and leaves bulk data out', () => {
     const bytes = makeInstance({

@@ -1,6 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
-import { textDecoding } from './charset.js';
+import { characterSetProblem, textDecoding } from './charset.js';
 import { checkFirstFrame } from './codestream.js';
 import { datasetToJson, rawString } from './dicom-json.js';
 import { scanStructure, type ScanResult } from './structure-scan.js';
@@ -372,6 +372,24 @@ function numberOfFrames(parsed: ParsedInstance): number {
   return Number(raw);
 }
 
+/**
+ * Values the relay decodes names with, or sorts and queries studies by, must mean one thing:
+ * a guessed character set can turn one patient's name into another's, and a date read wrongly
+ * files a study on the wrong day or next to the wrong priors.
+ */
+function checkValuesRelayReliesOn(parsed: ParsedInstance): void {
+  // An item may name its own character set (PS3.5 §7.5.3); it decodes that item's names.
+  const pending: dicomParser.DataSet[] = [parsed.dataSet];
+  for (let dataSet = pending.pop(); dataSet; dataSet = pending.pop()) {
+    const charset = dataSet.elements['x00080005'];
+    const charsetProblem = characterSetProblem(charset ? rawString(dataSet, charset) : undefined);
+    if (charsetProblem) refuse('INVALID_VALUE', charsetProblem);
+    for (const element of Object.values(dataSet.elements)) {
+      for (const item of element.items ?? []) if (item.dataSet) pending.push(item.dataSet);
+    }
+  }
+}
+
 function checkImage(
   parsed: ParsedInstance,
   json: Json,
@@ -503,6 +521,7 @@ function describeInstance(parsed: ParsedInstance): InspectedInstance {
   }
   const studyInstanceUid = requiredUid(json, '0020000D', 'Study Instance UID');
   const seriesInstanceUid = requiredUid(json, '0020000E', 'Series Instance UID');
+  checkValuesRelayReliesOn(parsed);
   for (const [name, uid] of [
     ['SOP Class UID', sopClassUid],
     ['SOP Instance UID', sopInstanceUid],
