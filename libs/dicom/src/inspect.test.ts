@@ -397,6 +397,68 @@ describe('inspectInstance refuses text it cannot decode with certainty (PS3.3 C.
   });
 });
 
+describe('inspectInstance refuses dates and times the relay sorts and queries by when they are not DA/TM (PS3.5 Table 6.2-1)', () => {
+  const ct = (attributes: Record<string, unknown>) => makeInstance({ sopClass: 'CT', attributes });
+  it.each([
+    ['a Study Date with dashes', { StudyDate: '2026-12-07' }, /Study Date \(0008,0020\)/],
+    ['a Study Date in the ACR-NEMA form', { StudyDate: '2026.12.07' }, /Study Date \(0008,0020\)/],
+    ['30 February as Series Date', { SeriesDate: '20260230' }, /Series Date \(0008,0021\)/],
+    ['29 February of a common year', { ContentDate: '20250229' }, /Content Date \(0008,0023\)/],
+    ['month 13 as birth date', { PatientBirthDate: '19701301' }, /Patient's Birth Date/],
+    ['a six-digit Acquisition Date', { AcquisitionDate: '202612' }, /Acquisition Date/],
+    [
+      'a Series Time in the ACR-NEMA form, too long for TM',
+      { SeriesTime: '09:11:02.00000000' },
+      /Series Time \(0008,0031\)/,
+    ],
+    ['a Study Time with colons', { StudyTime: '09:11:02' }, /Study Time \(0008,0030\)/],
+    ['a date in Study Time', { StudyTime: '20261207' }, /Study Time \(0008,0030\)/],
+    ['hour 24', { ContentTime: '240000' }, /Content Time \(0008,0033\)/],
+    ['minute 60', { AcquisitionTime: '106000' }, /Acquisition Time \(0008,0032\)/],
+    ['seven fraction digits', { StudyTime: '101500.1234567' }, /Study Time/],
+    ['a "." without a fraction', { StudyTime: '101500.' }, /Study Time/],
+    ['hours and one minute digit', { StudyTime: '101' }, /Study Time/],
+  ])('%s', (_name, attributes, reason) => {
+    const refusal = refusalOf(inspectInstance(ct(attributes)));
+    expect(refusal.code).toBe('INVALID_VALUE');
+    expect(refusal.failureReason).toBe(0xa900);
+    expect(refusal.reason).toMatch(reason);
+    // Dates may identify a patient: the reason names the attribute, never its value.
+    for (const value of Object.values(attributes) as string[]) {
+      expect(refusal.reason).not.toContain(value);
+    }
+  });
+
+  it.each([
+    ['hours only', { StudyTime: '10' }],
+    ['hours and minutes', { StudyTime: '1015' }],
+    ['a six-digit fraction', { StudyTime: '101500.123456' }],
+    ['a leap second', { SeriesTime: '235960' }],
+    ['midnight', { ContentTime: '000000' }],
+    ['29 February of a leap year', { StudyDate: '20240229' }],
+    ['29 February 2000', { SeriesDate: '20000229' }],
+    ['empty values (Type 2)', { StudyDate: '', StudyTime: '', PatientBirthDate: '' }],
+    ['absent values', { StudyDate: undefined, StudyTime: undefined, PatientBirthDate: undefined }],
+  ])('accepts %s', (_name, attributes) => {
+    instanceOf(inspectInstance(ct(attributes)));
+  });
+
+  it('accepts a time padded with a trailing space to an even length', () => {
+    const padded = replaceValue(makeInstance(), 'x00080030', '101500.12');
+    expect(dicomParser.parseDicom(padded).string('x00080030')).toBe('101500.12');
+    const raw = dicomParser.parseDicom(padded).elements['x00080030']!;
+    expect(raw.length).toBe(10);
+    expect(instanceOf(inspectInstance(padded)).study.time).toBe('101500.12');
+  });
+
+  it('refuses a value with a leading space', () => {
+    const refusal = refusalOf(
+      inspectInstance(replaceValue(makeInstance(), 'x00080030', ' 101500')),
+    );
+    expect(refusal.reason).toMatch(/Study Time/);
+  });
+});
+
 describe('inspectInstance DICOM JSON (PS3.18 §F.2)', () => {
   it('writes VRs, numbers, person names and sequences, and leaves bulk data out', () => {
     const bytes = makeInstance({

@@ -2,6 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import { characterSetProblem, textDecoding } from './charset.js';
 import { checkFirstFrame } from './codestream.js';
+import { isValidDate, isValidTime, SORTED_DATES_AND_TIMES, withoutPad } from './date-time.js';
 import { datasetToJson, rawString } from './dicom-json.js';
 import { scanStructure, type ScanResult } from './structure-scan.js';
 import type {
@@ -386,6 +387,24 @@ function checkValuesRelayReliesOn(parsed: ParsedInstance): void {
     if (charsetProblem) refuse('INVALID_VALUE', charsetProblem);
     for (const element of Object.values(dataSet.elements)) {
       for (const item of element.items ?? []) if (item.dataSet) pending.push(item.dataSet);
+    }
+  }
+  for (const { tag, name, vr } of SORTED_DATES_AND_TIMES) {
+    const element = parsed.dataSet.elements[tag];
+    if (!element || element.length === 0) continue;
+    const value = withoutPad(rawString(parsed.dataSet, element));
+    if (value === '') continue;
+    if (vr === 'DA' && !isValidDate(value)) {
+      refuse(
+        'INVALID_VALUE',
+        `${name} is not a valid DA value (YYYYMMDD, a calendar date, PS3.5 Table 6.2-1); the relay sorts and queries studies by it`,
+      );
+    }
+    if (vr === 'TM' && !isValidTime(value)) {
+      refuse(
+        'INVALID_VALUE',
+        `${name} is not a valid TM value (HH[MM[SS[.FFFFFF]]], PS3.5 Table 6.2-1); the relay sorts and queries studies by it`,
+      );
     }
   }
 }
