@@ -26,10 +26,20 @@ export default defineConfig({
       },
     },
   },
+  // The DICOM viewer's loader starts its decoding workers as ES modules
+  // (`new Worker(new URL(...), { type: 'module' })`) and loads its WASM codecs from them.
+  worker: { format: 'es' },
+  // Pre-bundling would cut the worker and codec files away from the loader's own URLs (dev
+  // server only); dicom-parser is CommonJS and needs it.
+  optimizeDeps: {
+    exclude: ['@cornerstonejs/dicom-image-loader'],
+    include: ['dicom-parser'],
+  },
   // `vite --config apps/console/vite.config.ts` serves the console against a running relay.
   server: {
     proxy: {
       '/api': relay,
+      '/dicomweb': relay,
       '/health': relay,
       '/socket.io': { target: relay, ws: true },
     },
