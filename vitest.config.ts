@@ -8,6 +8,8 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const alias = {
   '#contracts': here('./libs/contracts/src/index.ts'),
   '#ecg': here('./libs/ecg/src/index.ts'),
+  // Before '#dicom', which would otherwise match it as a prefix.
+  '#dicom/testing': here('./libs/dicom/src/testing/synthetic-dicom.ts'),
   '#dicom': here('./libs/dicom/src/index.ts'),
 };
 

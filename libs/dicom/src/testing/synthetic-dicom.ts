@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto';
+import dcmjs from 'dcmjs';
+
+/**
+ * Makes DICOM Part 10 files (PS3.10 §7.1) for tests, with dcmjs as an independent writer so
+ * our reader is not checked only against itself. Pixel data is a gradient, so a rendered
+ * image is never uniform; waveforms are given by the caller or a simple per-lead wave.
+ */
+
+export type SyntheticSopClass = 'CT' | 'CR' | 'DX' | 'MR' | 'SC' | 'ECG12' | 'ECG' | 'PDF';
+
+export const SYNTHETIC_SOP_CLASS_UIDS: Record<SyntheticSopClass, string> = {
+  CT: '1.2.840.10008.5.1.4.1.1.2',
+  CR: '1.2.840.10008.5.1.4.1.1.1',
+  DX: '1.2.840.10008.5.1.4.1.1.1.1',
+  MR: '1.2.840.10008.5.1.4.1.1.4',
+  SC: '1.2.840.10008.5.1.4.1.1.7',
+  ECG12: '1.2.840.10008.5.1.4.1.1.9.1.1',
+  ECG: '1.2.840.10008.5.1.4.1.1.9.1.2',
+  PDF: '1.2.840.10008.5.1.4.1.1.104.1',
+};
+
+const DEFAULT_MODALITY: Record<SyntheticSopClass, string> = {
+  CT: 'CT',
+  CR: 'CR',
+  DX: 'DX',
+  MR: 'MR',
+  SC: 'OT',
+  ECG12: 'ECG',
+  ECG: 'ECG',
+  PDF: 'DOC',
+};
+
+export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
+
+/** Standard lead → (MDC code, SCP-ECG code), PS3.16 CID 3001. */
+export const LEAD_CODES: Record<string, { mdc: string; scpecg: string }> = {
+  I: { mdc: '2:1', scpecg: '5.6.3-9-1' },
+  II: { mdc: '2:2', scpecg: '5.6.3-9-2' },
+  III: { mdc: '2:61', scpecg: '5.6.3-9-61' },
+  aVR: { mdc: '2:62', scpecg: '5.6.3-9-62' },
+  aVL: { mdc: '2:63', scpecg: '5.6.3-9-63' },
+  aVF: { mdc: '2:64', scpecg: '5.6.3-9-64' },
+  V1: { mdc: '2:3', scpecg: '5.6.3-9-3' },
+  V2: { mdc: '2:4', scpecg: '5.6.3-9-4' },
+  V3: { mdc: '2:5', scpecg: '5.6.3-9-5' },
+  V4: { mdc: '2:6', scpecg: '5.6.3-9-6' },
+  V5: { mdc: '2:7', scpecg: '5.6.3-9-7' },
+  V6: { mdc: '2:8', scpecg: '5.6.3-9-8' },
+};
+
+export interface SyntheticWaveform {
+  leads: string[];
+  sampleRateHz: number;
+  /** Stored sample values (before sensitivity/baseline), interleaved by sample. */
+  samples: Int16Array;
+  /** Per lead, in `units` per stored unit (ChannelSensitivity). Default 2.5 for every lead. */
+  sensitivity?: number[];
+  units?: 'uV' | 'mV';
+  /** Per lead ChannelSensitivityCorrectionFactor. Default 1. */
+  correction?: number[];
+  /** Per lead ChannelBaseline, in `units`. Default 0. */
+  baseline?: number[];
+  /** Which code system names the leads in ChannelSourceSequence. Default MDC. */
+  codingScheme?: 'MDC' | 'SCPECG';
+}
+
+export interface SyntheticInstanceOptions {
+  sopClass?: SyntheticSopClass;
+  studyInstanceUid?: string;
+  seriesInstanceUid?: string;
+  sopInstanceUid?: string;
+  rows?: number;
+  columns?: number;
+  frames?: number;
+  bitsAllocated?: 8 | 16;
+  photometricInterpretation?: 'MONOCHROME1' | 'MONOCHROME2' | 'RGB';
+  patientId?: string;
+  patientName?: string;
+  accessionNumber?: string;
+  studyDate?: string;
+  modality?: string;
+  /** 'explicit' (default), 'implicit', or any transfer syntax UID (with `pixelData` frames for encapsulated ones). */
+  transferSyntax?: 'explicit' | 'implicit' | (string & {});
+  specificCharacterSet?: string;
+  windowCenter?: number;
+  windowWidth?: number;
+  /** Replaces the gradient: one buffer (native) or one buffer per frame (encapsulated syntaxes). */
+  pixelData?: Uint8Array | Uint8Array[];
+  waveform?: SyntheticWaveform;
+  /** dcmjs-named attributes to add or override; `undefined` removes one (to provoke refusals). */
+  attributes?: Record<string, unknown>;
+}
+
+/** A DICOM UID from a random UUID (PS3.5 §B.2, the 2.25 root). */
+export function syntheticUid(): string {
+  return `2.25.${BigInt(`0x${randomUUID().replaceAll('-', '')}`).toString()}`;
+}
+
+function transferSyntaxUid(option: SyntheticInstanceOptions['transferSyntax']): string {
+  if (option === undefined || option === 'explicit') return EXPLICIT_VR_LITTLE_ENDIAN;
+  if (option === 'implicit') return IMPLICIT_VR_LITTLE_ENDIAN;
+  return option;
+}
+
+function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
+  return bytes.slice().buffer;
+}
+
+/** A diagonal gradient per frame, shifted by frame, so frames and pixels all differ. */
+function gradient(
+  rows: number,
+  columns: number,
+  frames: number,
+  samplesPerPixel: number,
+  bitsAllocated: 8 | 16,
+): Uint8Array {
+  const count = rows * columns * frames * samplesPerPixel;
+  const max = bitsAllocated === 8 ? 255 : 4095;
+  const values = bitsAllocated === 8 ? new Uint8Array(count) : new Uint16Array(count);
+  let p = 0;
+  for (let f = 0; f < frames; f++) {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < columns; c++) {
+        for (let s = 0; s < samplesPerPixel; s++) {
+          const t = (r + c + f * 7 + s * 31) / Math.max(1, rows + columns - 2);
+          values[p++] = Math.round((t % 1) * max);
+        }
+      }
+    }
+  }
+  return new Uint8Array(values.buffer);
+}
+
+/** A default 12-lead waveform: a distinct sine per lead, 2 s at 500 Hz. */
+export function defaultWaveform(): SyntheticWaveform {
+  const leads = Object.keys(LEAD_CODES);
+  const sampleRateHz = 500;
+  const n = 1000;
+  const samples = new Int16Array(n * leads.length);
+  for (let i = 0; i < n; i++) {
+    for (let l = 0; l < leads.length; l++) {
+      samples[i * leads.length + l] = Math.round(
+        400 * Math.sin((2 * Math.PI * (1 + l) * i) / sampleRateHz),
+      );
+    }
+  }
+  return { leads, sampleRateHz, samples };
+}
+
+function waveformSequence(waveform: SyntheticWaveform): Record<string, unknown>[] {
+  const { leads, sampleRateHz, samples } = waveform;
+  const units = waveform.units ?? 'uV';
+  const scheme = waveform.codingScheme ?? 'MDC';
+  const channels = leads.map((lead, i) => {
+    const code = LEAD_CODES[lead];
+    return {
+      WaveformChannelNumber: i + 1,
+      ChannelLabel: lead,
+      ChannelSourceSequence: [
+        code
+          ? {
+              CodeValue: scheme === 'MDC' ? code.mdc : code.scpecg,
+              CodingSchemeDesignator: scheme,
+              CodeMeaning: `Lead ${lead}`,
+            }
+          : { CodeValue: lead, CodingSchemeDesignator: '99LOCAL', CodeMeaning: lead },
+      ],
+      ChannelSensitivity: waveform.sensitivity?.[i] ?? 2.5,
+      ChannelSensitivityUnitsSequence: [
+        {
+          CodeValue: units,
+          CodingSchemeDesignator: 'UCUM',
+          CodeMeaning: units === 'uV' ? 'microvolt' : 'millivolt',
+        },
+      ],
+      ChannelSensitivityCorrectionFactor: waveform.correction?.[i] ?? 1,
+      ChannelBaseline: waveform.baseline?.[i] ?? 0,
+      ChannelTimeSkew: 0,
+      WaveformBitsStored: 16,
+    };
+  });
+  return [
+    {
+      MultiplexGroupTimeOffset: 0,
+      WaveformOriginality: 'ORIGINAL',
+      NumberOfWaveformChannels: leads.length,
+      NumberOfWaveformSamples: samples.length / leads.length,
+      SamplingFrequency: sampleRateHz,
+      MultiplexGroupLabel: 'RHYTHM',
+      ChannelDefinitionSequence: channels,
+      WaveformBitsAllocated: 16,
+      WaveformSampleInterpretation: 'SS',
+      WaveformData: [
+        arrayBufferOf(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength)),
+      ],
+      _vrMap: { WaveformData: 'OW' },
+    },
+  ];
+}
+
+/** A minimal one-page PDF, enough for an Encapsulated PDF instance. */
+const TINY_PDF = new TextEncoder().encode(
+  '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+);
+
+/** Builds one Part 10 file. Defaults give a valid 64×64 CT slice in Explicit VR Little Endian. */
+export function makeInstance(options: SyntheticInstanceOptions = {}): Uint8Array {
+  const sopClass = options.sopClass ?? 'CT';
+  const sopClassUid = SYNTHETIC_SOP_CLASS_UIDS[sopClass];
+  const sopInstanceUid = options.sopInstanceUid ?? syntheticUid();
+  const syntax = transferSyntaxUid(options.transferSyntax);
+
+  const dataset: Record<string, unknown> = {
+    SpecificCharacterSet: options.specificCharacterSet ?? 'ISO_IR 192',
+    SOPClassUID: sopClassUid,
+    SOPInstanceUID: sopInstanceUid,
+    StudyDate: options.studyDate ?? '20261207',
+    StudyTime: '101500',
+    AccessionNumber: options.accessionNumber ?? 'ACC0001',
+    Modality: options.modality ?? DEFAULT_MODALITY[sopClass],
+    StudyDescription: `Synthetic ${sopClass}`,
+    SeriesDescription: `Synthetic ${sopClass} series`,
+    PatientName: [{ Alphabetic: options.patientName ?? 'Test^Patient' }],
+    PatientID: options.patientId ?? 'TEST-0001',
+    PatientBirthDate: '19700101',
+    PatientSex: 'O',
+    StudyInstanceUID: options.studyInstanceUid ?? syntheticUid(),
+    SeriesInstanceUID: options.seriesInstanceUid ?? syntheticUid(),
+    StudyID: '1',
+    SeriesNumber: 1,
+    InstanceNumber: 1,
+  };
+
+  if (sopClass === 'ECG12' || sopClass === 'ECG') {
+    dataset['AcquisitionDateTime'] = '20261207101500';
+    dataset['WaveformSequence'] = waveformSequence(options.waveform ?? defaultWaveform());
+  } else if (sopClass === 'PDF') {
+    dataset['MIMETypeOfEncapsulatedDocument'] = 'application/pdf';
+    dataset['DocumentTitle'] = 'Synthetic report';
+    dataset['BurnedInAnnotation'] = 'YES';
+    dataset['EncapsulatedDocument'] = arrayBufferOf(TINY_PDF);
+  } else {
+    const rows = options.rows ?? 64;
+    const columns = options.columns ?? 64;
+    const frames = options.frames ?? 1;
+    const photometric = options.photometricInterpretation ?? 'MONOCHROME2';
+    const samplesPerPixel = photometric === 'RGB' ? 3 : 1;
+    const bitsAllocated = options.bitsAllocated ?? (photometric === 'RGB' ? 8 : 16);
+    const bitsStored = bitsAllocated === 8 ? 8 : 12;
+    Object.assign(dataset, {
+      SamplesPerPixel: samplesPerPixel,
+      PhotometricInterpretation: photometric,
+      Rows: rows,
+      Columns: columns,
+      BitsAllocated: bitsAllocated,
+      BitsStored: bitsStored,
+      HighBit: bitsStored - 1,
+      PixelRepresentation: 0,
+    });
+    if (samplesPerPixel === 3) dataset['PlanarConfiguration'] = 0;
+    if (frames > 1) dataset['NumberOfFrames'] = frames;
+    if (sopClass === 'CT') {
+      Object.assign(dataset, { RescaleIntercept: -1024, RescaleSlope: 1, KVP: 120 });
+    }
+    if (options.windowCenter !== undefined) dataset['WindowCenter'] = options.windowCenter;
+    if (options.windowWidth !== undefined) dataset['WindowWidth'] = options.windowWidth;
+    const pixels =
+      options.pixelData ?? gradient(rows, columns, frames, samplesPerPixel, bitsAllocated);
+    dataset['PixelData'] = Array.isArray(pixels)
+      ? pixels.map(arrayBufferOf)
+      : [arrayBufferOf(pixels)];
+    dataset['_vrMap'] = { PixelData: bitsAllocated === 8 ? 'OB' : 'OW' };
+  }
+
+  for (const [name, value] of Object.entries(options.attributes ?? {})) {
+    if (value === undefined) delete dataset[name];
+    else dataset[name] = value;
+  }
+
+  const { DicomDict, DicomMetaDictionary } = dcmjs.data;
+  const meta = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: (dataset['SOPClassUID'] as string | undefined) ?? sopClassUid,
+    MediaStorageSOPInstanceUID: (dataset['SOPInstanceUID'] as string | undefined) ?? sopInstanceUid,
+    TransferSyntaxUID: syntax,
+    ImplementationClassUID: '2.25.316467848163915424378716219003924166529',
+    ImplementationVersionName: 'TELERELAY_TEST',
+  };
+  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
+  dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
+  return new Uint8Array(dict.write());
+}
+
+/**
+ * Appends a sequence nested `depth` levels deep (Explicit VR LE, undefined lengths) after
+ * the last element: (FFFA,FFFA) Digital Signatures Sequence sorts last, so the data set stays
+ * in tag order. Used to check that nesting depth is bounded before a recursive parse.
+ */
+export function withNestedSequence(file: Uint8Array, depth: number): Uint8Array {
+  const open = [0xfa, 0xff, 0xfa, 0xff, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff];
+  const item = [0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff];
+  const itemEnd = [0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0];
+  const seqEnd = [0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0];
+  const per = open.length + item.length + itemEnd.length + seqEnd.length;
+  const out = new Uint8Array(file.length + depth * per);
+  out.set(file);
+  let p = file.length;
+  for (let d = 0; d < depth; d++) {
+    out.set(open, p);
+    out.set(item, p + open.length);
+    p += open.length + item.length;
+  }
+  for (let d = 0; d < depth; d++) {
+    out.set(itemEnd, p);
+    out.set(seqEnd, p + itemEnd.length);
+    p += itemEnd.length + seqEnd.length;
+  }
+  return out;
+}
