@@ -18,6 +18,9 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     reportCompressedSize: false,
+    // The DICOM viewer's chunk (cornerstone3D with vtk.js, about 4 MB) is loaded only when an
+    // imaging case is opened; the ECG pages never fetch it.
+    chunkSizeWarningLimit: 5000,
     rolldownOptions: {
       // The contracts' modules only declare types, schemas and constants: the console uses a
       // constant or two, so nothing else (zod and the schemas) has to ship to the browser.
