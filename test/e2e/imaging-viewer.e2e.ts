@@ -1,0 +1,331 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type Locator,
+  type Page,
+} from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeInstance, syntheticUid } from '#dicom/testing';
+import { DEMO_PASSWORD, RelayProcess } from '../support/relay-process.js';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Kept after the run (CI collects test-results/): what the reader saw. */
+const ARTIFACTS = join('test-results', 'imaging-viewer');
+
+const SLICES = 24;
+const SIZE = 128;
+const CONCLUSION = 'No focal lung lesion. Mediastinum normal.';
+
+/**
+ * A CT slice of a water-filled disc in air, with a bright "bone" ring whose radius grows with
+ * the slice index, so that every slice shows something different. Stored values are
+ * HU + 1024 (RescaleIntercept −1024, as the generator writes for CT).
+ */
+function ctSlice(index: number): Uint8Array {
+  const pixels = new Uint16Array(SIZE * SIZE);
+  const ring = 12 + index * 2;
+  for (let y = 0; y < SIZE; y++) {
+    for (let x = 0; x < SIZE; x++) {
+      const r = Math.hypot(x - SIZE / 2, y - SIZE / 2);
+      const hu = r < 56 ? (Math.abs(r - ring) < 2.5 ? 1200 : (x + y) % 7) : -1000;
+      pixels[y * SIZE + x] = hu + 1024;
+    }
+  }
+  return new Uint8Array(pixels.buffer);
+}
+
+function ctSeries(): { name: string; buffer: Buffer }[] {
+  const studyInstanceUid = syntheticUid();
+  const seriesInstanceUid = syntheticUid();
+  return Array.from({ length: SLICES }, (_, index) => ({
+    // Shuffled names: the viewer orders by position, not by the order files arrive.
+    name: `CT/IM${String((index * 7) % SLICES).padStart(4, '0')}-${index}.dcm`,
+    buffer: Buffer.from(
+      makeInstance({
+        sopClass: 'CT',
+        studyInstanceUid,
+        seriesInstanceUid,
+        rows: SIZE,
+        columns: SIZE,
+        pixelData: ctSlice(index),
+        windowCenter: 40,
+        windowWidth: 400,
+        patientName: 'Imaging^Test',
+        attributes: {
+          StudyDescription: 'Chest CT',
+          SeriesDescription: 'Axial 5 mm',
+          InstanceNumber: index + 1,
+          ImagePositionPatient: [-64, -64, index * 5],
+          ImageOrientationPatient: [1, 0, 0, 0, 1, 0],
+          PixelSpacing: [0.7, 0.7],
+          SliceThickness: 5,
+        },
+      }),
+    ),
+  }));
+}
+
+function chestXray(): { name: string; buffer: Buffer } {
+  return {
+    name: 'CR/chest.dcm',
+    buffer: Buffer.from(
+      makeInstance({
+        sopClass: 'CR',
+        rows: 256,
+        columns: 256,
+        attributes: { StudyDescription: 'Chest PA', BodyPartExamined: 'CHEST' },
+      }),
+    ),
+  };
+}
+
+/**
+ * Statistics of what a canvas shows, read in the page: grey mean and variance, and a coarse
+ * 8 × 8 grid of mean values to tell two images apart. Drawn into a 2D copy first, so it works
+ * whether cornerstone drew with WebGL or on the CPU.
+ */
+function canvasStats(viewport: Locator) {
+  return viewport
+    .locator('canvas')
+    .first()
+    .evaluate((element) => {
+      const canvas = element as HTMLCanvasElement;
+      const copy = document.createElement('canvas');
+      copy.width = canvas.width;
+      copy.height = canvas.height;
+      const context = copy.getContext('2d')!;
+      context.drawImage(canvas, 0, 0);
+      const data = context.getImageData(0, 0, copy.width, copy.height).data;
+      const grid = new Array<number>(64).fill(0);
+      const counts = new Array<number>(64).fill(0);
+      let sum = 0;
+      let squares = 0;
+      for (let y = 0; y < copy.height; y++) {
+        for (let x = 0; x < copy.width; x++) {
+          const grey = data[(y * copy.width + x) * 4]!;
+          sum += grey;
+          squares += grey * grey;
+          const cell = Math.floor((y * 8) / copy.height) * 8 + Math.floor((x * 8) / copy.width);
+          grid[cell]! += grey;
+          counts[cell]!++;
+        }
+      }
+      const n = copy.width * copy.height;
+      return {
+        width: copy.width,
+        height: copy.height,
+        mean: sum / n,
+        variance: squares / n - (sum / n) ** 2,
+        grid: grid.map((total, index) => total / Math.max(counts[index]!, 1)),
+      };
+    });
+}
+
+/** Largest difference between two grids of cell means (0–255). */
+const gridDistance = (a: number[], b: number[]) =>
+  Math.max(...a.map((value, index) => Math.abs(value - b[index]!)));
+
+describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a county reader reads the CT in the DICOM viewer and signs, the clinic sees it live', () => {
+  let relay: RelayProcess;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+  /** The script files each page fetched, to show which pages load the viewer's chunk. */
+  const scripts = new Map<Page, string[]>();
+
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    // The case is made by the clinic's click, not by the quiet period.
+    relay = await RelayProcess.start({ IMAGING_QUIET_SECONDS: '3600' });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    await relay?.dispose();
+  });
+
+  async function signIn(username: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(`${username}: ${error.message}`));
+    const fetched: string[] = [];
+    scripts.set(page, fetched);
+    page.on('request', (request) => {
+      if (request.resourceType() === 'script') fetched.push(new URL(request.url()).pathname);
+    });
+    await page.goto(relay.httpUrl);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('[data-link-state="live"]').waitFor();
+    await page.locator('.counts', { hasNotText: 'Loading' }).waitFor();
+    await page.evaluate(
+      () => ((window as unknown as { sameDocument: boolean }).sameDocument = true),
+    );
+    return page;
+  }
+
+  it('uploads through the upload page, shows the CT in the viewer, scrolls, windows, signs, and the diagnosis reaches the clinic', async () => {
+    const ct = ctSeries();
+    const cr = chestXray();
+    const notDicom = { name: 'notes.txt', buffer: Buffer.from('not an image, just notes\n') };
+
+    // ---- the clinic uploads a CT series, a chest X-ray and a stray file ------------------------
+    const clinic = await signIn('clinic1.staff');
+    await clinic.getByRole('link', { name: 'Upload images' }).click();
+    await clinic.getByRole('heading', { name: 'Upload images' }).waitFor();
+    // The cases page and the upload page never load the DICOM viewer's chunk.
+    expect(scripts.get(clinic)!.filter((path) => path.includes('study-viewer'))).toEqual([]);
+    await clinic.locator('#upload-files').setInputFiles(
+      [...ct, cr, notDicom].map(({ name, buffer }) => ({
+        name: name.split('/').pop()!,
+        mimeType: 'application/dicom',
+        buffer,
+      })),
+    );
+    const ctCard = clinic.locator('.upload-card[data-study-uid]', { hasText: 'Chest CT' });
+    const crCard = clinic.locator('.upload-card[data-study-uid]', { hasText: 'Chest PA' });
+    const strayCard = clinic.locator('.upload-card[data-study-uid=""]');
+    await ctCard.and(clinic.locator(`[data-stored="${SLICES}"]`)).waitFor({ timeout: 60_000 });
+    await crCard.and(clinic.locator('[data-stored="1"]')).waitFor({ timeout: 30_000 });
+    await strayCard.and(clinic.locator('[data-refused="1"]')).waitFor({ timeout: 30_000 });
+    expect(await ctCard.getAttribute('data-refused')).toBe('0');
+    expect(
+      await ctCard.locator('progress').evaluate((bar) => (bar as HTMLProgressElement).position),
+    ).toBe(1);
+    expect(await ctCard.locator('.upload-counts').innerText()).toContain(
+      `${SLICES}/${SLICES} files sent`,
+    );
+    // The refusal names the file and says why.
+    const refusal = await strayCard.locator('.refusals li').innerText();
+    expect(refusal).toMatch(/^notes\.txt: \S.+/);
+    await clinic.screenshot({ path: join(ARTIFACTS, 'clinic-upload.png'), fullPage: true });
+
+    // ---- the clinic's studies; the CT is marked complete as STAT, the X-ray as routine ---------
+    const ctStudyUid = (await ctCard.getAttribute('data-study-uid'))!;
+    const ctRow = clinic.locator(`tr[data-study-uid="${ctStudyUid}"]`);
+    await ctRow.and(clinic.locator('[data-state="receiving"]')).waitFor();
+    expect(await ctRow.innerText()).toContain(`${SLICES} (1 series)`);
+    await ctRow.getByRole('combobox').selectOption('stat');
+    await ctRow.getByRole('button', { name: /^Mark complete/ }).click();
+    await ctRow.and(clinic.locator('[data-state="queued"]')).waitFor({ timeout: 15_000 });
+    const caseLink = ctRow.getByRole('link', { name: 'Open case' });
+    const caseId = decodeURIComponent(
+      (await caseLink.getAttribute('href'))!.replace('#/case/', ''),
+    );
+    const crRow = clinic.locator(
+      `tr[data-study-uid="${(await crCard.getAttribute('data-study-uid'))!}"]`,
+    );
+    await crRow.getByRole('button', { name: /^Mark complete/ }).click();
+    await crRow.and(clinic.locator('[data-state="queued"]')).waitFor({ timeout: 15_000 });
+
+    // The clinic goes back to its cases (no reload): the CT case is listed there.
+    await clinic.getByRole('link', { name: '← Cases' }).click();
+    const clinicCaseRow = clinic.locator(`tr[data-case-id="${caseId}"]`);
+    await clinicCaseRow.waitFor({ timeout: 15_000 });
+    expect(await clinicCaseRow.innerText()).toContain('CT');
+
+    // ---- a county 1 reader claims it; the viewer shows the CT ---------------------------------
+    const reader = await signIn('county1.reader');
+    const row = reader.locator(`tr[data-case-id="${caseId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.innerText()).toContain('STAT');
+    await row.getByRole('button', { name: /^Claim/ }).click();
+    await reader.waitForURL(`**/#/case/${caseId}`);
+    const viewport = reader.locator('.imaging-viewport');
+    await reader.locator('.imaging-viewport[data-rendered="true"]').waitFor({ timeout: 60_000 });
+    // The reader's worklist did not load it either; the imaging case did.
+    expect(scripts.get(reader)!.filter((path) => path.includes('study-viewer'))).toHaveLength(1);
+    await reader
+      .locator('.imaging-progress', { hasText: `${SLICES} images loaded` })
+      .waitFor({ timeout: 60_000 });
+    expect(await viewport.getAttribute('data-image-count')).toBe(String(SLICES));
+    // The series' thumbnail came from the relay.
+    await reader.locator('.imaging-series img:not([hidden])').first().waitFor({ timeout: 15_000 });
+
+    const first = await canvasStats(viewport);
+    await reader.screenshot({ path: join(ARTIFACTS, 'reader-viewer.png') });
+    await viewport.screenshot({ path: join(ARTIFACTS, 'reader-viewport.png') });
+    // An image, not a blank canvas: black air, grey water and the bright ring.
+    expect(first.width).toBeGreaterThan(200);
+    expect(first.variance).toBeGreaterThan(200);
+
+    // ---- scroll: keys, wheel and slider move through the series and the picture changes --------
+    const index = async () => Number(await viewport.getAttribute('data-image-index'));
+    const start = await index();
+    await viewport.focus();
+    await viewport.press('ArrowDown');
+    await reader.waitForFunction(
+      ([before]) =>
+        document.querySelector('.imaging-viewport')?.getAttribute('data-image-index') !== before,
+      [String(start)] as const,
+    );
+    expect(await index()).toBe(start + 1);
+    await viewport.press('End');
+    await reader.waitForFunction(
+      ([count]) =>
+        document.querySelector('.imaging-viewport')?.getAttribute('data-image-index') === count,
+      [String(SLICES)] as const,
+    );
+    const last = await canvasStats(viewport);
+    expect(gridDistance(first.grid, last.grid)).toBeGreaterThan(10);
+    expect(last.variance).toBeGreaterThan(200);
+    await viewport.screenshot({ path: join(ARTIFACTS, 'reader-viewport-last.png') });
+    const box = (await viewport.boundingBox())!;
+    await reader.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await reader.mouse.wheel(0, -300);
+    await reader.waitForFunction(
+      ([count]) =>
+        document.querySelector('.imaging-viewport')?.getAttribute('data-image-index') !== count,
+      [String(SLICES)] as const,
+    );
+    expect(await index()).toBeLessThan(SLICES);
+    await reader.locator('.imaging-slider').fill('1');
+    await reader.waitForFunction(
+      () => document.querySelector('.imaging-viewport')?.getAttribute('data-image-index') === '1',
+    );
+    expect(await reader.locator('.imaging-index').innerText()).toBe(`Image 1 / ${SLICES}`);
+
+    // ---- window presets: the image's own window, then bone --------------------------------------
+    expect(await reader.locator('.imaging-window').getAttribute('data-window')).toBe('400/40');
+    const ownWindow = await canvasStats(viewport);
+    await reader.getByRole('button', { name: 'Bone' }).click();
+    await reader.locator('.imaging-window[data-window="2000/500"]').waitFor();
+    const bone = await canvasStats(viewport);
+    // Water (0 HU) is mid-grey in a 400/40 window and near black in bone's 2000/500.
+    expect(ownWindow.mean - bone.mean).toBeGreaterThan(8);
+    await viewport.screenshot({ path: join(ARTIFACTS, 'reader-viewport-bone.png') });
+    await reader.getByRole('button', { name: 'Lung' }).click();
+    await reader.locator('.imaging-window[data-window="1500/-600"]').waitFor();
+
+    // ---- sign; the clinic's cases page shows the diagnosis without a reload --------------------
+    await reader.getByLabel('Conclusion').fill(CONCLUSION);
+    await reader.getByRole('button', { name: 'Sign diagnosis' }).click();
+    await reader.locator('.panel .diagnosis .conclusion', { hasText: CONCLUSION }).waitFor();
+    await clinicCaseRow
+      .locator('.conclusion', { hasText: CONCLUSION })
+      .waitFor({ timeout: 15_000 });
+    expect(
+      await clinic.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument),
+    ).toBe(true);
+    await clinic.screenshot({ path: join(ARTIFACTS, 'clinic-cases.png') });
+
+    expect(pageErrors).toEqual([]);
+  });
+});
