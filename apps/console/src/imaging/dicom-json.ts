@@ -37,6 +37,7 @@ export const TAG = {
   WarningReason: '00081196',
   RetrieveURL: '00081190',
   ErrorComment: '00000902',
+  TextValue: '0040A160',
 } as const;
 
 function firstValue(dataset: DicomJsonDataset | undefined, tag: string): unknown {

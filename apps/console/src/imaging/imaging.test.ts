@@ -135,8 +135,8 @@ describe('STOW-RS from the upload page', () => {
           {
             [TAG.ReferencedSOPInstanceUID]: { vr: 'UI', Value: ['1.2.4'] },
             [TAG.FailureReason]: { vr: 'US', Value: [0xa900] },
-            [TAG.ErrorComment]: {
-              vr: 'LO',
+            [TAG.TextValue]: {
+              vr: 'UT',
               Value: ['Pixel data is shorter than Rows × Columns says'],
             },
           },

@@ -59,14 +59,13 @@ export interface StowResult {
 /** Status codes of PS3.18 Table 10.5.3-1 / PS3.4 Annex B, worded for clinic staff. */
 const FAILURE_TEXT: Record<number, string> = {
   0x0110: 'Processing failure',
+  0x0111: 'Duplicate SOP instance',
   0x0122: 'SOP class not supported',
   0x0124: 'Not authorized',
   0xa700: 'Out of resources',
   0xa900: 'Data set does not match SOP class',
   0xc000: 'Cannot understand',
   0xc122: 'Referenced transfer syntax not supported',
-  0xa770: 'Not enough storage',
-  0xa771: 'Duplicate SOP instance with different content',
 };
 
 export function failureText(failure: StowFailure): string {
@@ -89,7 +88,8 @@ export function parseStowResponse(body: unknown): StowResult {
   const failed = sequenceOf(dataset, TAG.FailedSOPSequence).map((item) => ({
     sopInstanceUid: stringOf(item, TAG.ReferencedSOPInstanceUID),
     failureReason: numberOf(item, TAG.FailureReason),
-    reason: stringOf(item, TAG.ErrorComment) ?? stringOf(item, TAG.WarningReason),
+    // The relay puts its sentence in TextValue; other servers use ErrorComment.
+    reason: stringOf(item, TAG.TextValue) ?? stringOf(item, TAG.ErrorComment),
   }));
   return { stored, failed };
 }

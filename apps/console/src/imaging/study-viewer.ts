@@ -364,7 +364,9 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
           authorization: `Bearer ${options.token()}`,
         },
       });
-      if (!response.ok) continue;
+      // 406: the relay cannot render this syntax at any size; the label has to do.
+      if (response.status === 404) continue;
+      if (!response.ok) return;
       const url = URL.createObjectURL(await response.blob());
       thumbnailUrls.push(url);
       if (disposed) return;
