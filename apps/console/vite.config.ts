@@ -22,6 +22,13 @@ export default defineConfig({
     // imaging case is opened; the ECG pages never fetch it.
     chunkSizeWarningLimit: 5000,
     rolldownOptions: {
+      // The WASM codecs' Emscripten glue names fs, path and url on its Node.js branch, which
+      // never runs in a browser; Vite's "externalized for browser compatibility" notes about
+      // it would bury real warnings.
+      onLog(level, log, handler) {
+        if (/externalized for browser compatibility/.test(log.message)) return;
+        handler(level, log);
+      },
       // The contracts' modules only declare types, schemas and constants: the console uses a
       // constant or two, so nothing else (zod and the schemas) has to ship to the browser.
       treeshake: {
