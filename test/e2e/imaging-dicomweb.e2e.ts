@@ -354,7 +354,14 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS and the imaging case', () => {
       const upload = await fetch(`${orthanc.url}/instances`, {
         method: 'POST',
         body: new Uint8Array(
-          makeInstance({ sopClass: 'CT', studyInstanceUid: studyUid, rows: 32, columns: 32 }),
+          makeInstance({
+            sopClass: 'CT',
+            studyInstanceUid: studyUid,
+            rows: 32,
+            columns: 32,
+            // Orthanc refuses an instance without PatientID.
+            patientId: 'ORTHANC-1',
+          }),
         ),
       });
       expect(upload.status).toBe(200);
