@@ -257,7 +257,14 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
       .waitFor({ timeout: 60_000 });
     expect(await viewport.getAttribute('data-image-count')).toBe(String(SLICES));
     // The series' thumbnail came from the relay.
-    await reader.locator('.imaging-series img:not([hidden])').first().waitFor({ timeout: 15_000 });
+    const thumbnail = reader.locator('.imaging-series img:not([hidden])').first();
+    await thumbnail.waitFor({ timeout: 15_000 });
+    await reader.waitForFunction(
+      () => (document.querySelector('.imaging-series img') as HTMLImageElement | null)?.complete,
+    );
+    expect(
+      await thumbnail.evaluate((image) => (image as HTMLImageElement).naturalWidth),
+    ).toBeGreaterThan(0);
 
     const first = await canvasStats(viewport);
     await reader.screenshot({ path: join(ARTIFACTS, 'reader-viewer.png') });
