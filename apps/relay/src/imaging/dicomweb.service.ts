@@ -20,6 +20,9 @@ import {
 import { instancePath } from './imaging-intake.js';
 import { ImagingRepository, type StudyQuery, type StudyRow } from './imaging.repository.js';
 
+/** Explicit VR Little Endian (PS3.5 A.2): the byte order of every native frame frameOf gives. */
+const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
+
 /** QIDO-RS query parameters as they arrive (a key may repeat). */
 export type QueryParams = Record<string, string | string[] | undefined>;
 
@@ -220,11 +223,15 @@ export class DicomwebService {
       ? frameMediaType(row.transferSyntaxUid)
       : 'application/octet-stream';
     const frames = numbers.map((n) => frameOf(bytes, inspected, n));
+    // frameOf gives a native frame little endian whatever the file's syntax (big endian and
+    // deflated files included), so that is what the part says; a viewer that trusted the
+    // stored syntax would swap a big endian file's bytes twice.
+    const frameSyntax = row.pixelData.encapsulated ? row.transferSyntaxUid : EXPLICIT_LITTLE_ENDIAN;
     await this.sendMultipart(
       response,
       mediaType,
       frames.map((frame) => ({
-        contentType: `${mediaType}; transfer-syntax=${row.transferSyntaxUid}`,
+        contentType: `${mediaType}; transfer-syntax=${frameSyntax}`,
         write: async (res) => {
           res.write(frame);
         },
