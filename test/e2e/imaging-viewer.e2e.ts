@@ -392,6 +392,45 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
     await reader.getByRole('button', { name: 'Lung' }).click();
     await reader.locator('.imaging-window[data-window="1500/-600"]').waitFor();
 
+    // ---- measure a length across the image: in millimetres, from PixelSpacing 0.7 mm ----------
+    // The water disc is 112 pixels (78.4 mm) across: where its edges are on screen gives the
+    // scale, whatever zoom the viewer fitted the image with (lung window: water bright, air dark).
+    const disc = await viewport
+      .locator('canvas')
+      .first()
+      .evaluate((element) => {
+        const canvas = element as HTMLCanvasElement;
+        const copy = document.createElement('canvas');
+        copy.width = canvas.width;
+        copy.height = canvas.height;
+        const context = copy.getContext('2d')!;
+        context.drawImage(canvas, 0, 0);
+        const row = context.getImageData(0, Math.floor(copy.height / 2), copy.width, 1).data;
+        const bright: number[] = [];
+        for (let x = 0; x < copy.width; x++) if (row[x * 4]! > 150) bright.push(x);
+        const cssPerCanvasPixel = canvas.getBoundingClientRect().width / canvas.width;
+        return (bright[bright.length - 1]! - bright[0]! + 1) * cssPerCanvasPixel;
+      });
+    await reader.getByRole('button', { name: 'Length', exact: true }).click();
+    const area = (await viewport.boundingBox())!;
+    const from = { x: area.x + area.width * 0.3, y: area.y + area.height * 0.5 };
+    const to = { x: area.x + area.width * 0.7, y: area.y + area.height * 0.5 };
+    await reader.mouse.move(from.x, from.y);
+    await reader.mouse.down();
+    await reader.mouse.move(to.x, to.y, { steps: 10 });
+    await reader.mouse.up();
+    const label = viewport.locator('svg text', { hasText: /mm/ }).first();
+    await label.waitFor();
+    const expected = ((to.x - from.x) / disc) * 112 * 0.7;
+    // The label follows the drag a frame later: read it until it settles.
+    await expect
+      .poll(async () => {
+        const millimetres = Number(/([\d.]+)\s*mm/.exec((await label.textContent()) ?? '')?.[1]);
+        return Math.abs(millimetres - expected) / expected;
+      })
+      .toBeLessThan(0.03);
+    await viewport.screenshot({ path: join(ARTIFACTS, 'reader-viewport-length.png') });
+
     // ---- sign; the clinic's cases page shows the diagnosis without a reload --------------------
     await reader.getByLabel('Conclusion').fill(CONCLUSION);
     await reader.getByRole('button', { name: 'Sign diagnosis' }).click();
