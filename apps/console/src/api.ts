@@ -3,8 +3,10 @@ import type {
   CaseDetail,
   CaseEcg,
   CaseSummary,
+  CasePriority,
   DeviceSummary,
   Diagnosis,
+  ImagingStudy,
   LoginResponse,
   Phrase,
   SessionUser,
@@ -54,6 +56,11 @@ export class RelayApi {
   /** The access token after a refresh. */
   useToken(token: string): void {
     this.token = token;
+  }
+
+  /** The current access token, for requests made outside this class (DICOMweb, uploads). */
+  accessToken(): string {
+    return this.token;
   }
 
   me(): Promise<SessionUser> {
@@ -121,6 +128,20 @@ export class RelayApi {
     return this.call('POST', `/api/devices/${encodeURIComponent(deviceId)}/stream/snapshot`, {
       seconds,
     });
+  }
+
+  /** The clinic's DICOM studies (clinic staff): counts, state and the case each became. */
+  imagingStudies(): Promise<ImagingStudy[]> {
+    return this.call('GET', '/api/imaging/studies');
+  }
+
+  /** The clinic says the study is whole: it becomes a case for the hospital's readers. */
+  completeStudy(studyInstanceUid: string, priority: CasePriority): Promise<unknown> {
+    return this.call(
+      'POST',
+      `/api/imaging/studies/${encodeURIComponent(studyInstanceUid)}/complete`,
+      { priority },
+    );
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatTimeLeft, insertPhrase, splitFindings } from './format.js';
+import { caseExamLabel, formatAge, formatTimeLeft, insertPhrase, splitFindings } from './format.js';
 
 describe('console formatting', () => {
   const now = Date.parse('2025-03-07T12:00:00Z');
@@ -42,5 +42,25 @@ describe('insertPhrase', () => {
   it('replaces a selection and needs no space at the start or after whitespace', () => {
     expect(insertPhrase('', 0, 0, 'Normal ECG.')).toEqual({ value: 'Normal ECG.', caret: 11 });
     expect(insertPhrase('A\nB', 2, 3, 'C')).toEqual({ value: 'A\nC', caret: 3 });
+  });
+});
+
+describe('case exam label', () => {
+  it('names an ECG by its exam and an imaging case by its study', () => {
+    expect(caseExamLabel({ examKind: 'rhythm-strip', study: null })).toBe('Rhythm strip');
+    const study = {
+      studyInstanceUid: '1.2.3',
+      description: 'Chest',
+      modalities: ['CT', 'CR'],
+      seriesCount: 2,
+      instanceCount: 121,
+    };
+    expect(caseExamLabel({ examKind: 'imaging', study })).toBe('CT/CR · Chest (121 images)');
+    expect(
+      caseExamLabel({
+        examKind: 'imaging',
+        study: { ...study, description: null, modalities: [], instanceCount: 1 },
+      }),
+    ).toBe('DICOM (1 image)');
   });
 });

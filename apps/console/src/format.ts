@@ -1,4 +1,4 @@
-import type { CasePriority, CaseStatus } from '#contracts';
+import type { CasePriority, CaseStatus, CaseSummary } from '#contracts';
 
 export const PRIORITY_LABEL: Record<CasePriority, string> = {
   stat: 'STAT',
@@ -26,6 +26,15 @@ const EXAM_LABEL: Record<string, string> = {
 
 export function examLabel(examKind: string): string {
   return EXAM_LABEL[examKind] ?? examKind;
+}
+
+/** What a case is, for its row and title: the ECG exam, or the imaging study's modalities and description. */
+export function caseExamLabel(summary: Pick<CaseSummary, 'examKind' | 'study'>): string {
+  const study = summary.study;
+  if (!study) return examLabel(summary.examKind);
+  const modalities = study.modalities.length > 0 ? study.modalities.join('/') : 'DICOM';
+  const images = `${study.instanceCount} ${study.instanceCount === 1 ? 'image' : 'images'}`;
+  return `${modalities} ${study.description ? `· ${study.description} ` : ''}(${images})`;
 }
 
 /** "2 min", "1 h 05 min", "3 d 4 h": how long ago something happened. */

@@ -14,6 +14,7 @@ import { caseView } from './views/case.js';
 import { clinicCasesView } from './views/clinic.js';
 import type { ConsoleContext, View } from './views/context.js';
 import { brandMark, loginView } from './views/login.js';
+import { uploadView } from './views/upload.js';
 import { readerWorklistView } from './views/worklist.js';
 
 const appRoot = document.getElementById('app')!;
@@ -237,18 +238,28 @@ class SignedIn {
     if (this.stopped) return;
     this.view?.dispose();
     const match = /^#\/case\/([^/]+)$/.exec(window.location.hash);
+    const upload = window.location.hash === '#/upload';
     const user = this.session.user;
     if (user.role !== 'reader' && user.role !== 'clinic_staff') {
       this.view = unsupportedView(user);
     } else if (match) {
       this.view = caseView(this.context, decodeURIComponent(match[1]!), printRoot);
+    } else if (upload && user.role === 'clinic_staff') {
+      this.view = uploadView(this.context);
     } else {
       this.view =
         user.role === 'reader' ? readerWorklistView(this.context) : clinicCasesView(this.context);
     }
     replaceContent(this.main, this.view.element);
     const heading = this.view.element.querySelector('h1');
-    document.title = `${match ? 'Case' : user.role === 'reader' ? 'Worklist' : 'Cases'} · Telerelay`;
+    const page = match
+      ? 'Case'
+      : upload && user.role === 'clinic_staff'
+        ? 'Upload images'
+        : user.role === 'reader'
+          ? 'Worklist'
+          : 'Cases';
+    document.title = `${page} · Telerelay`;
     heading?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }

@@ -2,7 +2,7 @@ import type { CaseSummary, Diagnosis } from '#contracts';
 import type { EcgTrace } from './ecg/decode.js';
 import { printableEcg } from './ecg/viewer.js';
 import { h } from './dom.js';
-import { PRIORITY_LABEL, examLabel, formatDateTime } from './format.js';
+import { PRIORITY_LABEL, caseExamLabel, formatDateTime } from './format.js';
 
 /**
  * The printed report: one A4 landscape page with the case, the ECG at true scale and the
@@ -24,7 +24,7 @@ export function buildReport(
     h(
       'header',
       { class: 'report-head' },
-      h('h1', {}, `${examLabel(summary.examKind)} — report`),
+      h('h1', {}, `${caseExamLabel(summary)} — report`),
       h('p', {}, `Telerelay · printed ${formatDateTime(new Date().toISOString())}`),
     ),
     h(

@@ -10,7 +10,7 @@ import { ApiFailure, describeError, summaryOf } from '../api.js';
 import { decodeEcg, type EcgTrace } from '../ecg/decode.js';
 import { EcgViewer } from '../ecg/viewer.js';
 import { h, replaceContent } from '../dom.js';
-import { examLabel, formatDateTime, splitFindings, statusLabel } from '../format.js';
+import { caseExamLabel, formatDateTime, splitFindings, statusLabel } from '../format.js';
 import { buildReport } from '../report.js';
 import {
   MEASUREMENTS,
@@ -45,6 +45,12 @@ const COMMON_FINDINGS = [
   'Lead-off / poor signal',
 ];
 
+/** This view's words that are not shared with the ECG flow (issue 14 translates them). */
+const TEXT = {
+  loadingViewer: 'Loading the image viewer…',
+  viewerFailed: (why: string) => `The image viewer could not be loaded: ${why}`,
+};
+
 /** Well inside the relay's claim lease (CLAIM_LEASE_SECONDS, 120 s by default). */
 const KEEP_CLAIM_EVERY_MS = 30_000;
 
@@ -64,6 +70,11 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   let disposed = false;
 
   const viewer = new EcgViewer();
+  /** Where the ECG paper or, for an imaging case, the DICOM viewer goes. */
+  const media = h('div', { class: 'case-ecg' }, viewer.element);
+  /** Set once the case's kind is known: the ECG is loaded, or the DICOM viewer. */
+  let mediaStarted = false;
+  let imagingViewer: { dispose(): void } | null = null;
   const title = h('h1', { id: 'case-title', tabindex: -1 }, 'Case');
   const badges = h('div', { class: 'badges' });
   const meta = h('dl', { class: 'case-meta' });
@@ -86,7 +97,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     h(
       'div',
       { class: 'case-body' },
-      h('div', { class: 'case-ecg' }, viewer.element),
+      media,
       // A reader weighs the analysis before signing; the clinic looks for the result first.
       h('div', { class: 'case-side' }, isReader ? [analysisCard, panel] : [panel, analysisCard]),
     ),
@@ -95,7 +106,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   // ---- header -------------------------------------------------------------------------
   function renderHeader(): void {
     if (!summary) return;
-    title.textContent = `${examLabel(summary.examKind)} · ${summary.clinicName}`;
+    title.textContent = `${caseExamLabel(summary)} · ${summary.clinicName}`;
     replaceContent(badges, priorityBadge(summary.priority), statusBadge(summary.status));
     const item = (label: string, ...value: (Node | string)[]) =>
       h('div', {}, h('dt', {}, label), h('dd', {}, ...value));
@@ -248,7 +259,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
 
   function waitingText(status: CaseStatus | undefined): string {
     if (status === 'in_review') {
-      return 'A reader at the hospital is reading this ECG. The diagnosis appears here as soon as it is signed.';
+      return 'A reader at the hospital is reading this case. The diagnosis appears here as soon as it is signed.';
     }
     if (status === 'awaiting_review') {
       return 'Waiting for a reader at the hospital. The diagnosis appears here as soon as it is signed.';
@@ -692,6 +703,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   // ---- data ----------------------------------------------------------------------------
   function update(): void {
     if (disposed) return;
+    startMedia();
     renderHeader();
     renderPanel();
     fillMeasurements?.();
@@ -709,12 +721,40 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     } catch (failure) {
       if (disposed) return;
       mode = 'failed';
+      if (!mediaStarted) viewer.showMessage(describeError(failure));
       replaceContent(
         panel,
         panelTitle('Case not available'),
         h('p', { class: 'alert', role: 'alert' }, describeError(failure)),
       );
       title.textContent = 'Case not available';
+    }
+  }
+
+  /** ECG or images, once the case's summary says which. */
+  function startMedia(): void {
+    if (mediaStarted || !summary) return;
+    mediaStarted = true;
+    if (summary.study) void loadImages(summary.study.studyInstanceUid);
+    else void loadEcg();
+  }
+
+  /** The viewer and cornerstone are a chunk of their own: the ECG pages never load them. */
+  async function loadImages(studyInstanceUid: string): Promise<void> {
+    media.className = 'case-images';
+    viewer.showMessage(TEXT.loadingViewer);
+    try {
+      const { openStudyViewer } = await import('../imaging/study-viewer.js');
+      if (disposed) return;
+      const opened = openStudyViewer({
+        root: `${window.location.origin}/dicomweb`,
+        studyInstanceUid,
+        token: () => ctx.api.accessToken(),
+      });
+      imagingViewer = opened;
+      replaceContent(media, opened.element);
+    } catch (failure) {
+      if (!disposed) viewer.showMessage(TEXT.viewerFailed(describeError(failure)));
     }
   }
 
@@ -755,7 +795,6 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
 
   update();
   void refresh();
-  void loadEcg();
 
   return {
     element,
@@ -765,6 +804,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       clearInterval(clock);
       clearInterval(lease);
       viewer.dispose();
+      imagingViewer?.dispose();
       window.removeEventListener('beforeprint', preparePrint);
       window.removeEventListener('afterprint', clearPrint);
       clearPrint();

@@ -1,7 +1,7 @@
 import type { CaseSummary, Diagnosis } from '#contracts';
 import { describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
-import { examLabel, formatDateTime, statusLabel } from '../format.js';
+import { caseExamLabel, formatDateTime, statusLabel } from '../format.js';
 import { ageClock, priorityBadge, statusBadge, tickClocks, topFlag } from './badges.js';
 import { boxesPanel } from './boxes.js';
 import { caseHref, type ConsoleContext, type View } from './context.js';
@@ -33,7 +33,7 @@ export function clinicCasesView(ctx: ConsoleContext): View {
     h(
       'caption',
       {},
-      'ECGs sent from your clinic, newest first. Diagnoses appear as soon as they are signed.',
+      'ECGs and images sent from your clinic, newest first. Diagnoses appear as soon as they are signed.',
     ),
     h(
       'thead',
@@ -55,7 +55,12 @@ export function clinicCasesView(ctx: ConsoleContext): View {
       'div',
       { class: 'view-head' },
       h('h1', { id: 'clinic-title', tabindex: -1 }, 'Cases'),
-      h('div', { class: 'toolbar' }, counts),
+      h(
+        'div',
+        { class: 'toolbar' },
+        counts,
+        h('a', { class: 'button secondary', href: '#/upload' }, 'Upload images'),
+      ),
     ),
     error,
     boxes.live,
@@ -103,7 +108,7 @@ export function clinicCasesView(ctx: ConsoleContext): View {
         h('br'),
         h('span', { class: 'muted' }, ageClock(item.createdAt), ' ago'),
       ),
-      h('td', {}, examLabel(item.examKind)),
+      h('td', {}, caseExamLabel(item)),
       h('td', {}, priorityBadge(item.priority)),
       h('td', { class: 'flags-cell' }, topFlag(item.flags)),
       h('td', {}, statusBadge(item.status)),
@@ -117,7 +122,7 @@ export function clinicCasesView(ctx: ConsoleContext): View {
             class: 'button small secondary',
             href: caseHref(item.id),
             'data-focus-key': `open-${item.id}`,
-            'aria-label': `Open the ECG received ${formatDateTime(item.createdAt)}${diagnosis ? ' and its report' : ''}`,
+            'aria-label': `Open the ${item.study ? 'study' : 'ECG'} received ${formatDateTime(item.createdAt)}${diagnosis ? ' and its report' : ''}`,
           },
           diagnosis ? 'Open report' : 'Open',
         ),

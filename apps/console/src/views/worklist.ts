@@ -1,7 +1,7 @@
 import type { CaseSummary } from '#contracts';
 import { ApiFailure, describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
-import { PRIORITY_LABEL, examLabel, formatDateTime } from '../format.js';
+import { PRIORITY_LABEL, caseExamLabel, formatDateTime } from '../format.js';
 import { ageClock, dueClock, priorityBadge, statusBadge, tickClocks, topFlag } from './badges.js';
 import { caseHref, type ConsoleContext, type View } from './context.js';
 
@@ -138,7 +138,7 @@ export function readerWorklistView(ctx: ConsoleContext): View {
       h('td', {}, priorityBadge(item.priority)),
       h('td', { class: 'flags-cell' }, topFlag(item.flags)),
       h('td', {}, item.clinicName),
-      h('td', {}, examLabel(item.examKind)),
+      h('td', {}, caseExamLabel(item)),
       h('td', {}, ageClock(item.createdAt)),
       h(
         'td',
