@@ -78,6 +78,18 @@ export const AnalysisFlagSchema = z
   .meta({ id: 'AnalysisFlag' });
 export type AnalysisFlag = z.infer<typeof AnalysisFlagSchema>;
 
+/** The study behind an imaging case: what the worklist row shows of it, no patient data. */
+export const CaseStudySchema = z
+  .object({
+    studyInstanceUid: z.string(),
+    description: z.string().nullable(),
+    modalities: z.array(z.string()),
+    seriesCount: z.number().int(),
+    instanceCount: z.number().int(),
+  })
+  .meta({ id: 'CaseStudy' });
+export type CaseStudy = z.infer<typeof CaseStudySchema>;
+
 /** What a worklist row shows. Carries no patient identifier. */
 export const CaseSummarySchema = z
   .object({
@@ -125,6 +137,9 @@ export const CaseSummarySchema = z
       .string()
       .nullable()
       .describe("When the hospital's readers were warned that the deadline is near (80 %)."),
+    study: CaseStudySchema.nullable().describe(
+      'The DICOM study of an imaging case; null for ECGs.',
+    ),
   })
   .meta({ id: 'CaseSummary' });
 export type CaseSummary = z.infer<typeof CaseSummarySchema>;

@@ -7,3 +7,4 @@ export * from './cases.js';
 export * from './events.js';
 export * from './routing.js';
 export * from './admin.js';
+export * from './imaging.js';

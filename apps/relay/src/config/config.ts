@@ -91,6 +91,26 @@ const ConfigSchema = z
     SESSION_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
     CLINIC_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
     RETENTION_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(60).default(3_600),
+    // docs/imaging.md, "Limits".
+    DICOM_MAX_REQUEST_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 ** 3),
+    DICOM_MAX_INSTANCE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 31 - 1)
+      .default(512 * 1024 ** 2),
+    DICOM_MIN_FREE_DISK_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(2 * 1024 ** 3),
+    DICOM_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+    DICOM_PARSE_THREADS: z.coerce.number().int().min(1).max(64).default(2),
+    IMAGING_QUIET_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
   })
   .superRefine((c, context) => {
     for (const origin of originList(c.SOCKET_ORIGINS)) {
@@ -151,6 +171,15 @@ export interface RelayConfig {
   claimLeaseSeconds: number;
   /** Recordings a box may have open at once, and how long an abandoned one is kept. */
   recordings: { maxOpenPerBox: number; openTtlSeconds: number };
+  /** DICOM intake limits and the quiet time after which a study becomes a case. */
+  imaging: {
+    maxRequestBytes: number;
+    maxInstanceBytes: number;
+    minFreeDiskBytes: number;
+    parseTimeoutMs: number;
+    parseThreads: number;
+    quietSeconds: number;
+  };
   /** How long ended rows are kept before the retention sweep deletes them. */
   retention: {
     auditDays: number;
@@ -222,6 +251,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     recordings: {
       maxOpenPerBox: c.RECORDING_MAX_OPEN_PER_BOX,
       openTtlSeconds: c.RECORDING_OPEN_TTL_SECONDS,
+    },
+    imaging: {
+      maxRequestBytes: c.DICOM_MAX_REQUEST_BYTES,
+      maxInstanceBytes: c.DICOM_MAX_INSTANCE_BYTES,
+      minFreeDiskBytes: c.DICOM_MIN_FREE_DISK_BYTES,
+      parseTimeoutMs: c.DICOM_PARSE_TIMEOUT_MS,
+      parseThreads: c.DICOM_PARSE_THREADS,
+      quietSeconds: c.IMAGING_QUIET_SECONDS,
     },
     retention: {
       auditDays: c.AUDIT_RETENTION_DAYS,

@@ -32,6 +32,7 @@ function paramsOf(name: CaseTransitionName, world: WorklistWorld): unknown {
   const at = world.clock.now();
   switch (name) {
     case 'analysed':
+    case 'imagesComplete':
       return { priority: 'urgent', dueAt: at, deadlineAt: at, detail: { flags: ['AF'] } };
     case 'returnedUnreadable':
     case 'returnByReader':

@@ -15,7 +15,7 @@ import { caseEvents, cases } from '../infra/database/schema.js';
  */
 
 /** Who moves a case: a signed-in reader, or one of the relay's own workers. */
-export type SystemActor = 'system:analysis' | 'system:lease' | 'system:deadline';
+export type SystemActor = 'system:analysis' | 'system:imaging' | 'system:lease' | 'system:deadline';
 export type Mover = SessionUser | SystemActor;
 
 /**
@@ -113,6 +113,27 @@ export const CASE_TRANSITIONS = {
     who: 'system:analysis',
     guards: [],
     event: 'analysed',
+    records: (p) => ({ priority: p.priority, ...p.detail }),
+    changes: (p) => ({ priority: p.priority, dueAt: p.dueAt, deadlineAt: p.deadlineAt }),
+    conflict: (found) => `Case is ${found.status.replace('_', ' ')}`,
+  }),
+  /**
+   * An imaging study is complete (the clinic said so, or no instance came for the quiet
+   * time): into its hospital's review queue with the priority the clinic asked for. The case
+   * is opened in `analysing` and moved by this row in the same transaction.
+   */
+  imagesComplete: transition<{
+    priority: CasePriority;
+    dueAt: Date;
+    deadlineAt: Date | null;
+    detail: Record<string, unknown>;
+  }>({
+    name: 'imagesComplete',
+    from: ['analysing'],
+    to: 'awaiting_review',
+    who: 'system:imaging',
+    guards: [],
+    event: 'images-complete',
     records: (p) => ({ priority: p.priority, ...p.detail }),
     changes: (p) => ({ priority: p.priority, dueAt: p.dueAt, deadlineAt: p.deadlineAt }),
     conflict: (found) => `Case is ${found.status.replace('_', ' ')}`,

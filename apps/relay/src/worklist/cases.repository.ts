@@ -17,6 +17,7 @@ import {
   diagnoses,
   facilities,
   recordings,
+  studies,
   users,
 } from '../infra/database/schema.js';
 
@@ -64,12 +65,28 @@ const summaryColumns = {
     ),
   deadlineAt: cases.deadlineAt,
   deadlineAlertedAt: cases.deadlineAlertedAt,
+  studyInstanceUid: studies.studyInstanceUid,
+  studyDescription: studies.description,
+  studyModalities: studies.modalities,
+  studySeriesCount: studies.seriesCount,
+  studyInstanceCount: studies.instanceCount,
 };
 
 interface SummaryRow extends Omit<
   CaseSummary,
-  'createdAt' | 'dueAt' | 'flags' | 'clinicReceivedAt' | 'deadlineAt' | 'deadlineAlertedAt'
+  | 'createdAt'
+  | 'dueAt'
+  | 'flags'
+  | 'clinicReceivedAt'
+  | 'deadlineAt'
+  | 'deadlineAlertedAt'
+  | 'study'
 > {
+  studyInstanceUid: string | null;
+  studyDescription: string | null;
+  studyModalities: string[] | null;
+  studySeriesCount: number | null;
+  studyInstanceCount: number | null;
   createdAt: Date;
   dueAt: Date;
   clinicReceivedAt: Date | null;
@@ -81,7 +98,15 @@ interface SummaryRow extends Omit<
 const SEVERITY_RANK = { critical: 0, major: 1, minor: 2 } as const;
 
 function toSummary(row: SummaryRow): CaseSummary {
-  const { analysis, ...rest } = row;
+  const {
+    analysis,
+    studyInstanceUid,
+    studyDescription,
+    studyModalities,
+    studySeriesCount,
+    studyInstanceCount,
+    ...rest
+  } = row;
   const flags = ((analysis?.['flags'] as AnalysisFlag[] | undefined) ?? [])
     .slice()
     .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
@@ -93,6 +118,16 @@ function toSummary(row: SummaryRow): CaseSummary {
     clinicReceivedAt: row.clinicReceivedAt?.toISOString() ?? null,
     deadlineAt: row.deadlineAt?.toISOString() ?? null,
     deadlineAlertedAt: row.deadlineAlertedAt?.toISOString() ?? null,
+    study:
+      studyInstanceUid === null
+        ? null
+        : {
+            studyInstanceUid,
+            description: studyDescription,
+            modalities: studyModalities ?? [],
+            seriesCount: studySeriesCount ?? 0,
+            instanceCount: studyInstanceCount ?? 0,
+          },
   };
 }
 
@@ -130,6 +165,16 @@ export class CasesRepository {
     return { caseId: existing.id, created: false };
   }
 
+  /** Inserts an imaging case (no recording; its study points at it), in `analysing`. */
+  async insertImagingCase(tx: Tx, input: Omit<NewCase, 'recordingId' | 'kind'>): Promise<string> {
+    const [inserted] = await tx
+      .insert(cases)
+      .values({ ...input, kind: 'imaging', recordingId: null, status: 'analysing' })
+      .returning({ id: cases.id });
+    if (!inserted) throw new Error('imaging case not written');
+    return inserted.id;
+  }
+
   /** The case of a stored recording, how many chunks it was stored from, and whose it is. */
   async caseOfRecording(
     recordingId: string,
@@ -164,6 +209,7 @@ export class CasesRepository {
       .innerJoin(facilities, eq(facilities.id, cases.clinicId))
       .leftJoin(users, eq(users.id, cases.claimedBy))
       .leftJoin(recordings, eq(recordings.id, cases.recordingId))
+      .leftJoin(studies, eq(studies.caseId, cases.id))
       .leftJoin(
         clinicEvents,
         and(eq(clinicEvents.caseId, cases.id), eq(clinicEvents.kind, 'diagnosis.signed')),

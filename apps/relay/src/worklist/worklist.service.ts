@@ -113,6 +113,41 @@ export class WorklistService {
     return caseId;
   }
 
+  /**
+   * Opens the case of a complete imaging study inside the caller's transaction and puts it
+   * straight in its county hospital's review queue (no automatic analysis for images): the
+   * same queue, deadlines and desk as an ECG, by the imaging deadlines of the policy.
+   */
+  async openImagingCase(
+    tx: Tx,
+    request: { clinicId: string; examKind: string; priority: CasePriority },
+    detail: Record<string, unknown>,
+  ): Promise<string> {
+    const hospital = await this.facilities.readingHospitalOf(request.clinicId, tx);
+    const policy = await this.policies.policyOf(hospital.id, tx);
+    const caseId = await this.cases.insertImagingCase(tx, {
+      ...request,
+      hospitalId: hospital.id,
+      dueAt: deadlineAfter(policy, 'imaging', request.priority, this.clock.now()),
+    });
+    await this.cases.appendEvent(tx, {
+      caseId,
+      type: 'created',
+      actor: 'system:imaging',
+      toStatus: 'analysing',
+      detail: { hospitalId: hospital.id },
+    });
+    const queued = await this.queueForReview(
+      tx,
+      caseId,
+      request.priority,
+      detail,
+      CASE_TRANSITIONS.imagesComplete,
+    );
+    if (!queued) throw new Error(`imaging case ${caseId} could not be queued`);
+    return caseId;
+  }
+
   /** Tells the clinic its new case exists (it is being analysed, not yet with a reader). */
   caseOpened(caseId: string): Promise<void> {
     return this.announcer.caseOpened(caseId);
@@ -128,6 +163,7 @@ export class WorklistService {
     caseId: string,
     priority: CasePriority,
     detail: Record<string, unknown>,
+    row: typeof CASE_TRANSITIONS.analysed = CASE_TRANSITIONS.analysed,
   ) {
     const routing = await this.cases.routingOf(caseId, tx);
     if (!routing) return false;
@@ -136,13 +172,12 @@ export class WorklistService {
     const now = this.clock.now();
     const dueAt = deadlineAfter(policy, routing.kind, priority, now);
     const acts = hospital !== undefined && deadlineMove(policy, hospital, false) !== null;
-    const outcome = await this.transitions.apply(
-      tx,
-      CASE_TRANSITIONS.analysed,
-      caseId,
-      'system:analysis',
-      { priority, dueAt, deadlineAt: acts ? dueAt : null, detail },
-    );
+    const outcome = await this.transitions.apply(tx, row, caseId, row.who as Mover, {
+      priority,
+      dueAt,
+      deadlineAt: acts ? dueAt : null,
+      detail,
+    });
     if (!outcome.moved) return false;
     const { hospitalId } = outcome.case;
     if (acts) await this.timers.scheduleDeadline(tx, caseId, hospitalId, now, dueAt);

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 
 /** Content-addressed storage for sample files and DICOM instances. */
 export abstract class BlobStore {
@@ -8,6 +10,18 @@ export abstract class BlobStore {
   abstract put(bytes: Uint8Array): Promise<string>;
   abstract get(key: string): Promise<Buffer>;
   abstract has(key: string): Promise<boolean>;
+  /**
+   * A fresh path on the store's own file system for an upload being written, so that
+   * `putFile` can move it into place by a rename instead of a copy.
+   */
+  abstract scratchPath(): Promise<string>;
+  /**
+   * Takes a file already written (its sha256 computed by the caller while reading it) into
+   * the store: fsynced, renamed into place, the file at `path` consumed either way.
+   */
+  abstract putFile(path: string, sha256: string): Promise<void>;
+  /** The blob (or bytes `start`..`end` inclusive of it) as a stream, never whole in memory. */
+  abstract stream(key: string, range?: { start: number; end: number }): Readable;
 }
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -37,13 +51,44 @@ export class FileBlobStore extends BlobStore {
       await file.close();
     }
     await rename(temporary, path);
-    const directory = await open(dirname(path), 'r');
+    await this.syncDirectory(dirname(path));
+    return key;
+  }
+
+  private async syncDirectory(path: string): Promise<void> {
+    const directory = await open(path, 'r');
     try {
       await directory.sync();
     } finally {
       await directory.close();
     }
-    return key;
+  }
+
+  async scratchPath(): Promise<string> {
+    const scratch = join(this.root, 'scratch');
+    await mkdir(scratch, { recursive: true });
+    return join(scratch, `${randomUUID()}.part`);
+  }
+
+  async putFile(path: string, sha256: string): Promise<void> {
+    const target = this.pathOf(sha256);
+    if (await this.has(sha256)) {
+      await rm(path, { force: true });
+      return;
+    }
+    await mkdir(dirname(target), { recursive: true });
+    const file = await open(path, 'r+');
+    try {
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(path, target);
+    await this.syncDirectory(dirname(target));
+  }
+
+  stream(key: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.pathOf(key), range);
   }
 
   async get(key: string): Promise<Buffer> {

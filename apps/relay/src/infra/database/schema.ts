@@ -316,3 +316,107 @@ export const retiredRefreshTokens = pgTable(
   },
   (t) => [index('retired_refresh_tokens_session_idx').on(t.sessionId)],
 );
+
+/**
+ * A DICOM study as a clinic sent it (STOW-RS or C-STORE), kept per clinic: the same
+ * StudyInstanceUID from two clinics is two studies, so one clinic can never learn of
+ * another's. Patient attributes are kept only because QIDO-RS must answer them; they are
+ * never logged or audited. Counts are kept here (in the transaction that adds an instance)
+ * so worklist rows and QIDO answers need no aggregate.
+ */
+export const studies = pgTable(
+  'studies',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    studyInstanceUid: text('study_instance_uid').notNull(),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => facilities.id),
+    patientId: text('patient_id'),
+    patientName: text('patient_name'),
+    patientSex: text('patient_sex'),
+    patientBirthDate: text('patient_birth_date'),
+    /** DICOM DA (YYYYMMDD), so a range is a string comparison. */
+    studyDate: text('study_date'),
+    studyTime: text('study_time'),
+    description: text('description'),
+    accessionNumber: text('accession_number'),
+    modalities: jsonb('modalities').$type<string[]>().notNull().default([]),
+    seriesCount: integer('series_count').notNull().default(0),
+    instanceCount: integer('instance_count').notNull().default(0),
+    /** receiving: instances may still come; queued: its case exists. */
+    state: text('state', { enum: ['receiving', 'queued'] })
+      .notNull()
+      .default('receiving'),
+    lastInstanceAt: timestamp('last_instance_at', { withTimezone: true }).notNull(),
+    caseId: uuid('case_id').references(() => cases.id),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // Parallel uploads of one study meet here (INSERT … ON CONFLICT) and make one study.
+    uniqueIndex('studies_clinic_uid_uq').on(t.clinicId, t.studyInstanceUid),
+    uniqueIndex('studies_case_uq').on(t.caseId),
+    index('studies_uid_idx').on(t.studyInstanceUid),
+  ],
+);
+
+export const series = pgTable(
+  'series',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    studyId: uuid('study_id')
+      .notNull()
+      .references(() => studies.id),
+    seriesInstanceUid: text('series_instance_uid').notNull(),
+    modality: text('modality'),
+    seriesNumber: integer('series_number'),
+    description: text('description'),
+    bodyPart: text('body_part'),
+    instanceCount: integer('instance_count').notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('series_study_uid_uq').on(t.studyId, t.seriesInstanceUid)],
+);
+
+export const instances = pgTable(
+  'instances',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    studyId: uuid('study_id')
+      .notNull()
+      .references(() => studies.id),
+    seriesId: uuid('series_id')
+      .notNull()
+      .references(() => series.id),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => facilities.id),
+    sopInstanceUid: text('sop_instance_uid').notNull(),
+    sopClassUid: text('sop_class_uid').notNull(),
+    instanceNumber: integer('instance_number'),
+    transferSyntaxUid: text('transfer_syntax_uid').notNull(),
+    /** sha256 of the Part 10 file; also its blob key. */
+    sha256: text('sha256').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    rows: integer('rows'),
+    columns: integer('columns'),
+    frames: integer('frames').notNull().default(1),
+    /** Where Pixel Data sits in the file, for frame retrieval without parsing again. */
+    pixelData: jsonb('pixel_data').$type<{
+      offset: number;
+      length: number;
+      encapsulated: boolean;
+    }>(),
+    /** PS3.18 F.2 DICOM JSON without bulk data: what WADO-RS metadata answers. */
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull(),
+    receivedVia: text('received_via', { enum: ['stow', 'c-store'] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // A SOP Instance UID names one file per clinic: the same bytes again are "already
+    // stored", other bytes a conflict.
+    uniqueIndex('instances_clinic_sop_uq').on(t.clinicId, t.sopInstanceUid),
+    index('instances_series_idx').on(t.seriesId, t.instanceNumber),
+    index('instances_study_idx').on(t.studyId),
+  ],
+);

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { CASE_PRIORITIES } from './cases.js';
+
+/** A study on the clinic's upload page: ids, counts and state, no patient data. */
+export const ImagingStudySchema = z
+  .object({
+    studyInstanceUid: z.string(),
+    description: z.string().nullable(),
+    modalities: z.array(z.string()),
+    seriesCount: z.number().int(),
+    instanceCount: z.number().int(),
+    state: z
+      .enum(['receiving', 'queued'])
+      .describe('receiving: instances may still come; queued: its case is on the worklist.'),
+    caseId: z.string().nullable(),
+    lastInstanceAt: z.string(),
+  })
+  .meta({ id: 'ImagingStudy' });
+export type ImagingStudy = z.infer<typeof ImagingStudySchema>;
+
+/** The clinic says a study is complete; it may ask for an urgent or STAT reading. */
+export const CompleteStudySchema = z
+  .strictObject({
+    priority: z.enum(CASE_PRIORITIES).default('routine'),
+  })
+  .meta({ id: 'CompleteStudy' });
