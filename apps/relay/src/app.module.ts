@@ -13,6 +13,7 @@ import { InfrastructureModule } from './infra/infrastructure.module.js';
 import { PhrasesModule } from './phrases/phrases.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
 import { RetentionModule } from './retention/retention.module.js';
+import { ImagingModule } from './imaging/imaging.module.js';
 import { StatsModule } from './stats/stats.module.js';
 import { StreamsModule } from './streams/streams.module.js';
 import { WorklistModule } from './worklist/worklist.module.js';
@@ -37,6 +38,7 @@ export const DOMAIN_MODULES = [
   StatsModule,
   HealthModule,
   RetentionModule,
+  ImagingModule,
 ];
 
 @Module({})
@@ -49,7 +51,7 @@ export class AppModule {
         CredentialsModule,
         ServeStaticModule.forRoot({
           rootPath: consoleRoot,
-          exclude: ['/api/{*rest}', '/health', '/socket.io/{*rest}'],
+          exclude: ['/api/{*rest}', '/health', '/socket.io/{*rest}', '/dicomweb/{*rest}'],
         }),
         ...DOMAIN_MODULES,
       ],

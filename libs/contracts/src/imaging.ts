@@ -24,3 +24,9 @@ export const CompleteStudySchema = z
     priority: z.enum(CASE_PRIORITIES).default('routine'),
   })
   .meta({ id: 'CompleteStudy' });
+
+/** A DICOM UID (PS3.5 §9.1): digits and dots, at most 64 characters. */
+export const DicomUidSchema = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)*$/, 'a DICOM UID: digits and dots')
+  .max(64);

@@ -401,6 +401,8 @@ export const instances = pgTable(
     rows: integer('rows'),
     columns: integer('columns'),
     frames: integer('frames').notNull().default(1),
+    /** The image description frames and thumbnails need (libs/dicom InspectedImage). */
+    image: jsonb('image').$type<Record<string, unknown>>(),
     /** Where Pixel Data sits in the file, for frame retrieval without parsing again. */
     pixelData: jsonb('pixel_data').$type<{
       offset: number;

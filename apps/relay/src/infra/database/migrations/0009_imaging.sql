@@ -12,6 +12,7 @@ CREATE TABLE "instances" (
 	"rows" integer,
 	"columns" integer,
 	"frames" integer DEFAULT 1 NOT NULL,
+	"image" jsonb,
 	"pixel_data" jsonb,
 	"metadata" jsonb NOT NULL,
 	"received_via" text NOT NULL,

@@ -1,0 +1,386 @@
+import { randomUUID } from 'node:crypto';
+import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeInstance, syntheticUid } from '#dicom/testing';
+import { AuditRepository } from '../audit/audit.repository.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { RelayConfig } from '../config/config.js';
+import { FileBlobStore } from '../infra/blobs/blob-store.js';
+import {
+  auditLog,
+  cases,
+  facilities,
+  instances,
+  studies,
+  users,
+} from '../infra/database/schema.js';
+import type { Logger } from '../infra/logging/logger.js';
+import type { JobQueues } from '../infra/queue/job-queues.js';
+import { outbox } from '../infra/database/schema.js';
+import {
+  DRIVERS,
+  openTestDatabase,
+  worklistWorld,
+  type WorklistWorld,
+} from '../worklist/testing/worklist-world.js';
+import { InlineDicomInspector } from './dicom-inspector.js';
+import { DicomwebService } from './dicomweb.service.js';
+import { ImagingCases, IMAGING_QUIET_QUEUE } from './imaging-cases.js';
+import { ImagingIntake, type StoreSource } from './imaging-intake.js';
+import { ImagingRepository } from './imaging.repository.js';
+
+/**
+ * The one store path for STOW-RS and C-STORE, medium tier: real database (PGlite, and
+ * PostgreSQL when CI gives one), real blob files, DICOM files made by dcmjs (#dicom/testing).
+ * The parser runs inline here (the thread pool's worker file exists only in the build; the
+ * e2e test drives the pool).
+ */
+
+const quietLog = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
+  child: () => quietLog,
+} as unknown as Logger;
+
+describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
+  let dispose: () => Promise<void>;
+  let dir: string;
+  let world: WorklistWorld;
+  let intake: ImagingIntake;
+  let imagingCases: ImagingCases;
+  let repository: ImagingRepository;
+  let dicomweb: DicomwebService;
+  let audit: AuditService;
+  let blobs: FileBlobStore;
+  const source: StoreSource = { via: 'stow', clinicId: 'clinic-k', actor: 'user:test' };
+
+  beforeAll(async () => {
+    const opened = await openTestDatabase(driver);
+    dispose = opened.dispose;
+    world = await worklistWorld(opened.database);
+    dir = await mkdtemp(join(tmpdir(), 'telerelay-imaging-'));
+    blobs = new FileBlobStore(join(dir, 'blobs'));
+    repository = new ImagingRepository(world.database);
+    audit = new AuditService(new AuditRepository(world.database), quietLog);
+    const config = {
+      ...world.config,
+      dataDir: dir,
+      imaging: {
+        maxRequestBytes: 1e9,
+        maxInstanceBytes: 1e8,
+        minFreeDiskBytes: 0,
+        parseTimeoutMs: 10_000,
+        parseThreads: 1,
+        quietSeconds: 120,
+      },
+    } as RelayConfig;
+    imagingCases = new ImagingCases(
+      world.database,
+      repository,
+      world.worklist,
+      world.outbox,
+      world.queues as unknown as JobQueues,
+      world.clock,
+      config,
+      quietLog,
+    );
+    intake = new ImagingIntake(
+      new InlineDicomInspector(),
+      repository,
+      blobs,
+      audit,
+      imagingCases,
+      world.clock,
+      config,
+      quietLog,
+    );
+    dicomweb = new DicomwebService(repository, blobs, quietLog);
+    await world.database.db
+      .insert(facilities)
+      .values({ id: 'clinic-j', kind: 'clinic', name: 'Clinic J', parentId: 'hosp-c2' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function fileOf(bytes: Uint8Array): Promise<string> {
+    const path = await blobs.scratchPath();
+    await writeFile(path, bytes);
+    return path;
+  }
+
+  const exists = (path: string) =>
+    access(path).then(
+      () => true,
+      () => false,
+    );
+
+  async function studyRow(uid: string, clinicId = 'clinic-k') {
+    const [row] = await world.database.db
+      .select()
+      .from(studies)
+      .where(eq(studies.studyInstanceUid, uid));
+    return row?.clinicId === clinicId ? row : undefined;
+  }
+
+  it('stores a new CT instance: blob in place, one study, the scratch file consumed, a quiet check queued', async () => {
+    const studyUid = syntheticUid();
+    const bytes = makeInstance({
+      sopClass: 'CT',
+      studyInstanceUid: studyUid,
+      rows: 32,
+      columns: 32,
+    });
+    const path = await fileOf(bytes);
+    const outcome = await intake.storeFile(path, source);
+    expect(outcome.outcome).toBe('stored');
+    expect(await exists(path)).toBe(false);
+    const study = await studyRow(studyUid);
+    expect(study).toMatchObject({ instanceCount: 1, seriesCount: 1, state: 'receiving' });
+    expect(study?.modalities).toEqual(['CT']);
+    const [row] = await world.database.db
+      .select()
+      .from(instances)
+      .where(eq(instances.studyId, study!.id));
+    expect(await blobs.has(row!.sha256)).toBe(true);
+    expect((await blobs.get(row!.sha256)).equals(Buffer.from(bytes))).toBe(true);
+    const jobs = await world.database.db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.kind, `${IMAGING_QUIET_QUEUE}:study-quiet`));
+    expect(jobs.some((job) => JSON.stringify(job.payload).includes(study!.id))).toBe(true);
+  });
+
+  it('the same file again is already stored; other bytes under the same SOP Instance UID are a conflict, audited without patient data', async () => {
+    const studyUid = syntheticUid();
+    const sopUid = syntheticUid();
+    const options = {
+      sopClass: 'CR' as const,
+      studyInstanceUid: studyUid,
+      sopInstanceUid: sopUid,
+      patientName: 'Wang^Fang',
+      patientId: 'PID-SECRET-1',
+    };
+    const bytes = makeInstance({ ...options, rows: 16, columns: 16 });
+    expect((await intake.storeFile(await fileOf(bytes), source)).outcome).toBe('stored');
+    const again = await intake.storeFile(await fileOf(bytes), source);
+    expect(again).toMatchObject({ outcome: 'already-stored', sopInstanceUid: sopUid });
+    const other = await intake.storeFile(
+      await fileOf(makeInstance({ ...options, rows: 24, columns: 24 })),
+      source,
+    );
+    expect(other).toMatchObject({ outcome: 'conflict', sopInstanceUid: sopUid });
+    expect((await studyRow(studyUid))?.instanceCount).toBe(1);
+    await audit.drained();
+    const rows = await world.database.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, 'dicom.stow'));
+    const conflict = rows.find((r) => JSON.stringify(r.detail).includes(sopUid));
+    expect(conflict?.outcome).toBe('denied');
+    expect(JSON.stringify(rows)).not.toMatch(/Wang|PID-SECRET/);
+  });
+
+  it('refuses a file that is not DICOM and one cut off half-way, storing nothing of either', async () => {
+    const before = await world.database.db.select({ id: instances.id }).from(instances);
+    const notDicom = await fileOf(new TextEncoder().encode('this is a text file, not an image'));
+    const refused = await intake.storeFile(notDicom, source);
+    expect(refused).toMatchObject({ outcome: 'refused', refusal: { code: 'NOT_DICOM' } });
+    expect(await exists(notDicom)).toBe(false);
+
+    const whole = makeInstance({ sopClass: 'CT', rows: 64, columns: 64 });
+    const cut = await fileOf(whole.subarray(0, Math.floor(whole.byteLength / 2)));
+    const truncated = await intake.storeFile(cut, source);
+    expect(truncated.outcome).toBe('refused');
+    expect(await exists(cut)).toBe(false);
+    const after = await world.database.db.select({ id: instances.id }).from(instances);
+    expect(after).toHaveLength(before.length);
+    // Nothing half-stored on disk either: only blobs of stored instances remain.
+    expect(await readdir(join(dir, 'blobs', 'scratch'))).toEqual([]);
+  });
+
+  it('refuses an instance of another study than the STOW URL names', async () => {
+    const outcome = await intake.storeFile(
+      await fileOf(makeInstance({ sopClass: 'CT', rows: 8, columns: 8 })),
+      source,
+      { studyInstanceUid: syntheticUid() },
+    );
+    expect(outcome).toMatchObject({
+      outcome: 'refused',
+      refusal: { code: 'STUDY_UID_MISMATCH', failureReason: 0xa900 },
+    });
+  });
+
+  it('parallel uploads of one study make one study with every instance counted once', async () => {
+    const studyUid = syntheticUid();
+    const seriesA = syntheticUid();
+    const seriesB = syntheticUid();
+    const files = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        fileOf(
+          makeInstance({
+            sopClass: 'CT',
+            studyInstanceUid: studyUid,
+            seriesInstanceUid: i % 2 ? seriesA : seriesB,
+            rows: 16,
+            columns: 16,
+          }),
+        ),
+      ),
+    );
+    const outcomes = await Promise.all(files.map((path) => intake.storeFile(path, source)));
+    expect(outcomes.map((o) => o.outcome)).toEqual(Array(8).fill('stored'));
+    const rows = await world.database.db
+      .select()
+      .from(studies)
+      .where(eq(studies.studyInstanceUid, studyUid));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ instanceCount: 8, seriesCount: 2 });
+  });
+
+  it('the clinic marks a study complete: one imaging case on its county worklist, by modality and urgency; a second call changes nothing', async () => {
+    const studyUid = syntheticUid();
+    const seriesUid = syntheticUid();
+    for (let i = 0; i < 3; i += 1) {
+      await intake.storeFile(
+        await fileOf(
+          makeInstance({
+            sopClass: 'CT',
+            studyInstanceUid: studyUid,
+            seriesInstanceUid: seriesUid,
+            rows: 8,
+            columns: 8,
+          }),
+        ),
+        source,
+      );
+    }
+    const done = await imagingCases.complete(world.nurse, studyUid, 'stat');
+    expect(done).toMatchObject({ state: 'queued', instanceCount: 3 });
+    const [row] = await world.database.db.select().from(cases).where(eq(cases.id, done.caseId!));
+    expect(row).toMatchObject({
+      kind: 'imaging',
+      examKind: 'imaging:CT',
+      priority: 'stat',
+      status: 'awaiting_review',
+      hospitalId: 'hosp-c1',
+      recordingId: null,
+    });
+    // IMAGING_STAT_SLA (900 s in the test policy) from now.
+    expect(row!.dueAt.getTime() - world.clock.now().getTime()).toBe(900_000);
+    const summary = await world.cases.summary(done.caseId!);
+    expect(summary?.study).toEqual({
+      studyInstanceUid: studyUid,
+      description: null,
+      modalities: ['CT'],
+      seriesCount: 1,
+      instanceCount: 3,
+    });
+    const again = await imagingCases.complete(world.nurse, studyUid, 'routine');
+    expect(again.caseId).toBe(done.caseId);
+    const all = await world.database.db
+      .select()
+      .from(studies)
+      .where(eq(studies.caseId, done.caseId!));
+    expect(all).toHaveLength(1);
+    await expect(
+      imagingCases.complete(world.readers.c1, studyUid, 'routine'),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+
+  it('a study nobody marks complete becomes a routine case after the quiet time, not before', async () => {
+    const studyUid = syntheticUid();
+    await intake.storeFile(
+      await fileOf(
+        makeInstance({ sopClass: 'CR', studyInstanceUid: studyUid, rows: 8, columns: 8 }),
+      ),
+      source,
+    );
+    const study = await studyRow(studyUid);
+    world.clock.advance(60_000);
+    await imagingCases.checkQuiet(study!.id);
+    expect((await studyRow(studyUid))?.state).toBe('receiving');
+    world.clock.advance(61_000);
+    await imagingCases.checkQuiet(study!.id);
+    const after = await studyRow(studyUid);
+    expect(after?.state).toBe('queued');
+    const [row] = await world.database.db.select().from(cases).where(eq(cases.id, after!.caseId!));
+    expect(row).toMatchObject({ priority: 'routine', examKind: 'imaging:CR' });
+  });
+
+  it('QIDO-RS: filters by PatientID, StudyDate range, ModalitiesInStudy and AccessionNumber, within the user’s scope only', async () => {
+    const studyUid = syntheticUid();
+    const accession = `ACC${randomUUID().slice(0, 6)}`;
+    await intake.storeFile(
+      await fileOf(
+        makeInstance({
+          sopClass: 'DX',
+          studyInstanceUid: studyUid,
+          rows: 8,
+          columns: 8,
+          patientId: 'QIDO-P1',
+          studyDate: '20260215',
+          accessionNumber: accession,
+        }),
+      ),
+      source,
+    );
+    const base = 'http://relay';
+    const find = (user: typeof world.nurse, params: Record<string, string>) =>
+      dicomweb.searchStudies(user, params, base);
+    const uidsOf = (rows: Awaited<ReturnType<typeof find>>) =>
+      rows.map((r) => r['0020000D']?.Value?.[0]);
+    expect(uidsOf(await find(world.nurse, { PatientID: 'QIDO-P1' }))).toEqual([studyUid]);
+    expect(
+      uidsOf(
+        await find(world.nurse, { StudyDate: '20260201-20260228', AccessionNumber: accession }),
+      ),
+    ).toEqual([studyUid]);
+    expect(
+      uidsOf(await find(world.nurse, { StudyDate: '20260301-', AccessionNumber: accession })),
+    ).toEqual([]);
+    expect(
+      uidsOf(await find(world.nurse, { ModalitiesInStudy: 'DX', AccessionNumber: accession })),
+    ).toEqual([studyUid]);
+    expect(
+      uidsOf(await find(world.nurse, { ModalitiesInStudy: 'CT', AccessionNumber: accession })),
+    ).toEqual([]);
+    const [found] = await find(world.nurse, { StudyInstanceUID: studyUid });
+    expect(found?.['00201208']?.Value).toEqual([1]);
+    expect(found?.['00081190']?.Value).toEqual([`${base}/dicomweb/studies/${studyUid}`]);
+    // A reader sees it only once the case is at their hospital; another clinic never.
+    expect(await find(world.readers.c1, { StudyInstanceUID: studyUid })).toEqual([]);
+    await imagingCases.complete(world.nurse, studyUid, 'routine');
+    expect(uidsOf(await find(world.readers.c1, { StudyInstanceUID: studyUid }))).toEqual([
+      studyUid,
+    ]);
+    expect(await find(world.readers.c2, { StudyInstanceUID: studyUid })).toEqual([]);
+    const [otherNurse] = await world.database.db
+      .insert(users)
+      .values({
+        username: `j-${randomUUID()}`,
+        displayName: 'J',
+        passwordHash: 'x',
+        role: 'clinic_staff',
+        facilityId: 'clinic-j',
+      })
+      .returning({ id: users.id });
+    const stranger = { ...world.nurse, id: otherNurse!.id, facilityId: 'clinic-j' };
+    expect(await find(stranger, { StudyInstanceUID: studyUid })).toEqual([]);
+    await expect(dicomweb.metadata(stranger, { study: studyUid }, base)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(
+      dicomweb.searchStudies(world.nurse, { StudyDate: '2026-02-01' }, base),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});

@@ -1,0 +1,168 @@
+import { statfs, rm } from 'node:fs/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import type { DicomRefusal } from '#dicom';
+import { AuditService } from '../audit/audit.service.js';
+import { Clock } from '../common/clock.js';
+import { CONFIG, LOGGER } from '../common/tokens.js';
+import type { RelayConfig } from '../config/config.js';
+import { BlobStore } from '../infra/blobs/blob-store.js';
+import type { Logger } from '../infra/logging/logger.js';
+import { DicomInspector } from './dicom-inspector.js';
+import { ImagingCases } from './imaging-cases.js';
+import { ImagingRepository, type RecordOutcome } from './imaging.repository.js';
+
+/** Where an instance came from (docs/imaging.md): the one store path for STOW-RS and C-STORE. */
+export interface StoreSource {
+  via: 'stow' | 'c-store';
+  clinicId: string;
+  /** A user id, or `ae:<AETITLE>` for a modality sending by C-STORE. */
+  actor: string;
+  callingAe?: string;
+}
+
+/** A refusal by the relay itself, beside libs/dicom's reasons for a file it cannot take. */
+export type IntakeRefusal = Omit<DicomRefusal, 'code'> & {
+  code: DicomRefusal['code'] | 'STUDY_UID_MISMATCH';
+};
+
+export type StoreOutcome =
+  | {
+      outcome: 'stored' | 'already-stored';
+      sopClassUid: string;
+      sopInstanceUid: string;
+      studyInstanceUid: string;
+      /** Path of the instance's WADO-RS resource, from `/dicomweb`. */
+      retrieveUrl: string;
+    }
+  | { outcome: 'refused'; refusal: IntakeRefusal }
+  | { outcome: 'conflict'; reason: string; sopClassUid: string; sopInstanceUid: string };
+
+/** PS3.7 C.4.2: "Duplicate SOP Instance". */
+export const DUPLICATE_SOP_INSTANCE = 0x0111;
+/** PS3.7 C.4.2 "Data Set does not match SOP Class" family: the instance is not the target's. */
+export const STUDY_MISMATCH = 0xa900;
+
+export function instancePath(study: string, series: string, sop: string): string {
+  return `/dicomweb/studies/${study}/series/${series}/instances/${sop}`;
+}
+
+/**
+ * Stores received DICOM files: inspected on a parser thread (bounded), content-addressed into
+ * the blob store, recorded once. Every file ends here whichever way it came, and the file
+ * at the given path is consumed: moved into the blob store or deleted.
+ */
+@Injectable()
+export class ImagingIntake {
+  constructor(
+    private readonly inspector: DicomInspector,
+    private readonly repository: ImagingRepository,
+    private readonly blobs: BlobStore,
+    private readonly audit: AuditService,
+    private readonly imagingCases: ImagingCases,
+    private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: RelayConfig,
+    @Inject(LOGGER) private readonly log: Logger,
+  ) {}
+
+  /** Whether the data disk keeps DICOM_MIN_FREE_DISK_BYTES free after `bytes` more. */
+  async hasRoomFor(bytes: number): Promise<boolean> {
+    const disk = await statfs(this.config.dataDir);
+    return disk.bavail * disk.bsize - bytes >= this.config.imaging.minFreeDiskBytes;
+  }
+
+  /** A fresh path for a file being received, on the blob store's file system. */
+  scratchPath(): Promise<string> {
+    return this.blobs.scratchPath();
+  }
+
+  async storeFile(
+    tempFilePath: string,
+    source: StoreSource,
+    expect: { studyInstanceUid?: string } = {},
+  ): Promise<StoreOutcome> {
+    let consumed = false;
+    try {
+      const inspection = await this.inspector.inspect(tempFilePath);
+      if (!inspection.ok) return this.refuse(source, inspection.refusal);
+      const { instance, sha256, sizeBytes } = inspection;
+      const ids = { sopClassUid: instance.sopClassUid, sopInstanceUid: instance.sopInstanceUid };
+      if (expect.studyInstanceUid && expect.studyInstanceUid !== instance.studyInstanceUid) {
+        return this.refuse(source, {
+          code: 'STUDY_UID_MISMATCH',
+          reason: 'the instance belongs to another study than the one in the request URL',
+          failureReason: STUDY_MISMATCH,
+          ...ids,
+        });
+      }
+      const stored = await this.repository.storedSha256(source.clinicId, instance.sopInstanceUid);
+      let recorded: RecordOutcome;
+      if (stored !== undefined) {
+        recorded = { outcome: stored === sha256 ? 'already-stored' : 'conflict' };
+      } else {
+        // The blob is in place (fsynced) before any row names it.
+        await this.blobs.putFile(tempFilePath, sha256);
+        consumed = true;
+        recorded = await this.repository.recordInstance(
+          {
+            clinicId: source.clinicId,
+            via: source.via,
+            sha256,
+            sizeBytes,
+            instance,
+            at: this.clock.now(),
+          },
+          (tx, studyId, at) => this.imagingCases.scheduleQuietCheck(tx, studyId, at),
+        );
+      }
+      if (recorded.outcome === 'conflict') {
+        const reason = 'another file is already stored under this SOP Instance UID';
+        this.auditRefusal(source, 'conflict', { ...ids, reason });
+        return { outcome: 'conflict', reason, ...ids };
+      }
+      if (recorded.outcome === 'stored') {
+        this.log.info(
+          { via: source.via, clinicId: source.clinicId, studyId: recorded.studyId, sha256 },
+          'dicom instance stored',
+        );
+      }
+      return {
+        outcome: recorded.outcome,
+        ...ids,
+        studyInstanceUid: instance.studyInstanceUid,
+        retrieveUrl: instancePath(
+          instance.studyInstanceUid,
+          instance.seriesInstanceUid,
+          instance.sopInstanceUid,
+        ),
+      };
+    } finally {
+      if (!consumed) await rm(tempFilePath, { force: true });
+    }
+  }
+
+  private refuse(source: StoreSource, refusal: IntakeRefusal): StoreOutcome {
+    this.auditRefusal(source, 'refused', {
+      code: refusal.code,
+      reason: refusal.reason,
+      failureReason: refusal.failureReason,
+      sopClassUid: refusal.sopClassUid,
+      sopInstanceUid: refusal.sopInstanceUid,
+    });
+    return { outcome: 'refused', refusal };
+  }
+
+  /** Refusals are audited with ids and the reason only: never a patient attribute. */
+  private auditRefusal(source: StoreSource, kind: string, detail: Record<string, unknown>): void {
+    this.audit.recordLater({
+      actor: source.actor.includes(':') ? source.actor : `user:${source.actor}`,
+      action: `dicom.${source.via}`,
+      outcome: 'denied',
+      subject: `clinic:${source.clinicId}`,
+      detail: { kind, callingAe: source.callingAe, ...detail },
+    });
+    this.log.warn(
+      { via: source.via, clinicId: source.clinicId, kind, code: detail['code'] },
+      'dicom instance refused',
+    );
+  }
+}

@@ -1,0 +1,221 @@
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import * as Multipasta from 'multipasta/node';
+import type { SessionUser } from '#contracts';
+import { DomainError } from '../common/domain-error.js';
+import { CONFIG } from '../common/tokens.js';
+import type { RelayConfig } from '../config/config.js';
+import type { DicomJson } from './dicom-json.js';
+import { ImagingIntake, type StoreOutcome } from './imaging-intake.js';
+
+/** PS3.7 C.4.2 "Refused: Out of Resources". */
+const OUT_OF_RESOURCES = 0xa700;
+/** PS3.7 C.4.2 "Error: Cannot understand". */
+const CANNOT_UNDERSTAND = 0xc000;
+
+export interface StowResult {
+  status: 200 | 202 | 409;
+  body: DicomJson;
+}
+
+interface Failure {
+  sopClassUid?: string;
+  sopInstanceUid?: string;
+  failureReason: number;
+  reason: string;
+}
+
+/**
+ * STOW-RS (PS3.18 §10.5): a multipart/related request of application/dicom parts, each
+ * streamed to a scratch file as it arrives (multipasta, with back-pressure), then stored
+ * through ImagingIntake before the next part is read. The request is never held whole in
+ * memory, nor is any part. Sizes are checked before reading where the headers allow.
+ */
+@Injectable()
+export class StowReceiver {
+  constructor(
+    private readonly intake: ImagingIntake,
+    @Inject(CONFIG) private readonly config: RelayConfig,
+  ) {}
+
+  async receive(
+    user: SessionUser,
+    request: IncomingMessage,
+    baseUrl: string,
+    studyInstanceUid?: string,
+  ): Promise<StowResult> {
+    const { maxRequestBytes, maxInstanceBytes } = this.config.imaging;
+    const contentType = request.headers['content-type'] ?? '';
+    if (!isDicomMultipart(contentType)) {
+      throw new DomainError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'STOW-RS takes multipart/related; type="application/dicom"',
+      );
+    }
+    const declared = Number(request.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > maxRequestBytes) {
+      throw new DomainError(
+        'PAYLOAD_TOO_LARGE',
+        `The request is larger than ${maxRequestBytes} bytes`,
+      );
+    }
+    if (!(await this.intake.hasRoomFor(Number.isFinite(declared) ? declared : maxInstanceBytes))) {
+      throw new DomainError('INSUFFICIENT_STORAGE', 'The relay is short of disk space; send later');
+    }
+
+    const referenced: DicomJson[] = [];
+    const failed: Failure[] = [];
+    const parts = Multipasta.make({
+      headers: request.headers,
+      isFile: () => true,
+      maxTotalSize: maxRequestBytes,
+      // The per-part limit is ours (below), so one large part fails alone.
+      maxPartSize: Number.MAX_SAFE_INTEGER,
+    });
+    const source = { via: 'stow' as const, clinicId: user.facilityId, actor: `user:${user.id}` };
+    let parseError: Multipasta.MultipartError | undefined;
+    parts.on('error', (error: Multipasta.MultipartError) => {
+      parseError = error;
+    });
+    request.pipe(parts);
+    for await (const part of parts as AsyncIterable<Multipasta.Part>) {
+      if (part._tag !== 'File') continue;
+      const mediaType = part.info.contentType.toLowerCase();
+      if (mediaType !== 'application/dicom') {
+        part.resume();
+        failed.push({
+          failureReason: CANNOT_UNDERSTAND,
+          reason: `a part of type ${mediaType} is not DICOM`,
+        });
+        continue;
+      }
+      if (!(await this.intake.hasRoomFor(maxInstanceBytes))) {
+        part.resume();
+        failed.push({
+          failureReason: OUT_OF_RESOURCES,
+          reason: 'the relay is short of disk space',
+        });
+        continue;
+      }
+      const path = await this.intake.scratchPath();
+      const limit = new SizeLimit(maxInstanceBytes);
+      try {
+        await pipeline(part, limit, createWriteStream(path));
+      } catch (error) {
+        await rm(path, { force: true });
+        throw error;
+      }
+      if (limit.exceeded) {
+        await rm(path, { force: true });
+        failed.push({
+          failureReason: OUT_OF_RESOURCES,
+          reason: `the instance is larger than ${maxInstanceBytes} bytes`,
+        });
+        continue;
+      }
+      const outcome = await this.intake.storeFile(path, source, { studyInstanceUid });
+      record(outcome, baseUrl, referenced, failed);
+    }
+    if (parseError) {
+      throw new DomainError(
+        'INVALID_INPUT',
+        `The multipart body cannot be read (${parseError._tag})`,
+      );
+    }
+    if (referenced.length === 0 && failed.length === 0) {
+      throw new DomainError('INVALID_INPUT', 'The request holds no DICOM instance');
+    }
+    const body: DicomJson = {};
+    if (studyInstanceUid) {
+      body['00081190'] = { vr: 'UR', Value: [`${baseUrl}/dicomweb/studies/${studyInstanceUid}`] };
+    }
+    if (referenced.length) {
+      body['00081199'] = { vr: 'SQ', Value: referenced as never[] };
+    }
+    if (failed.length) {
+      body['00081198'] = {
+        vr: 'SQ',
+        Value: failed.map((f) => failedItem(f)) as never[],
+      };
+    }
+    // PS3.18 §10.5.3: all stored 200, some 202, none 409.
+    const status = failed.length === 0 ? 200 : referenced.length > 0 ? 202 : 409;
+    return { status, body };
+  }
+}
+
+function record(
+  outcome: StoreOutcome,
+  baseUrl: string,
+  referenced: DicomJson[],
+  failed: Failure[],
+) {
+  switch (outcome.outcome) {
+    case 'stored':
+    case 'already-stored':
+      referenced.push({
+        '00081150': { vr: 'UI', Value: [outcome.sopClassUid] },
+        '00081155': { vr: 'UI', Value: [outcome.sopInstanceUid] },
+        '00081190': { vr: 'UR', Value: [`${baseUrl}${outcome.retrieveUrl}`] },
+      });
+      return;
+    case 'conflict':
+      failed.push({
+        sopClassUid: outcome.sopClassUid,
+        sopInstanceUid: outcome.sopInstanceUid,
+        failureReason: 0x0111,
+        reason: outcome.reason,
+      });
+      return;
+    case 'refused':
+      failed.push({ ...outcome.refusal });
+  }
+}
+
+/**
+ * One item of FailedSOPSequence. The reason in words goes in TextValue (0040A160), beside
+ * the coded FailureReason, so a clinic's upload page can show why.
+ */
+function failedItem(failure: Failure): DicomJson {
+  const item: DicomJson = {
+    '00081197': { vr: 'US', Value: [failure.failureReason] },
+    '0040A160': { vr: 'UT', Value: [failure.reason] },
+  };
+  if (failure.sopClassUid) item['00081150'] = { vr: 'UI', Value: [failure.sopClassUid] };
+  if (failure.sopInstanceUid) item['00081155'] = { vr: 'UI', Value: [failure.sopInstanceUid] };
+  return item;
+}
+
+/**
+ * Passes a part through until it grows past `maxBytes`, then reads the rest without keeping
+ * it: the part fails alone and the parts after it are still read.
+ */
+class SizeLimit extends Transform {
+  private seen = 0;
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  get exceeded(): boolean {
+    return this.seen > this.maxBytes;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.seen += chunk.byteLength;
+    if (!this.exceeded) this.push(chunk);
+    callback();
+  }
+}
+
+/** multipart/related with type application/dicom (PS3.18 §10.5.1.2), quoted or not. */
+export function isDicomMultipart(contentType: string): boolean {
+  const [mediaType, ...params] = contentType.split(';').map((p) => p.trim().toLowerCase());
+  if (mediaType !== 'multipart/related') return false;
+  const type = params.find((p) => p.startsWith('type='));
+  return type === undefined || type.slice(5).replace(/"/g, '') === 'application/dicom';
+}
