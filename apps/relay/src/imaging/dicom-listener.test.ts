@@ -14,7 +14,7 @@ import type { RelayConfig } from '../config/config.js';
 import type { ClinicAeTitlesRepository } from '../facilities/clinic-ae-titles.repository.js';
 import { waitFor } from '../../../../test/support/wait.js';
 import { DicomListener } from './dicom-listener.js';
-import { ImagingIntake, type StoreOutcome, type StoreSource } from './dicom-listener.seam.js';
+import type { ImagingIntake, StoreOutcome, StoreSource } from './imaging-intake.js';
 
 /**
  * The DICOM listener against DCMTK's echoscu and storescu (real DICOM peers over TCP). The
@@ -24,12 +24,10 @@ import { ImagingIntake, type StoreOutcome, type StoreSource } from './dicom-list
  */
 const run = promisify(execFile);
 
-class RecordingIntake extends ImagingIntake {
+class RecordingIntake {
   readonly stored = new Map<string, { bytes: Buffer; source: StoreSource }>();
   calls = 0;
-  constructor(private readonly scratch: string) {
-    super();
-  }
+  constructor(private readonly scratch: string) {}
   scratchPath(): Promise<string> {
     return Promise.resolve(join(this.scratch, `${randomUUID()}.part`));
   }
@@ -127,7 +125,13 @@ beforeAll(async () => {
     dicom: { port: 0, aeTitle: 'TELERELAY', maxAssociations: 4 },
     imaging: { maxInstanceBytes: 4 * 1024 * 1024 },
   } as unknown as RelayConfig;
-  listener = new DicomListener(intake, aeTitles, audit, config, pino({ level: 'silent' }));
+  listener = new DicomListener(
+    intake as unknown as ImagingIntake,
+    aeTitles,
+    audit,
+    config,
+    pino({ level: 'silent' }),
+  );
   port = (await listener.listen('127.0.0.1')) ?? 0;
 });
 

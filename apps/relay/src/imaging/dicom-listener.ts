@@ -13,7 +13,7 @@ import {
   type StoreReply,
 } from '../infra/dimse/dimse-server.js';
 import type { Logger } from '../infra/logging/logger.js';
-import { ImagingIntake, type StoreOutcome } from './dicom-listener.seam.js';
+import { ImagingIntake, type StoreOutcome } from './imaging-intake.js';
 
 /** An accepted association: the clinic its calling AE title belongs to. */
 export interface AeSession {
