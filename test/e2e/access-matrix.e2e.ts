@@ -18,9 +18,11 @@ import {
   type SessionUser,
   type WatchResult,
 } from '#contracts';
+import { makeInstance, syntheticUid } from '#dicom/testing';
 import { DOMAIN_MODULES } from '../../apps/relay/src/app.module.js';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient, nextEvent, type ConsoleSocket } from '../support/clients.js';
+import { stowBody } from '../support/dicomweb.js';
 import { RelayProcess, type DemoDevice } from '../support/relay-process.js';
 
 /**
@@ -49,11 +51,22 @@ type Actor = (typeof OTHERS)[number];
  * stopped by validation, nothing changed).
  */
 type Cell = 401 | 403 | 404 | 'own' | 'ok';
-type Ids = { caseId: string; phraseId: string; boxId: string; userId: string };
+type Ids = {
+  caseId: string;
+  phraseId: string;
+  boxId: string;
+  userId: string;
+  /** A's imaging study (STOW-RS by clinic A, marked complete: a case at county 1). */
+  study: string;
+  series: string;
+  sop: string;
+};
 interface RouteRule {
   path: (ids: Ids) => string;
   /** A valid body, so a refusal is about access and not about the input. */
   body?: unknown;
+  /** What an allowed write answers when it is past access control ('ok'); default 400. */
+  okStatus?: number;
   cells: Record<Actor, Cell>;
 }
 /**
@@ -94,6 +107,32 @@ const PHRASES: Record<Actor, Cell> = {
   'county2.reader': 'own',
   'tertiary.reader': 'own',
   admin: 'own',
+  'health.authority': 403,
+  anonymous: 401,
+};
+
+/**
+ * A's study over DICOMweb: other clinics and readers find nothing (404, like a missing
+ * study), the operator roles have no image access at all (403, docs/imaging.md).
+ */
+const STUDY_READ: Record<Actor, Cell> = {
+  'clinic2.staff': 404,
+  'clinic4.staff': 404,
+  'county2.reader': 404,
+  'tertiary.reader': 404,
+  admin: 403,
+  'health.authority': 403,
+  anonymous: 401,
+};
+const INSTANCE = (ids: Ids) =>
+  `/dicomweb/studies/${ids.study}/series/${ids.series}/instances/${ids.sop}`;
+/** STOW-RS by clinic staff stores into their own clinic: past access control, a JSON body is 415. */
+const STOW: Record<Actor, Cell> = {
+  'clinic2.staff': 'ok',
+  'clinic4.staff': 'ok',
+  'county2.reader': 403,
+  'tertiary.reader': 403,
+  admin: 403,
   'health.authority': 403,
   anonymous: 401,
 };
@@ -233,6 +272,97 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
     cells: ADMIN_ONLY,
   },
   'GET /api/admin/audit': { path: () => '/api/admin/audit', cells: ADMIN_ONLY },
+  'GET /api/imaging/studies': {
+    path: () => '/api/imaging/studies',
+    cells: {
+      'clinic2.staff': 'own',
+      'clinic4.staff': 'own',
+      'county2.reader': 403,
+      'tertiary.reader': 403,
+      admin: 403,
+      'health.authority': 403,
+      anonymous: 401,
+    },
+  },
+  'POST /api/imaging/studies/:study/complete': {
+    path: (ids) => `/api/imaging/studies/${ids.study}/complete`,
+    body: { priority: 'stat' },
+    cells: {
+      'clinic2.staff': 404,
+      'clinic4.staff': 404,
+      'county2.reader': 403,
+      'tertiary.reader': 403,
+      admin: 403,
+      'health.authority': 403,
+      anonymous: 401,
+    },
+  },
+  'POST /dicomweb/studies': { path: () => '/dicomweb/studies', okStatus: 415, cells: STOW },
+  'POST /dicomweb/studies/:study': {
+    path: (ids) => `/dicomweb/studies/${ids.study}`,
+    okStatus: 415,
+    cells: STOW,
+  },
+  'GET /dicomweb/studies': {
+    path: () => '/dicomweb/studies',
+    cells: {
+      'clinic2.staff': 'own',
+      'clinic4.staff': 'own',
+      'county2.reader': 'own',
+      'tertiary.reader': 'own',
+      admin: 403,
+      'health.authority': 403,
+      anonymous: 401,
+    },
+  },
+  'GET /dicomweb/studies/:study': {
+    path: (ids) => `/dicomweb/studies/${ids.study}`,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/metadata': {
+    path: (ids) => `/dicomweb/studies/${ids.study}/metadata`,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/series': {
+    path: (ids) => `/dicomweb/studies/${ids.study}/series`,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/instances': {
+    path: (ids) => `/dicomweb/studies/${ids.study}/instances`,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/series/:series': {
+    path: (ids) => `/dicomweb/studies/${ids.study}/series/${ids.series}`,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/series/:series/metadata': {
+    path: (ids) => `/dicomweb/studies/${ids.study}/series/${ids.series}/metadata`,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/series/:series/instances': {
+    path: (ids) => `/dicomweb/studies/${ids.study}/series/${ids.series}/instances`,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/series/:series/instances/:sop': {
+    path: INSTANCE,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/series/:series/instances/:sop/metadata': {
+    path: (ids) => `${INSTANCE(ids)}/metadata`,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/series/:series/instances/:sop/frames/:frames': {
+    path: (ids) => `${INSTANCE(ids)}/frames/1`,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/series/:series/instances/:sop/thumbnail': {
+    path: (ids) => `${INSTANCE(ids)}/thumbnail`,
+    cells: STUDY_READ,
+  },
+  'GET /dicomweb/studies/:study/series/:series/instances/:sop/rendered': {
+    path: (ids) => `${INSTANCE(ids)}/rendered`,
+    cells: STUDY_READ,
+  },
 };
 
 function allOk(): Record<Exclude<Actor, 'anonymous'>, Cell> {
@@ -318,7 +448,8 @@ describe('access matrix: every route, room and topic, as each role of another fa
     const phrase = await readerA.post<Phrase>('/api/phrases', { text: 'Sinus rhythm.' });
     expect(phrase.status).toBe(201);
     const me = await readerA.get<SessionUser>('/api/me');
-    ids = { caseId, phraseId: phrase.body.id, boxId: boxA.deviceId, userId: me.body.id };
+    const study = await studyOfA();
+    ids = { caseId, phraseId: phrase.body.id, boxId: boxA.deviceId, userId: me.body.id, ...study };
   });
 
   afterAll(async () => {
@@ -326,6 +457,30 @@ describe('access matrix: every route, room and topic, as each role of another fa
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     await relay?.dispose();
   });
+
+  /** A's imaging study: clinic A stores one CT instance by STOW-RS and marks it complete. */
+  async function studyOfA(): Promise<{ study: string; series: string; sop: string }> {
+    const clinicA = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
+    const [study, series, sop] = [syntheticUid(), syntheticUid(), syntheticUid()];
+    const file = makeInstance({
+      sopClass: 'CT',
+      studyInstanceUid: study,
+      seriesInstanceUid: series,
+      sopInstanceUid: sop,
+      rows: 16,
+      columns: 16,
+    });
+    const { body, contentType } = stowBody([file]);
+    const stored = await fetch(`${relay.httpUrl}/dicomweb/studies`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${clinicA.token}`, 'content-type': contentType },
+      body: new Uint8Array(body),
+    });
+    expect(stored.status).toBe(200);
+    const done = await clinicA.post(`/api/imaging/studies/${study}/complete`, {});
+    expect(done.status).toBe(200);
+    return { study, series, sop };
+  }
 
   /** A real case of clinic A: its own box records over MQTT, the analysis lists it at county 1. */
   async function recordCaseOfA(seed: number): Promise<string> {
@@ -435,12 +590,14 @@ describe('access matrix: every route, room and topic, as each role of another fa
         if (status !== expected) problems.push(`${where}, expected ${expected}`);
         if (!audited.has(`${actorOf(actor)} ${route}`)) problems.push(`${where}, not audited`);
       } else if (expected === 'ok') {
-        const want = route.startsWith('GET ') ? 200 : 400;
+        const want = route.startsWith('GET ')
+          ? 200
+          : ((MATRIX[route] as RouteRule).okStatus ?? 400);
         if (status !== want) problems.push(`${where}, expected ${want} (allowed)`);
       } else {
         if (status < 200 || status >= 300) problems.push(`${where}, expected 2xx (own facility)`);
         const leaked = JSON.stringify(body ?? '');
-        for (const id of [ids.caseId, ids.phraseId, ids.boxId]) {
+        for (const id of [ids.caseId, ids.phraseId, ids.boxId, ids.study]) {
           if (leaked.includes(id)) problems.push(`${where}, answer holds A's ${id}`);
         }
       }

@@ -30,3 +30,16 @@ export const DicomUidSchema = z
   .string()
   .regex(/^[0-9]+(\.[0-9]+)*$/, 'a DICOM UID: digits and dots')
   .max(64);
+
+/** One data set in PS3.18 §F.2 DICOM JSON: tag (8 hex digits) → { vr, Value | BulkDataURI }. */
+export const DicomJsonDatasetSchema = z
+  .record(
+    z.string(),
+    z.object({
+      vr: z.string(),
+      Value: z.array(z.unknown()).optional(),
+      BulkDataURI: z.string().optional(),
+      InlineBinary: z.string().optional(),
+    }),
+  )
+  .meta({ id: 'DicomJsonDataset' });

@@ -1,5 +1,15 @@
-export * from './dicom-metadata.js';
 export * from './types.js';
-export * from './inspect.js';
-export * from './pixels.js';
-export * from './ecg-waveform.js';
+export {
+  ACCEPTED_SOP_CLASSES,
+  ACCEPTED_TRANSFER_SYNTAXES,
+  DEFAULT_LIMITS,
+  FAILURE_REASONS,
+  inspectInstance,
+} from './inspect.js';
+export { DicomFrameError, frameOf, renderThumbnail } from './pixels.js';
+export {
+  DicomWaveformError,
+  decodeEcgWaveform,
+  type DicomEcgChannel,
+  type DicomEcgRecording,
+} from './ecg-waveform.js';

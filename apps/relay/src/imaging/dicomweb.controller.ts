@@ -1,6 +1,8 @@
-import { Controller, Get, Header, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { z } from 'zod';
 import type { Request, Response } from 'express';
-import { DicomUidSchema, type SessionUser } from '#contracts';
+import { DicomJsonDatasetSchema, DicomUidSchema, type SessionUser } from '#contracts';
+import { ApiRoute } from '../common/api-route.js';
 import { ContractPipe } from '../common/validation.js';
 import { CurrentUser, Roles } from '../identity/auth.guard.js';
 import type { DicomJson } from './dicom-json.js';
@@ -9,6 +11,7 @@ import { StowReceiver } from './stow.js';
 
 const DICOM_JSON = 'application/dicom+json';
 const uid = new ContractPipe(DicomUidSchema);
+const datasets = z.array(DicomJsonDatasetSchema);
 /** Thumbnails are small; `rendered` is the viewport size a client would ask for first. */
 const THUMBNAIL_SIZE = 128;
 const RENDERED_SIZE = 512;
@@ -29,8 +32,15 @@ export class DicomwebController {
     private readonly dicomweb: DicomwebService,
   ) {}
 
+  @ApiRoute({
+    summary: 'STOW-RS: store instances (multipart/related; type="application/dicom")',
+    description:
+      '200 all stored, 202 some failed, 409 none stored (application/dicom+json ReferencedSOPSequence / FailedSOPSequence); 413, 415, 507 before reading.',
+    response: null,
+  })
   @Roles('clinic_staff')
   @Post('studies')
+  @HttpCode(200)
   async store(
     @CurrentUser() user: SessionUser,
     @Req() request: Request,
@@ -40,8 +50,14 @@ export class DicomwebController {
     response.status(result.status).type(DICOM_JSON).send(JSON.stringify(result.body));
   }
 
+  @ApiRoute({
+    summary: 'STOW-RS into one study; instances of another study fail (0xA900)',
+    description: 'As POST /dicomweb/studies.',
+    response: null,
+  })
   @Roles('clinic_staff')
   @Post('studies/:study')
+  @HttpCode(200)
   async storeInStudy(
     @CurrentUser() user: SessionUser,
     @Param('study', uid) study: string,
@@ -52,6 +68,12 @@ export class DicomwebController {
     response.status(result.status).type(DICOM_JSON).send(JSON.stringify(result.body));
   }
 
+  @ApiRoute({
+    summary: 'QIDO-RS: search studies',
+    description:
+      'Keys: PatientID, PatientName, StudyDate (YYYYMMDD or range), ModalitiesInStudy, AccessionNumber, StudyInstanceUID; limit, offset, includefield.',
+    response: datasets,
+  })
   @Get('studies')
   @Header('Content-Type', DICOM_JSON)
   searchStudies(
@@ -62,6 +84,10 @@ export class DicomwebController {
     return this.dicomweb.searchStudies(user, query, baseUrlOf(request));
   }
 
+  @ApiRoute({
+    summary: 'QIDO-RS: search the series of a study',
+    response: datasets,
+  })
   @Get('studies/:study/series')
   @Header('Content-Type', DICOM_JSON)
   searchSeries(
@@ -73,6 +99,10 @@ export class DicomwebController {
     return this.dicomweb.searchSeries(user, study, query, baseUrlOf(request));
   }
 
+  @ApiRoute({
+    summary: 'QIDO-RS: search the instances of a study',
+    response: datasets,
+  })
   @Get('studies/:study/instances')
   @Header('Content-Type', DICOM_JSON)
   searchStudyInstances(
@@ -84,6 +114,10 @@ export class DicomwebController {
     return this.dicomweb.searchInstances(user, study, undefined, query, baseUrlOf(request));
   }
 
+  @ApiRoute({
+    summary: 'QIDO-RS: search the instances of a series',
+    response: datasets,
+  })
   @Get('studies/:study/series/:series/instances')
   @Header('Content-Type', DICOM_JSON)
   searchSeriesInstances(
@@ -96,6 +130,10 @@ export class DicomwebController {
     return this.dicomweb.searchInstances(user, study, series, query, baseUrlOf(request));
   }
 
+  @ApiRoute({
+    summary: 'WADO-RS: a study\'s instances (multipart/related; type="application/dicom")',
+    response: null,
+  })
   @Get('studies/:study')
   retrieveStudy(
     @CurrentUser() user: SessionUser,
@@ -105,6 +143,10 @@ export class DicomwebController {
     return this.dicomweb.retrieve(user, { study }, response);
   }
 
+  @ApiRoute({
+    summary: "WADO-RS: a study's metadata (DICOM JSON, Pixel Data as BulkDataURI)",
+    response: datasets,
+  })
   @Get('studies/:study/metadata')
   @Header('Content-Type', DICOM_JSON)
   studyMetadata(
@@ -115,6 +157,10 @@ export class DicomwebController {
     return this.dicomweb.metadata(user, { study }, baseUrlOf(request));
   }
 
+  @ApiRoute({
+    summary: "WADO-RS: a series' instances",
+    response: null,
+  })
   @Get('studies/:study/series/:series')
   retrieveSeries(
     @CurrentUser() user: SessionUser,
@@ -125,6 +171,10 @@ export class DicomwebController {
     return this.dicomweb.retrieve(user, { study, series }, response);
   }
 
+  @ApiRoute({
+    summary: "WADO-RS: a series' metadata",
+    response: datasets,
+  })
   @Get('studies/:study/series/:series/metadata')
   @Header('Content-Type', DICOM_JSON)
   seriesMetadata(
@@ -136,6 +186,10 @@ export class DicomwebController {
     return this.dicomweb.metadata(user, { study, series }, baseUrlOf(request));
   }
 
+  @ApiRoute({
+    summary: 'WADO-RS: one instance',
+    response: null,
+  })
   @Get('studies/:study/series/:series/instances/:sop')
   retrieveInstance(
     @CurrentUser() user: SessionUser,
@@ -147,6 +201,10 @@ export class DicomwebController {
     return this.dicomweb.retrieve(user, { study, series, sop }, response);
   }
 
+  @ApiRoute({
+    summary: "WADO-RS: one instance's metadata",
+    response: datasets,
+  })
   @Get('studies/:study/series/:series/instances/:sop/metadata')
   @Header('Content-Type', DICOM_JSON)
   instanceMetadata(
@@ -159,6 +217,10 @@ export class DicomwebController {
     return this.dicomweb.metadata(user, { study, series, sop }, baseUrlOf(request));
   }
 
+  @ApiRoute({
+    summary: 'WADO-RS: frames (native as application/octet-stream, compressed as stored)',
+    response: null,
+  })
   @Get('studies/:study/series/:series/instances/:sop/frames/:frames')
   frames(
     @CurrentUser() user: SessionUser,
@@ -171,25 +233,35 @@ export class DicomwebController {
     return this.dicomweb.frames(user, { study, series, sop }, frames, response);
   }
 
+  @ApiRoute({
+    summary: 'WADO-RS: a thumbnail (image/png); 406 when the relay cannot render the instance',
+    response: null,
+  })
   @Get('studies/:study/series/:series/instances/:sop/thumbnail')
-  @Header('Content-Type', 'image/png')
   async thumbnail(
     @CurrentUser() user: SessionUser,
     @Param('study', uid) study: string,
     @Param('series', uid) series: string,
     @Param('sop', uid) sop: string,
-  ): Promise<Buffer> {
-    return Buffer.from(await this.dicomweb.rendered(user, { study, series, sop }, THUMBNAIL_SIZE));
+    @Res() response: Response,
+  ): Promise<void> {
+    const png = await this.dicomweb.rendered(user, { study, series, sop }, THUMBNAIL_SIZE);
+    response.type('image/png').send(Buffer.from(png));
   }
 
+  @ApiRoute({
+    summary: 'WADO-RS: the instance rendered (image/png); 406 when it cannot be rendered',
+    response: null,
+  })
   @Get('studies/:study/series/:series/instances/:sop/rendered')
-  @Header('Content-Type', 'image/png')
   async rendered(
     @CurrentUser() user: SessionUser,
     @Param('study', uid) study: string,
     @Param('series', uid) series: string,
     @Param('sop', uid) sop: string,
-  ): Promise<Buffer> {
-    return Buffer.from(await this.dicomweb.rendered(user, { study, series, sop }, RENDERED_SIZE));
+    @Res() response: Response,
+  ): Promise<void> {
+    const png = await this.dicomweb.rendered(user, { study, series, sop }, RENDERED_SIZE);
+    response.type('image/png').send(Buffer.from(png));
   }
 }

@@ -278,7 +278,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
     const summary = await world.cases.summary(done.caseId!);
     expect(summary?.study).toEqual({
       studyInstanceUid: studyUid,
-      description: null,
+      description: 'Synthetic CT',
       modalities: ['CT'],
       seriesCount: 1,
       instanceCount: 3,

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import dcmjs from 'dcmjs';
+import dicomParser from 'dicom-parser';
+import jpeg from 'jpeg-js';
 
 /**
  * Makes DICOM Part 10 files (PS3.10 §7.1) for tests, with dcmjs as an independent writer so
@@ -33,6 +36,7 @@ const DEFAULT_MODALITY: Record<SyntheticSopClass, string> = {
 
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
+export const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
 
 /** Standard lead → (MDC code, SCP-ECG code), PS3.16 CID 3001. */
 export const LEAD_CODES: Record<string, { mdc: string; scpecg: string }> = {
@@ -290,7 +294,32 @@ export function makeInstance(options: SyntheticInstanceOptions = {}): Uint8Array
   };
   const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
   dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
-  return new Uint8Array(dict.write());
+  // Tests write over-long values on purpose, to see them refused.
+  const file = new Uint8Array(dict.write({ allowInvalidVRLength: true }));
+  // dcmjs writes the body of a deflated syntax as Explicit VR LE; deflate it here (PS3.5 §A.5).
+  return syntax === DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN ? deflateBody(file) : file;
+}
+
+/** Where File Meta Information (group 0002, Explicit VR LE, PS3.10 §7.1) ends. */
+export function fileMetaEnd(file: Uint8Array): number {
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  let p = 132;
+  while (p + 8 <= file.length && view.getUint16(p, true) === 0x0002) {
+    const vr = String.fromCharCode(file[p + 4]!, file[p + 5]!);
+    p += ['OB', 'OW', 'UN', 'UT', 'SQ'].includes(vr)
+      ? 12 + view.getUint32(p + 8, true)
+      : 8 + view.getUint16(p + 6, true);
+  }
+  return p;
+}
+
+function deflateBody(file: Uint8Array): Uint8Array {
+  const end = fileMetaEnd(file);
+  const body = deflateRawSync(file.subarray(end));
+  const out = new Uint8Array(end + body.length);
+  out.set(file.subarray(0, end));
+  out.set(body, end);
+  return out;
 }
 
 /**
@@ -318,4 +347,37 @@ export function withNestedSequence(file: Uint8Array, depth: number): Uint8Array 
     p += itemEnd.length + seqEnd.length;
   }
   return out;
+}
+
+/**
+ * Replaces the value of a top-level element with a 16-bit length (Explicit VR LE), e.g. to
+ * write a UID longer than dcmjs allows or text in a character set dcmjs does not encode.
+ */
+export function replaceValue(
+  file: Uint8Array,
+  tag: string,
+  value: string | Uint8Array,
+): Uint8Array {
+  const element = dicomParser.parseDicom(file).elements[tag];
+  if (!element) throw new Error(`no element ${tag}`);
+  let bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
+  if (bytes.length & 1) bytes = Uint8Array.of(...bytes, 0x20);
+  const out = new Uint8Array(file.length - element.length + bytes.length);
+  out.set(file.subarray(0, element.dataOffset));
+  new DataView(out.buffer).setUint16(element.dataOffset - 2, bytes.length, true);
+  out.set(bytes, element.dataOffset);
+  out.set(file.subarray(element.dataOffset + element.length), element.dataOffset + bytes.length);
+  return out;
+}
+
+/** A colour JPEG Baseline frame (jpeg-js writes YCbCr), for encapsulated test instances. */
+export function jpegBaselineFrame(width: number, height: number, seed: number): Uint8Array {
+  const rgba = new Uint8Array(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    rgba[i * 4] = (i * seed * 7) % 256;
+    rgba[i * 4 + 1] = ((i % width) * 255) / width;
+    rgba[i * 4 + 2] = (seed * 60) % 256;
+    rgba[i * 4 + 3] = 255;
+  }
+  return new Uint8Array(jpeg.encode({ width, height, data: rgba }, 90).data);
 }

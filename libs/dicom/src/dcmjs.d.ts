@@ -1,4 +1,4 @@
-// dcmjs ships no type declarations; this covers the part the test data generator uses.
+// dcmjs ships no type declarations; these cover the parts libs/dicom uses (the test data writer and the PS3.6 dictionary).
 declare module 'dcmjs' {
   type NaturalDataset = Record<string, unknown>;
   interface DicomDictInstance {
@@ -15,4 +15,11 @@ declare module 'dcmjs' {
     };
   };
   export default dcmjs;
+}
+
+declare module 'dcmjs/dictionary' {
+  export const dictionary: Record<
+    string,
+    { tag: string; vr: string; name: string; vm: string; version: string }
+  >;
 }
