@@ -27,6 +27,10 @@ const run = promisify(execFile);
 class RecordingIntake {
   readonly stored = new Map<string, { bytes: Buffer; source: StoreSource }>();
   calls = 0;
+  diskFull = false;
+  hasRoomFor(): Promise<boolean> {
+    return Promise.resolve(!this.diskFull);
+  }
   constructor(private readonly scratch: string) {}
   scratchPath(): Promise<string> {
     return Promise.resolve(join(this.scratch, `${randomUUID()}.part`));
@@ -250,6 +254,23 @@ describe('DICOM listener (C-ECHO, C-STORE) with DCMTK as the modality', () => {
     const calls = intake.calls;
     const sent = await storescu('CLINIC1_CT', [big]);
     expect(sent.output).toMatch(/Store Response \(Refused: OutOfResources\)/);
+    expect(intake.calls).toBe(calls);
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it('answers "out of resources" when the data disk is nearly full, and removes the received file', async () => {
+    const path = await writeInstance(
+      'full-disk.dcm',
+      makeInstance({ sopClass: 'CT', rows: 32, columns: 32 }),
+    );
+    const calls = intake.calls;
+    intake.diskFull = true;
+    try {
+      const sent = await storescu('CLINIC1_CT', [path]);
+      expect(sent.output).toMatch(/Store Response \(Refused: OutOfResources\)/);
+    } finally {
+      intake.diskFull = false;
+    }
     expect(intake.calls).toBe(calls);
     expect(await readdir(scratch)).toEqual([]);
   });

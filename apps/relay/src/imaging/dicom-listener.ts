@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ACCEPTED_SOP_CLASSES, ACCEPTED_TRANSFER_SYNTAXES } from '#dicom';
 import { AuditService } from '../audit/audit.service.js';
@@ -158,6 +159,17 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
       return {
         status: CStoreStatus.OutOfResources,
         errorComment: comment(`instance over the relay's limit of ${instance.limitBytes} bytes`),
+      };
+    }
+    if (!(await this.intake.hasRoomFor(instance.bytes))) {
+      await rm(instance.path, { force: true });
+      this.log.warn(
+        { clinicId: session.clinicId },
+        'C-STORE refused: the data disk is nearly full',
+      );
+      return {
+        status: CStoreStatus.OutOfResources,
+        errorComment: 'the relay is short of disk space',
       };
     }
     const outcome = await this.intake.storeFile(instance.path, {
