@@ -267,6 +267,12 @@ class RelayScp<S> extends Scp {
       // PS3.8 §9.3.5: data on a context that was not accepted is a protocol error.
       this.drop('C-STORE on a presentation context that was not accepted');
     }
+    // Without a listener a stream error (scratch area unwritable, a write after the
+    // connection went) would be thrown at the process; here it ends this association only.
+    sink.on('error', (error: Error) => {
+      this.log.error({ err: error }, 'could not write a received instance');
+      this.drop('the received instance could not be written');
+    });
     this.sinks.set(request, sink);
     return sink;
   }
