@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +33,7 @@ import { DicomwebService } from './dicomweb.service.js';
 import { ImagingCases, IMAGING_QUIET_QUEUE } from './imaging-cases.js';
 import { ImagingIntake, type StoreSource } from './imaging-intake.js';
 import { ImagingRepository } from './imaging.repository.js';
+import { StowReceiver } from './stow.js';
 
 /**
  * The one store path for STOW-RS and C-STORE, medium tier: real database (PGlite, and
@@ -57,6 +60,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
   let dicomweb: DicomwebService;
   let audit: AuditService;
   let blobs: FileBlobStore;
+  let config: RelayConfig;
   const source: StoreSource = { via: 'stow', clinicId: 'clinic-k', actor: 'user:test' };
 
   beforeAll(async () => {
@@ -67,7 +71,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
     blobs = new FileBlobStore(join(dir, 'blobs'));
     repository = new ImagingRepository(world.database);
     audit = new AuditService(new AuditRepository(world.database), quietLog);
-    const config = {
+    config = {
       ...world.config,
       dataDir: dir,
       imaging: {
@@ -315,6 +319,33 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
     expect(after?.state).toBe('queued');
     const [row] = await world.database.db.select().from(cases).where(eq(cases.id, after!.caseId!));
     expect(row).toMatchObject({ priority: 'routine', examKind: 'imaging:CR' });
+  });
+
+  it('STOW-RS answers 507 before reading when the data disk would keep less than DICOM_MIN_FREE_DISK_BYTES free', async () => {
+    const full = new ImagingIntake(
+      new InlineDicomInspector(),
+      repository,
+      blobs,
+      audit,
+      imagingCases,
+      world.clock,
+      { ...config, imaging: { ...config.imaging, minFreeDiskBytes: Number.MAX_SAFE_INTEGER } },
+      quietLog,
+    );
+    const body = Readable.from([
+      Buffer.from('--b\r\nContent-Type: application/dicom\r\n\r\nx\r\n--b--\r\n'),
+    ]);
+    const request = Object.assign(body, {
+      headers: {
+        'content-type': 'multipart/related; type="application/dicom"; boundary=b',
+        'content-length': '44',
+      },
+    }) as unknown as IncomingMessage;
+    const stow = new StowReceiver(full, config);
+    await expect(stow.receive(world.nurse, request, 'http://relay')).rejects.toMatchObject({
+      code: 'INSUFFICIENT_STORAGE',
+    });
+    expect(body.readableFlowing).not.toBe(true);
   });
 
   it('QIDO-RS: filters by PatientID, StudyDate range, ModalitiesInStudy and AccessionNumber, within the user’s scope only', async () => {

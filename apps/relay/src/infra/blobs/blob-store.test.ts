@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -44,5 +45,36 @@ describe('FileBlobStore', () => {
   it('refuses keys that could escape the store', async () => {
     const store = new FileBlobStore(root);
     await expect(store.get('../../etc/passwd')).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('takes a scratch file into the store by its sha256, consuming it; a second copy is just removed', async () => {
+    const store = new FileBlobStore(root);
+    const bytes = Buffer.from('a DICOM instance, in short');
+    const key = createHash('sha256').update(bytes).digest('hex');
+    const first = await store.scratchPath();
+    await writeFile(first, bytes);
+    await store.putFile(first, key);
+    expect(await store.get(key)).toEqual(bytes);
+    await expect(access(first)).rejects.toThrow();
+    const second = await store.scratchPath();
+    await writeFile(second, bytes);
+    await store.putFile(second, key);
+    await expect(access(second)).rejects.toThrow();
+    expect(await text(store.stream(key, { start: 2, end: 6 }))).toBe('DICOM');
+  });
+
+  it('takes a file from another file system (/dev/shm) by copying it beside its place', async () => {
+    const store = new FileBlobStore(root);
+    const bytes = Buffer.from('written by a listener into its own temp dir');
+    const key = createHash('sha256').update(bytes).digest('hex');
+    const shm = await mkdtemp('/dev/shm/telerelay-blobs-');
+    const elsewhere = join(shm, 'instance.dcm');
+    await writeFile(elsewhere, bytes);
+    await store.putFile(elsewhere, key);
+    expect(await store.get(key)).toEqual(bytes);
+    await expect(access(elsewhere)).rejects.toThrow();
+    const leaf = join(root, key.slice(0, 2), key.slice(2, 4));
+    expect(await readdir(leaf)).toEqual([key]);
+    await rm(shm, { recursive: true, force: true });
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -83,7 +83,23 @@ export class FileBlobStore extends BlobStore {
     } finally {
       await file.close();
     }
-    await rename(path, target);
+    try {
+      await rename(path, target);
+    } catch (error) {
+      // A file on another file system (a caller's own temp dir): copied beside its place,
+      // fsynced, then renamed, since rename cannot cross file systems.
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      const temporary = `${target}.${randomUUID()}.tmp`;
+      await copyFile(path, temporary);
+      const copy = await open(temporary, 'r+');
+      try {
+        await copy.sync();
+      } finally {
+        await copy.close();
+      }
+      await rename(temporary, target);
+      await rm(path, { force: true });
+    }
     await this.syncDirectory(dirname(target));
   }
 
