@@ -3,9 +3,10 @@ import type { InspectedImage } from './types.js';
 /**
  * Checks the header of the first compressed frame against the Image Pixel module, without
  * decoding it: a JPEG/JPEG-LS frame header (ITU T.81 §B.2.2, T.87 §5.1), a JPEG 2000 SIZ marker
- * (ITU T.800 §A.5.1), an RLE header (PS3.5 §G.3.1). PS3.5 §8.2 requires the compressed stream
- * and the module to agree; a frame that does not would be refused by the viewer's decoder or
- * shown wrongly (a CT in the wrong sign is a clinical risk), so it is refused at the door.
+ * (ITU T.800 §A.5.1), an RLE header (PS3.5 §G.3.1). The Image Pixel module describes the
+ * decompressed frames (PS3.5 §8.2); a frame whose own header disagrees is refused by the viewer's
+ * decoder or shown wrongly (a CT read in the wrong sign is a clinical risk), so it is refused at
+ * the door, where the clinic still has the study and can send it again.
  * Returns the disagreement as a sentence, or null.
  */
 
@@ -91,7 +92,7 @@ function checkJ2k(frame: Uint8Array, image: InspectedImage): string | null {
   if (image.samplesPerPixel === 1 && signed !== (image.pixelRepresentation === 1)) {
     return `the JPEG 2000 samples are ${signed ? 'signed' : 'unsigned'}, but Pixel Representation says ${
       image.pixelRepresentation === 1 ? 'signed' : 'unsigned'
-    } (PS3.5 §8.2.4)`;
+    }; decoders disagree on which to follow`;
   }
   return null;
 }

@@ -291,6 +291,17 @@ describe('inspectInstance refuses, with a code, a reason and a PS3.4 status', ()
     expect(refusalOf(inspection!).reason).toMatch(/nested more than 32 levels/);
   });
 
+  it.each([
+    ['an Implicit VR file', 'implicit'],
+    ['UN with an undefined length (items in implicit VR)', 'un'],
+  ] as const)('refuses deep nesting in %s as TOO_DEEP too', (_name, encoding) => {
+    const file = ct({ transferSyntax: encoding === 'implicit' ? 'implicit' : 'explicit' });
+    const deep = withNestedSequence(file, 10_000, encoding);
+    expect(() => dicomParser.parseDicom(deep)).toThrow();
+    expect(refusalOf(inspectInstance(deep)).code).toBe('TOO_DEEP');
+    expect(inspectInstance(withNestedSequence(file, 3, encoding)).ok).toBe(true);
+  });
+
   it('accepts nesting within the limit', () => {
     expect(inspectInstance(withNestedSequence(ct(), 5)).ok).toBe(true);
     expect(refusalOf(inspectInstance(withNestedSequence(ct(), 5), { maxDepth: 4 })).code).toBe(
@@ -359,6 +370,22 @@ describe('inspectInstance DICOM JSON (PS3.18 §F.2)', () => {
     });
     expect(json['7FE00010']).toBeUndefined();
     expect(Object.keys(json).some((key) => key.startsWith('0002'))).toBe(false);
+  });
+
+  it('keeps short binary values inline and leaves long ones out', () => {
+    const { json } = instanceOf(
+      inspectInstance(
+        makeInstance({
+          attributes: {
+            ICCProfile: Uint8Array.of(1, 2, 3, 4).buffer,
+            RedPaletteColorLookupTableData: new Uint8Array(1024).buffer,
+            _vrMap: { PixelData: 'OW', RedPaletteColorLookupTableData: 'OW' },
+          },
+        }),
+      ),
+    );
+    expect(json['00282000']).toEqual({ vr: 'OB', InlineBinary: 'AQIDBA==' });
+    expect(json['00281201']).toBeUndefined();
   });
 
   it('uses the dictionary for VRs of an Implicit VR file', () => {

@@ -300,6 +300,27 @@ function metaIds(bytes: Uint8Array): { sopClassUid?: string; sopInstanceUid?: st
   }
 }
 
+/** The data set's own identifiers, when they are valid UIDs, for a refusal found after parsing. */
+function datasetIds(
+  parsed: ParsedInstance,
+): { sopClassUid?: string; sopInstanceUid?: string } | null {
+  try {
+    const uid = (tag: string) => {
+      const value = parsed.dataSet.string(tag)?.replace(/\0+$/, '').trim();
+      return value && value.length <= 64 && UID_CHARACTERS.test(value) ? value : null;
+    };
+    const sopClassUid = uid('x00080016');
+    const sopInstanceUid = uid('x00080018');
+    if (!sopClassUid && !sopInstanceUid) return null;
+    return {
+      ...(sopClassUid ? { sopClassUid } : {}),
+      ...(sopInstanceUid ? { sopInstanceUid } : {}),
+    };
+  } catch {
+    return null;
+  }
+}
+
 type Json = Record<string, DicomJsonAttribute>;
 
 function first(json: Json, key: string): unknown {
@@ -461,7 +482,7 @@ function checkImage(
   };
 }
 
-function describe(parsed: ParsedInstance): InspectedInstance {
+function describeInstance(parsed: ParsedInstance): InspectedInstance {
   const warnings = [...parsed.dataSet.warnings];
   const charsetElement = parsed.dataSet.elements['x00080005'];
   const decoding = textDecoding(
@@ -561,14 +582,9 @@ export function inspectInstance(bytes: Uint8Array, limits: InspectLimits = {}): 
     return { ok: false, refusal: parsed };
   }
   try {
-    return { ok: true, instance: describe(parsed) };
+    return { ok: true, instance: describeInstance(parsed) };
   } catch (error) {
-    const sopClassUid = parsed.dataSet.string('x00080016')?.slice(0, 64);
-    const sopInstanceUid = parsed.dataSet.string('x00080018')?.slice(0, 64);
-    const ids = {
-      ...(sopClassUid ? { sopClassUid } : {}),
-      ...(sopInstanceUid ? { sopInstanceUid } : {}),
-    };
+    const ids = datasetIds(parsed) ?? metaIds(bytes);
     if (error instanceof Refused) {
       return {
         ok: false,

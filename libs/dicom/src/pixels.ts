@@ -164,21 +164,30 @@ function decodeNative(frame: Uint8Array, image: InspectedImage, planar: number):
   }
   if (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2') return null;
   const values = new Float64Array(count);
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const signed = pixelRepresentation === 1;
+  if (bitsAllocated === 1) {
+    for (let i = 0; i < count; i++) values[i] = (frame[i >> 3]! >> (i & 7)) & 1;
+    return { width: columns, height: rows, channels: 1, values };
+  }
+  // frameOf returns little-endian frames, and typed arrays read in the host order: little endian
+  // on every platform the relay runs on (x64, arm64). Copy when the offset does not suit them.
+  const bytesPerSample = bitsAllocated / 8;
+  const aligned =
+    frame.byteOffset % bytesPerSample === 0
+      ? frame
+      : new Uint8Array(frame.subarray(0, count * bytesPerSample));
+  const raw =
+    bitsAllocated === 8
+      ? aligned
+      : bitsAllocated === 16
+        ? new Uint16Array(aligned.buffer, aligned.byteOffset, count)
+        : new Uint32Array(aligned.buffer, aligned.byteOffset, count);
   const stored = Math.min(bitsStored, bitsAllocated);
-  const mask = stored >= 32 ? 0xffffffff : 2 ** stored - 1;
+  // Bits above Bits Stored may hold overlays (retired) or noise: mask them, then sign-extend.
+  const shift = 32 - stored;
+  const signed = pixelRepresentation === 1;
   for (let i = 0; i < count; i++) {
-    let v: number;
-    if (bitsAllocated === 1) v = (frame[i >> 3]! >> (i & 7)) & 1;
-    else if (bitsAllocated === 8) v = frame[i]!;
-    else if (bitsAllocated === 16) v = view.getUint16(i * 2, true);
-    else v = view.getUint32(i * 4, true);
-    if (bitsAllocated > 1) {
-      v = v % (mask + 1);
-      if (signed && v >= 2 ** (stored - 1)) v -= 2 ** stored;
-    }
-    values[i] = v;
+    const v = raw[i]! << shift;
+    values[i] = signed ? v >> shift : v >>> shift;
   }
   return { width: columns, height: rows, channels: 1, values };
 }

@@ -323,29 +323,34 @@ function deflateBody(file: Uint8Array): Uint8Array {
 }
 
 /**
- * Appends a sequence nested `depth` levels deep (Explicit VR LE, undefined lengths) after
- * the last element: (FFFA,FFFA) Digital Signatures Sequence sorts last, so the data set stays
- * in tag order. Used to check that nesting depth is bounded before a recursive parse.
+ * Appends a sequence nested `depth` levels deep (undefined lengths) after the last element:
+ * (FFFA,FFFA) Digital Signatures Sequence sorts last, so the data set stays in tag order. Used to
+ * check that nesting depth is bounded before a recursive parse. `encoding` must match the file's
+ * transfer syntax: 'explicit' (VR SQ), 'implicit' (no VR), or 'un' (Explicit VR file, the outer
+ * element as UN, whose items are implicit VR, PS3.5 §6.2.2).
  */
-export function withNestedSequence(file: Uint8Array, depth: number): Uint8Array {
-  const open = [0xfa, 0xff, 0xfa, 0xff, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff];
-  const item = [0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff];
+export function withNestedSequence(
+  file: Uint8Array,
+  depth: number,
+  encoding: 'explicit' | 'implicit' | 'un' = 'explicit',
+): Uint8Array {
+  const tag = [0xfa, 0xff, 0xfa, 0xff];
+  const undefinedLength = [0xff, 0xff, 0xff, 0xff];
+  const explicitSq = [...tag, 0x53, 0x51, 0, 0, ...undefinedLength];
+  const explicitUn = [...tag, 0x55, 0x4e, 0, 0, ...undefinedLength];
+  const implicit = [...tag, ...undefinedLength];
+  const item = [0xfe, 0xff, 0x00, 0xe0, ...undefinedLength];
   const itemEnd = [0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0];
   const seqEnd = [0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0];
-  const per = open.length + item.length + itemEnd.length + seqEnd.length;
-  const out = new Uint8Array(file.length + depth * per);
+  const opening = (level: number) =>
+    encoding === 'explicit' ? explicitSq : encoding === 'un' && level === 0 ? explicitUn : implicit;
+  const parts: number[][] = [];
+  for (let d = 0; d < depth; d++) parts.push(opening(d), item);
+  for (let d = 0; d < depth; d++) parts.push(itemEnd, seqEnd);
+  const tail = Uint8Array.from(parts.flat());
+  const out = new Uint8Array(file.length + tail.length);
   out.set(file);
-  let p = file.length;
-  for (let d = 0; d < depth; d++) {
-    out.set(open, p);
-    out.set(item, p + open.length);
-    p += open.length + item.length;
-  }
-  for (let d = 0; d < depth; d++) {
-    out.set(itemEnd, p);
-    out.set(seqEnd, p + itemEnd.length);
-    p += itemEnd.length + seqEnd.length;
-  }
+  out.set(tail, file.length);
   return out;
 }
 
