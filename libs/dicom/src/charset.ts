@@ -32,7 +32,7 @@ export interface TextDecoding {
 }
 
 function normalise(term: string): string {
-  // Tolerate 'ISO 2022 IR 6' written as 'ISO_2022_IR_6', 'ISO_IR 192' as 'ISO-IR 192'.
+  // One key per set: 'ISO 2022 IR 100' and 'ISO_IR 100' name the same repertoire.
   return term
     .trim()
     .toUpperCase()
@@ -72,17 +72,12 @@ export function textDecoding(specificCharacterSet: string | undefined): TextDeco
     };
   }
   const first = terms.find((t) => t !== '') ?? '';
-  const nonStandard = raw
-    .split('\\')
-    .map((t) => t.trim())
-    .find((t) => t !== '' && !/^(ISO_IR \d+|ISO 2022 IR \d+|GB18030|GBK)$/.test(t));
   const label = ENCODINGS[first];
   const decoder = new TextDecoder(label ?? 'latin1');
   let warning: string | null = null;
-  if (!label) warning = `Specific Character Set "${first}" is not known; text read as Latin-1`;
-  else if (nonStandard !== undefined) {
-    warning = `Specific Character Set "${nonStandard.slice(0, 16)}" is not a defined term (PS3.3 C.12.1.1.2); read as ${label}`;
-  } else if (terms.length > 1) {
+  // inspectInstance refuses undefined terms (characterSetProblem); this only keeps decoding total.
+  if (!label) warning = 'Specific Character Set is not known; text read as Latin-1';
+  else if (terms.length > 1) {
     warning =
       'Specific Character Set uses ISO 2022 code extensions; text read without switching sets';
   }
@@ -93,4 +88,69 @@ export function textDecoding(specificCharacterSet: string | undefined): TextDeco
     },
     warning,
   };
+}
+
+/** PS3.3 C.12.1.1.2 Table C.12-2: single-byte character sets without code extensions. */
+const SINGLE_BYTE_TERMS = new Set([
+  'ISO_IR 100',
+  'ISO_IR 101',
+  'ISO_IR 109',
+  'ISO_IR 110',
+  'ISO_IR 144',
+  'ISO_IR 127',
+  'ISO_IR 126',
+  'ISO_IR 138',
+  'ISO_IR 148',
+  'ISO_IR 203',
+  'ISO_IR 13',
+  'ISO_IR 166',
+]);
+/** Tables C.12-3 and C.12-4: single- and multi-byte character sets with ISO 2022 code extensions. */
+const ISO_2022_TERMS = new Set([
+  'ISO 2022 IR 6',
+  'ISO 2022 IR 100',
+  'ISO 2022 IR 101',
+  'ISO 2022 IR 109',
+  'ISO 2022 IR 110',
+  'ISO 2022 IR 144',
+  'ISO 2022 IR 127',
+  'ISO 2022 IR 126',
+  'ISO 2022 IR 138',
+  'ISO 2022 IR 148',
+  'ISO 2022 IR 203',
+  'ISO 2022 IR 13',
+  'ISO 2022 IR 166',
+  'ISO 2022 IR 87',
+  'ISO 2022 IR 159',
+  'ISO 2022 IR 149',
+  'ISO 2022 IR 58',
+]);
+/** Table C.12-5: multi-byte character sets without code extensions, allowed only as the one value. */
+const UNICODE_AND_GB_TERMS = new Set(['ISO_IR 192', 'GB18030', 'GBK']);
+
+/**
+ * Why a Specific Character Set (0008,0005) value cannot be trusted to decode text, or null when
+ * every term is defined by PS3.3 C.12.1.1.2. Absent or empty means the default repertoire. A
+ * multi-valued set is the ISO 2022 form: the first value may be empty (the default repertoire),
+ * every other value must be an ISO 2022 term.
+ */
+export function characterSetProblem(specificCharacterSet: string | undefined): string | null {
+  // CS values: leading and trailing spaces are not significant (PS3.5 Table 6.2-1).
+  const terms = (specificCharacterSet ?? '').split('\\').map((term) => term.trim());
+  const undefinedTerm =
+    terms.length === 1
+      ? [terms[0]!].find(
+          (t) =>
+            t !== '' &&
+            !SINGLE_BYTE_TERMS.has(t) &&
+            !ISO_2022_TERMS.has(t) &&
+            !UNICODE_AND_GB_TERMS.has(t),
+        )
+      : terms.find((t, i) => !(ISO_2022_TERMS.has(t) || (i === 0 && t === '')));
+  if (undefinedTerm === undefined) return null;
+  // A term is configuration, not patient data; it is named only when it looks like a term.
+  const named = /^[A-Z0-9 _-]{1,16}$/.test(undefinedTerm) ? ` "${undefinedTerm}"` : '';
+  return UNICODE_AND_GB_TERMS.has(undefinedTerm)
+    ? `Specific Character Set (0008,0005) combines${named} with other values, which PS3.3 C.12.1.1.2 does not allow, so names and other text cannot be decoded with certainty`
+    : `Specific Character Set (0008,0005) holds${named === '' ? ' a term' : named}, which is not a term PS3.3 C.12.1.1.2 defines, so names and other text cannot be decoded with certainty`;
 }

@@ -156,13 +156,13 @@ describe('inspectInstance refuses, with a code, a reason and a PS3.4 status', ()
     [
       'a UID with letters in it',
       () => ct({ seriesInstanceUid: '1.2.abc.4' }),
-      'MISSING_ATTRIBUTE',
+      'INVALID_VALUE',
       /not a valid UID/,
     ],
     [
       'a UID longer than 64 characters',
       () => replaceValue(ct(), 'x00080018', `1.${'2'.repeat(70)}`),
-      'MISSING_ATTRIBUTE',
+      'INVALID_VALUE',
       /not a valid UID/,
     ],
     [
@@ -339,6 +339,123 @@ describe('inspectInstance refuses, with a code, a reason and a PS3.4 status', ()
     });
     const refusal = refusalOf(inspectInstance(bytes));
     expect(JSON.stringify(refusal)).not.toMatch(/Zhang|SECRET/);
+  });
+});
+
+describe('inspectInstance refuses text it cannot decode with certainty (PS3.3 C.12.1.1.2)', () => {
+  it.each([
+    ['a misspelt ISO 2022 term', 'ISO_2022_IR_6'],
+    [
+      'ISO_IR 6, which is not a defined term (the default repertoire is an empty value)',
+      'ISO_IR 6',
+    ],
+    ['a lower-case term', 'iso_ir 100'],
+    ['a Windows code page name', 'WINDOWS-1252'],
+    ['UTF-8 combined with ISO 2022 extensions', 'ISO 2022 IR 6\\ISO_IR 192'],
+    ['a single-byte term without extensions as a second value', 'ISO 2022 IR 6\\ISO_IR 100'],
+  ])('%s', (_name, term) => {
+    const bytes = replaceValue(
+      makeInstance({ specificCharacterSet: 'ISO_IR 100' }),
+      'x00080005',
+      term,
+    );
+    const refusal = refusalOf(inspectInstance(bytes));
+    expect(refusal.code).toBe('INVALID_VALUE');
+    expect(refusal.failureReason).toBe(0xa900);
+    expect(refusal.reason).toMatch(/Specific Character Set \(0008,0005\).*decoded with certainty/);
+  });
+
+  it.each([
+    ['absent (the default repertoire)', undefined],
+    ['empty (the default repertoire)', ''],
+    ['ISO_IR 100', 'ISO_IR 100'],
+    ['ISO_IR 192', 'ISO_IR 192'],
+    ['GB18030', 'GB18030'],
+    ['GBK', 'GBK'],
+    ['one ISO 2022 term', 'ISO 2022 IR 100'],
+    ['ISO 2022 with an empty first value', '\\ISO 2022 IR 149'],
+    ['ISO 2022 Japanese', 'ISO 2022 IR 13\\ISO 2022 IR 87'],
+  ])('accepts %s', (_name, term) => {
+    // replaceValue writes the bytes as given; dcmjs rewrites some multi-valued terms.
+    const bytes =
+      term === undefined
+        ? makeInstance({ attributes: { SpecificCharacterSet: undefined } })
+        : replaceValue(makeInstance({ specificCharacterSet: 'ISO_IR 100' }), 'x00080005', term);
+    instanceOf(inspectInstance(bytes));
+  });
+  it('checks a character set named inside a sequence item too', () => {
+    const item = (term: string) =>
+      makeInstance({
+        attributes: {
+          OtherPatientIDsSequence: [
+            { SpecificCharacterSet: term, PatientID: 'OTHER-1', IssuerOfPatientID: 'CLINIC' },
+          ],
+        },
+      });
+    expect(refusalOf(inspectInstance(item('ISO_IR 6'))).reason).toMatch(/Specific Character Set/);
+    instanceOf(inspectInstance(item('GB18030')));
+  });
+});
+
+describe('inspectInstance refuses dates and times the relay sorts and queries by when they are not DA/TM (PS3.5 Table 6.2-1)', () => {
+  const ct = (attributes: Record<string, unknown>) => makeInstance({ sopClass: 'CT', attributes });
+  it.each([
+    ['a Study Date with dashes', { StudyDate: '2026-12-07' }, /Study Date \(0008,0020\)/],
+    ['a Study Date in the ACR-NEMA form', { StudyDate: '2026.12.07' }, /Study Date \(0008,0020\)/],
+    ['30 February as Series Date', { SeriesDate: '20260230' }, /Series Date \(0008,0021\)/],
+    ['29 February of a common year', { ContentDate: '20250229' }, /Content Date \(0008,0023\)/],
+    ['month 13 as birth date', { PatientBirthDate: '19701301' }, /Patient's Birth Date/],
+    ['a six-digit Acquisition Date', { AcquisitionDate: '202612' }, /Acquisition Date/],
+    [
+      'a Series Time in the ACR-NEMA form, too long for TM',
+      { SeriesTime: '09:11:02.00000000' },
+      /Series Time \(0008,0031\)/,
+    ],
+    ['a Study Time with colons', { StudyTime: '09:11:02' }, /Study Time \(0008,0030\)/],
+    ['a date in Study Time', { StudyTime: '20261207' }, /Study Time \(0008,0030\)/],
+    ['hour 24', { ContentTime: '240000' }, /Content Time \(0008,0033\)/],
+    ['minute 60', { AcquisitionTime: '106000' }, /Acquisition Time \(0008,0032\)/],
+    ['seven fraction digits', { StudyTime: '101500.1234567' }, /Study Time/],
+    ['a "." without a fraction', { StudyTime: '101500.' }, /Study Time/],
+    ['hours and one minute digit', { StudyTime: '101' }, /Study Time/],
+  ])('%s', (_name, attributes, reason) => {
+    const refusal = refusalOf(inspectInstance(ct(attributes)));
+    expect(refusal.code).toBe('INVALID_VALUE');
+    expect(refusal.failureReason).toBe(0xa900);
+    expect(refusal.reason).toMatch(reason);
+    // Dates may identify a patient: the reason names the attribute, never its value.
+    for (const value of Object.values(attributes) as string[]) {
+      expect(refusal.reason).not.toContain(value);
+    }
+  });
+
+  it.each([
+    ['hours only', { StudyTime: '10' }],
+    ['hours and minutes', { StudyTime: '1015' }],
+    ['a six-digit fraction', { StudyTime: '101500.123456' }],
+    ['a leap second', { SeriesTime: '235960' }],
+    ['midnight', { ContentTime: '000000' }],
+    ['29 February of a leap year', { StudyDate: '20240229' }],
+    ['29 February 2000', { SeriesDate: '20000229' }],
+    ['empty values (Type 2)', { StudyDate: '', StudyTime: '', PatientBirthDate: '' }],
+    ['absent values', { StudyDate: undefined, StudyTime: undefined, PatientBirthDate: undefined }],
+  ])('accepts %s', (_name, attributes) => {
+    instanceOf(inspectInstance(ct(attributes)));
+  });
+
+  it('accepts a time padded with a trailing space to an even length', () => {
+    const padded = replaceValue(makeInstance(), 'x00080030', '101500.12');
+    expect(dicomParser.parseDicom(padded).string('x00080030')).toBe('101500.12');
+    const raw = dicomParser.parseDicom(padded).elements['x00080030']!;
+    expect(raw.length).toBe(10);
+    expect(instanceOf(inspectInstance(padded)).study.time).toBe('101500.12');
+  });
+
+  it('refuses a value with a leading space', () => {
+    const refusal = refusalOf(
+      inspectInstance(replaceValue(makeInstance(), 'x00080030', ' 101500')),
+    );
+    expect(refusal.reason).toMatch(/Study Time/);
   });
 });
 

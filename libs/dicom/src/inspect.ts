@@ -1,7 +1,8 @@
 import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
-import { textDecoding } from './charset.js';
+import { characterSetProblem, textDecoding } from './charset.js';
 import { checkFirstFrame } from './codestream.js';
+import { isValidDate, isValidTime, SORTED_DATES_AND_TIMES, withoutPad } from './date-time.js';
 import { datasetToJson, rawString } from './dicom-json.js';
 import { scanStructure, type ScanResult } from './structure-scan.js';
 import type {
@@ -91,6 +92,7 @@ export const FAILURE_REASONS: Readonly<Record<DicomRefusalCode, number>> = {
   TRUNCATED: 0xc000,
   UNREADABLE: 0xc000,
   MISSING_ATTRIBUTE: 0xa900, // Error: data set does not match SOP class
+  INVALID_VALUE: 0xa900,
   PIXEL_DATA_MISMATCH: 0xa900,
   SOP_CLASS_NOT_ACCEPTED: 0x0122, // Refused: SOP class not supported
   TRANSFER_SYNTAX_NOT_ACCEPTED: 0xc122, // PS3.18: referenced transfer syntax not supported
@@ -350,7 +352,7 @@ function requiredUid(json: Json, key: string, name: string): string {
   }
   if (raw.length > 64 || !UID_CHARACTERS.test(raw)) {
     return refuse(
-      'MISSING_ATTRIBUTE',
+      'INVALID_VALUE',
       `${name} (${key.slice(0, 4)},${key.slice(4)}) is not a valid UID (PS3.5 §9.1: digits and dots, at most 64 characters)`,
     );
   }
@@ -369,6 +371,42 @@ function numberOfFrames(parsed: ParsedInstance): number {
     );
   }
   return Number(raw);
+}
+
+/**
+ * Values the relay decodes names with, or sorts and queries studies by, must mean one thing:
+ * a guessed character set can turn one patient's name into another's, and a date read wrongly
+ * files a study on the wrong day or next to the wrong priors.
+ */
+function checkValuesRelayReliesOn(parsed: ParsedInstance): void {
+  // An item may name its own character set (PS3.5 §7.5.3); it decodes that item's names.
+  const pending: dicomParser.DataSet[] = [parsed.dataSet];
+  for (let dataSet = pending.pop(); dataSet; dataSet = pending.pop()) {
+    const charset = dataSet.elements['x00080005'];
+    const charsetProblem = characterSetProblem(charset ? rawString(dataSet, charset) : undefined);
+    if (charsetProblem) refuse('INVALID_VALUE', charsetProblem);
+    for (const element of Object.values(dataSet.elements)) {
+      for (const item of element.items ?? []) if (item.dataSet) pending.push(item.dataSet);
+    }
+  }
+  for (const { tag, name, vr } of SORTED_DATES_AND_TIMES) {
+    const element = parsed.dataSet.elements[tag];
+    if (!element || element.length === 0) continue;
+    const value = withoutPad(rawString(parsed.dataSet, element));
+    if (value === '') continue;
+    if (vr === 'DA' && !isValidDate(value)) {
+      refuse(
+        'INVALID_VALUE',
+        `${name} is not a valid DA value (YYYYMMDD, a calendar date, PS3.5 Table 6.2-1); the relay sorts and queries studies by it`,
+      );
+    }
+    if (vr === 'TM' && !isValidTime(value)) {
+      refuse(
+        'INVALID_VALUE',
+        `${name} is not a valid TM value (HH[MM[SS[.FFFFFF]]], PS3.5 Table 6.2-1); the relay sorts and queries studies by it`,
+      );
+    }
+  }
 }
 
 function checkImage(
@@ -502,6 +540,7 @@ function describeInstance(parsed: ParsedInstance): InspectedInstance {
   }
   const studyInstanceUid = requiredUid(json, '0020000D', 'Study Instance UID');
   const seriesInstanceUid = requiredUid(json, '0020000E', 'Series Instance UID');
+  checkValuesRelayReliesOn(parsed);
   for (const [name, uid] of [
     ['SOP Class UID', sopClassUid],
     ['SOP Instance UID', sopInstanceUid],
