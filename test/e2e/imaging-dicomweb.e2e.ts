@@ -25,15 +25,6 @@ const BAD_DIR = join(process.cwd(), '..', 'shared', 'data', 'dicom-bad');
 const ORTHANC = '/usr/sbin/Orthanc';
 const ORTHANC_DICOMWEB = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 
-/**
- * Files of dicom-bad libs/dicom accepts on purpose, each for a reason it states
- * (libs/dicom/src/shared-data.test.ts, ACCEPTED_BAD): nothing in them is broken for a reader.
- */
-const ACCEPTED_BAD = new Set([
-  'dcmjs/invalid-vr-length-test.dcm',
-  'suyashkumar-dicom/malformed-1.dcm',
-]);
-
 const seq = (json: DicomJson, tag: string) => (json[tag]?.Value ?? []) as DicomJson[];
 const first = (json: DicomJson | undefined, tag: string) => json?.[tag]?.Value?.[0];
 
@@ -356,7 +347,7 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS and the imaging case', () => {
   });
 
   it.skipIf(!existsSync(BAD_DIR))(
-    'reads ../shared/data/dicom-bad: every malformed file is refused with a reason (but the two libs/dicom accepts for a stated reason), and the relay stays up',
+    'reads ../shared/data/dicom-bad: every malformed file is refused with a reason, and the relay stays up',
     async () => {
       const files: string[] = [];
       const walk = async (dir: string) => {
@@ -373,7 +364,7 @@ describe('DICOMweb: STOW-RS, QIDO-RS, WADO-RS and the imaging case', () => {
         const answer = await stow(clinic, [await readFile(file)]);
         const [failure] = seq(answer.json, '00081198');
         const refused = answer.status === 409 && String(first(failure, '0040A160') ?? '') !== '';
-        if (!refused && !ACCEPTED_BAD.has(file.slice(BAD_DIR.length + 1))) {
+        if (!refused) {
           stored.push(`${file.slice(BAD_DIR.length)}: ${answer.status}`);
         }
       }
