@@ -20,8 +20,16 @@ const noDeepLibs = {
  */
 const RELAY = 'apps/relay/src';
 const noRedisBrokerQueue = {
-  group: ['aedes', 'aedes-*', 'mqtt-packet', 'bullmq', 'ioredis', 'rate-limiter-flexible'],
-  message: `Redis, BullMQ and Aedes are reached through an adapter in ${RELAY}/infra (RedisConnections, JobQueues, MqttBroker, a store).`,
+  group: [
+    'aedes',
+    'aedes-*',
+    'mqtt-packet',
+    'bullmq',
+    'ioredis',
+    'rate-limiter-flexible',
+    'dcmjs-dimse',
+  ],
+  message: `Redis, BullMQ, Aedes and the DICOM network (dcmjs-dimse) are reached through an adapter in ${RELAY}/infra (RedisConnections, JobQueues, MqttBroker, DimseServer, a store).`,
 };
 const noDatabase = {
   group: [
@@ -53,6 +61,7 @@ const DOMAIN_FOLDERS = [
   'facilities',
   'health',
   'identity',
+  'imaging',
   'ingest',
   'outbox',
   'phrases',

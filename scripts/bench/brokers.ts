@@ -522,6 +522,7 @@ export async function launchRelay(
         PORT: '0',
         HOST: '127.0.0.1',
         MQTT_PORT: '0',
+        DICOM_PORT: '0',
         DEMO: 'true',
         DEMO_PASSWORD,
         LOG_LEVEL: 'warn',

@@ -66,6 +66,7 @@ async function measureStart(
         PORT: '0',
         HOST: '127.0.0.1',
         MQTT_PORT: '0',
+        DICOM_PORT: '0',
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -240,6 +240,15 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
     body: { parentId: 'county-2' },
     cells: ADMIN_ONLY,
   },
+  'GET /api/admin/facilities/:id/ae-titles': {
+    path: () => '/api/admin/facilities/clinic-1/ae-titles',
+    cells: ADMIN_ONLY,
+  },
+  'PUT /api/admin/facilities/:id/ae-titles': {
+    path: () => '/api/admin/facilities/clinic-1/ae-titles',
+    body: { aeTitles: ['MATRIX_CT'] },
+    cells: ADMIN_ONLY,
+  },
   'GET /api/admin/users': { path: () => '/api/admin/users', cells: ADMIN_ONLY },
   'POST /api/admin/users': {
     path: () => '/api/admin/users',

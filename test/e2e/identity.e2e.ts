@@ -333,7 +333,14 @@ describe('an invalid REGION_FILE', () => {
         }),
       );
       const child = spawn(process.execPath, ['dist/apps/relay/src/main.js'], {
-        env: { ...process.env, PORT: '0', MQTT_PORT: '0', DATA_DIR: dir, REGION_FILE: path },
+        env: {
+          ...process.env,
+          PORT: '0',
+          MQTT_PORT: '0',
+          DICOM_PORT: '0',
+          DATA_DIR: dir,
+          REGION_FILE: path,
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let stderr = '';

@@ -16,7 +16,7 @@ const started: ChildProcess[] = [];
 
 async function run(node: string, args: string[], dataDir: string): Promise<Run> {
   const child = spawn(node, args, {
-    env: { ...process.env, PORT: '0', MQTT_PORT: '0', DATA_DIR: dataDir },
+    env: { ...process.env, PORT: '0', MQTT_PORT: '0', DICOM_PORT: '0', DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(child);

@@ -11,6 +11,7 @@ async function runRelayExpectingExit(
       ...process.env,
       PORT: '0',
       MQTT_PORT: '0',
+      DICOM_PORT: '0',
       DATA_DIR: '/nonexistent/never-created',
       ...env,
     },

@@ -22,6 +22,8 @@ export class RelayProcess {
   private child: ChildProcess | undefined;
   httpPort = 0;
   mqttPort = 0;
+  /** The DICOM listener's port (DICOM_PORT=0 here, so files running at once never collide). */
+  dicomPort = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -51,6 +53,7 @@ export class RelayProcess {
         DATA_DIR: this.dataDir,
         PORT: '0',
         MQTT_PORT: '0',
+        DICOM_PORT: '0',
         HOST: '127.0.0.1',
         DEMO: 'true',
         DEMO_PASSWORD,
@@ -67,9 +70,14 @@ export class RelayProcess {
       lines.on('line', (line) => {
         this.logs.push(line);
         if (!line.includes('"relay ready"')) return;
-        const entry = JSON.parse(line) as { httpPort: number; mqttPort: number };
+        const entry = JSON.parse(line) as {
+          httpPort: number;
+          mqttPort: number;
+          dicomPort?: number;
+        };
         this.httpPort = entry.httpPort;
         this.mqttPort = entry.mqttPort;
+        this.dicomPort = entry.dicomPort ?? 0;
         resolve();
       });
       child.once('exit', (code) =>

@@ -13,6 +13,7 @@ import { InfrastructureModule } from './infra/infrastructure.module.js';
 import { PhrasesModule } from './phrases/phrases.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
 import { RetentionModule } from './retention/retention.module.js';
+import { DicomListenerModule } from './imaging/dicom-listener.module.js';
 import { ImagingModule } from './imaging/imaging.module.js';
 import { StatsModule } from './stats/stats.module.js';
 import { StreamsModule } from './streams/streams.module.js';
@@ -39,6 +40,7 @@ export const DOMAIN_MODULES = [
   HealthModule,
   RetentionModule,
   ImagingModule,
+  DicomListenerModule,
 ];
 
 @Module({})

@@ -35,6 +35,7 @@ const outsideParts = [
   "import { Queue } from 'bullmq';",
   "import { Aedes } from 'aedes';",
   "import { RateLimiterRedis } from 'rate-limiter-flexible';",
+  "import dcmjsDimse from 'dcmjs-dimse';",
 ];
 const database = [
   "import { eq } from 'drizzle-orm';",

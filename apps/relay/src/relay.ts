@@ -12,6 +12,7 @@ import { ConfigError, loadConfig, type RelayConfig } from './config/config.js';
 import { disableDemoAccounts, seedDemoRegion } from './demo/demo-region.js';
 import { SecretHasher } from './identity/secret-hasher.js';
 import { DeviceGateService } from './devices/device-gate.service.js';
+import { DicomListener } from './imaging/dicom-listener.js';
 import { Infrastructure } from './infra/infrastructure.js';
 import { createLogger, type Logger } from './infra/logging/logger.js';
 import { NestPinoLogger } from './infra/logging/nest-logger.js';
@@ -104,17 +105,21 @@ async function main(): Promise<void> {
     },
   });
 
+  const dicomPort = await app.get(DicomListener).listen(config.http.host);
+
   const httpPort = Number(new URL(await app.getUrl()).port);
   // Tools that start the relay on port 0 (demo, tests) read the real ports from here.
   await writeFile(
     join(config.dataDir, 'relay.json'),
-    `${JSON.stringify({ pid: process.pid, httpPort, mqttPort: infra.broker.port, mqttTlsPort: infra.broker.tlsPort })}\n`,
+    `${JSON.stringify({ pid: process.pid, httpPort, mqttPort: infra.broker.port, mqttTlsPort: infra.broker.tlsPort, dicomPort })}\n`,
   );
   log.info(
     {
       httpPort,
       mqttPort: infra.broker.port,
       mqttTlsPort: infra.broker.tlsPort,
+      dicomPort,
+      dicomAeTitle: config.dicom?.aeTitle,
       dataDir: config.dataDir,
       demo: config.demo.enabled,
     },
@@ -123,6 +128,9 @@ async function main(): Promise<void> {
   if (demo) {
     process.stdout.write(
       `\nTelerelay is running.\n  console  http://localhost:${httpPort}/\n  mqtt     mqtt://localhost:${infra.broker.port}\n` +
+        (dicomPort === undefined
+          ? ''
+          : `  dicom    ${config.dicom?.aeTitle}@localhost:${dicomPort} (C-ECHO, C-STORE)\n`) +
         `  demo logins: admin, health.authority, tertiary.reader, county1.reader, county2.reader, clinic1.staff … clinic6.staff\n` +
         `  demo password: ${demo.passwordGenerated ? demo.password : '(from DEMO_PASSWORD)'}\n` +
         `  box credentials: ${demo.devicesFile}\n\n`,

@@ -42,6 +42,31 @@ export const UpdateFacilityRequestSchema = z
   });
 export type UpdateFacilityRequest = z.input<typeof UpdateFacilityRequestSchema>;
 
+/**
+ * A DICOM Application Entity title (PS3.5 §6.2, VR AE): 1-16 characters of the default
+ * repertoire without backslash or control characters; surrounding spaces are not
+ * significant, so they are trimmed. Case is significant, as the standard says.
+ */
+export const AeTitleSchema = z
+  .string()
+  .trim()
+  .regex(/^[\x20-\x5B\x5D-\x7E]{1,16}$/, 'must be 1-16 printable ASCII characters, no backslash');
+
+/** The calling AE titles a clinic's machines use; the DICOM listener accepts only these. */
+export const AeTitlesSchema = z
+  .array(AeTitleSchema)
+  .max(64)
+  .refine((titles) => new Set(titles).size === titles.length, 'must not repeat an AE title');
+
+export const ClinicAeTitlesSchema = z
+  .object({ facilityId: z.string(), aeTitles: z.array(z.string()) })
+  .meta({ id: 'ClinicAeTitles' });
+export type ClinicAeTitles = z.infer<typeof ClinicAeTitlesSchema>;
+
+/** Replaces the clinic's list; an empty list stops its machines from sending. */
+export const SetAeTitlesRequestSchema = z.strictObject({ aeTitles: AeTitlesSchema });
+export type SetAeTitlesRequest = z.infer<typeof SetAeTitlesRequestSchema>;
+
 const username = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 lowercase letters, digits, ".", "_", "-"');
@@ -101,6 +126,8 @@ export const RegionFileSchema = z.strictObject({
       kind: z.enum(FACILITY_KINDS),
       name,
       parentId: ResourceIdSchema.nullable().default(null),
+      /** Clinics only: replaces the clinic's calling AE titles; absent leaves them as they are. */
+      aeTitles: AeTitlesSchema.optional(),
     }),
   ),
   users: z

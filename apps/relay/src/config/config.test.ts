@@ -29,6 +29,23 @@ describe('loadConfig', () => {
     expect((error as Error).message).not.toContain('eighty');
   });
 
+  it('runs the DICOM listener on 11112 as TELERELAY by default, on a free port with 0, not at all with off', () => {
+    expect(loadConfig({}).dicom).toEqual({
+      port: 11112,
+      aeTitle: 'TELERELAY',
+      maxAssociations: 32,
+    });
+    expect(loadConfig({ DICOM_PORT: '0', DICOM_AE_TITLE: ' RELAY_1 ' }).dicom).toMatchObject({
+      port: 0,
+      aeTitle: 'RELAY_1',
+    });
+    expect(loadConfig({ DICOM_PORT: 'off' }).dicom).toBeUndefined();
+    expect(() => loadConfig({ DICOM_PORT: 'eleven' })).toThrow(/DICOM_PORT/);
+    expect(() => loadConfig({ DICOM_AE_TITLE: 'MORE_THAN_16_CHARACTERS' })).toThrow(
+      /DICOM_AE_TITLE: must be 1-16/,
+    );
+  });
+
   it('reads SOCKET_ORIGINS as a list of origins and refuses anything else', () => {
     expect(loadConfig({}).socketOrigins).toEqual([]);
     expect(

@@ -39,6 +39,20 @@ const ConfigSchema = z
       .min(1024)
       .max(16 * 1024 * 1024)
       .default(66_560),
+    DICOM_PORT: z
+      .union([z.literal('off'), port])
+      .default(11112)
+      .describe('DICOM listener (C-ECHO, C-STORE); 0 = any free port, off = no listener'),
+    DICOM_AE_TITLE: z
+      .string()
+      .regex(
+        /^[\x20-\x5B\x5D-\x7E]{1,16}$/,
+        'must be 1-16 printable ASCII characters, no backslash',
+      )
+      .refine((title) => title.trim() !== '', 'must not be only spaces')
+      .default('TELERELAY')
+      .describe("the relay's own AE title: the called AE title modalities must use"),
+    DICOM_MAX_ASSOCIATIONS: z.coerce.number().int().min(1).max(1000).default(32),
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: z
       .url({ protocol: /^postgres(ql)?$/ })
@@ -150,6 +164,8 @@ export interface RelayConfig {
     connectsPerMinute: { device: number; address: number };
     tls: { port: number; certFile: string; keyFile: string } | undefined;
   };
+  /** The DICOM listener; undefined when DICOM_PORT=off. */
+  dicom: { port: number; aeTitle: string; maxAssociations: number } | undefined;
   dataDir: string;
   databaseUrl: string | undefined;
   redis: { url: string | undefined; serverBin: string };
@@ -230,6 +246,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
           ? { port: c.MQTT_TLS_PORT, certFile: c.MQTT_TLS_CERT_FILE, keyFile: c.MQTT_TLS_KEY_FILE }
           : undefined,
     },
+    dicom:
+      c.DICOM_PORT === 'off'
+        ? undefined
+        : {
+            port: c.DICOM_PORT,
+            aeTitle: c.DICOM_AE_TITLE.trim(),
+            maxAssociations: c.DICOM_MAX_ASSOCIATIONS,
+          },
     dataDir: resolve(c.DATA_DIR),
     databaseUrl: c.DATABASE_URL,
     redis: { url: c.REDIS_URL, serverBin: c.REDIS_SERVER_BIN },

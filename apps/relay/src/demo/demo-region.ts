@@ -14,9 +14,14 @@ interface DemoFacility {
   kind: FacilityKind;
   name: string;
   parentId: string | null;
+  /** A clinic's calling AE titles for the DICOM listener. */
+  aeTitles?: string[];
 }
 
-/** 1 tertiary hospital, 2 county hospitals, 6 township clinics (1–3 → county 1, 4–6 → county 2). */
+/**
+ * 1 tertiary hospital, 2 county hospitals, 6 township clinics (1–3 → county 1, 4–6 → county 2).
+ * Clinic n's CT and X-ray machines call the DICOM listener as CLINICn_CT and CLINICn_DX.
+ */
 export const DEMO_FACILITIES: DemoFacility[] = [
   { id: 'tertiary-1', kind: 'tertiary', name: 'City Heart Hospital', parentId: null },
   { id: 'county-1', kind: 'county', name: 'County 1 Hospital', parentId: 'tertiary-1' },
@@ -26,6 +31,7 @@ export const DEMO_FACILITIES: DemoFacility[] = [
     kind: 'clinic' as const,
     name: `Township Clinic ${n}`,
     parentId: n <= 3 ? 'county-1' : 'county-2',
+    aeTitles: [`CLINIC${n}_CT`, `CLINIC${n}_DX`],
   })),
 ];
 

@@ -1,6 +1,9 @@
-import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Put } from '@nestjs/common';
 import {
+  ClinicAeTitlesSchema,
   CreateFacilityRequestSchema,
+  SetAeTitlesRequestSchema,
+  type ClinicAeTitles,
   FacilitySchema,
   ResourceIdSchema,
   UpdateFacilityRequestSchema,
@@ -44,5 +47,31 @@ export class FacilitiesController {
     @Body({ schema: UpdateFacilityRequestSchema }) body: unknown,
   ): Promise<Facility> {
     return this.facilities.update(admin, id, parseInput(UpdateFacilityRequestSchema, body));
+  }
+
+  @ApiRoute({
+    summary: "The calling AE titles of a clinic's DICOM machines",
+    response: ClinicAeTitlesSchema,
+  })
+  @Get(':id/ae-titles')
+  aeTitles(@Param('id', new ContractPipe(ResourceIdSchema)) id: string): Promise<ClinicAeTitles> {
+    return this.facilities.aeTitlesOf(id);
+  }
+
+  @ApiRoute({
+    summary: "Replace the calling AE titles a clinic's DICOM machines may use",
+    response: ClinicAeTitlesSchema,
+  })
+  @Put(':id/ae-titles')
+  setAeTitles(
+    @CurrentUser() admin: SessionUser,
+    @Param('id', new ContractPipe(ResourceIdSchema)) id: string,
+    @Body({ schema: SetAeTitlesRequestSchema }) body: unknown,
+  ): Promise<ClinicAeTitles> {
+    return this.facilities.setAeTitles(
+      admin,
+      id,
+      parseInput(SetAeTitlesRequestSchema, body).aeTitles,
+    );
   }
 }

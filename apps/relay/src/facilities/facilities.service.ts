@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type {
+  ClinicAeTitles,
   CreateFacilityRequestSchema,
   Facility,
   SessionUser,
@@ -9,6 +10,7 @@ import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { Database, type Tx } from '../infra/database/database.js';
+import { ClinicAeTitlesRepository } from './clinic-ae-titles.repository.js';
 import { facilityChangeProblems } from './facility-changes.js';
 import { FacilitiesRepository } from './facilities.repository.js';
 
@@ -23,6 +25,7 @@ export class FacilitiesService {
     private readonly repository: FacilitiesRepository,
     private readonly database: Database,
     private readonly audit: AuditService,
+    private readonly aeTitles: ClinicAeTitlesRepository,
   ) {}
 
   list(): Promise<Facility[]> {
@@ -82,6 +85,41 @@ export class FacilitiesService {
       },
     });
     return after;
+  }
+
+  async aeTitlesOf(id: string): Promise<ClinicAeTitles> {
+    const facility = await this.repository.get(id);
+    if (!facility) throw new DomainError('NOT_FOUND', 'No such facility');
+    return { facilityId: id, aeTitles: await this.aeTitles.titlesOf(id) };
+  }
+
+  /** Replaces the calling AE titles a clinic's machines may use with the DICOM listener. */
+  async setAeTitles(admin: SessionUser, id: string, titles: string[]): Promise<ClinicAeTitles> {
+    const before = await this.database.db.transaction(async (tx) => {
+      const facility = await this.repository.get(id, tx);
+      if (!facility) throw new DomainError('NOT_FOUND', 'No such facility');
+      if (facility.kind !== 'clinic') {
+        throw new DomainError('INVALID_INPUT', 'only a clinic has calling AE titles');
+      }
+      const taken = await this.aeTitles.ownedElsewhere(id, titles, tx);
+      if (taken.length > 0) {
+        throw new DomainError(
+          'CONFLICT',
+          taken.map((t) => `AE title ${t.aeTitle} belongs to ${t.clinicId}`).join('; '),
+        );
+      }
+      const previous = await this.aeTitles.titlesOf(id, tx);
+      await this.aeTitles.replace(id, titles, tx);
+      return previous;
+    });
+    await this.audit.record({
+      actor: `user:${admin.id}`,
+      action: 'admin.facility.ae-titles',
+      outcome: 'allowed',
+      subject: `facility:${id}`,
+      detail: { from: before, to: titles },
+    });
+    return { facilityId: id, aeTitles: [...titles].sort() };
   }
 
   /** Called after a hospital is created (the review desk opens its queue). */

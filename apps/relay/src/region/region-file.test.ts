@@ -50,6 +50,32 @@ describe('region file', () => {
     expect(parseRegion({ facilities: valid.facilities }, 'test').devices).toEqual([]);
   });
 
+  it("refuses AE titles on a hospital, repeated across clinics, or not DICOM's AE form", () => {
+    const withTitles = (titles: Record<string, string[]>) => ({
+      facilities: [
+        ...valid.facilities.map((f) => ({ ...f, aeTitles: titles[f.id] })),
+        {
+          id: 'clinic-2',
+          kind: 'clinic',
+          name: 'Clinic 2',
+          parentId: 'county-1',
+          aeTitles: titles['clinic-2'],
+        },
+      ],
+    });
+    expect(problemsOf(withTitles({ 'clinic-1': ['CT1', 'DX1'], 'clinic-2': ['CT2'] }))).toEqual([]);
+    expect(problemsOf(withTitles({ 'county-1': ['CT1'] }))).toEqual([
+      'facilities.1 (county-1): only a clinic has calling AE titles',
+    ]);
+    expect(problemsOf(withTitles({ 'clinic-1': ['CT1'], 'clinic-2': ['CT1'] }))).toEqual([
+      'AE title CT1 appears more than once',
+    ]);
+    expect(problemsOf(withTitles({ 'clinic-1': ['A_TITLE_LONGER_THAN_16'] }))[0]).toMatch(
+      /facilities\.2\.aeTitles\.0: must be 1-16/,
+    );
+    expect(problemsOf(withTitles({ 'clinic-1': ['BACK\\SLASH'] }))).toHaveLength(1);
+  });
+
   it('names a missing or unparsable file', async () => {
     await expect(loadRegionFile(join(dir, 'absent.json'))).rejects.toThrow(/ENOENT/);
     const path = join(dir, 'broken.json');

@@ -72,7 +72,16 @@ export function regionProblems(region: RegionFile): string[] {
       region.devices.map((d) => d.id),
       'device id',
     ),
+    ...duplicates(
+      region.facilities.flatMap((f) => f.aeTitles ?? []),
+      'AE title',
+    ),
   ];
+  region.facilities.forEach((facility, index) => {
+    if (facility.kind !== 'clinic' && (facility.aeTitles?.length ?? 0) > 0) {
+      problems.push(`facilities.${index} (${facility.id}): only a clinic has calling AE titles`);
+    }
+  });
   const inFile = new Map(region.facilities.map((f) => [f.id, f]));
   // Facilities whose parent is not in the file may hang under one in the database.
   const local = region.facilities.filter((f) => f.parentId === null || inFile.has(f.parentId));

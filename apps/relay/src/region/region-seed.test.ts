@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegionFile } from '#contracts';
+import { ClinicAeTitlesRepository } from '../facilities/clinic-ae-titles.repository.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
 import { Database } from '../infra/database/database.js';
 import { cases, devices, facilities, users } from '../infra/database/schema.js';
@@ -91,6 +92,33 @@ describe('applyRegion (REGION_FILE and demo seeding)', () => {
     expect(
       await database.db.select().from(facilities).where(eq(facilities.id, 'clinic-9')),
     ).toEqual([]);
+  });
+
+  it("sets a clinic's calling AE titles, moves one between clinics of the file, keeps a list the file leaves out", async () => {
+    const titles = new ClinicAeTitlesRepository(database);
+    const clinic2 = {
+      id: 'clinic-2',
+      kind: 'clinic' as const,
+      name: 'Clinic 2',
+      parentId: 'county-1',
+    };
+    const withTitles = (one: string[] | undefined, two: string[] | undefined): RegionFile => ({
+      ...region,
+      facilities: [
+        ...region.facilities.map((f) => (f.id === 'clinic-1' ? { ...f, aeTitles: one } : f)),
+        { ...clinic2, aeTitles: two },
+      ],
+    });
+    await apply(withTitles(['CLINIC1_CT', 'SHARED_DX'], []));
+    expect(await titles.clinicOf('SHARED_DX')).toBe('clinic-1');
+    await apply(withTitles(['CLINIC1_CT'], ['SHARED_DX']));
+    expect(await titles.clinicOf('SHARED_DX')).toBe('clinic-2');
+    await apply(withTitles(undefined, undefined));
+    expect(await titles.titlesOf('clinic-1')).toEqual(['CLINIC1_CT']);
+    await expect(apply(withTitles(['SHARED_DX'], undefined))).rejects.toThrow(
+      /facility clinic-1: AE title SHARED_DX belongs to clinic-2/,
+    );
+    expect(await titles.titlesOf('clinic-1')).toEqual(['CLINIC1_CT']);
   });
 
   it('refuses a move that would strand an open case', async () => {

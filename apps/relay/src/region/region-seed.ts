@@ -1,5 +1,6 @@
 import type { RegionFile } from '#contracts';
 import { facilityChangeProblems } from '../facilities/facility-changes.js';
+import { ClinicAeTitlesRepository } from '../facilities/clinic-ae-titles.repository.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { devicePlacementProblem, rolePlacementProblem } from '../facilities/hierarchy.js';
 import type { SecretHasher } from '../identity/secret-hasher.js';
@@ -31,6 +32,7 @@ export async function applyRegion(
   options: { source: string; credentials: 'keep' | 'reset' },
 ): Promise<RegionSeedResult> {
   const facilities = new FacilitiesRepository(database);
+  const aeTitles = new ClinicAeTitlesRepository(database);
   const users = new UsersRepository(database);
   const devices = new DevicesRepository(database);
   const reset = options.credentials === 'reset';
@@ -76,9 +78,32 @@ export async function applyRegion(
         : `facility ${device.facilityId} does not exist`;
       if (problem) problems.push(`device ${device.id}: ${problem}`);
     }
+    // A clinic of the file that lists its titles gives up the ones it no longer lists.
+    const relisted = new Set(
+      region.facilities.filter((f) => f.aeTitles !== undefined).map((f) => f.id),
+    );
+    for (const facility of region.facilities) {
+      if (facility.aeTitles === undefined) continue;
+      const owned = await aeTitles.ownedElsewhere(facility.id, facility.aeTitles, tx);
+      for (const other of owned.filter((o) => !relisted.has(o.clinicId))) {
+        problems.push(
+          `facility ${facility.id}: AE title ${other.aeTitle} belongs to ${other.clinicId}`,
+        );
+      }
+    }
     if (problems.length > 0) throw new RegionFileError(options.source, problems);
 
-    for (const facility of region.facilities) await facilities.upsert(facility, tx);
+    for (const { aeTitles: _titles, ...facility } of region.facilities) {
+      await facilities.upsert(facility, tx);
+    }
+    // After every upsert, so a title moved from one clinic of the file to another is free.
+    for (const facility of region.facilities) {
+      if (facility.aeTitles !== undefined) await aeTitles.replace(facility.id, [], tx);
+    }
+    for (const facility of region.facilities) {
+      if (facility.aeTitles !== undefined)
+        await aeTitles.replace(facility.id, facility.aeTitles, tx);
+    }
     let usersCreated = 0;
     for (const user of newUsers) {
       if (

@@ -422,3 +422,19 @@ export const instances = pgTable(
     index('instances_study_idx').on(t.studyId),
   ],
 );
+
+/**
+ * The calling AE titles of a clinic's DICOM machines (DICOM listener, docs/imaging.md). One
+ * title names one clinic, so an association is placed without doubt; the primary key says so.
+ */
+export const clinicAeTitles = pgTable(
+  'clinic_ae_titles',
+  {
+    aeTitle: text('ae_title').primaryKey(),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => facilities.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index('clinic_ae_titles_clinic_idx').on(t.clinicId)],
+);
