@@ -53,6 +53,7 @@ const DOMAIN_FOLDERS = [
   'facilities',
   'health',
   'identity',
+  'imaging',
   'ingest',
   'outbox',
   'phrases',
