@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import * as Multipasta from 'multipasta/node';
@@ -81,9 +81,19 @@ export class StowReceiver {
     parts.on('error', (error: Multipasta.MultipartError) => {
       parseError = error;
     });
+    // pipe() passes on no abort: a client that drops the line mid-part must end the part being
+    // written (its scratch file is then deleted) and the parser, or both would wait forever.
+    let current: Readable | undefined;
+    request.once('close', () => {
+      if (request.complete) return;
+      const cutOff = new Error('the request was cut off');
+      current?.destroy(cutOff);
+      parts.destroy(cutOff);
+    });
     request.pipe(parts);
     for await (const part of parts as AsyncIterable<Multipasta.Part>) {
       if (part._tag !== 'File') continue;
+      current = part;
       const mediaType = part.info.contentType.toLowerCase();
       if (mediaType !== 'application/dicom') {
         part.resume();
