@@ -19,6 +19,7 @@ import {
 } from './dicom-json.js';
 import { instancePath } from './imaging-intake.js';
 import { ImagingRepository, type StudyQuery, type StudyRow } from './imaging.repository.js';
+import { studyScope } from './study-scope.js';
 
 /** Explicit VR Little Endian (PS3.5 A.2): the byte order of every native frame frameOf gives. */
 const EXPLICIT_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
@@ -74,7 +75,7 @@ interface Part {
 
 /**
  * QIDO-RS and WADO-RS over the stored studies, each scoped to what the user may reach
- * (ImagingRepository.studyScope). A study out of scope answers exactly like a missing one.
+ * (study-scope.ts). A study out of scope answers exactly like a missing one.
  */
 @Injectable()
 export class DicomwebService {
@@ -100,7 +101,7 @@ export class DicomwebService {
       studyDateTo: dates.to,
       ...paging(params),
     };
-    const rows = await this.repository.findStudies(user, query);
+    const rows = await this.repository.findStudies(studyScope(user), query);
     const include = all(params['includefield']);
     return rows.map((study) =>
       withIncludedFields(
@@ -254,7 +255,7 @@ export class DicomwebService {
   }
 
   private async study(user: SessionUser, studyUid: string): Promise<StudyRow> {
-    const study = await this.repository.visibleStudy(user, studyUid);
+    const study = await this.repository.visibleStudy(studyScope(user), studyUid);
     if (!study) {
       throw new DomainError('NOT_FOUND', 'No such study', {
         subject: `study:${studyUid}`,

@@ -22,12 +22,8 @@ import {
 import type { Logger } from '../infra/logging/logger.js';
 import type { JobQueues } from '../infra/queue/job-queues.js';
 import { outbox } from '../infra/database/schema.js';
-import {
-  DRIVERS,
-  openTestDatabase,
-  worklistWorld,
-  type WorklistWorld,
-} from '../worklist/testing/worklist-world.js';
+import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
+import { worklistWorld, type WorklistWorld } from '../worklist/testing/worklist-world.js';
 import { InlineDicomInspector } from './dicom-inspector.js';
 import { DicomwebService } from './dicomweb.service.js';
 import { ImagingCases, IMAGING_QUIET_QUEUE } from './imaging-cases.js';
@@ -70,7 +66,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
     dir = await mkdtemp(join(tmpdir(), 'telerelay-imaging-'));
     blobs = new FileBlobStore(join(dir, 'blobs'));
     repository = new ImagingRepository(world.database);
-    audit = new AuditService(new AuditRepository(world.database), quietLog);
+    audit = new AuditService(new AuditRepository(world.database), world.clock, quietLog);
     config = {
       ...world.config,
       dataDir: dir,

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, gte, ilike, inArray, lte, sql, type SQL } from 'drizzle-orm';
-import type { SessionUser } from '#contracts';
 import type { InspectedInstance } from '#dicom';
 import { Database, type Queryable, type Tx } from '../infra/database/database.js';
 import { cases, instances, series, studies } from '../infra/database/schema.js';
+import type { StudyScope } from './study-scope.js';
 
 export type StudyRow = typeof studies.$inferSelect;
 export type SeriesRow = typeof series.$inferSelect;
@@ -41,19 +41,16 @@ export interface StudyQuery {
 class InsertRaceLost extends Error {}
 
 /**
- * Which studies a user may reach: clinic staff their clinic's; readers those whose case their
- * hospital holds now (the case rule of worklist/case-scope.ts, applied to the study's case);
- * nobody else (admin and health authority see no images: least privilege, docs/imaging.md).
+ * The study scope (study-scope.ts) as SQL: a clinic's own studies by their clinic; a
+ * hospital's through the study's case, which it must hold now; no scope, nothing.
  */
-export function studyScope(user: SessionUser): SQL {
-  switch (user.role) {
-    case 'clinic_staff':
-      return eq(studies.clinicId, user.facilityId);
-    case 'reader':
-      return sql`exists (select 1 from ${cases} where ${cases.id} = ${studies.caseId} and ${cases.hospitalId} = ${user.facilityId})`;
-    case 'admin':
-    case 'health_authority':
-      return sql`false`;
+function studyCondition(scope: StudyScope | null): SQL {
+  if (scope === null) return sql`false`;
+  switch (scope.kind) {
+    case 'clinic':
+      return eq(studies.clinicId, scope.clinicId);
+    case 'hospital':
+      return sql`exists (select 1 from ${cases} where ${cases.id} = ${studies.caseId} and ${cases.hospitalId} = ${scope.hospitalId})`;
   }
 }
 
@@ -239,9 +236,9 @@ export class ImagingRepository {
   }
 
   /** QIDO-RS studies within the user's scope. */
-  async findStudies(user: SessionUser, query: StudyQuery): Promise<StudyRow[]> {
+  async findStudies(scope: StudyScope | null, query: StudyQuery): Promise<StudyRow[]> {
     const where = and(
-      studyScope(user),
+      studyCondition(scope),
       query.studyInstanceUids?.length
         ? inArray(studies.studyInstanceUid, query.studyInstanceUids)
         : undefined,
@@ -266,11 +263,14 @@ export class ImagingRepository {
   }
 
   /** One study by its UID within the user's scope (a clinic's own first). */
-  async visibleStudy(user: SessionUser, studyInstanceUid: string): Promise<StudyRow | undefined> {
+  async visibleStudy(
+    scope: StudyScope | null,
+    studyInstanceUid: string,
+  ): Promise<StudyRow | undefined> {
     const [row] = await this.database.db
       .select()
       .from(studies)
-      .where(and(studyScope(user), eq(studies.studyInstanceUid, studyInstanceUid)))
+      .where(and(studyCondition(scope), eq(studies.studyInstanceUid, studyInstanceUid)))
       .orderBy(desc(studies.lastInstanceAt))
       .limit(1);
     return row;

@@ -5,6 +5,7 @@ import type { DownlinkChannel } from '#contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditService } from '../audit/audit.service.js';
 import { FacilitiesService } from '../facilities/facilities.service.js';
+import { ClinicAeTitlesRepository } from '../facilities/clinic-ae-titles.repository.js';
 import type { DeviceReceipt, MqttBroker } from '../infra/broker/mqtt-broker.js';
 import { clinicEvents, devices, recordings } from '../infra/database/schema.js';
 import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
@@ -88,7 +89,12 @@ describe.each(DRIVERS)('delivery to the clinic and the box (%s)', (driver) => {
     const desk = new ReviewDesk(
       world.queues as unknown as JobQueues,
       world.facilities,
-      new FacilitiesService(world.facilities, world.database, {} as AuditService),
+      new FacilitiesService(
+        world.facilities,
+        world.database,
+        {} as AuditService,
+        new ClinicAeTitlesRepository(world.database),
+      ),
       world.worklist,
       world.announcer,
       world.cases,

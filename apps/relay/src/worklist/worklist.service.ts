@@ -137,6 +137,7 @@ export class WorklistService {
       actor: 'system:imaging',
       toStatus: 'analysing',
       detail: { hospitalId: hospital.id },
+      at: this.clock.now(),
     });
     const queued = await this.queueForReview(
       tx,
