@@ -1,4 +1,4 @@
-import type { DicomJsonAttribute } from '#dicom';
+import type { DicomJsonAttribute, InspectedImage } from '#dicom';
 import type { InstanceRow, SeriesRow, StudyRow } from './imaging.repository.js';
 
 /** A PS3.18 §F.2 DICOM JSON data set: tag (8 hex digits) → attribute. */
@@ -83,21 +83,6 @@ export function instanceJson(instance: InstanceRow, retrieveUrl: string): DicomJ
   };
 }
 
-interface StoredImage {
-  rows: number;
-  columns: number;
-  samplesPerPixel: number;
-  bitsAllocated: number;
-  bitsStored: number;
-  pixelRepresentation: number;
-  photometricInterpretation: string;
-  numberOfFrames: number;
-  windowCenter: number | null;
-  windowWidth: number | null;
-  rescaleSlope: number;
-  rescaleIntercept: number;
-}
-
 /**
  * WADO-RS metadata of one instance (PS3.18 §10.4.1.1.2): the stored DICOM JSON, with the
  * identifying and image attributes a viewer needs made sure of, and Pixel Data as a
@@ -109,7 +94,7 @@ export function metadataJson(
   series: SeriesRow,
   instanceUrl: string,
 ): DicomJson {
-  const image = instance.image as StoredImage | null;
+  const image = instance.image as InspectedImage | null;
   const derived: DicomJson = {
     ...studyJson(study, ''),
     ...seriesJson(series, ''),
