@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { RecordingOpenSchema } from '#contracts';
+import { RECORDING_LIMITS, RecordingOpenSchema } from '#contracts';
 import type { DicomEcgRecording } from '#dicom';
 import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
@@ -80,7 +80,13 @@ export class DicomEcgRecordings {
         `the waveform is outside what the relay analyses: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
       );
     }
-    if (recording.samples.length === 0) throw new DicomEcgUnusable('the waveform has no samples');
+    const samplesPerLead = recording.samples.length / recording.leads.length;
+    if (samplesPerLead < 1) throw new DicomEcgUnusable('the waveform has no samples');
+    if (samplesPerLead > RECORDING_LIMITS.maxSamplesPerLead) {
+      throw new DicomEcgUnusable(
+        `the waveform has ${samplesPerLead} samples per lead; at most ${RECORDING_LIMITS.maxSamplesPerLead} are analysed`,
+      );
+    }
   }
 
   /** Archives the waveform as a recording with its case; returns the case id (again on a repeat). */
