@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseDetail, CaseEcg, CaseSummary } from '#contracts';
-import { makeInstance, syntheticUid } from '#dicom/testing';
+import { defaultWaveform, makeInstance, syntheticUid } from '#dicom/testing';
 import { synthesizeEcg } from '#ecg';
 import { ConsoleClient } from '../support/clients.js';
 import { stowBody, type DicomJson } from '../support/dicomweb.js';
@@ -44,6 +47,26 @@ describe('DICOM ECG waveforms become ECG cases', () => {
   afterAll(async () => {
     await relay?.dispose();
   });
+
+  /** DCMTK's storescu as the ECG cart, with a calling AE title of clinic-1 (demo region). */
+  async function storescu(file: Uint8Array): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'ecg-cstore-'));
+    try {
+      await writeFile(join(dir, 'ecg.dcm'), file);
+      const args = ['-v', '-aet', 'CLINIC1_CT', '-aec', 'TELERELAY', '127.0.0.1'];
+      const result = await promisify(execFile)('storescu', [
+        ...args,
+        String(relay.dicomPort),
+        join(dir, 'ecg.dcm'),
+      ]).then(
+        (r) => r.stdout + r.stderr,
+        (e: { stdout?: string; stderr?: string }) => (e.stdout ?? '') + (e.stderr ?? ''),
+      );
+      return result;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
 
   async function stow(file: Uint8Array) {
     const { body, contentType } = stowBody([file]);
@@ -107,6 +130,36 @@ describe('DICOM ECG waveforms become ECG cases', () => {
     expect(worklist.filter((c) => c.kind === 'ecg' && c.clinicId === 'clinic-1')).toHaveLength(1);
     // The cart's study never became an imaging case.
     expect(worklist.filter((c) => c.kind === 'imaging')).toEqual([]);
+  });
+
+  it('a General ECG sent by storescu (C-STORE) becomes an analysed ECG case; one the relay cannot analyse is refused with 0xA900', async () => {
+    const ecg = synthesizeEcg({ durationSeconds: 10, finding: 'normal', seed: 32 });
+    const rhythm = makeInstance({
+      sopClass: 'ECG',
+      waveform: {
+        leads: ['II', 'V1', 'V5'],
+        sampleRateHz: ecg.sampleRateHz,
+        samples: ecg.samples.filter((_, i) => [1, 6, 10].includes(i % 12)),
+      },
+    });
+    const sent = await storescu(rhythm);
+    expect(sent, sent).toMatch(/Received Store Response \(Success\)/);
+    const detail = await newAnalysedEcgCase(seen);
+    expect(detail.examKind).toBe('rhythm-strip');
+    expect((await reader.get<CaseEcg>(`/api/cases/${detail.id}/ecg`)).body.leads).toEqual([
+      'II',
+      'V1',
+      'V5',
+    ]);
+
+    const tooSlow = makeInstance({
+      sopClass: 'ECG12',
+      waveform: { ...defaultWaveform(), sampleRateHz: 10 },
+    });
+    const refused = await storescu(tooSlow);
+    expect(refused).not.toMatch(/Received Store Response \(Success\)/);
+    // DCMTK names status 0xA900 by its PS3.4 meaning.
+    expect(refused).toMatch(/Received Store Response \(Error: DataSetDoesNotMatchSOPClass\)/i);
   });
 
   it('reads ../shared/data/dicom/pydicom/waveform_ecg.dcm: stored by STOW-RS, analysed as an ECG case', async (context) => {
