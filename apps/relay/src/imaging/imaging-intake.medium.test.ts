@@ -524,4 +524,48 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
         .where(eq(recordings.id, dicomEcgRecordingId('clinic-k', sopUid))),
     ).toEqual([]);
   });
+
+  it('an ECG waveform stored while its recording could not be archived (the relay stopped between the two) gets its recording when the cart sends it again', async () => {
+    const sopUid = syntheticUid();
+    const bytes = makeInstance({ sopClass: 'ECG12', sopInstanceUid: sopUid });
+    class StoppedBeforeArchiving extends DicomEcgRecordings {
+      override archiveWaveform(): Promise<string> {
+        return Promise.reject(new Error('relay stopped'));
+      }
+    }
+    const interrupted = new ImagingIntake(
+      new InlineDicomInspector(),
+      repository,
+      blobs,
+      audit,
+      imagingCases,
+      new StoppedBeforeArchiving(
+        undefined as never,
+        new RecordingsRepository(world.database),
+        world.clock,
+        quietLog,
+      ),
+      world.clock,
+      config,
+      quietLog,
+    );
+    await expect(interrupted.storeFile(await fileOf(bytes), source)).rejects.toThrow(
+      'relay stopped',
+    );
+    expect(await repository.storedSha256('clinic-k', sopUid)).toBeDefined();
+    const recordingId = dicomEcgRecordingId('clinic-k', sopUid);
+    const before = await world.database.db
+      .select()
+      .from(cases)
+      .where(eq(cases.recordingId, recordingId));
+    expect(before).toEqual([]);
+
+    const again = await intake.storeFile(await fileOf(bytes), source);
+    expect(again).toMatchObject({ outcome: 'already-stored', ecgCaseId: expect.any(String) });
+    const after = await world.database.db
+      .select()
+      .from(cases)
+      .where(eq(cases.recordingId, recordingId));
+    expect(after).toHaveLength(1);
+  });
 });
