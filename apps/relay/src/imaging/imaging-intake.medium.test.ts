@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeInstance, syntheticUid } from '#dicom/testing';
+import { defaultWaveform, makeInstance, syntheticUid } from '#dicom/testing';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { RelayConfig } from '../config/config.js';
@@ -16,6 +16,7 @@ import {
   cases,
   facilities,
   instances,
+  recordings,
   studies,
   users,
 } from '../infra/database/schema.js';
@@ -23,7 +24,11 @@ import type { Logger } from '../infra/logging/logger.js';
 import type { JobQueues } from '../infra/queue/job-queues.js';
 import { outbox } from '../infra/database/schema.js';
 import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
+import { DicomEcgRecordings, dicomEcgRecordingId } from '../ingest/dicom-ecg-recordings.js';
+import { RecordingArchive } from '../ingest/recording-archive.js';
+import { RecordingsRepository } from '../ingest/recordings.repository.js';
 import { worklistWorld, type WorklistWorld } from '../worklist/testing/worklist-world.js';
+import { waitFor } from '../../../../test/support/wait.js';
 import { InlineDicomInspector } from './dicom-inspector.js';
 import { DicomwebService } from './dicomweb.service.js';
 import { ImagingCases, IMAGING_QUIET_QUEUE } from './imaging-cases.js';
@@ -57,6 +62,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
   let audit: AuditService;
   let blobs: FileBlobStore;
   let config: RelayConfig;
+  let ecgRecordings: DicomEcgRecordings;
   const source: StoreSource = { via: 'stow', clinicId: 'clinic-k', actor: 'user:test' };
 
   beforeAll(async () => {
@@ -89,12 +95,27 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
       config,
       quietLog,
     );
+    const recordingsRepository = new RecordingsRepository(world.database);
+    ecgRecordings = new DicomEcgRecordings(
+      new RecordingArchive(
+        blobs,
+        world.database,
+        recordingsRepository,
+        world.worklist,
+        world.outbox,
+        quietLog,
+      ),
+      recordingsRepository,
+      world.clock,
+      quietLog,
+    );
     intake = new ImagingIntake(
       new InlineDicomInspector(),
       repository,
       blobs,
       audit,
       imagingCases,
+      ecgRecordings,
       world.clock,
       config,
       quietLog,
@@ -324,6 +345,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
       blobs,
       audit,
       imagingCases,
+      ecgRecordings,
       world.clock,
       { ...config, imaging: { ...config.imaging, minFreeDiskBytes: Number.MAX_SAFE_INTEGER } },
       quietLog,
@@ -409,5 +431,141 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
     await expect(
       dicomweb.searchStudies(world.nurse, { StudyDate: '2026-02-01' }, base),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('a 12-lead ECG waveform becomes one ECG recording and one ECG case with its analysis queued; the same file again makes nothing new', async () => {
+    const studyUid = syntheticUid();
+    const sopUid = syntheticUid();
+    const bytes = makeInstance({
+      sopClass: 'ECG12',
+      studyInstanceUid: studyUid,
+      sopInstanceUid: sopUid,
+    });
+    const outcome = await intake.storeFile(await fileOf(bytes), {
+      via: 'c-store',
+      clinicId: 'clinic-k',
+      actor: 'ae:ECGCART1',
+      callingAe: 'ECGCART1',
+    });
+    expect(outcome).toMatchObject({ outcome: 'stored', sopInstanceUid: sopUid });
+    const caseId = outcome.outcome === 'stored' ? outcome.ecgCaseId : undefined;
+    expect(caseId).toBeDefined();
+    const recordingId = dicomEcgRecordingId('clinic-k', sopUid);
+    const [recording] = await world.database.db
+      .select()
+      .from(recordings)
+      .where(eq(recordings.id, recordingId));
+    expect(recording).toMatchObject({
+      deviceId: null,
+      source: 'dicom:c-store:ECGCART1',
+      clinicId: 'clinic-k',
+      examKind: 'resting-12-lead',
+      leads: ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'],
+      chunkCount: 1,
+    });
+    const samples = await blobs.get(recording!.sha256);
+    expect(samples.byteLength).toBe(recording!.samplesPerLead * 12 * 2);
+    const [ecgCase] = await world.database.db.select().from(cases).where(eq(cases.id, caseId!));
+    expect(ecgCase).toMatchObject({
+      kind: 'ecg',
+      recordingId,
+      clinicId: 'clinic-k',
+      status: 'analysing',
+    });
+    await world.outbox.flush();
+    await waitFor(
+      () =>
+        world.queues
+          .named('analyse-ecg')
+          .some((entry) => (entry.job.data as { caseId?: string }).caseId === caseId),
+      { what: 'the ECG analysis job of the waveform case' },
+    );
+    // The cart's study is read as an ECG, never as an imaging case.
+    const study = await studyRow(studyUid);
+    expect(study).toMatchObject({ state: 'receiving', caseId: null });
+    const quiet = await world.database.db
+      .select()
+      .from(outbox)
+      .where(eq(outbox.kind, `${IMAGING_QUIET_QUEUE}:study-quiet`));
+    expect(quiet.some((job) => JSON.stringify(job.payload).includes(study!.id))).toBe(false);
+
+    const again = await intake.storeFile(await fileOf(bytes), source);
+    expect(again).toMatchObject({ outcome: 'already-stored', sopInstanceUid: sopUid });
+    const ecgCases = await world.database.db
+      .select()
+      .from(cases)
+      .where(eq(cases.recordingId, recordingId));
+    expect(ecgCases).toHaveLength(1);
+    const analyses = world.queues
+      .named('analyse-ecg')
+      .filter((entry) => (entry.job.data as { caseId?: string }).caseId === caseId);
+    expect(analyses).toHaveLength(1);
+  });
+
+  it('an ECG waveform that cannot become a recording is refused with 0xA900 and the reason, and nothing is stored', async () => {
+    const sopUid = syntheticUid();
+    const bytes = makeInstance({
+      sopClass: 'ECG12',
+      sopInstanceUid: sopUid,
+      // Below the slowest sampling rate the relay analyses.
+      waveform: { ...defaultWaveform(), sampleRateHz: 10 },
+    });
+    const outcome = await intake.storeFile(await fileOf(bytes), source);
+    expect(outcome).toMatchObject({
+      outcome: 'refused',
+      refusal: { code: 'ECG_WAVEFORM_UNUSABLE', failureReason: 0xa900, sopInstanceUid: sopUid },
+    });
+    expect(outcome.outcome === 'refused' && outcome.refusal.reason).toMatch(/sampleRateHz/);
+    expect(await repository.storedSha256('clinic-k', sopUid)).toBeUndefined();
+    expect(
+      await world.database.db
+        .select()
+        .from(recordings)
+        .where(eq(recordings.id, dicomEcgRecordingId('clinic-k', sopUid))),
+    ).toEqual([]);
+  });
+
+  it('an ECG waveform stored while its recording could not be archived (the relay stopped between the two) gets its recording when the cart sends it again', async () => {
+    const sopUid = syntheticUid();
+    const bytes = makeInstance({ sopClass: 'ECG12', sopInstanceUid: sopUid });
+    class StoppedBeforeArchiving extends DicomEcgRecordings {
+      override archiveWaveform(): Promise<string> {
+        return Promise.reject(new Error('relay stopped'));
+      }
+    }
+    const interrupted = new ImagingIntake(
+      new InlineDicomInspector(),
+      repository,
+      blobs,
+      audit,
+      imagingCases,
+      new StoppedBeforeArchiving(
+        undefined as never,
+        new RecordingsRepository(world.database),
+        world.clock,
+        quietLog,
+      ),
+      world.clock,
+      config,
+      quietLog,
+    );
+    await expect(interrupted.storeFile(await fileOf(bytes), source)).rejects.toThrow(
+      'relay stopped',
+    );
+    expect(await repository.storedSha256('clinic-k', sopUid)).toBeDefined();
+    const recordingId = dicomEcgRecordingId('clinic-k', sopUid);
+    const before = await world.database.db
+      .select()
+      .from(cases)
+      .where(eq(cases.recordingId, recordingId));
+    expect(before).toEqual([]);
+
+    const again = await intake.storeFile(await fileOf(bytes), source);
+    expect(again).toMatchObject({ outcome: 'already-stored', ecgCaseId: expect.any(String) });
+    const after = await world.database.db
+      .select()
+      .from(cases)
+      .where(eq(cases.recordingId, recordingId));
+    expect(after).toHaveLength(1);
   });
 });

@@ -1,12 +1,22 @@
-import { statfs, rm } from 'node:fs/promises';
+import { readFile, statfs, rm } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import type { DicomRefusal } from '#dicom';
+import {
+  decodeEcgWaveform,
+  DicomWaveformError,
+  type DicomRefusal,
+  type InspectedInstance,
+} from '#dicom';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { CONFIG, LOGGER } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
 import { BlobStore } from '../infra/blobs/blob-store.js';
 import type { Logger } from '../infra/logging/logger.js';
+import {
+  DicomEcgRecordings,
+  DicomEcgUnusable,
+  type DicomEcgArrival,
+} from '../ingest/dicom-ecg-recordings.js';
 import { DicomInspector } from './dicom-inspector.js';
 import { ImagingCases } from './imaging-cases.js';
 import { ImagingRepository, type RecordOutcome } from './imaging.repository.js';
@@ -22,7 +32,7 @@ export interface StoreSource {
 
 /** A refusal by the relay itself, beside libs/dicom's reasons for a file it cannot take. */
 export type IntakeRefusal = Omit<DicomRefusal, 'code'> & {
-  code: DicomRefusal['code'] | 'STUDY_UID_MISMATCH';
+  code: DicomRefusal['code'] | 'STUDY_UID_MISMATCH' | 'ECG_WAVEFORM_UNUSABLE';
 };
 
 export type StoreOutcome =
@@ -33,6 +43,8 @@ export type StoreOutcome =
       studyInstanceUid: string;
       /** Path of the instance's WADO-RS resource, from `/dicomweb`. */
       retrieveUrl: string;
+      /** An ECG waveform's case (the ECG recording made from it; docs/imaging.md). */
+      ecgCaseId?: string;
     }
   | { outcome: 'refused'; refusal: IntakeRefusal }
   | { outcome: 'conflict'; reason: string; sopClassUid: string; sopInstanceUid: string };
@@ -59,6 +71,7 @@ export class ImagingIntake {
     private readonly blobs: BlobStore,
     private readonly audit: AuditService,
     private readonly imagingCases: ImagingCases,
+    private readonly ecgRecordings: DicomEcgRecordings,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: RelayConfig,
     @Inject(LOGGER) private readonly log: Logger,
@@ -95,6 +108,20 @@ export class ImagingIntake {
         });
       }
       const stored = await this.repository.storedSha256(source.clinicId, instance.sopInstanceUid);
+      // An ECG waveform is decoded before it is stored: one that cannot become a recording
+      // is refused with the reason instead of being kept as an image nobody reads. A re-send
+      // is decoded again only when its recording is missing (a crash between the two steps).
+      let ecg: DicomEcgArrival | undefined;
+      if (
+        instance.isEcgWaveform &&
+        (stored === undefined ||
+          (stored === sha256 &&
+            !(await this.ecgRecordings.has(source.clinicId, instance.sopInstanceUid))))
+      ) {
+        const decoded = await this.decodeEcg(tempFilePath, instance, source);
+        if ('refusal' in decoded) return this.refuse(source, decoded.refusal);
+        ecg = decoded.arrival;
+      }
       let recorded: RecordOutcome;
       if (stored !== undefined) {
         recorded = { outcome: stored === sha256 ? 'already-stored' : 'conflict' };
@@ -111,7 +138,11 @@ export class ImagingIntake {
             instance,
             at: this.clock.now(),
           },
-          (tx, studyId, at) => this.imagingCases.scheduleQuietCheck(tx, studyId, at),
+          // A study an ECG cart opens is not an imaging case: its waveforms are read as
+          // ECG recordings (docs/imaging.md, "ECG waveforms").
+          instance.isEcgWaveform
+            ? () => Promise.resolve()
+            : (tx, studyId, at) => this.imagingCases.scheduleQuietCheck(tx, studyId, at),
         );
       }
       if (recorded.outcome === 'conflict') {
@@ -125,8 +156,12 @@ export class ImagingIntake {
           'dicom instance stored',
         );
       }
+      // After the instance is durably recorded; archiving is idempotent (the recording id
+      // comes from the SOP Instance UID), so a race of two identical sends makes one case.
+      const ecgCaseId = ecg ? await this.ecgRecordings.archiveWaveform(ecg) : undefined;
       return {
         outcome: recorded.outcome,
+        ...(ecgCaseId ? { ecgCaseId } : {}),
         ...ids,
         studyInstanceUid: instance.studyInstanceUid,
         retrieveUrl: instancePath(
@@ -137,6 +172,40 @@ export class ImagingIntake {
       };
     } finally {
       if (!consumed) await rm(tempFilePath, { force: true });
+    }
+  }
+
+  private async decodeEcg(
+    path: string,
+    instance: InspectedInstance,
+    source: StoreSource,
+  ): Promise<{ arrival: DicomEcgArrival } | { refusal: IntakeRefusal }> {
+    try {
+      // The file was bounded by DICOM_MAX_INSTANCE_BYTES and parsed safely on the pool first.
+      const recording = decodeEcgWaveform(await readFile(path), instance);
+      const arrival: DicomEcgArrival = {
+        clinicId: source.clinicId,
+        sopInstanceUid: instance.sopInstanceUid,
+        source: source.callingAe
+          ? `dicom:${source.via}:${source.callingAe}`
+          : `dicom:${source.via}`,
+        recording,
+      };
+      this.ecgRecordings.check(arrival);
+      return { arrival };
+    } catch (error) {
+      if (!(error instanceof DicomWaveformError) && !(error instanceof DicomEcgUnusable)) {
+        throw error;
+      }
+      return {
+        refusal: {
+          code: 'ECG_WAVEFORM_UNUSABLE',
+          reason: `ECG waveform not usable as a recording: ${error.message}`,
+          failureReason: STUDY_MISMATCH,
+          sopClassUid: instance.sopClassUid,
+          sopInstanceUid: instance.sopInstanceUid,
+        },
+      };
     }
   }
 

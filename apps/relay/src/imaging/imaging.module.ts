@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { IngestModule } from '../ingest/ingest.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { WorklistModule } from '../worklist/worklist.module.js';
 import { DicomInspector, PooledDicomInspector } from './dicom-inspector.js';
@@ -12,7 +13,7 @@ import { StowReceiver } from './stow.js';
 
 /** DICOM in: STOW-RS (and C-STORE through ImagingIntake), QIDO/WADO-RS out, studies to cases. */
 @Module({
-  imports: [WorklistModule, OutboxModule],
+  imports: [WorklistModule, OutboxModule, IngestModule],
   controllers: [DicomwebController, ImagingController],
   providers: [
     { provide: DicomInspector, useClass: PooledDicomInspector },

@@ -7,6 +7,7 @@ import { RedisRecordingStagingStore } from '../infra/redis/recording-staging.sto
 import { RedisConnections } from '../infra/redis/redis-connections.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { WorklistModule } from '../worklist/worklist.module.js';
+import { DicomEcgRecordings } from './dicom-ecg-recordings.js';
 import { IngestBridge } from './ingest.bridge.js';
 import { IngestService } from './ingest.service.js';
 import { RecordingArchive } from './recording-archive.js';
@@ -33,9 +34,10 @@ import { RecordingsRepository } from './recordings.repository.js';
     },
     RecordingArchive,
     RecordingsRepository,
+    DicomEcgRecordings,
     IngestService,
     IngestBridge,
   ],
-  exports: [IngestService, RecordingsRepository, RecordingArchive],
+  exports: [IngestService, RecordingsRepository, RecordingArchive, DicomEcgRecordings],
 })
 export class IngestModule {}

@@ -6,8 +6,7 @@ import type { Logger } from '../infra/logging/logger.js';
 import { Outbox } from '../outbox/outbox.js';
 import { WorklistService } from '../worklist/worklist.service.js';
 import { IngestRejection } from './ingest-errors.js';
-import type { StagedRecording } from './recording-staging.js';
-import { RecordingsRepository } from './recordings.repository.js';
+import { RecordingsRepository, type ArchivedRecording } from './recordings.repository.js';
 
 /**
  * Makes a complete recording permanent: the samples as a content-addressed blob (fsynced
@@ -26,7 +25,11 @@ export class RecordingArchive {
   ) {}
 
   /** Returns the case id. `samples` are int16 LE interleaved, exactly as they will be kept. */
-  async archive(recording: StagedRecording, samples: Buffer, chunkCount: number): Promise<string> {
+  async archive(
+    recording: ArchivedRecording,
+    samples: Buffer,
+    chunkCount: number,
+  ): Promise<string> {
     const sha256 = await this.blobs.put(samples);
     const samplesPerLead = samples.byteLength / 2 / recording.leads.length;
     const caseId = await this.database.db.transaction(async (tx) => {
@@ -36,7 +39,8 @@ export class RecordingArchive {
         sha256,
       });
       // Stored long ago under the same id by another box (cloned firmware, a weak random
-      // source) or with other samples: never hand this box that recording's case.
+      // source) or with other samples: never hand this box that recording's case. A DICOM
+      // waveform has no box (null on both sides), so there only the samples must match.
       if (existing && (existing.deviceId !== recording.deviceId || existing.sha256 !== sha256)) {
         throw new IngestRejection(
           'INVALID_MESSAGE',

@@ -4,6 +4,15 @@ import { Database, type Tx } from '../infra/database/database.js';
 import { recordings } from '../infra/database/schema.js';
 import type { StagedRecording } from './recording-staging.js';
 
+/**
+ * A recording ready to be kept: a box's (deviceId set, source 'box') or one decoded from a
+ * DICOM ECG waveform (deviceId null, source 'dicom:…').
+ */
+export type ArchivedRecording = Omit<StagedRecording, 'deviceId'> & {
+  deviceId: string | null;
+  source?: string;
+};
+
 export interface StoredRecording {
   id: string;
   leads: string[];
@@ -42,14 +51,15 @@ export class RecordingsRepository {
    */
   async insert(
     tx: Tx,
-    recording: StagedRecording,
+    recording: ArchivedRecording,
     stored: { chunkCount: number; samplesPerLead: number; sha256: string },
-  ): Promise<{ deviceId: string; sha256: string } | undefined> {
+  ): Promise<{ deviceId: string | null; sha256: string } | undefined> {
     const inserted = await tx
       .insert(recordings)
       .values({
         id: recording.recordingId,
         deviceId: recording.deviceId,
+        source: recording.source ?? 'box',
         clinicId: recording.clinicId,
         examKind: recording.examKind,
         leads: recording.leads,

@@ -207,7 +207,9 @@ export class CasesRepository {
   /** The case of a stored recording, how many chunks it was stored from, and whose it is. */
   async caseOfRecording(
     recordingId: string,
-  ): Promise<{ caseId: string; chunkCount: number; deviceId: string; sha256: string } | undefined> {
+  ): Promise<
+    { caseId: string; chunkCount: number; deviceId: string | null; sha256: string } | undefined
+  > {
     const [row] = await this.database.db
       .select({
         caseId: cases.id,

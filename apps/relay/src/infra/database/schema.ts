@@ -57,9 +57,10 @@ export const recordings = pgTable(
   'recordings',
   {
     id: uuid('id').primaryKey(),
-    deviceId: text('device_id')
-      .notNull()
-      .references(() => devices.id),
+    /** The box that sent it; null for an ECG that came as a DICOM waveform (see `source`). */
+    deviceId: text('device_id').references(() => devices.id),
+    /** Where it came from: 'box', 'dicom:stow' or 'dicom:c-store:<calling AE>' (docs/imaging.md). */
+    source: text('source').notNull().default('box'),
     clinicId: text('clinic_id')
       .notNull()
       .references(() => facilities.id),
