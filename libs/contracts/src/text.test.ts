@@ -41,6 +41,9 @@ const VALID: Record<string, unknown> = {
   },
   UpdateUserRequestSchema: { displayName: 'Dr Reader', disabled: false },
   CreateDeviceRequestSchema: { id: 'box-9', facilityId: 'clinic-1', secret: 'a'.repeat(16) },
+  AeTitleSchema: 'CLINIC1_CT',
+  DicomUidSchema: '1.2.840.113619.2.55.3',
+  SetAeTitlesRequestSchema: { aeTitles: ['CLINIC1_CT', 'CLINIC1_DX'] },
   RegionFileSchema: {
     facilities: [{ id: 'clinic-1', kind: 'clinic', name: 'Clinic', parentId: null }],
     users: [
