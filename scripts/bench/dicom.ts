@@ -37,7 +37,10 @@ const USAGE = `npm run bench:dicom -- [options]
   --studies 4            studies per run
   --large-mb 500         size of the one large STOW request (0 = skip)
   --case-studies 20      studies completed one by one for "complete → worklist"
-  --out bench/results/dicom.json`;
+  --out bench/results/dicom.json
+  --relay-only           skip Orthanc (for profiling the relay)
+  --profile-dir DIR      write the relay's CPU profile there (node --cpu-prof; summarise it
+                         with node dist/scripts/bench/profile-summary.js)`;
 
 const MB = 1024 * 1024;
 const ORTHANC_BIN = '/usr/sbin/Orthanc';
@@ -241,9 +244,13 @@ async function login(httpUrl: string, username: string): Promise<string> {
 
 async function startRelayTarget(
   workDir: string,
+  profileDir: string | undefined,
 ): Promise<Target & { child: ChildProcess; httpUrl: string }> {
   const dataDir = await mkdtemp(join(workDir, 'relay-'));
-  const relay = await launchRelay(dataDir, { env: { DEMO_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' } });
+  const relay = await launchRelay(dataDir, {
+    profileDir,
+    env: { DEMO_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' },
+  });
   const runtime = JSON.parse(await readFile(join(dataDir, 'relay.json'), 'utf8')) as {
     dicomPort: number;
   };
@@ -470,6 +477,8 @@ async function main(): Promise<void> {
       'large-mb': { type: 'string', default: '500' },
       'case-studies': { type: 'string', default: '20' },
       out: { type: 'string', default: 'bench/results/dicom.json' },
+      'profile-dir': { type: 'string' },
+      'relay-only': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -486,10 +495,12 @@ async function main(): Promise<void> {
   trackTempDir(workDir);
 
   log('starting the relay (embedded defaults, temporary DATA_DIR)');
-  const relay = await startRelayTarget(workDir);
+  const relay = await startRelayTarget(workDir, values['profile-dir']);
   const targets: Target[] = [relay];
   let orthanc: (Target & { child: ChildProcess }) | undefined;
-  if (await orthancInstalled()) {
+  if (values['relay-only']) {
+    log('--relay-only: the Orthanc rows are skipped');
+  } else if (await orthancInstalled()) {
     log('starting Orthanc (temporary storage, DICOMweb plugin)');
     orthanc = await startOrthanc(workDir);
     targets.push(orthanc);

@@ -37,6 +37,15 @@ export interface StudyQuery {
   offset: number;
 }
 
+/** What the statement recording an instance answers. */
+interface RecordedRow {
+  study_id: string;
+  case_id: string | null;
+  study_created: boolean;
+  series_created: boolean;
+  inserted: boolean;
+}
+
 /** A lost race on the instance insert: the transaction is rolled back and re-read. */
 class InsertRaceLost extends Error {}
 
@@ -68,18 +77,16 @@ export class ImagingRepository {
   constructor(private readonly database: Database) {}
 
   /**
-   * Records one inspected instance exactly once. The same SOP Instance UID with the same
-   * bytes is `already-stored`, with other bytes a `conflict`; parallel inserts of one study
-   * or series meet on the unique indexes (INSERT … ON CONFLICT) and make one row each.
+   * Records one inspected instance exactly once; the caller has looked for a stored one
+   * first (`storedSha256`, before the blob is moved). A parallel insert of the same SOP
+   * Instance UID that wins makes this one `already-stored` (same bytes) or a `conflict`;
+   * parallel inserts of one study or series meet on the unique indexes (INSERT … ON
+   * CONFLICT) and make one row each.
    */
   async recordInstance(
     input: NewInstance,
     onNewStudy: (tx: Tx, studyId: string, at: Date) => Promise<void>,
   ): Promise<RecordOutcome> {
-    const known = await this.storedSha256(input.clinicId, input.instance.sopInstanceUid);
-    if (known !== undefined) {
-      return { outcome: known === input.sha256 ? 'already-stored' : 'conflict' };
-    }
     try {
       return await this.database.db.transaction(async (tx) => {
         const outcome = await this.insert(tx, input);
@@ -104,91 +111,75 @@ export class ImagingRepository {
     return row?.sha256;
   }
 
+  /**
+   * The study, series and instance rows and their counts in one statement (a study's
+   * upsert, its series' upsert, the instance's insert as data-modifying CTEs), plus one
+   * more only when the series is new: on PGlite, which runs in the relay's own thread,
+   * each statement costs a few ms of CPU per stored instance. Counts are raised in the
+   * upserts; a lost race on the instance rolls them back with the transaction.
+   */
   private async insert(tx: Tx, input: NewInstance): Promise<RecordOutcome> {
     const { instance: i, at } = input;
-    const [study] = await tx
-      .insert(studies)
-      .values({
-        studyInstanceUid: i.studyInstanceUid,
-        clinicId: input.clinicId,
-        patientId: i.patient.id,
-        patientName: i.patient.name,
-        patientSex: i.patient.sex,
-        patientBirthDate: i.patient.birthDate,
-        studyDate: i.study.date,
-        studyTime: i.study.time,
-        description: i.study.description,
-        accessionNumber: i.study.accessionNumber,
-        lastInstanceAt: at,
-      })
-      .onConflictDoUpdate({
-        target: [studies.clinicId, studies.studyInstanceUid],
-        set: { lastInstanceAt: at },
-      })
-      .returning({
-        id: studies.id,
-        caseId: studies.caseId,
-        created: sql<boolean>`(xmax = 0)`,
-      });
-    if (!study) throw new Error('study not written');
-    const [seriesRow] = await tx
-      .insert(series)
-      .values({
-        studyId: study.id,
-        seriesInstanceUid: i.seriesInstanceUid,
-        modality: i.modality,
-        seriesNumber: i.series.number,
-        description: i.series.description,
-        bodyPart: i.series.bodyPart,
-      })
-      .onConflictDoUpdate({
-        target: [series.studyId, series.seriesInstanceUid],
-        set: { instanceCount: sql`${series.instanceCount}` },
-      })
-      .returning({ id: series.id, created: sql<boolean>`(xmax = 0)` });
-    if (!seriesRow) throw new Error('series not written');
-    const [inserted] = await tx
-      .insert(instances)
-      .values({
-        studyId: study.id,
-        seriesId: seriesRow.id,
-        clinicId: input.clinicId,
-        sopInstanceUid: i.sopInstanceUid,
-        sopClassUid: i.sopClassUid,
-        instanceNumber: i.instanceNumber,
-        transferSyntaxUid: i.transferSyntaxUid,
-        sha256: input.sha256,
-        sizeBytes: input.sizeBytes,
-        rows: i.image?.rows ?? null,
-        columns: i.image?.columns ?? null,
-        frames: i.image?.numberOfFrames ?? 1,
-        image: i.image ? { ...i.image } : null,
-        pixelData: i.pixelData,
-        metadata: i.json,
-        receivedVia: input.via,
-        createdAt: at,
-      })
-      .onConflictDoNothing({ target: [instances.clinicId, instances.sopInstanceUid] })
-      .returning({ id: instances.id });
-    if (!inserted) throw new InsertRaceLost();
-    await tx
-      .update(series)
-      .set({ instanceCount: sql`${series.instanceCount} + 1` })
-      .where(eq(series.id, seriesRow.id));
+    const atIso = at.toISOString();
     const modality = JSON.stringify(i.modality ? [i.modality] : []);
-    await tx
-      .update(studies)
-      .set({
-        instanceCount: sql`${studies.instanceCount} + 1`,
-        seriesCount: sql`${studies.seriesCount} + ${seriesRow.created ? 1 : 0}`,
-        modalities: sql`case when ${studies.modalities} @> ${modality}::jsonb then ${studies.modalities} else ${studies.modalities} || ${modality}::jsonb end`,
-      })
-      .where(eq(studies.id, study.id));
+    const result = (await tx.execute(sql`
+      with study as (
+        insert into studies (study_instance_uid, clinic_id, patient_id, patient_name,
+          patient_sex, patient_birth_date, study_date, study_time, description,
+          accession_number, modalities, instance_count, last_instance_at)
+        values (${i.studyInstanceUid}::text, ${input.clinicId}::text, ${i.patient.id}::text,
+          ${i.patient.name}::text, ${i.patient.sex}::text, ${i.patient.birthDate}::text,
+          ${i.study.date}::text, ${i.study.time}::text, ${i.study.description}::text,
+          ${i.study.accessionNumber}::text, ${modality}::jsonb, 1, ${atIso}::timestamptz)
+        on conflict (clinic_id, study_instance_uid) do update set
+          last_instance_at = excluded.last_instance_at,
+          instance_count = studies.instance_count + 1,
+          modalities = case when studies.modalities @> excluded.modalities
+            then studies.modalities else studies.modalities || excluded.modalities end
+        returning id, case_id, (xmax = 0) as created
+      ), serie as (
+        insert into series (study_id, series_instance_uid, modality, series_number,
+          description, body_part, instance_count)
+        select study.id, ${i.seriesInstanceUid}::text, ${i.modality}::text,
+          ${i.series.number}::integer, ${i.series.description}::text,
+          ${i.series.bodyPart}::text, 1
+        from study
+        on conflict (study_id, series_instance_uid) do update set
+          instance_count = series.instance_count + 1
+        returning id, (xmax = 0) as created
+      ), inserted as (
+        insert into instances (study_id, series_id, clinic_id, sop_instance_uid,
+          sop_class_uid, instance_number, transfer_syntax_uid, sha256, size_bytes, "rows",
+          "columns", frames, image, pixel_data, metadata, received_via, created_at)
+        select study.id, serie.id, ${input.clinicId}::text, ${i.sopInstanceUid}::text,
+          ${i.sopClassUid}::text, ${i.instanceNumber}::integer, ${i.transferSyntaxUid}::text,
+          ${input.sha256}::text, ${input.sizeBytes}::integer, ${i.image?.rows ?? null}::integer,
+          ${i.image?.columns ?? null}::integer, ${i.image?.numberOfFrames ?? 1}::integer,
+          ${i.image ? JSON.stringify(i.image) : null}::jsonb,
+          ${i.pixelData ? JSON.stringify(i.pixelData) : null}::jsonb,
+          ${JSON.stringify(i.json)}::jsonb, ${input.via}::text, ${atIso}::timestamptz
+        from study, serie
+        on conflict (clinic_id, sop_instance_uid) do nothing
+        returning id
+      )
+      select study.id as study_id, study.case_id, study.created as study_created,
+        serie.created as series_created, exists (select 1 from inserted) as inserted
+      from study, serie
+    `)) as unknown as { rows: RecordedRow[] };
+    const [row] = result.rows;
+    if (!row) throw new Error('study not written');
+    if (!row.inserted) throw new InsertRaceLost();
+    if (row.series_created) {
+      await tx
+        .update(studies)
+        .set({ seriesCount: sql`${studies.seriesCount} + 1` })
+        .where(eq(studies.id, row.study_id));
+    }
     return {
       outcome: 'stored',
-      studyId: study.id,
-      studyCreated: study.created,
-      caseId: study.caseId,
+      studyId: row.study_id,
+      studyCreated: row.study_created,
+      caseId: row.case_id,
     };
   }
 
