@@ -1,11 +1,11 @@
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminUser, CaseSummary } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient } from '../support/clients.js';
 import { DEMO_PASSWORD, RelayProcess } from '../support/relay-process.js';
+import { launchChromium } from '../support/browser.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'];
 const NAMESAKE_PASSWORD = 'namesake-password';
 
 /**
@@ -20,7 +20,7 @@ describe('two readers of the same display name', () => {
 
   beforeAll(async () => {
     relay = await RelayProcess.start();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

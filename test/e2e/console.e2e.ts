@@ -1,23 +1,13 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseDetail, CaseSummary, SignDiagnosisRequest } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient } from '../support/clients.js';
 import { DEMO_PASSWORD, RelayProcess } from '../support/relay-process.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium } from '../support/browser.js';
 
 /** Screenshots and the printed PDF go to the temp directory, never into the repository. */
 
@@ -39,7 +29,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     artifacts = await mkdtemp(join(tmpdir(), 'telerelay-console-e2e-'));
     console.log(`console e2e screenshots: ${artifacts}`);
     relay = await RelayProcess.start();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -2,13 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import dicomParser from 'dicom-parser';
-import {
-  chromium,
-  type Browser,
-  type BrowserContext,
-  type Locator,
-  type Page,
-} from 'playwright-core';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImagingStudy } from '#contracts';
 import { ACCEPTED_TRANSFER_SYNTAXES } from '#dicom';
@@ -16,17 +10,7 @@ import { makeInstance, syntheticUid } from '#dicom/testing';
 import { ConsoleClient } from '../support/clients.js';
 import { stowBody } from '../support/dicomweb.js';
 import { DEMO_PASSWORD, RelayProcess } from '../support/relay-process.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium } from '../support/browser.js';
 
 /** Kept after the run (CI collects test-results/): what the reader saw. */
 const ARTIFACTS = join('test-results', 'imaging-viewer');
@@ -221,7 +205,7 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
     await mkdir(ARTIFACTS, { recursive: true });
     // The case is made by the clinic's click, not by the quiet period.
     relay = await RelayProcess.start({ IMAGING_QUIET_SECONDS: '3600' });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -515,10 +499,8 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
           );
         }
       }
-      console.log(
-        `imaging-viewer: decoded in the browser: ${shown.map((item) => `${item.file} (${item.syntax})`).join(', ')}`,
-      );
-      expect(failures).toEqual([]);
+      const decoded = shown.map((item) => `${item.file} (${item.syntax})`).join(', ');
+      expect(failures, `decoded in the browser: ${decoded}`).toEqual([]);
       expect(pageErrors).toEqual([]);
     },
   );
