@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode as decodePng } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TWELVE_LEADS } from '#contracts';
 import {
   decodeEcgWaveform,
   FAILURE_REASONS,
@@ -129,20 +130,7 @@ describe.skipIf(goodFiles.length === 0)(
       const inspection = inspectInstance(bytes);
       if (!inspection.ok) throw new Error(inspection.refusal.reason);
       const recording = decodeEcgWaveform(bytes, inspection.instance);
-      expect(recording.leads).toEqual([
-        'I',
-        'II',
-        'III',
-        'aVR',
-        'aVL',
-        'aVF',
-        'V1',
-        'V2',
-        'V3',
-        'V4',
-        'V5',
-        'V6',
-      ]);
+      expect(recording.leads).toEqual([...TWELVE_LEADS]);
       expect(recording.examKind).toBe('resting-12-lead');
       expect(recording.multiplexGroup).toMatchObject({ index: 1, of: 2 });
       expect(recording.samples.length).toBe(12 * 10_000);

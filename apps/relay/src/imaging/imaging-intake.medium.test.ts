@@ -65,6 +65,19 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
   let ecgRecordings: DicomEcgRecordings;
   const source: StoreSource = { via: 'stow', clinicId: 'clinic-k', actor: 'user:test' };
 
+  const intakeWith = (settings: RelayConfig) =>
+    new ImagingIntake(
+      new InlineDicomInspector(),
+      repository,
+      blobs,
+      audit,
+      imagingCases,
+      ecgRecordings,
+      world.clock,
+      settings,
+      quietLog,
+    );
+
   beforeAll(async () => {
     const opened = await openTestDatabase(driver);
     dispose = opened.dispose;
@@ -109,17 +122,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
       world.clock,
       quietLog,
     );
-    intake = new ImagingIntake(
-      new InlineDicomInspector(),
-      repository,
-      blobs,
-      audit,
-      imagingCases,
-      ecgRecordings,
-      world.clock,
-      config,
-      quietLog,
-    );
+    intake = intakeWith(config);
     dicomweb = new DicomwebService(repository, blobs, quietLog);
     await world.database.db
       .insert(facilities)
@@ -339,17 +342,10 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
   });
 
   it('STOW-RS answers 507 before reading when the data disk would keep less than DICOM_MIN_FREE_DISK_BYTES free', async () => {
-    const full = new ImagingIntake(
-      new InlineDicomInspector(),
-      repository,
-      blobs,
-      audit,
-      imagingCases,
-      ecgRecordings,
-      world.clock,
-      { ...config, imaging: { ...config.imaging, minFreeDiskBytes: Number.MAX_SAFE_INTEGER } },
-      quietLog,
-    );
+    const full = intakeWith({
+      ...config,
+      imaging: { ...config.imaging, minFreeDiskBytes: Number.MAX_SAFE_INTEGER },
+    });
     const body = Readable.from([
       Buffer.from('--b\r\nContent-Type: application/dicom\r\n\r\nx\r\n--b--\r\n'),
     ]);
