@@ -18,6 +18,7 @@ import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers/promises';
 import { promisify, parseArgs } from 'node:util';
 import { makeInstance, syntheticUid } from '#dicom/testing';
 import {
@@ -89,24 +90,34 @@ async function withPeakRss<T>(pid: number, work: () => Promise<T>): Promise<[T, 
   }
 }
 
-function corpus(instances: number, studies: number, rows = 512): Buffer[] {
+/**
+ * Made between runs, yielding to the event loop after each slice: made in one go (seconds on
+ * a loaded machine) it kept fetch's keep-alive timer from running, so the next run reused a
+ * connection the server had meanwhile closed as idle and its first request failed.
+ */
+async function corpus(instances: number, studies: number, rows = 512): Promise<Buffer[]> {
   const studyUids = Array.from({ length: studies }, () => ({
     study: syntheticUid(),
     series: syntheticUid(),
   }));
-  return Array.from({ length: instances }, (_, i) => {
+  const made: Buffer[] = [];
+  for (let i = 0; i < instances; i++) {
     const { study, series } = studyUids[i % studies]!;
-    return Buffer.from(
-      makeInstance({
-        sopClass: 'CT',
-        studyInstanceUid: study,
-        seriesInstanceUid: series,
-        rows,
-        columns: rows,
-        attributes: { InstanceNumber: Math.floor(i / studies) + 1 },
-      }),
+    made.push(
+      Buffer.from(
+        makeInstance({
+          sopClass: 'CT',
+          studyInstanceUid: study,
+          seriesInstanceUid: series,
+          rows,
+          columns: rows,
+          attributes: { InstanceNumber: Math.floor(i / studies) + 1 },
+        }),
+      ),
     );
-  });
+    await setImmediate();
+  }
+  return made;
 }
 
 const BOUNDARY = `bench-${randomBytes(8).toString('hex')}`;
@@ -144,14 +155,21 @@ async function stow(
         while (next < bodies.length) {
           const index = next++;
           const t0 = performance.now();
-          const response = await fetch(target.stowUrl, {
-            method: 'POST',
-            headers,
-            body: bodies[index],
-          });
-          await response.arrayBuffer();
+          try {
+            const response = await fetch(target.stowUrl, {
+              method: 'POST',
+              headers,
+              body: bodies[index],
+            });
+            await response.arrayBuffer();
+            if (response.status !== 200) failures += 1;
+          } catch (error) {
+            // A request the connection failed under is a failed store, not the end of the run.
+            failures += 1;
+            const cause = (error as Error & { cause?: unknown }).cause;
+            log(`  ${target.server}: ${(error as Error).message} (${String(cause)})`);
+          }
           latencies[index] = performance.now() - t0;
-          if (response.status !== 200) failures += 1;
         }
       }),
     ),
@@ -520,7 +538,7 @@ async function main(): Promise<void> {
   ];
   for (const { protocol, concurrency } of runs) {
     log(`${protocol} ×${concurrency}: making ${instanceCount} fresh CT slices`);
-    const instances = corpus(instanceCount, studyCount);
+    const instances = await corpus(instanceCount, studyCount);
     for (const target of targets) {
       const result =
         protocol === 'stow'
@@ -562,7 +580,7 @@ async function main(): Promise<void> {
     'failed',
   ];
   process.stdout.write(
-    `\nDICOM intake, ${instanceCount} CT slices of ${round(corpus(1, 1)[0]!.length / MB, 2)} MB per run\n` +
+    `\nDICOM intake, ${instanceCount} CT slices of ${round((await corpus(1, 1))[0]!.length / MB, 2)} MB per run\n` +
       `${formatTable(
         headers,
         rows.map((r) => [

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE } from '../threadpool.js';
 
 /**
  * Every setting the relay reads, with a default that works on one machine.
@@ -125,6 +126,13 @@ const ConfigSchema = z
     DICOM_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     DICOM_PARSE_THREADS: z.coerce.number().int().min(1).max(64).default(2),
     IMAGING_QUIET_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
+    UV_THREADPOOL_SIZE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_THREADPOOL_SIZE)
+      .default(DEFAULT_THREADPOOL_SIZE)
+      .describe("libuv's threads for file system calls and fsyncs; set by main.js at start"),
   })
   .superRefine((c, context) => {
     for (const origin of originList(c.SOCKET_ORIGINS)) {

@@ -1,4 +1,4 @@
-import { readFile, statfs, rm } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   decodeEcgWaveform,
@@ -54,6 +54,9 @@ export const DUPLICATE_SOP_INSTANCE = 0x0111;
 /** PS3.7 C.4.2 "Data Set does not match SOP Class" family: the instance is not the target's. */
 export const STUDY_MISMATCH = 0xa900;
 
+/** How old a reading of the data disk's free space may be (hasRoomFor). */
+const FREE_DISK_MAX_AGE_MS = 500;
+
 export function instancePath(study: string, series: string, sop: string): string {
   return `/dicomweb/studies/${study}/series/${series}/instances/${sop}`;
 }
@@ -79,8 +82,29 @@ export class ImagingIntake {
 
   /** Whether the data disk keeps DICOM_MIN_FREE_DISK_BYTES free after `bytes` more. */
   async hasRoomFor(bytes: number): Promise<boolean> {
-    const disk = await statfs(this.config.dataDir);
-    return disk.bavail * disk.bsize - bytes >= this.config.imaging.minFreeDiskBytes;
+    return (await this.freeDiskBytes()) - bytes >= this.config.imaging.minFreeDiskBytes;
+  }
+
+  private freeDisk: { at: number; bytes: Promise<number> } | undefined;
+
+  /**
+   * The data disk's free bytes, read at most every FREE_DISK_MAX_AGE_MS: every request and
+   * part asks, and a statfs each time queued behind the fsyncs on libuv's threads. What
+   * was written since the reading is at most that long's intake, far below any sensible
+   * DICOM_MIN_FREE_DISK_BYTES.
+   */
+  private freeDiskBytes(): Promise<number> {
+    const now = this.clock.now().getTime();
+    if (!this.freeDisk || now - this.freeDisk.at >= FREE_DISK_MAX_AGE_MS) {
+      const bytes = statfs(this.config.dataDir).then((disk) => disk.bavail * disk.bsize);
+      const reading = { at: now, bytes };
+      this.freeDisk = reading;
+      // A failed reading is not kept: the next caller asks the disk again.
+      bytes.catch(() => {
+        if (this.freeDisk === reading) this.freeDisk = undefined;
+      });
+    }
+    return this.freeDisk.bytes;
   }
 
   /** A fresh path for a file being received, on the blob store's file system. */
@@ -93,6 +117,9 @@ export class ImagingIntake {
     source: StoreSource,
     expect: { studyInstanceUid?: string } = {},
   ): Promise<StoreOutcome> {
+    // The file's fsync runs while it is inspected and looked up, off the critical path; it
+    // is moved into place only once both are done and the instance is a new one.
+    const staged = this.blobs.stage(tempFilePath);
     let consumed = false;
     try {
       const inspection = await this.inspector.inspect(tempFilePath);
@@ -126,8 +153,8 @@ export class ImagingIntake {
       if (stored !== undefined) {
         recorded = { outcome: stored === sha256 ? 'already-stored' : 'conflict' };
       } else {
-        // The blob is in place (fsynced) before any row names it.
-        await this.blobs.putFile(tempFilePath, sha256);
+        // The blob is in place (fsynced, its directory too) before any row names it.
+        await staged.keep(sha256);
         consumed = true;
         recorded = await this.repository.recordInstance(
           {
@@ -171,7 +198,7 @@ export class ImagingIntake {
         ),
       };
     } finally {
-      if (!consumed) await rm(tempFilePath, { force: true });
+      if (!consumed) await staged.discard();
     }
   }
 

@@ -17,6 +17,13 @@ const OUT_OF_RESOURCES = 0xa700;
 /** PS3.7 C.4.2 "Error: Cannot understand". */
 const CANNOT_UNDERSTAND = 0xc000;
 
+/**
+ * How much of a part may wait to be written to its scratch file. The default (16 KiB) is
+ * less than one socket read, so each read paused the request until a write came back from
+ * libuv's threads; with this the part flows in and the file is written in a few writev calls.
+ */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+
 export interface StowResult {
   status: 200 | 202 | 409;
   body: DicomJson;
@@ -114,7 +121,7 @@ export class StowReceiver {
       const path = await this.intake.scratchPath();
       const limit = new SizeLimit(maxInstanceBytes);
       try {
-        await pipeline(part, limit, createWriteStream(path));
+        await pipeline(part, limit, createWriteStream(path, { highWaterMark: WRITE_BUFFER_BYTES }));
       } catch (error) {
         await rm(path, { force: true });
         throw error;

@@ -47,20 +47,40 @@ describe('FileBlobStore', () => {
     await expect(store.get('../../etc/passwd')).rejects.toBeInstanceOf(RangeError);
   });
 
-  it('takes a scratch file into the store by its sha256, consuming it; a second copy is just removed', async () => {
+  it('keeps a staged scratch file under its sha256, consuming it; a second copy of the same bytes leaves one blob', async () => {
     const store = new FileBlobStore(root);
     const bytes = Buffer.from('a DICOM instance, in short');
     const key = createHash('sha256').update(bytes).digest('hex');
     const first = await store.scratchPath();
     await writeFile(first, bytes);
-    await store.putFile(first, key);
+    await store.stage(first).keep(key);
     expect(await store.get(key)).toEqual(bytes);
     await expect(access(first)).rejects.toThrow();
     const second = await store.scratchPath();
     await writeFile(second, bytes);
-    await store.putFile(second, key);
+    await store.stage(second).keep(key);
     await expect(access(second)).rejects.toThrow();
+    expect(await readdir(join(root, key.slice(0, 2), key.slice(2, 4)))).toEqual([key]);
     expect(await text(store.stream(key, { start: 2, end: 6 }))).toBe('DICOM');
+  });
+
+  it('discards a staged file without storing anything', async () => {
+    const store = new FileBlobStore(root);
+    const bytes = Buffer.from('refused after inspection');
+    const path = await store.scratchPath();
+    await writeFile(path, bytes);
+    await store.stage(path).discard();
+    await expect(access(path)).rejects.toThrow();
+    expect(await store.has(createHash('sha256').update(bytes).digest('hex'))).toBe(false);
+    expect(await readdir(root)).toEqual(['scratch']);
+  });
+
+  it('fails to keep a staged file that is gone, leaving no blob', async () => {
+    const store = new FileBlobStore(root);
+    const path = await store.scratchPath();
+    const key = createHash('sha256').update('never written').digest('hex');
+    await expect(store.stage(path).keep(key)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await store.has(key)).toBe(false);
   });
 
   it('takes a file from another file system (/dev/shm) by copying it beside its place', async () => {
@@ -70,7 +90,7 @@ describe('FileBlobStore', () => {
     const shm = await mkdtemp('/dev/shm/telerelay-blobs-');
     const elsewhere = join(shm, 'instance.dcm');
     await writeFile(elsewhere, bytes);
-    await store.putFile(elsewhere, key);
+    await store.stage(elsewhere).keep(key);
     expect(await store.get(key)).toEqual(bytes);
     await expect(access(elsewhere)).rejects.toThrow();
     const leaf = join(root, key.slice(0, 2), key.slice(2, 4));

@@ -16,12 +16,26 @@ export abstract class BlobStore {
    */
   abstract scratchPath(): Promise<string>;
   /**
-   * Takes a file already written (its sha256 computed by the caller while reading it) into
-   * the store: fsynced, renamed into place, the file at `path` consumed either way.
+   * Starts taking in a file already written (at a `scratchPath`, or elsewhere): its fsync
+   * begins at once, so it runs while the caller still reads and checks the file. The file
+   * stays where it is until `keep` moves it into place or `discard` removes it; one of the
+   * two must be called.
    */
-  abstract putFile(path: string, sha256: string): Promise<void>;
+  abstract stage(path: string): StagedFile;
   /** The blob (or bytes `start`..`end` inclusive of it) as a stream, never whole in memory. */
   abstract stream(key: string, range?: { start: number; end: number }): Readable;
+}
+
+/** A received file on its way into the store (`BlobStore.stage`). */
+export interface StagedFile {
+  /**
+   * Moves the file into the store under its sha256 (computed by the caller while reading
+   * it) once its own fsync is done, and fsyncs the directory: when this resolves the blob
+   * survives a crash. The file at the staged path is consumed.
+   */
+  keep(sha256: string): Promise<void>;
+  /** Removes the file (after its fsync has ended, so no work is left running behind it). */
+  discard(): Promise<void>;
 }
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -64,39 +78,57 @@ export class FileBlobStore extends BlobStore {
     }
   }
 
+  /** Made once: a directory per upload would cost a system call each time. */
+  private scratchDirectory: Promise<string> | undefined;
+
   async scratchPath(): Promise<string> {
-    const scratch = join(this.root, 'scratch');
-    await mkdir(scratch, { recursive: true });
-    return join(scratch, `${randomUUID()}.part`);
+    this.scratchDirectory ??= this.makeScratchDirectory();
+    return join(await this.scratchDirectory, `${randomUUID()}.part`);
   }
 
-  async putFile(path: string, sha256: string): Promise<void> {
+  private async makeScratchDirectory(): Promise<string> {
+    const scratch = join(this.root, 'scratch');
+    try {
+      await mkdir(scratch, { recursive: true });
+    } catch (error) {
+      this.scratchDirectory = undefined;
+      throw error;
+    }
+    return scratch;
+  }
+
+  stage(path: string): StagedFile {
+    const synced = syncFile(path);
+    // Awaited by keep or discard; until then a failure must not count as unhandled.
+    synced.catch(() => undefined);
+    return {
+      keep: async (sha256) => {
+        await synced;
+        await this.moveIntoPlace(path, sha256);
+      },
+      discard: async () => {
+        await synced.catch(() => undefined);
+        await rm(path, { force: true });
+      },
+    };
+  }
+
+  /**
+   * Renames a fsynced file to its key and fsyncs the directory. A blob already there has
+   * the same bytes (the key is their hash), so the rename may replace it. The directory is
+   * made only when the rename finds it missing, not stat'ed before every store.
+   */
+  private async moveIntoPlace(path: string, sha256: string): Promise<void> {
     const target = this.pathOf(sha256);
-    if (await this.has(sha256)) {
-      await rm(path, { force: true });
-      return;
-    }
-    await mkdir(dirname(target), { recursive: true });
-    const file = await open(path, 'r+');
     try {
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    try {
-      await rename(path, target);
+      await renameMakingDirectory(path, target);
     } catch (error) {
       // A file on another file system (a caller's own temp dir): copied beside its place,
       // fsynced, then renamed, since rename cannot cross file systems.
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
       const temporary = `${target}.${randomUUID()}.tmp`;
       await copyFile(path, temporary);
-      const copy = await open(temporary, 'r+');
-      try {
-        await copy.sync();
-      } finally {
-        await copy.close();
-      }
+      await syncFile(temporary);
       await rename(temporary, target);
       await rm(path, { force: true });
     }
@@ -122,5 +154,24 @@ export class FileBlobStore extends BlobStore {
   private pathOf(key: string): string {
     if (!KEY.test(key)) throw new RangeError('blob key must be a sha256 hex digest');
     return join(this.root, key.slice(0, 2), key.slice(2, 4), key);
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  const file = await open(path, 'r+');
+  try {
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+async function renameMakingDirectory(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(dirname(to), { recursive: true });
+    await rename(from, to);
   }
 }
