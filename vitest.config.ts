@@ -25,7 +25,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['apps/**/*.test.ts', 'libs/**/*.test.ts', 'device-simulator/**/*.test.ts'],
+          include: [
+            'apps/**/*.test.ts',
+            'libs/**/*.test.ts',
+            'device-simulator/**/*.test.ts',
+            'test/support/**/*.test.ts',
+          ],
           testTimeout: 20_000,
         },
       },

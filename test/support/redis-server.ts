@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { assertNoIdentifierLeak } from './identifier-scan.js';
 
 /** A real redis-server the test owns, so it can take Redis away from the relay and back. */
 export class TestRedis {
@@ -64,8 +65,13 @@ export class TestRedis {
     await exited;
   }
 
+  /** Stops it and removes its files, after checking its append-only file for national IDs. */
   async dispose(): Promise<void> {
     await this.down();
-    await rm(this.dir, { recursive: true, force: true });
+    try {
+      await assertNoIdentifierLeak('the test Redis', { dirs: [this.dir] });
+    } finally {
+      await rm(this.dir, { recursive: true, force: true });
+    }
   }
 }

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { assertNoIdentifierLeak } from './identifier-scan.js';
 
 export const DEMO_PASSWORD = 'e2e-demo-password';
 
@@ -148,8 +149,21 @@ export class RelayProcess {
     await exited;
   }
 
+  /**
+   * Stops the relay and removes its data directory, after checking that neither its logs nor
+   * any file it wrote outside the database holds a national ID in clear: every e2e test that
+   * starts a relay takes part in that check.
+   */
   async dispose(): Promise<void> {
     await this.stop();
-    await rm(this.dataDir, { recursive: true, force: true });
+    try {
+      await assertNoIdentifierLeak('the relay', {
+        logs: this.logs,
+        dirs: [this.dataDir],
+        skip: ['pg'],
+      });
+    } finally {
+      await rm(this.dataDir, { recursive: true, force: true });
+    }
   }
 }
