@@ -1,9 +1,15 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { AuditFilter, AuditPage, SessionUser } from '#contracts';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { AuditFilter, AuditPage, PatientAccessEntry, SessionUser } from '#contracts';
 import { Clock } from '../common/clock.js';
-import type { DomainError } from '../common/domain-error.js';
+import { DomainError } from '../common/domain-error.js';
 import { LOGGER } from '../common/tokens.js';
 import { REDACTED_KEYS, type Logger } from '../infra/logging/logger.js';
+import { AUDIT_PRUNED_ACTION, storable } from './audit-chain.js';
 import { AuditRepository, type AuditRow } from './audit.repository.js';
 
 /**
@@ -21,7 +27,28 @@ export interface RefusalSite {
   remoteAddress?: string;
 }
 
-const REDACTED: ReadonlySet<string> = new Set(REDACTED_KEYS);
+// Compared in lower case, as the logger does: `NationalId` is dropped as `nationalId` is.
+const REDACTED: ReadonlySet<string> = new Set(REDACTED_KEYS.map((key) => key.toLowerCase()));
+
+/** Rows "who looked at my record" returns at most. */
+const PATIENT_ACCESS_LIMIT = 500;
+
+/** A read or write of one patient's data, as `recordPatientAccess` writes it down. */
+export interface PatientAccess {
+  /** `user:<id>` (or `device:<id>` for a box that sent a recording for the patient). */
+  actor: string;
+  /** The actor's role when they acted (`clinic_staff`, `reader`, `admin` …). */
+  role: string;
+  /** The facility they acted for. */
+  facilityId: string;
+  /** `records.patient.read`, `records.history.read`, `consent.code.request` … */
+  action: string;
+  /** PatientIdentity.lookupKey of the patient's identifier: never the identifier itself. */
+  patientKey: string;
+  outcome: 'allowed' | 'denied' | 'failed';
+  /** Ids and reasons only (a purpose, a case id); identifier fields are dropped anyway. */
+  detail?: Record<string, unknown>;
+}
 
 /**
  * Entries `recordLater` holds at most, written or waiting to be. A box flooding refused
@@ -36,7 +63,7 @@ const DROP_REPORT_INTERVAL_MS = 10_000;
 
 /** The audit trail: who tried what, when, from where, and what the relay decided. */
 @Injectable()
-export class AuditService implements OnApplicationShutdown {
+export class AuditService implements OnModuleInit, OnApplicationShutdown {
   private readonly waiting: AuditRow[] = [];
   private writing = 0;
   private flushing: Promise<void> | undefined;
@@ -50,8 +77,68 @@ export class AuditService implements OnApplicationShutdown {
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
+  /** Chains the rows written before the chain existed, if not done yet (docs/audit.md). */
+  async onModuleInit(): Promise<void> {
+    await this.audits.append([]);
+  }
+
   async record(entry: AuditEntry): Promise<void> {
-    await this.audits.insert([this.prepare(entry)]);
+    await this.audits.append([this.prepare(entry)]);
+  }
+
+  /**
+   * The audit of a read or write of patient data, awaited: it throws when the row cannot be
+   * written, so the caller refuses the read rather than show a record nobody can account
+   * for. `patientKey` is the HMAC lookup key of the patient's identifier, never the number.
+   */
+  async recordPatientAccess(access: PatientAccess): Promise<void> {
+    const { actor, role, facilityId, action, patientKey, outcome, detail } = access;
+    try {
+      await this.record({
+        actor,
+        action,
+        outcome,
+        patientKey,
+        detail: { ...detail, role, facilityId },
+      });
+    } catch (error) {
+      this.log.error({ err: error, action }, 'audit of a patient data access failed');
+      throw new DomainError('UNAVAILABLE', 'The access could not be audited; try again later');
+    }
+  }
+
+  /**
+   * "Who looked at my record": the rows about one patient, newest first, each with the
+   * actor's name, role and facility and nothing else of them (no user id, username or
+   * address). The caller decides who may ask, and audits the asking.
+   */
+  async accessLogFor(patientKey: string, limit = PATIENT_ACCESS_LIMIT): Promise<PatientAccessEntry[]> {
+    const rows = await this.audits.patientAccess(patientKey, limit);
+    return rows.map((row) => ({
+      at: row.at.toISOString(),
+      action: row.action,
+      outcome: row.outcome,
+      actorName: row.actorName ?? actorKind(row.actor),
+      role: row.role,
+      facilityId: row.facilityId,
+      facilityName: row.facilityName,
+      purpose: row.purpose,
+    }));
+  }
+
+  /**
+   * Retention of the trail: deletes the oldest rows before the cutoff and writes the cut
+   * into the chain as an `audit.pruned` row, so `audit:verify` can tell it from a deletion.
+   */
+  prune(cutoff: Date): Promise<number> {
+    return this.audits.prune(cutoff, ({ rows, throughSeq, throughHash }) =>
+      this.prepare({
+        actor: 'relay',
+        action: AUDIT_PRUNED_ACTION,
+        outcome: 'allowed',
+        detail: { rows, throughSeq, throughHash, cutoff: cutoff.toISOString() },
+      }),
+    );
   }
 
   /**
@@ -83,9 +170,12 @@ export class AuditService implements OnApplicationShutdown {
   }
 
   private prepare(entry: AuditEntry): AuditRow {
-    const row: AuditRow = entry.detail
-      ? { ...entry, detail: withoutRedacted(entry.detail), at: this.clock.now() }
-      : { ...entry, at: this.clock.now() };
+    // Made storable here, so the row hashed, logged and written is the one read back.
+    const row = storable<AuditRow>(
+      entry.detail
+        ? { ...entry, detail: withoutRedacted(entry.detail), at: this.clock.now() }
+        : { ...entry, at: this.clock.now() },
+    );
     this.log.info({ audit: row }, `audit ${entry.action} ${entry.outcome}`);
     return row;
   }
@@ -102,7 +192,7 @@ export class AuditService implements OnApplicationShutdown {
       const batch = this.waiting.splice(0, AUDIT_BATCH_ROWS);
       this.writing = batch.length;
       try {
-        await this.audits.insert(batch);
+        await this.audits.append(batch);
       } catch (error) {
         this.log.error({ err: error, rows: batch.length }, 'audit write failed');
         for (const row of batch)
@@ -174,16 +264,26 @@ export class AuditService implements OnApplicationShutdown {
   }
 }
 
-/** Drops secrets and patient identifiers at any depth, whatever the caller passed. */
+/** Drops secrets and patient identifiers at any depth, inside arrays too, whatever the caller passed. */
 function withoutRedacted(detail: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(detail)
-      .filter(([key]) => !REDACTED.has(key))
-      .map(([key, value]) => [
-        key,
-        value !== null && typeof value === 'object' && !Array.isArray(value)
-          ? withoutRedacted(value as Record<string, unknown>)
-          : value,
-      ]),
+      .filter(([key]) => !REDACTED.has(key.toLowerCase()))
+      .map(([key, value]) => [key, redactedValue(value)]),
   );
+}
+
+function redactedValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactedValue);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date))
+    return withoutRedacted(value as Record<string, unknown>);
+  return value;
+}
+
+/** A row's actor when it is no user: a box, the relay itself, someone not signed in. */
+function actorKind(actor: string): string {
+  if (actor.startsWith('device:')) return 'a device';
+  if (actor === 'relay') return 'the relay';
+  if (actor === 'anonymous') return 'someone not signed in';
+  return 'a removed user';
 }
