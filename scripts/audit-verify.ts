@@ -30,7 +30,9 @@ async function main(): Promise<number> {
   }
   const given = values.anchor.map(parseAnchor);
   if (given.includes(undefined)) {
-    console.error('--anchor takes <seq>:<sha-256 hex>, as the relay logs it ("audit chain anchored")');
+    console.error(
+      '--anchor takes <seq>:<sha-256 hex>, as the relay logs it ("audit chain anchored")',
+    );
     return 2;
   }
   if (!config.databaseUrl) {
@@ -49,8 +51,7 @@ async function main(): Promise<number> {
   });
   try {
     const verdict = await verifyChain(new AuditRepository(database).chainSource(), anchors);
-    const range =
-      verdict.firstSeq === null ? '' : ` (seq ${verdict.firstSeq}–${verdict.lastSeq})`;
+    const range = verdict.firstSeq === null ? '' : ` (seq ${verdict.firstSeq}–${verdict.lastSeq})`;
     const where = config.databaseUrl ? 'DATABASE_URL' : `PGlite in ${config.dataDir}`;
     if (verdict.ok) {
       console.log(

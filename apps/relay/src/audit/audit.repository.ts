@@ -56,9 +56,14 @@ export class AuditRepository {
   async append(rows: readonly AuditRow[]): Promise<void> {
     await this.database.db.transaction(async (tx) => {
       const head = await this.lockedHead(tx);
+      if (rows.length === 0) return;
       const linked = chain(rows, head);
-      if (linked.rows.length > 0) await tx.insert(auditLog).values(linked.rows);
+      // One statement for the rows and the new head: the lock is held one round trip less.
+      const inserted = tx
+        .$with('inserted')
+        .as(tx.insert(auditLog).values(linked.rows).returning({ id: auditLog.id }));
       await tx
+        .with(inserted)
         .update(auditChainHead)
         .set({ seq: linked.head.seq, hash: linked.head.hash })
         .where(eq(auditChainHead.id, 1));
@@ -117,7 +122,8 @@ export class AuditRepository {
   chainSource(): ChainSource {
     const db = this.database.db;
     return {
-      head: async () => (await db.select().from(auditChainHead).where(eq(auditChainHead.id, 1)))[0] ?? null,
+      head: async () =>
+        (await db.select().from(auditChainHead).where(eq(auditChainHead.id, 1)))[0] ?? null,
       chainedRows: async function* () {
         let after = -1;
         for (;;) {

@@ -1,9 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { AuditFilter, AuditPage, PatientAccessEntry, SessionUser } from '#contracts';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/domain-error.js';
@@ -61,11 +56,27 @@ const AUDIT_BATCH_ROWS = 100;
 /** During a flood that never lets the buffer drain, how often the drops are reported. */
 const DROP_REPORT_INTERVAL_MS = 10_000;
 
-/** The audit trail: who tried what, when, from where, and what the relay decided. */
+/** A row waiting for the writer, and who waits for it. */
+interface Waiting {
+  row: AuditRow;
+  /** Settles a `record` call when its row is written or failed. */
+  settle?: { resolve: () => void; reject: (error: unknown) => void };
+  /** A `recordLater` entry: counted in `pending`, and as dropped when its write fails. */
+  later: boolean;
+}
+
+/**
+ * The audit trail: who tried what, when, from where, and what the relay decided. One writer
+ * per process takes every row in the order it was accepted, `record` and `recordLater`
+ * alike, and writes them in batches, each one transaction at the end of the hash chain
+ * (AuditRepository.append): concurrent callers share a transaction instead of queueing for
+ * the chain's lock one by one.
+ */
 @Injectable()
 export class AuditService implements OnModuleInit, OnApplicationShutdown {
-  private readonly waiting: AuditRow[] = [];
-  private writing = 0;
+  private readonly waiting: Waiting[] = [];
+  /** `recordLater` entries accepted and not yet written or lost. */
+  private laterPending = 0;
   private flushing: Promise<void> | undefined;
   /** Entries dropped since the last report, by action. */
   private dropped = new Map<string, number>();
@@ -82,8 +93,12 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     await this.audits.append([]);
   }
 
-  async record(entry: AuditEntry): Promise<void> {
-    await this.audits.append([this.prepare(entry)]);
+  /** Writes the entry; resolves when it is in the trail, rejects when it could not be. */
+  record(entry: AuditEntry): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ row: this.prepare(entry), settle: { resolve, reject }, later: false });
+      this.startFlush();
+    });
   }
 
   /**
@@ -112,7 +127,10 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
    * actor's name, role and facility and nothing else of them (no user id, username or
    * address). The caller decides who may ask, and audits the asking.
    */
-  async accessLogFor(patientKey: string, limit = PATIENT_ACCESS_LIMIT): Promise<PatientAccessEntry[]> {
+  async accessLogFor(
+    patientKey: string,
+    limit = PATIENT_ACCESS_LIMIT,
+  ): Promise<PatientAccessEntry[]> {
     const rows = await this.audits.patientAccess(patientKey, limit);
     return rows.map((row) => ({
       at: row.at.toISOString(),
@@ -151,13 +169,14 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
       this.dropped.set(entry.action, (this.dropped.get(entry.action) ?? 0) + 1);
       return;
     }
-    this.waiting.push(this.prepare(entry));
+    this.waiting.push({ row: this.prepare(entry), later: true });
+    this.laterPending += 1;
     this.startFlush();
   }
 
   /** Entries accepted by `recordLater` and not yet written. */
   get pending(): number {
-    return this.waiting.length + this.writing;
+    return this.laterPending;
   }
 
   /** Resolves when every entry accepted so far is written (or counted as lost). */
@@ -190,40 +209,46 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
   private async writeWaiting(): Promise<void> {
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, AUDIT_BATCH_ROWS);
-      this.writing = batch.length;
       try {
-        await this.audits.append(batch);
+        await this.audits.append(batch.map((waiting) => waiting.row));
+        for (const waiting of batch) waiting.settle?.resolve();
       } catch (error) {
         this.log.error({ err: error, rows: batch.length }, 'audit write failed');
-        for (const row of batch)
-          this.dropped.set(row.action, (this.dropped.get(row.action) ?? 0) + 1);
+        for (const waiting of batch) {
+          waiting.settle?.reject(error);
+          if (waiting.later) {
+            const { action } = waiting.row;
+            this.dropped.set(action, (this.dropped.get(action) ?? 0) + 1);
+          }
+        }
       } finally {
-        this.writing = 0;
+        this.laterPending -= batch.filter((waiting) => waiting.later).length;
       }
       if (this.clock.now().getTime() - this.lastDropReportAt >= DROP_REPORT_INTERVAL_MS)
-        await this.reportDropped();
+        this.reportDropped();
     }
-    await this.reportDropped();
+    this.reportDropped();
   }
 
-  /** One log line and one audit row for everything dropped since the last report. */
-  private async reportDropped(): Promise<void> {
+  /**
+   * One log line and one audit row for everything dropped since the last report. The row
+   * joins the queue without being counted, so a trail that cannot be written does not feed
+   * itself reports of its own losses.
+   */
+  private reportDropped(): void {
     if (this.dropped.size === 0) return;
     const byAction = Object.fromEntries(this.dropped);
     const dropped = [...this.dropped.values()].reduce((sum, n) => sum + n, 0);
     this.dropped = new Map();
     this.lastDropReportAt = this.clock.now().getTime();
     this.log.warn({ dropped, byAction }, 'audit entries dropped');
-    try {
-      await this.record({
-        actor: 'relay',
-        action: 'audit.dropped',
-        outcome: 'failed',
-        detail: { dropped, byAction, limit: AUDIT_PENDING_LIMIT },
-      });
-    } catch (error) {
-      this.log.error({ err: error, dropped }, 'audit write failed');
-    }
+    const row = this.prepare({
+      actor: 'relay',
+      action: 'audit.dropped',
+      outcome: 'failed',
+      detail: { dropped, byAction, limit: AUDIT_PENDING_LIMIT },
+    });
+    this.waiting.push({ row, later: false });
   }
 
   /**
