@@ -14,6 +14,9 @@ export const REDACTED_KEYS = [
   'secretHash',
   'authorization',
   'nationalId',
+  // The patient's identifier under the names the records domain gives it (docs/audit.md).
+  'identifier',
+  'documentNumber',
   'patientRef',
 ] as const;
 
