@@ -14,7 +14,8 @@ export const REDACTED_KEYS = [
   'secretHash',
   'authorization',
   'nationalId',
-  // The patient's identifier under the names the records domain gives it (docs/audit.md).
+  // The patient's identifier under every name the records domain gives it (docs/audit.md).
+  'idNumber',
   'identifier',
   'documentNumber',
   'patientRef',
