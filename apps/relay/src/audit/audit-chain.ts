@@ -211,7 +211,7 @@ export async function verifyChain(
             : `row ${name(row)} is before the point retention cut the chain at (seq ${head.prunedThroughSeq})`,
         });
       }
-      const gap = seq - 1 === expectedSeq ? `seq ${expectedSeq}` : `seq ${expectedSeq}–${seq - 1}`;
+      const gap = seqs(expectedSeq, seq - 1);
       return fail({
         kind: 'missing',
         id: row.id,
@@ -283,7 +283,7 @@ export async function verifyChain(
     return fail({
       kind: 'truncated',
       seq: lastSeq + 1,
-      message: `seq ${lastSeq + 1}–${head.seq} missing (deleted): the chain head is at seq ${head.seq} but the last row is ${previous ? name(previous) : 'none'}`,
+      message: `${seqs(lastSeq + 1, head.seq)} missing (deleted): the chain head is at seq ${head.seq} but the last row is ${previous ? name(previous) : 'none'}`,
     });
   }
   if (head.seq < lastSeq || head.hash !== lastHash) {
@@ -302,7 +302,7 @@ export async function verifyChain(
     return fail({
       kind: 'truncated',
       seq: lastSeq + 1,
-      message: `seq ${lastSeq + 1}–${newestAnchor.seq} missing (deleted): the anchor written at ${newestAnchor.at} names seq ${newestAnchor.seq}, but the chain ends at seq ${lastSeq}`,
+      message: `${seqs(lastSeq + 1, newestAnchor.seq)} missing (deleted): the anchor written at ${newestAnchor.at} names seq ${newestAnchor.seq}, but the chain ends at seq ${lastSeq}`,
     });
   }
   if (
@@ -325,4 +325,9 @@ export async function verifyChain(
     });
   }
   return { ...verdict, ok: true };
+}
+
+/** `seq 7`, or `seq 7–9`. */
+function seqs(first: number, last: number): string {
+  return first === last ? `seq ${first}` : `seq ${first}–${last}`;
 }
