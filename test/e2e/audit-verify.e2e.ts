@@ -4,6 +4,7 @@ import { desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../apps/relay/src/infra/database/database.js';
 import { auditChainHead, auditLog } from '../../apps/relay/src/infra/database/schema.js';
+import type { CreatedExamOrder, PatientAccessEntry } from '#contracts';
 import { ConsoleClient } from '../support/clients.js';
 import { RelayProcess } from '../support/relay-process.js';
 
@@ -31,17 +32,6 @@ describe('npm run audit:verify on a relay’s data directory', () => {
 
   beforeAll(async () => {
     relay = await RelayProcess.start();
-    // Sign-ins, one refused, and an administrator reading the trail: rows of every kind.
-    await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
-    const wrong = await fetch(`${relay.httpUrl}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'clinic1.staff', password: 'not-the-password' }),
-    });
-    expect(wrong.status).toBe(401);
-    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
-    expect((await admin.get('/api/admin/audit')).status).toBe(200);
-    await relay.stop();
   });
   afterAll(async () => {
     await relay.stop();
@@ -60,14 +50,52 @@ describe('npm run audit:verify on a relay’s data directory', () => {
   const rowAt = async (database: Database, seq: number) =>
     (await database.db.select().from(auditLog).where(eq(auditLog.seq, seq)))[0]!;
 
+  it("shows the registering clinic who looked at its patient's record, and nobody else's", async () => {
+    const clinic = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
+    const created = await clinic.post<CreatedExamOrder>('/api/records/orders', {
+      patient: { documentType: 'passport', idNumber: 'AUDITE2E01', name: 'Audit Patient' },
+      kind: 'ecg',
+      indication: 'audit trail',
+    });
+    expect(created.status).toBe(201);
+    const patientId = created.body.order.patient.id;
+    const path = `/api/records/patients/${patientId}/access-log`;
+    // The first look is written down after it is answered; the second one shows it.
+    expect((await clinic.get<PatientAccessEntry[]>(path)).body).toEqual([]);
+    const seen = await clinic.get<PatientAccessEntry[]>(path);
+    expect(seen.body).toEqual([
+      expect.objectContaining({
+        action: 'records.access-log.read',
+        outcome: 'allowed',
+        actorName: clinic.session.user.displayName,
+        role: 'clinic_staff',
+        facilityId: 'clinic-1',
+      }),
+    ]);
+    expect(JSON.stringify(seen.body)).not.toContain(clinic.session.user.id);
+    const otherClinic = await ConsoleClient.login(relay.httpUrl, 'clinic2.staff');
+    expect((await otherClinic.get(path)).status).toBe(404);
+
+    // A refused sign-in and an administrator reading the trail: rows of more kinds.
+    const wrong = await fetch(`${relay.httpUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'clinic1.staff', password: 'not-the-password' }),
+    });
+    expect(wrong.status).toBe(401);
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    expect((await admin.get('/api/admin/audit')).status).toBe(200);
+  });
+
   it('exits 0 on the trail as the relay wrote it, with the anchor the relay wrote when it stopped', async () => {
+    await relay.stop();
     const { code, output } = await auditVerify(relay.dataDir);
     expect(output).toMatch(
       /^audit chain intact: \d+ rows checked \(seq 1–\d+\), 1 of 1 anchors matched/,
     );
     expect(code).toBe(0);
     const rows = Number(/intact: (\d+) rows/.exec(output)![1]);
-    expect(rows).toBeGreaterThanOrEqual(4);
+    expect(rows).toBeGreaterThanOrEqual(8);
   });
 
   it('exits 1 naming the row whose detail was changed', async () => {
