@@ -251,7 +251,7 @@ export const PatientAccessEntrySchema = z
     at: z.string(),
     action: z.string(),
     outcome: z.enum(AUDIT_OUTCOMES),
-    actorName: z.string().describe('The user\'s display name, or what acted: a device, the relay'),
+    actorName: z.string().describe("The user's display name, or what acted: a device, the relay"),
     role: z.string().nullable(),
     facilityId: z.string().nullable(),
     facilityName: z.string().nullable(),
