@@ -64,6 +64,8 @@ type Ids = {
   sop: string;
   /** A's open exam order (clinic 1 registered a demo patient's ECG). */
   orderNumber: string;
+  /** The patient of that order, registered by clinic 1. */
+  patientId: string;
 };
 interface RouteRule {
   path: (ids: Ids) => string;
@@ -335,6 +337,12 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
     path: (ids) => `/api/records/orders/${ids.orderNumber}/cancel`,
     cells: ORDER_ACTION,
   },
+  // "Who looked at my record": the registering clinic's staff (clinic 1 is A, not among the
+  // actors) and administrators; other clinics find no such patient.
+  'GET /api/records/patients/:patientId/access-log': {
+    path: (ids) => `/api/records/patients/${ids.patientId}/access-log`,
+    cells: { ...CLINIC_STAFF_ONLY, 'clinic2.staff': 404, 'clinic4.staff': 404, admin: 'ok' },
+  },
   'POST /dicomweb/studies': { path: () => '/dicomweb/studies', okStatus: 415, cells: STOW },
   'POST /dicomweb/studies/:study': {
     path: (ids) => `/dicomweb/studies/${ids.study}`,
@@ -487,13 +495,14 @@ describe('access matrix: every route, room and topic, as each role of another fa
     expect(phrase.status).toBe(201);
     const me = await readerA.get<SessionUser>('/api/me');
     const study = await studyOfA();
-    const orderNumber = await orderOfA();
+    const { orderNumber, patientId } = await orderOfA();
     ids = {
       caseId,
       phraseId: phrase.body.id,
       boxId: boxA.deviceId,
       userId: me.body.id,
       orderNumber,
+      patientId,
       ...study,
     };
   });
@@ -529,7 +538,7 @@ describe('access matrix: every route, room and topic, as each role of another fa
   }
 
   /** A's exam order: clinic A registers an ECG of a fictitious patient. */
-  async function orderOfA(): Promise<string> {
+  async function orderOfA(): Promise<{ orderNumber: string; patientId: string }> {
     const clinicA = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
     const created = await clinicA.post<CreatedExamOrder>('/api/records/orders', {
       patient: { documentType: 'resident_id', idNumber: '500101190001010113', name: '矩阵患者' },
@@ -537,7 +546,10 @@ describe('access matrix: every route, room and topic, as each role of another fa
       indication: 'access matrix',
     });
     expect(created.status).toBe(201);
-    return created.body.order.orderNumber;
+    return {
+      orderNumber: created.body.order.orderNumber,
+      patientId: created.body.order.patient.id,
+    };
   }
 
   /** A real case of clinic A: its own box records over MQTT, the analysis lists it at county 1. */
