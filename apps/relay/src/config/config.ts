@@ -125,6 +125,14 @@ const ConfigSchema = z
     DICOM_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     DICOM_PARSE_THREADS: z.coerce.number().int().min(1).max(64).default(2),
     IMAGING_QUIET_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
+    // docs/consent.md. Fractions of a minute are allowed so a test can watch a code or a
+    // grant run out; a code never lives longer than 10 minutes (issue 13).
+    CONSENT_CODE_MINUTES: z.coerce.number().min(0.05).max(10).default(5),
+    CONSENT_GRANT_MINUTES: z.coerce
+      .number()
+      .min(0.05)
+      .max(24 * 60)
+      .default(30),
   })
   .superRefine((c, context) => {
     for (const origin of originList(c.SOCKET_ORIGINS)) {
@@ -197,6 +205,8 @@ export interface RelayConfig {
     quietSeconds: number;
   };
   /** How long ended rows are kept before the retention sweep deletes them. */
+  /** Verification codes and the grants they give (docs/consent.md). */
+  consent: { codeTtlMs: number; grantTtlMs: number };
   retention: {
     auditDays: number;
     sessionDays: number;
@@ -283,6 +293,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       parseTimeoutMs: c.DICOM_PARSE_TIMEOUT_MS,
       parseThreads: c.DICOM_PARSE_THREADS,
       quietSeconds: c.IMAGING_QUIET_SECONDS,
+    },
+    consent: {
+      codeTtlMs: Math.round(c.CONSENT_CODE_MINUTES * 60_000),
+      grantTtlMs: Math.round(c.CONSENT_GRANT_MINUTES * 60_000),
     },
     retention: {
       auditDays: c.AUDIT_RETENTION_DAYS,
