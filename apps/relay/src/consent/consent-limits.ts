@@ -1,4 +1,10 @@
-import type { RecentRequests } from './consent.repository.js';
+/** Requests a user made within the window, for the request limits. */
+export interface RecentRequests {
+  byUser: number;
+  bySubject: number;
+  /** A request for this number was locked (five wrong codes) and not used. */
+  subjectLocked: boolean;
+}
 
 /**
  * How often a doctor may ask for codes (docs/consent.md, "Limits"). A request gives 5 tries
