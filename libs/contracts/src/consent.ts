@@ -16,7 +16,7 @@ const purpose = text({ min: 3, max: 300, trim: true });
  */
 export const ConsentCodeRequestSchema = z.strictObject({
   documentType: z.enum(['resident_id', 'passport', 'other']),
-  number: text({ min: 1, max: 64, trim: true }),
+  idNumber: text({ min: 1, max: 32, trim: true }),
   purpose,
 });
 export type ConsentCodeRequest = z.output<typeof ConsentCodeRequestSchema>;
@@ -113,6 +113,8 @@ export type PatientHistory = z.infer<typeof PatientHistorySchema>;
  * standing in for the SMS a production adapter sends: masked patient, never the number.
  */
 export interface ConsentCodeNotice {
+  /** The relay's id of the patient (not an identifier): the clinic opens the grants list by it. */
+  patientId: string;
   maskedIdentifier: string;
   patientName: string;
   code: string;

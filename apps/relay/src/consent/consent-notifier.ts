@@ -48,6 +48,7 @@ export class DemoConsentNotifier extends ConsentNotifier {
 
   sendCode(patient: CodeRecipient, request: CodeRequest): Promise<void> {
     const notice: ConsentCodeNotice = {
+      patientId: patient.patientId,
       maskedIdentifier: patient.maskedIdentifier,
       patientName: patient.name,
       code: request.code,
