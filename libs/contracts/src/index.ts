@@ -9,3 +9,4 @@ export * from './routing.js';
 export * from './admin.js';
 export * from './imaging.js';
 export * from './consent.js';
+export * from './patients.js';
