@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CaseAnalysisSchema, CaseStudySchema, CASE_KINDS, CASE_STATUSES } from './cases.js';
+import { documentTypeSchema, nationalIdSchema } from './patients.js';
 import { text } from './text.js';
 
 /** Digits of a verification code (issue 13: six). */
@@ -14,11 +15,20 @@ const purpose = text({ min: 3, max: 300, trim: true });
  * in the BODY (never in a URL, where proxies and browser history keep them), with the
  * purpose the patient is told and the grant records.
  */
-export const ConsentCodeRequestSchema = z.strictObject({
-  documentType: z.enum(['resident_id', 'passport', 'other']),
-  idNumber: text({ min: 1, max: 32, trim: true }),
-  purpose,
-});
+export const ConsentCodeRequestSchema = z
+  .strictObject({
+    documentType: documentTypeSchema,
+    idNumber: text({ min: 1, max: 32, trim: true }),
+    purpose,
+  })
+  .superRefine((request, context) => {
+    // A resident ID with a wrong check character is a typo, said at once (the check is
+    // public, so this tells nothing about who is registered).
+    if (request.documentType !== 'resident_id') return;
+    for (const issue of nationalIdSchema.safeParse(request.idNumber).error?.issues ?? []) {
+      context.addIssue({ code: 'custom', path: ['idNumber'], message: issue.message });
+    }
+  });
 export type ConsentCodeRequest = z.output<typeof ConsentCodeRequestSchema>;
 
 /**

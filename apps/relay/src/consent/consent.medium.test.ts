@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CONSENT_CODE_ATTEMPTS, type SessionUser } from '#contracts';
 import { AuditRepository } from '../audit/audit.repository.js';
@@ -8,7 +8,7 @@ import { DomainError } from '../common/domain-error.js';
 import { TestClock } from '../common/testing/test-clock.js';
 import type { RelayConfig } from '../config/config.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
-import { BlobStore } from '../infra/blobs/blob-store.js';
+import { type BlobStore } from '../infra/blobs/blob-store.js';
 import type { Database } from '../infra/database/database.js';
 import {
   auditLog,
@@ -156,7 +156,7 @@ describe.each(DRIVERS)('consent by verification code on %s', (driver) => {
       signedBy: people['reader1']!.id,
       hospitalId: 'county-1',
     });
-  });
+  }, 60_000);
   afterAll(() => dispose());
 
   beforeEach(() => {
@@ -367,55 +367,64 @@ describe.each(DRIVERS)('consent by verification code on %s', (driver) => {
     ).toMatchObject(limited);
   });
 
-  it('answers a wrong number and a wrong code alike, in the same time (medians of many tries)', async () => {
-    const reader = people['reader1']!;
-    const rounds = 60;
-    const warmUp = 10;
-    const timings = { unknownNumber: [] as number[], wrongCode: [] as number[] };
-    const requestTimings = { unknownNumber: [] as number[], wrongCode: [] as number[] };
-    const answers = new Set<string>();
-    for (let round = 0; round < rounds + warmUp; round += 1) {
-      clock.advance(DAY + MINUTE);
-      notifier.sent.length = 0;
-      taken.clear();
-      // Alternate which path goes first, so drift on a busy machine falls on both.
-      const order =
-        round % 2 === 0
-          ? (['unknownNumber', 'wrongCode'] as const)
-          : (['wrongCode', 'unknownNumber'] as const);
-      const tickets: Record<string, { requestId: string }> = {};
-      let wrong = '';
-      for (const path of order) {
-        const started = performance.now();
-        tickets[path] = await ask('reader1', path === 'wrongCode' ? PATIENT_B_ID : UNREGISTERED_ID);
-        if (round >= warmUp) requestTimings[path].push(performance.now() - started);
-        // The sending runs after the answer; let it finish before the next measurement.
-        if (path === 'wrongCode') wrong = wrongFor(await codeFor(patientB));
+  it(
+    'answers a wrong number and a wrong code alike, in the same time (medians of many tries)',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const reader = people['reader1']!;
+      const rounds = 100;
+      const warmUp = 10;
+      const timings = { unknownNumber: [] as number[], wrongCode: [] as number[] };
+      const requestTimings = { unknownNumber: [] as number[], wrongCode: [] as number[] };
+      const answers = new Set<string>();
+      for (let round = 0; round < rounds + warmUp; round += 1) {
+        clock.advance(DAY + MINUTE);
+        notifier.sent.length = 0;
+        taken.clear();
+        // Alternate which path goes first, so drift on a busy machine falls on both.
+        const order =
+          round % 2 === 0
+            ? (['unknownNumber', 'wrongCode'] as const)
+            : (['wrongCode', 'unknownNumber'] as const);
+        const tickets: Record<string, { requestId: string }> = {};
+        let wrong = '';
+        for (const path of order) {
+          const started = performance.now();
+          tickets[path] = await ask(
+            'reader1',
+            path === 'wrongCode' ? PATIENT_B_ID : UNREGISTERED_ID,
+          );
+          if (round >= warmUp) requestTimings[path].push(performance.now() - started);
+          // The sending runs after the answer; let it finish before the next measurement.
+          if (path === 'wrongCode') wrong = wrongFor(await codeFor(patientB));
+        }
+        for (const path of order) {
+          const started = performance.now();
+          const answer = await refusal(consent.verifyCode(reader, tickets[path]!.requestId, wrong));
+          if (round >= warmUp) timings[path].push(performance.now() - started);
+          answers.add(JSON.stringify(answer));
+        }
       }
-      for (const path of order) {
-        const started = performance.now();
-        const answer = await refusal(consent.verifyCode(reader, tickets[path]!.requestId, wrong));
-        if (round >= warmUp) timings[path].push(performance.now() - started);
-        answers.add(JSON.stringify(answer));
+      expect([...answers]).toEqual([JSON.stringify({ code: 'FORBIDDEN', message: CODE_REFUSED })]);
+      for (const [step, measured] of [
+        ['verify', timings],
+        ['request', requestTimings],
+      ] as const) {
+        // Robust on a noisy 2-core machine: the median of the per-round differences (each
+        // round runs both paths back to back, in alternating order, so drift and load hit both)
+        // against a margin of a fifth of the typical time or 0.4 ms, whichever is more. An
+        // extra statement, a slow hash or an awaited send in one path costs more than that.
+        const differences = measured.unknownNumber.map((t, i) => t - measured.wrongCode[i]!);
+        const typical = median([...measured.unknownNumber, ...measured.wrongCode]);
+        const difference = median(differences);
+        const margin = Math.max(0.2 * typical, 0.4);
+        const figures = `${step}: median ${median(measured.unknownNumber).toFixed(3)} ms (unknown number) vs ${median(measured.wrongCode).toFixed(3)} ms (wrong code), median difference ${difference.toFixed(3)} ms, margin ${margin.toFixed(3)} ms`;
+        expect(Math.abs(difference), figures).toBeLessThanOrEqual(margin);
       }
-    }
-    expect([...answers]).toEqual([JSON.stringify({ code: 'FORBIDDEN', message: CODE_REFUSED })]);
-    for (const [step, measured] of [
-      ['verify', timings],
-      ['request', requestTimings],
-    ] as const) {
-      const unknown = median(measured.unknownNumber);
-      const known = median(measured.wrongCode);
-      // Robust on a noisy 2-core machine: medians, and a margin of a quarter of the slower
-      // path or 0.5 ms, whichever is more. One extra statement or a slow hash in one path
-      // costs more than that.
-      const margin = Math.max(0.25 * Math.max(unknown, known), 0.5);
-      expect({ step, unknown, known, close: Math.abs(unknown - known) <= margin }).toMatchObject({
-        step,
-        close: true,
-      });
-    }
-  });
+    },
+  );
 
   it('lets a reader read the history of a patient whose case the hospital holds or signed, and nobody else without a grant', async () => {
     const now = clock.now();
@@ -436,8 +445,12 @@ describe.each(DRIVERS)('consent by verification code on %s', (driver) => {
     const [audited] = await database.db
       .select()
       .from(auditLog)
-      .where(eq(auditLog.action, 'records.history.read'))
-      .orderBy(auditLog.id);
+      .where(
+        and(
+          eq(auditLog.action, 'records.history.read'),
+          eq(auditLog.actor, `user:${people['reader1']!.id}`),
+        ),
+      );
     expect(audited).toMatchObject({
       actor: `user:${people['reader1']!.id}`,
       outcome: 'allowed',

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { aliasedTable, and, desc, eq, or } from 'drizzle-orm';
+import { and, desc, eq, or } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { Database } from '../infra/database/database.js';
 import {
   cases,
@@ -10,9 +11,9 @@ import {
   users,
 } from '../infra/database/schema.js';
 
-const clinic = aliasedTable(facilities, 'clinic');
-const hospital = aliasedTable(facilities, 'hospital');
-const signingHospital = aliasedTable(facilities, 'signing_hospital');
+const clinic = alias(facilities, 'clinic');
+const hospital = alias(facilities, 'hospital');
+const signingHospital = alias(facilities, 'signing_hospital');
 
 /** One case of the patient with what the shared record shows of it. */
 export interface PriorExamRow {

@@ -511,6 +511,10 @@ export const accessGrants = pgTable(
   (t) => [
     index('access_grants_grantee_idx').on(t.grantee, t.patientId, t.expiresAt),
     index('access_grants_patient_idx').on(t.patientId, t.grantedAt),
+  ],
+);
+
+/**
  * A patient, registered by a clinic (docs/patients.md). The identifier number is kept only
  * sealed (AES-256-GCM) and found by its keyed hash; the masked form is kept for display.
  */
