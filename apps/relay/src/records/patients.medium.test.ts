@@ -29,7 +29,7 @@ describe.each(DRIVERS)('PatientsService on %s', (driver) => {
       { id: 'clinic-a', kind: 'clinic', name: 'Clinic A', parentId: 'hosp-c1' },
       { id: 'clinic-b', kind: 'clinic', name: 'Clinic B', parentId: 'hosp-c1' },
     ]);
-  });
+  }, 60_000);
   afterAll(() => dispose());
 
   it('registers a patient from a resident ID, taking sex and birth date from it', async () => {

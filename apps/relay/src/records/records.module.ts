@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import type { RelayConfig } from '../config/config.js';
 import { CONFIG } from '../common/tokens.js';
+import { ExamOrdersRepository } from './exam-orders.repository.js';
+import { ExamOrdersService } from './exam-orders.service.js';
 import { PatientIdentity } from './patient-identity.js';
+import { RecordsController } from './records.controller.js';
 import { PatientsRepository } from './patients.repository.js';
 import { PatientsService } from './patients.service.js';
 
@@ -10,6 +13,7 @@ import { PatientsService } from './patients.service.js';
  * identifier, and the orders a box recording or a DICOM study fulfils.
  */
 @Module({
+  controllers: [RecordsController],
   providers: [
     {
       provide: PatientIdentity,
@@ -18,7 +22,9 @@ import { PatientsService } from './patients.service.js';
     },
     PatientsRepository,
     PatientsService,
+    ExamOrdersRepository,
+    ExamOrdersService,
   ],
-  exports: [PatientIdentity, PatientsService],
+  exports: [PatientIdentity, PatientsService, ExamOrdersService],
 })
 export class RecordsModule {}
