@@ -79,6 +79,7 @@ export function maskIdentifier(value: string): string {
 export const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 export const orderNumberSchema = z
   .string()
+  .max(16)
   .trim()
   .toUpperCase()
   .transform((value) => value.replace(/[\s-]/g, ''))
