@@ -387,6 +387,10 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
     path: (ids) => `/api/records/patients/${ids.patientId}/history`,
     cells: RECORD_READ,
   },
+  'GET /api/records/cases/:caseId/history': {
+    path: (ids) => `/api/records/cases/${ids.caseId}/history`,
+    cells: RECORD_READ,
+  },
   'GET /api/records/patients/:patientId/cases/:caseId/ecg': {
     path: (ids) => `/api/records/patients/${ids.patientId}/cases/${ids.caseId}/ecg`,
     cells: RECORD_READ,

@@ -170,6 +170,11 @@ export class RelayApi {
     return this.call('GET', `/api/records/patients/${encodeURIComponent(patientId)}/history`);
   }
 
+  /** The history of the case's patient (404 without a patient or the right to read it). */
+  caseHistory(caseId: string): Promise<PatientHistory> {
+    return this.call('GET', `/api/records/cases/${encodeURIComponent(caseId)}/history`);
+  }
+
   /** The samples of one of the patient's ECGs, through the same check as the history. */
   priorEcg(patientId: string, caseId: string): Promise<CaseEcg> {
     return this.call(

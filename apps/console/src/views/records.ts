@@ -392,7 +392,6 @@ function serialTable(rows: SerialRow[]): HTMLElement {
  */
 export function priorExamsPanel(
   ctx: ConsoleContext,
-  patientId: string,
   currentCaseId: string,
 ): { element: HTMLElement; dispose(): void } {
   const element = h(
@@ -402,7 +401,7 @@ export function priorExamsPanel(
     h('p', { role: 'status' }, 'Loading…'),
   );
   let disposed = false;
-  ctx.api.patientHistory(patientId).then(
+  ctx.api.caseHistory(currentCaseId).then(
     (history) => {
       if (disposed) return;
       const earlier = history.exams.filter((exam) => exam.caseId !== currentCaseId);
@@ -415,7 +414,7 @@ export function priorExamsPanel(
         earlier.some((exam) => exam.hasEcg)
           ? h(
               'a',
-              { class: 'button', href: recordHref(patientId, currentCaseId) },
+              { class: 'button', href: recordHref(history.patientId, currentCaseId) },
               'Compare with the current ECG',
             )
           : null,
@@ -430,7 +429,7 @@ export function priorExamsPanel(
           'p',
           { class: 'muted' },
           failure instanceof ApiFailure && failure.status === 404
-            ? 'Not visible without the patient’s consent.'
+            ? 'None you may see: the case names no registered patient, or the patient’s consent is needed.'
             : describeError(failure),
         ),
         h('a', { class: 'button ghost', href: REQUEST_RECORD_HREF }, 'Request earlier record'),

@@ -90,6 +90,21 @@ export class ConsentController {
   }
 
   @ApiRoute({
+    summary: "The history of a case's patient, for the case view's earlier exams",
+    description: '404 NOT_FOUND when the case has no patient or the caller may not read it.',
+    response: PatientHistorySchema,
+  })
+  @Roles('reader', 'clinic_staff')
+  @Get('cases/:caseId/history')
+  caseHistory(
+    @CurrentUser() user: SessionUser,
+    @Param('caseId', uuid) caseId: string,
+    @Req() request: Request,
+  ): Promise<PatientHistory> {
+    return this.record.historyOfCase(user, caseId, request.ip);
+  }
+
+  @ApiRoute({
     summary: "The samples of one of a patient's ECGs, for serial comparison",
     response: CaseEcgSchema,
   })

@@ -136,6 +136,15 @@ export class SharedRecordRepository {
     }));
   }
 
+  /** The patient a case belongs to, if any. */
+  async patientOfCase(caseId: string): Promise<string | null> {
+    const [row] = await this.database.db
+      .select({ patientId: cases.patientId })
+      .from(cases)
+      .where(eq(cases.id, caseId));
+    return row?.patientId ?? null;
+  }
+
   /** The recording of one of the patient's cases, if it is the patient's and has one. */
   async recordingOf(patientId: string, caseId: string) {
     const [row] = await this.database.db

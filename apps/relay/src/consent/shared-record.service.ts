@@ -42,6 +42,25 @@ export class SharedRecordService {
     };
   }
 
+  /**
+   * The history of the patient a case belongs to: what the case view's prior exams panel
+   * shows. A case without a patient, or whose patient the caller may not read, is 404.
+   */
+  async historyOfCase(
+    user: SessionUser,
+    caseId: string,
+    remoteAddress?: string,
+  ): Promise<PatientHistory> {
+    const patientId = await this.records.patientOfCase(caseId);
+    if (!patientId) {
+      throw new DomainError('NOT_FOUND', 'Patient not found', {
+        actor: `user:${user.id}`,
+        subject: `case:${caseId}`,
+      });
+    }
+    return this.history(user, patientId, remoteAddress);
+  }
+
   /** The samples of one of the patient's ECGs, for the paper viewer's serial comparison. */
   async ecgOf(
     user: SessionUser,
