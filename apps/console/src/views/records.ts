@@ -347,6 +347,11 @@ function examList(exams: PriorExam[]): HTMLElement {
   );
 }
 
+/** `+3`, `-2`, `0`: a rounded change with its sign (never `-0`). */
+function signed(value: number): string {
+  return value > 0 ? `+${value}` : value < 0 ? String(value) : '0';
+}
+
 function serialTable(rows: SerialRow[]): HTMLElement {
   const show = (value: number | null, unit: string) =>
     value === null ? '—' : `${Math.round(value)} ${unit}`;
@@ -372,13 +377,7 @@ function serialTable(rows: SerialRow[]): HTMLElement {
           h('th', { scope: 'row' }, row.label),
           h('td', {}, show(row.prior, row.unit)),
           h('td', {}, show(row.current, row.unit)),
-          h(
-            'td',
-            {},
-            row.change === null
-              ? '—'
-              : `${row.change > 0 ? '+' : ''}${Math.round(row.change)} ${row.unit}`,
-          ),
+          h('td', {}, row.change === null ? '—' : `${signed(Math.round(row.change))} ${row.unit}`),
         ),
       ),
     ),

@@ -464,6 +464,40 @@ describe.each(DRIVERS)('consent by verification code on %s', (driver) => {
     expect(JSON.stringify(audited)).not.toContain(PATIENT_A_ID);
   });
 
+  it('refuses a read that cannot be audited, and reads a case’s patient through the same check', async () => {
+    const failingAudit = new AuditService(
+      {
+        insert: () => Promise.reject(new Error('audit table unavailable')),
+      } as unknown as AuditRepository,
+      clock,
+      quietLog as Logger,
+    );
+    const unaudited = new SharedRecordService(
+      consent,
+      new SharedRecordRepository(database),
+      patients,
+      {} as BlobStore,
+      failingAudit,
+      clock,
+    );
+    expect(await refusal(unaudited.history(people['reader1']!, patientA))).toEqual({
+      code: 'UNAVAILABLE',
+      message: 'The read could not be audited, so it is refused.',
+    });
+    const [earlier] = await database.db
+      .select({ id: cases.id })
+      .from(cases)
+      .where(eq(cases.patientId, patientA));
+    await expect(record.historyOfCase(people['reader1']!, earlier!.id)).resolves.toMatchObject({
+      patientId: patientA,
+      access: 'treating',
+    });
+    expect(await refusal(record.historyOfCase(people['reader2']!, earlier!.id))).toEqual({
+      code: 'NOT_FOUND',
+      message: 'Patient not found',
+    });
+  });
+
   it('shows the grants of a patient to the registering clinic and admins only', async () => {
     const ticket = await ask('tertiary', PATIENT_B_ID, 'second opinion');
     await consent.verifyCode(people['tertiary']!, ticket.requestId, await codeFor(patientB));
