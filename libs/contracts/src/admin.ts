@@ -240,3 +240,22 @@ export const AuditPageSchema = z
   })
   .meta({ id: 'AuditPage' });
 export type AuditPage = z.infer<typeof AuditPageSchema>;
+
+/**
+ * One row of "who looked at my record" (GET /api/records/patients/:patientId/access-log):
+ * what was done with the patient's data, when, by whom as a clinic may tell the patient
+ * (name, role, facility; no user id, username or address).
+ */
+export const PatientAccessEntrySchema = z
+  .object({
+    at: z.string(),
+    action: z.string(),
+    outcome: z.enum(AUDIT_OUTCOMES),
+    actorName: z.string().describe('The user\'s display name, or what acted: a device, the relay'),
+    role: z.string().nullable(),
+    facilityId: z.string().nullable(),
+    facilityName: z.string().nullable(),
+    purpose: z.string().nullable().describe('The purpose stated for a consented access'),
+  })
+  .meta({ id: 'PatientAccessEntry' });
+export type PatientAccessEntry = z.infer<typeof PatientAccessEntrySchema>;

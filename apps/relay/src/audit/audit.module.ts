@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { AuditAnchors } from './audit-anchors.js';
 import { AuditController } from './audit.controller.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
@@ -6,7 +7,7 @@ import { AuditService } from './audit.service.js';
 @Global()
 @Module({
   controllers: [AuditController],
-  providers: [AuditRepository, AuditService],
+  providers: [AuditRepository, AuditService, AuditAnchors],
   exports: [AuditService],
 })
 export class AuditModule {}

@@ -7,7 +7,8 @@ import { TestClock } from '../common/testing/test-clock.js';
 import { Database } from '../infra/database/database.js';
 import { auditLog } from '../infra/database/schema.js';
 import type { Logger } from '../infra/logging/logger.js';
-import { AuditRepository } from './audit.repository.js';
+import { DomainError } from '../common/domain-error.js';
+import { AuditRepository, type AuditRow } from './audit.repository.js';
 import { AUDIT_PENDING_LIMIT, AuditService } from './audit.service.js';
 
 describe('AuditService.recordLater (real PGlite)', () => {
@@ -77,5 +78,74 @@ describe('AuditService.recordLater (real PGlite)', () => {
         .where(eq(auditLog.action, 'mqtt.connect')),
     ).toEqual([{ at: acceptedAt }]);
     expect(log.warn).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('AuditService (repository faked at its boundary)', () => {
+  const ID = '11010519491231002X';
+  const written: AuditRow[][] = [];
+  const working = {
+    append: (rows: AuditRow[]) => {
+      written.push(rows);
+      return Promise.resolve();
+    },
+  } as unknown as AuditRepository;
+  const broken = {
+    append: () => Promise.reject(new Error('database is gone')),
+  } as unknown as AuditRepository;
+
+  it("never keeps a patient's identifier, under any of its names, at any depth or inside arrays, in the row or its log line", async () => {
+    const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+    const audit = new AuditService(working, new TestClock(), log as unknown as Logger);
+    await audit.record({
+      actor: 'user:clinic',
+      action: 'records.patient.register',
+      outcome: 'allowed',
+      detail: {
+        nationalId: ID,
+        patient: { identifier: ID, DocumentNumber: ID, documentType: 'resident_id' },
+        earlier: [{ NATIONALID: ID, caseId: 'case-1' }, [{ identifier: ID }]],
+        orderNumber: 'K7Q2',
+      },
+    });
+    const row = written.at(-1)![0]!;
+    expect(row.detail).toEqual({
+      patient: { documentType: 'resident_id' },
+      earlier: [{ caseId: 'case-1' }, [{}]],
+      orderNumber: 'K7Q2',
+    });
+    expect(JSON.stringify(row)).not.toContain(ID);
+    expect(JSON.stringify(log.info.mock.calls)).not.toContain(ID);
+  });
+
+  it('recordPatientAccess writes the patient key, role and facility, and throws when the row cannot be written, so the read is refused', async () => {
+    const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+    const access = {
+      actor: 'user:reader',
+      role: 'reader',
+      facilityId: 'county-1',
+      action: 'records.history.read',
+      patientKey: 'a1b2',
+      outcome: 'allowed' as const,
+      detail: { purpose: 'serial ECG' },
+    };
+    await new AuditService(working, new TestClock(), log as unknown as Logger).recordPatientAccess(
+      access,
+    );
+    expect(written.at(-1)![0]).toMatchObject({
+      actor: 'user:reader',
+      action: 'records.history.read',
+      patientKey: 'a1b2',
+      detail: { purpose: 'serial ECG', role: 'reader', facilityId: 'county-1' },
+    });
+
+    const failing = new AuditService(broken, new TestClock(), log as unknown as Logger);
+    const refused = failing.recordPatientAccess(access);
+    await expect(refused).rejects.toBeInstanceOf(DomainError);
+    await expect(refused).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(log.error).toHaveBeenCalledWith(
+      expect.objectContaining({ action: 'records.history.read' }),
+      'audit of a patient data access failed',
+    );
   });
 });

@@ -6,7 +6,6 @@ import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../infra/database/database.js';
 import {
-  auditLog,
   cases,
   clinicEvents,
   devices,
@@ -19,7 +18,7 @@ import {
 import { RetentionRepository } from './retention.repository.js';
 
 const NOW = new Date('2026-12-07T06:00:00Z');
-const POLICY = { auditDays: 5_480, sessionDays: 7, clinicEventDays: 30 };
+const POLICY = { sessionDays: 7, clinicEventDays: 30 };
 const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000);
 
 describe('RetentionRepository.sweep (real PGlite, explicit now)', () => {
@@ -105,11 +104,8 @@ describe('RetentionRepository.sweep (real PGlite, explicit now)', () => {
     return row!.id;
   }
 
-  it('deletes old audit rows, sessions ended a week ago with their retired tokens, and clinic events delivered a month ago, and nothing newer', async () => {
-    await database.db.insert(auditLog).values([
-      { at: daysAgo(5_481), actor: 'anonymous', action: 'old', outcome: 'denied' },
-      { at: daysAgo(5_479), actor: 'anonymous', action: 'kept', outcome: 'denied' },
-    ]);
+  // Old audit rows are cut by AuditService.prune (audit-chain.medium.test.ts).
+  it('deletes sessions ended a week ago with their retired tokens, and clinic events delivered a month ago, and nothing newer', async () => {
     const expiredLongAgo = await session(daysAgo(8));
     const revokedLongAgo = await session(new Date(NOW.getTime() + 3600_000), daysAgo(8));
     const expiredRecently = await session(daysAgo(6));
@@ -121,8 +117,7 @@ describe('RetentionRepository.sweep (real PGlite, explicit now)', () => {
 
     const swept = await retention.sweep(NOW, POLICY);
 
-    expect(swept).toEqual({ auditLog: 1, sessions: 2, retiredRefreshTokens: 2, clinicEvents: 1 });
-    expect((await database.db.select().from(auditLog)).map((row) => row.action)).toEqual(['kept']);
+    expect(swept).toEqual({ sessions: 2, retiredRefreshTokens: 2, clinicEvents: 1 });
     const sessionIds = (await database.db.select({ id: sessions.id }).from(sessions)).map(
       (row) => row.id,
     );
@@ -149,7 +144,6 @@ describe('RetentionRepository.sweep (real PGlite, explicit now)', () => {
 
     // A second sweep at the same moment finds nothing more.
     expect(await retention.sweep(NOW, POLICY)).toEqual({
-      auditLog: 0,
       sessions: 0,
       retiredRefreshTokens: 0,
       clinicEvents: 0,

@@ -1,23 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import { Database } from '../infra/database/database.js';
-import {
-  auditLog,
-  cases,
-  clinicEvents,
-  retiredRefreshTokens,
-  sessions,
-} from '../infra/database/schema.js';
+import { cases, clinicEvents, retiredRefreshTokens, sessions } from '../infra/database/schema.js';
 
 export interface RetentionPolicy {
-  auditDays: number;
   sessionDays: number;
   clinicEventDays: number;
 }
 
-/** Rows deleted by one sweep, per table. */
+/**
+ * Rows deleted by one sweep, per table. The audit trail is cut by AuditService.prune, which
+ * keeps its hash chain verifiable (docs/audit.md, "Retention").
+ */
 export interface RetentionSwept {
-  auditLog: number;
   sessions: number;
   retiredRefreshTokens: number;
   clinicEvents: number;
@@ -32,16 +27,10 @@ export class RetentionRepository {
 
   async sweep(now: Date, policy: RetentionPolicy): Promise<RetentionSwept> {
     const before = (days: number) => new Date(now.getTime() - days * DAY_MS);
-    const auditCutoff = before(policy.auditDays);
     const sessionCutoff = before(policy.sessionDays);
     const eventCutoff = before(policy.clinicEventDays);
 
     return this.database.db.transaction(async (tx) => {
-      const audit = await tx
-        .delete(auditLog)
-        .where(lt(auditLog.at, auditCutoff))
-        .returning({ id: auditLog.id });
-
       // A session is over when it expired or was revoked; its retired tokens only served to
       // catch a copied token while it lived.
       const ended = tx
@@ -87,7 +76,6 @@ export class RetentionRepository {
         .returning({ id: clinicEvents.id });
 
       return {
-        auditLog: audit.length,
         sessions: endedSessions.length,
         retiredRefreshTokens: tokens.length,
         clinicEvents: events.length,

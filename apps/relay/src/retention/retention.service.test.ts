@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditService } from '../audit/audit.service.js';
+import { waitFor } from '../../../../test/support/wait.js';
 import { TestClock } from '../common/testing/test-clock.js';
 import { loadConfig } from '../config/config.js';
 import { JobQueues } from '../infra/queue/job-queues.js';
@@ -44,20 +46,29 @@ describe('RetentionService (real Redis, BullMQ)', () => {
         sweeps.push({ now, policy });
         swept();
         return Promise.resolve({
-          auditLog: 0,
           sessions: 0,
           retiredRefreshTokens: 0,
           clinicEvents: 0,
         });
       },
     } as unknown as RetentionRepository;
-    const service = new RetentionService(repository, queues, clock, config, log);
+    const auditCutoffs: Date[] = [];
+    const audit = {
+      prune: (cutoff: Date) => {
+        auditCutoffs.push(cutoff);
+        return Promise.resolve(0);
+      },
+    } as unknown as AuditService;
+    const service = new RetentionService(repository, queues, clock, audit, config, log);
     await service.onApplicationBootstrap();
 
     await firstSweep;
     expect(sweeps[0]).toEqual({
       now: clock.now(),
-      policy: expect.objectContaining({ auditDays: 5_480, sessionDays: 9, clinicEventDays: 30 }),
+      policy: expect.objectContaining({ sessionDays: 9, clinicEventDays: 30 }),
     });
+    // The trail is cut by the audit domain, which keeps its hash chain verifiable.
+    await waitFor(() => auditCutoffs.length > 0);
+    expect(auditCutoffs[0]).toEqual(new Date(clock.now().getTime() - 5_480 * 86_400_000));
   });
 });

@@ -1,10 +1,13 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { CONFIG, LOGGER } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { JobQueues } from '../infra/queue/job-queues.js';
 import { RetentionRepository, type RetentionSwept } from './retention.repository.js';
+
+const DAY_MS = 86_400_000;
 
 export const RETENTION_QUEUE = 'retention';
 const SWEEP_JOB = 'retention-sweep';
@@ -19,6 +22,7 @@ export class RetentionService implements OnApplicationBootstrap {
     private readonly repository: RetentionRepository,
     private readonly queues: JobQueues,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
     @Inject(CONFIG) private readonly config: RelayConfig,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
@@ -32,8 +36,12 @@ export class RetentionService implements OnApplicationBootstrap {
     });
   }
 
-  async sweep(now: Date): Promise<RetentionSwept> {
-    const swept = await this.repository.sweep(now, this.config.retention);
+  async sweep(now: Date): Promise<RetentionSwept & { auditLog: number }> {
+    const auditCutoff = new Date(now.getTime() - this.config.retention.auditDays * DAY_MS);
+    const swept = {
+      ...(await this.repository.sweep(now, this.config.retention)),
+      auditLog: await this.audit.prune(auditCutoff),
+    };
     this.log.info({ swept }, 'retention sweep');
     return swept;
   }

@@ -255,7 +255,6 @@ describe.each(DRIVERS)('delivery to the clinic and the box (%s)', (driver) => {
     const DAY = 86_400_000;
     const sweep = (ms: number) =>
       new RetentionRepository(world.database).sweep(world.clock.advance(ms), {
-        auditDays: 5_480,
         sessionDays: 7,
         clinicEventDays: 30,
       });

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
+  check,
   boolean,
   date,
   type AnyPgColumn,
@@ -214,8 +216,45 @@ export const auditLog = pgTable(
     subject: text('subject'),
     remoteAddress: text('remote_address'),
     detail: jsonb('detail').$type<Record<string, unknown>>(),
+    /**
+     * The patient a read or write of patient data concerned, as the HMAC lookup key of their
+     * identifier (never the identifier); null for rows about no patient.
+     */
+    patientKey: text('patient_key'),
+    /**
+     * The row's place in the hash chain (docs/audit.md): 1, 2, 3 … in commit order, given
+     * under the lock on `audit_chain_head`. Null only for a row written around the chain.
+     */
+    seq: bigint('seq', { mode: 'number' }),
+    /** `row_hash` of the row before (seq − 1); the genesis value for seq 1. */
+    prevHash: text('prev_hash'),
+    /** SHA-256 (hex) of the row's canonical JSON with `prevHash` (docs/audit.md). */
+    rowHash: text('row_hash'),
   },
-  (t) => [index('audit_log_at_idx').on(t.at)],
+  (t) => [
+    index('audit_log_at_idx').on(t.at),
+    uniqueIndex('audit_log_seq_idx').on(t.seq),
+    index('audit_log_patient_key_idx').on(t.patientKey, t.id),
+  ],
+);
+
+/**
+ * The end of the audit hash chain, one row: every writer of `audit_log` locks it
+ * (`select … for update`) in the inserting transaction, so rows are chained in commit order
+ * whichever process or batch writes them. `pruned_through_*` is where retention cut the
+ * chain's start; `legacy_through_id` names rows from before the chain, chained once.
+ */
+export const auditChainHead = pgTable(
+  'audit_chain_head',
+  {
+    id: integer('id').primaryKey().default(1),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    hash: text('hash').notNull(),
+    prunedThroughSeq: bigint('pruned_through_seq', { mode: 'number' }).notNull().default(0),
+    prunedThroughHash: text('pruned_through_hash').notNull(),
+    legacyThroughId: bigint('legacy_through_id', { mode: 'number' }),
+  },
+  (t) => [check('audit_chain_head_one_row', sql`${t.id} = 1`)],
 );
 
 /**

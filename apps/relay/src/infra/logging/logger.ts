@@ -14,7 +14,10 @@ export const REDACTED_KEYS = [
   'secretHash',
   'authorization',
   'nationalId',
+  // The patient's identifier under every name the records domain gives it (docs/audit.md).
   'idNumber',
+  'identifier',
+  'documentNumber',
   'patientRef',
 ] as const;
 

@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { desc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database } from '../../apps/relay/src/infra/database/database.js';
+import { auditChainHead, auditLog } from '../../apps/relay/src/infra/database/schema.js';
+import { ConsoleClient } from '../support/clients.js';
+import { RelayProcess } from '../support/relay-process.js';
+
+/** The built `npm run audit:verify` on a data directory: its exit code and what it printed. */
+async function auditVerify(dataDir: string): Promise<{ code: number | null; output: string }> {
+  const { DATABASE_URL: _relayDatabase, ...env } = process.env;
+  const child = spawn(process.execPath, ['dist/scripts/audit-verify.js'], {
+    env: { ...env, DATA_DIR: dataDir, DEMO: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (data: Buffer) => (output += data.toString()));
+  child.stderr.on('data', (data: Buffer) => (output += data.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
+}
+
+/**
+ * The relay's own trail, checked by the operator's command after the relay stopped: intact
+ * as the relay wrote it; then one row edited, one deleted, the newest deleted with the head
+ * moved back (only the anchor the relay wrote at its stop still knows), each named.
+ */
+describe('npm run audit:verify on a relay’s data directory', () => {
+  let relay: RelayProcess;
+
+  beforeAll(async () => {
+    relay = await RelayProcess.start();
+    // Sign-ins, one refused, and an administrator reading the trail: rows of every kind.
+    await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
+    const wrong = await fetch(`${relay.httpUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'clinic1.staff', password: 'not-the-password' }),
+    });
+    expect(wrong.status).toBe(401);
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    expect((await admin.get('/api/admin/audit')).status).toBe(200);
+    await relay.stop();
+  });
+  afterAll(async () => {
+    await relay.stop();
+    await rm(relay.dataDir, { recursive: true, force: true });
+  });
+
+  /** Opens the stopped relay's PGlite, changes it as someone with the files could, closes it. */
+  async function tamper(change: (database: Database) => Promise<void>): Promise<void> {
+    const database = await Database.open({ dataDir: relay.dataDir });
+    try {
+      await change(database);
+    } finally {
+      await database.close();
+    }
+  }
+  const rowAt = async (database: Database, seq: number) =>
+    (await database.db.select().from(auditLog).where(eq(auditLog.seq, seq)))[0]!;
+
+  it('exits 0 on the trail as the relay wrote it, with the anchor the relay wrote when it stopped', async () => {
+    const { code, output } = await auditVerify(relay.dataDir);
+    expect(output).toMatch(
+      /^audit chain intact: \d+ rows checked \(seq 1–\d+\), 1 of 1 anchors matched/,
+    );
+    expect(code).toBe(0);
+    const rows = Number(/intact: (\d+) rows/.exec(output)![1]);
+    expect(rows).toBeGreaterThanOrEqual(4);
+  });
+
+  it('exits 1 naming the row whose detail was changed', async () => {
+    let edited = { id: 0, seq: 0, detail: null as Record<string, unknown> | null };
+    await tamper(async (database) => {
+      const [login] = await database.db
+        .select()
+        .from(auditLog)
+        .where(eq(auditLog.action, 'auth.login'))
+        .orderBy(auditLog.seq)
+        .limit(1);
+      edited = { id: login!.id, seq: login!.seq!, detail: login!.detail };
+      await database.db
+        .update(auditLog)
+        .set({ detail: { ...login!.detail, sessionId: 'someone-else' } })
+        .where(eq(auditLog.id, login!.id));
+    });
+    const { code, output } = await auditVerify(relay.dataDir);
+    expect(output).toContain(
+      `audit chain BROKEN (edited): row id ${edited.id} (seq ${edited.seq}) was edited`,
+    );
+    expect(code).toBe(1);
+    await tamper(async (database) => {
+      await database.db
+        .update(auditLog)
+        .set({ detail: edited.detail })
+        .where(eq(auditLog.id, edited.id));
+    });
+    expect((await auditVerify(relay.dataDir)).code).toBe(0);
+  });
+
+  it('exits 1 naming the gap a deleted row leaves', async () => {
+    let deleted: typeof auditLog.$inferSelect | undefined;
+    await tamper(async (database) => {
+      deleted = await rowAt(database, 2);
+      await database.db.delete(auditLog).where(eq(auditLog.id, deleted.id));
+    });
+    const { code, output } = await auditVerify(relay.dataDir);
+    expect(output).toContain('audit chain BROKEN (missing): seq 2 missing (deleted)');
+    expect(code).toBe(1);
+    await tamper(async (database) => {
+      await database.db.insert(auditLog).values(deleted!);
+    });
+    expect((await auditVerify(relay.dataDir)).code).toBe(0);
+  });
+
+  it('exits 1 when the newest row was deleted and the head moved back: the anchor in DATA_DIR names the missing seq', async () => {
+    let lastSeq = 0;
+    await tamper(async (database) => {
+      const [last] = await database.db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
+      lastSeq = last!.seq!;
+      const before = await rowAt(database, lastSeq - 1);
+      await database.db.delete(auditLog).where(eq(auditLog.id, last!.id));
+      await database.db
+        .update(auditChainHead)
+        .set({ seq: lastSeq - 1, hash: before.rowHash! })
+        .where(eq(auditChainHead.id, 1));
+    });
+    const { code, output } = await auditVerify(relay.dataDir);
+    expect(output).toContain(`audit chain BROKEN (truncated): seq ${lastSeq} missing (deleted)`);
+    expect(output).toContain(`names seq ${lastSeq}`);
+    expect(code).toBe(1);
+  });
+});
