@@ -49,6 +49,9 @@ describe('consent by verification code: a reader of another county and a patient
   let patientQ: string;
   let priorCase: string;
   let currentCase: string;
+  /** Everything the sockets of another county's reader and another county's clinic heard. */
+  const overheard: string[] = [];
+  const observers: ConsoleSocket[] = [];
 
   beforeAll(async () => {
     artifacts = await mkdtemp(join(tmpdir(), 'telerelay-consent-e2e-'));
@@ -67,6 +70,14 @@ describe('consent by verification code: a reader of another county and a patient
     tertiary = await login('tertiary.reader');
     const clinicSocket = await clinic.connectSocketCollecting('consent.code', notices);
     sockets.push(clinicSocket);
+    for (const user of ['county2.reader', 'clinic4.staff']) {
+      const socket = await (await ConsoleClient.login(relay.httpUrl, user)).connectSocket();
+      socket.onAny((event: string, payload: unknown) =>
+        overheard.push(`${user} ${event} ${JSON.stringify(payload)}`),
+      );
+      sockets.push(socket);
+      observers.push(socket);
+    }
 
     // P's earlier ECG (read and signed at county 1) and the current one (waiting there).
     const readerSocket = await county1.connectSocket();
@@ -254,6 +265,19 @@ describe('consent by verification code: a reader of another county and a patient
     expect(grantText).toContain('County 2 Hospital');
     expect(grantText).toContain('serial comparison, chest pain');
 
+    // ---- county 1, which reads P's case, sees the earlier exam on the case page ----------
+    const county1Page = await signIn('county1.reader');
+    await county1Page.goto(`${relay.httpUrl}/#/case/${currentCase}`);
+    const panel = county1Page.locator('.prior-exams-panel');
+    await panel.locator(`tr[data-case-id="${priorCase}"]`).waitFor({ timeout: 15_000 });
+    expect(await panel.innerText()).toContain('Sinus rhythm, normal ECG.');
+    await panel.getByRole('link', { name: 'Compare with the current ECG' }).click();
+    await county1Page
+      .locator(
+        `.serial-ecg[data-serial="current"][data-case-id="${currentCase}"] canvas[data-rendered="true"]`,
+      )
+      .waitFor({ timeout: 30_000 });
+
     // ---- after the grant runs out (the relay's clock): nothing again ---------------------
     await waitFor(
       async () => (await county2.get(`/api/records/patients/${patientP}/history`)).status === 404,
@@ -266,6 +290,27 @@ describe('consent by verification code: a reader of another county and a patient
     const wrongAnswer = await verify(county2, expiring.body.requestId, expiringCode);
     expect(wrongAnswer.status).toBe(403);
     expect(JSON.parse(wrongAnswer.text)).toMatchObject({ code: 'FORBIDDEN' });
+
+    // ---- no socket of another county heard anything of P, and no log holds the number ----
+    await Promise.all(
+      observers.map(
+        (socket) =>
+          new Promise((resolve) =>
+            socket.emit('stream.watch', {} as { deviceId: string }, resolve),
+          ),
+      ),
+    );
+    const heard = overheard.filter(
+      (line) =>
+        line.includes(patientP) ||
+        line.includes(priorCase) ||
+        line.includes(currentCase) ||
+        line.includes('consent.code'),
+    );
+    expect(heard).toEqual([]);
+    const logs = relay.logs.join('\n');
+    expect(logs).toContain('demo: code for patient 5001**********001X');
+    expect(logs).not.toContain(PATIENT_P);
   }, 300_000);
 
   it('answers a wrong number exactly like a wrong code, refuses a used code, locks after five wrong tries and refuses another patient’s code', async () => {
