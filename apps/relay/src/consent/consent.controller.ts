@@ -1,5 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { z } from 'zod';
 import {
   AccessGrantSchema,
@@ -46,9 +45,8 @@ export class ConsentController {
     @CurrentUser() user: SessionUser,
     @Body({ schema: ConsentCodeRequestSchema, pipes: [new ContractPipe(ConsentCodeRequestSchema)] })
     body: z.output<typeof ConsentCodeRequestSchema>,
-    @Req() request: Request,
   ): Promise<ConsentTicket> {
-    return this.consent.requestCode(user, body, request.ip);
+    return this.consent.requestCode(user, body);
   }
 
   @ApiRoute({
@@ -69,9 +67,8 @@ export class ConsentController {
       pipes: [new ContractPipe(ConsentVerifyRequestSchema)],
     })
     body: z.output<typeof ConsentVerifyRequestSchema>,
-    @Req() request: Request,
   ): Promise<AccessGrant> {
-    return this.consent.verifyCode(user, requestId, body.code, request.ip);
+    return this.consent.verifyCode(user, requestId, body.code);
   }
 
   @ApiRoute({
@@ -84,9 +81,8 @@ export class ConsentController {
   history(
     @CurrentUser() user: SessionUser,
     @Param('patientId', uuid) patientId: string,
-    @Req() request: Request,
   ): Promise<PatientHistory> {
-    return this.record.history(user, patientId, request.ip);
+    return this.record.history(user, patientId);
   }
 
   @ApiRoute({
@@ -99,9 +95,8 @@ export class ConsentController {
   caseHistory(
     @CurrentUser() user: SessionUser,
     @Param('caseId', uuid) caseId: string,
-    @Req() request: Request,
   ): Promise<PatientHistory> {
-    return this.record.historyOfCase(user, caseId, request.ip);
+    return this.record.historyOfCase(user, caseId);
   }
 
   @ApiRoute({
@@ -114,9 +109,8 @@ export class ConsentController {
     @CurrentUser() user: SessionUser,
     @Param('patientId', uuid) patientId: string,
     @Param('caseId', uuid) caseId: string,
-    @Req() request: Request,
   ): Promise<CaseEcg> {
-    return this.record.ecgOf(user, patientId, caseId, request.ip);
+    return this.record.ecgOf(user, patientId, caseId);
   }
 
   @ApiRoute({

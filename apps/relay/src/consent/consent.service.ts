@@ -62,11 +62,7 @@ export class ConsentService {
    * either way (with a hash no code matches when nobody matched), the limits count the
    * number's HMAC, and the code is sent after the answer is settled.
    */
-  async requestCode(
-    user: SessionUser,
-    request: ConsentCodeRequest,
-    remoteAddress?: string,
-  ): Promise<ConsentTicket> {
+  async requestCode(user: SessionUser, request: ConsentCodeRequest): Promise<ConsentTicket> {
     const now = this.clock.now();
     const subjectKey = this.identity.lookupKey(request.documentType, request.idNumber);
     const patient = await this.patients.findByIdentifier(request.documentType, request.idNumber);
@@ -103,18 +99,15 @@ export class ConsentService {
         createdAt: now,
       });
     });
-    await this.audit.record({
+    // The HMAC of the number asked for, registered or not: the row says the same either way.
+    await this.audit.recordPatientAccess({
       actor: `user:${user.id}`,
+      role: user.role,
+      facilityId: user.facilityId,
       action: 'consent.request',
+      patientKey: subjectKey,
       outcome: 'allowed',
-      subject: `consent-request:${requestId}`,
-      remoteAddress,
-      detail: {
-        role: user.role,
-        facilityId: user.facilityId,
-        patientKey: subjectKey,
-        purpose: request.purpose,
-      },
+      detail: { requestId, purpose: request.purpose },
     });
     if (patient && issued.code !== null) {
       const code = issued.code;
@@ -137,12 +130,7 @@ export class ConsentService {
    * the stored hash, or against a hash nothing matches when there is no request this user
    * may try, so every refusal does the same work and gets the same 403.
    */
-  async verifyCode(
-    user: SessionUser,
-    requestId: string,
-    code: string,
-    remoteAddress?: string,
-  ): Promise<AccessGrant> {
+  async verifyCode(user: SessionUser, requestId: string, code: string): Promise<AccessGrant> {
     const now = this.clock.now();
     const outcome = await this.consents.transaction(async (tx) => {
       const counted = await this.consents.countAttempt(
@@ -191,15 +179,18 @@ export class ConsentService {
     }
     const grant = await this.consents.grant(outcome.grantId);
     if (!grant) throw new Error(`grant ${outcome.grantId} not written`);
-    await this.audit.record({
+    // After the grant's transaction (the audit writes in its own; PGlite has one connection).
+    const patient = await this.patients.byId(outcome.patientId);
+    if (!patient) throw new Error(`patient ${outcome.patientId} of a grant not found`);
+    await this.audit.recordPatientAccess({
       actor: `user:${user.id}`,
+      role: user.role,
+      facilityId: user.facilityId,
       action: 'consent.grant',
+      patientKey: patient.identifierKey,
       outcome: 'allowed',
-      subject: `patient:${outcome.patientId}`,
-      remoteAddress,
       detail: {
-        role: user.role,
-        facilityId: user.facilityId,
+        patientId: outcome.patientId,
         requestId,
         grantId: grant.id,
         purpose: grant.purpose,
