@@ -8,7 +8,9 @@ import {
   deviceTopic,
   DOWNLINK_CHANNELS,
   UPLINK_CHANNELS,
+  type AccessGrant,
   type AuditPage,
+  type ConsentTicket,
   type AuditRecord,
   type CaseDetail,
   type CaseSummary,
@@ -53,6 +55,8 @@ type Actor = (typeof OTHERS)[number];
  * stopped by validation, nothing changed).
  */
 type Cell = 401 | 403 | 404 | 'own' | 'ok';
+/** A fictitious resident ID (GB 11643 check character computed) for A's patient. */
+const MATRIX_PATIENT_ID = '500101190001010113';
 type Ids = {
   caseId: string;
   phraseId: string;
@@ -64,8 +68,10 @@ type Ids = {
   sop: string;
   /** A's open exam order (clinic 1 registered a demo patient's ECG). */
   orderNumber: string;
-  /** The patient of that order, registered by clinic 1. */
+  /** That order's patient, registered by clinic 1. */
   patientId: string;
+  /** County 1's reader asked for that patient's record: a code sent to clinic 1. */
+  consentRequestId: string;
 };
 interface RouteRule {
   path: (ids: Ids) => string;
@@ -157,6 +163,21 @@ const ORDER_ACTION: Record<Actor, Cell> = {
   ...CLINIC_STAFF_ONLY,
   'clinic2.staff': 404,
   'clinic4.staff': 404,
+};
+
+/**
+ * The shared record (docs/consent.md): A's patient has no case any of these holds and no
+ * grant, so to readers and clinic staff the patient does not exist (404, like a missing one);
+ * the operator roles may not ask at all. Only the registering clinic (and admins) list grants.
+ */
+const RECORD_READ: Record<Actor, Cell> = {
+  'clinic2.staff': 404,
+  'clinic4.staff': 404,
+  'county2.reader': 404,
+  'tertiary.reader': 404,
+  admin: 403,
+  'health.authority': 403,
+  anonymous: 401,
 };
 
 /** Every route the relay serves. A route added without a line here fails the test. */
@@ -343,6 +364,47 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
     path: (ids) => `/api/records/patients/${ids.patientId}/access-log`,
     cells: { ...CLINIC_STAFF_ONLY, 'clinic2.staff': 404, 'clinic4.staff': 404, admin: 'ok' },
   },
+  'POST /api/records/consent-requests': {
+    path: () => '/api/records/consent-requests',
+    body: { documentType: 'passport', idNumber: 'MATRIX123', purpose: 'matrix' },
+    cells: {
+      'clinic2.staff': 'ok',
+      'clinic4.staff': 'ok',
+      'county2.reader': 'ok',
+      'tertiary.reader': 'ok',
+      admin: 403,
+      'health.authority': 403,
+      anonymous: 401,
+    },
+  },
+  // County 1's request: anyone else's try is refused like a wrong code, and not counted.
+  'POST /api/records/consent-requests/:requestId/verify': {
+    path: (ids) => `/api/records/consent-requests/${ids.consentRequestId}/verify`,
+    body: { code: '000000' },
+    cells: {
+      ...RECORD_READ,
+      'clinic2.staff': 403,
+      'clinic4.staff': 403,
+      'county2.reader': 403,
+      'tertiary.reader': 403,
+    },
+  },
+  'GET /api/records/patients/:patientId/history': {
+    path: (ids) => `/api/records/patients/${ids.patientId}/history`,
+    cells: RECORD_READ,
+  },
+  'GET /api/records/cases/:caseId/history': {
+    path: (ids) => `/api/records/cases/${ids.caseId}/history`,
+    cells: RECORD_READ,
+  },
+  'GET /api/records/patients/:patientId/cases/:caseId/ecg': {
+    path: (ids) => `/api/records/patients/${ids.patientId}/cases/${ids.caseId}/ecg`,
+    cells: RECORD_READ,
+  },
+  'GET /api/records/patients/:patientId/grants': {
+    path: (ids) => `/api/records/patients/${ids.patientId}/grants`,
+    cells: { ...RECORD_READ, 'county2.reader': 403, 'tertiary.reader': 403, admin: 'ok' },
+  },
   'POST /dicomweb/studies': { path: () => '/dicomweb/studies', okStatus: 415, cells: STOW },
   'POST /dicomweb/studies/:study': {
     path: (ids) => `/dicomweb/studies/${ids.study}`,
@@ -468,6 +530,7 @@ describe('access matrix: every route, room and topic, as each role of another fa
   const sockets: ConsoleSocket[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];
   let ids: Ids;
+  let consentCode: string;
 
   beforeAll(async () => {
     relay = await RelayProcess.start({
@@ -496,6 +559,8 @@ describe('access matrix: every route, room and topic, as each role of another fa
     const me = await readerA.get<SessionUser>('/api/me');
     const study = await studyOfA();
     const { orderNumber, patientId } = await orderOfA();
+    const consent = await consentRequestOfA();
+    consentCode = consent.code;
     ids = {
       caseId,
       phraseId: phrase.body.id,
@@ -503,6 +568,7 @@ describe('access matrix: every route, room and topic, as each role of another fa
       userId: me.body.id,
       orderNumber,
       patientId,
+      consentRequestId: consent.requestId,
       ...study,
     };
   });
@@ -537,11 +603,29 @@ describe('access matrix: every route, room and topic, as each role of another fa
     return { study, series, sop };
   }
 
+  /**
+   * County 1's reader asks for A's patient's record; the demo notifier shows the code on
+   * clinic 1's page (its socket), which the matrix keeps to prove nobody spent its tries.
+   */
+  async function consentRequestOfA(): Promise<{ requestId: string; code: string }> {
+    const clinicA = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
+    const socket = await clinicA.connectSocket();
+    sockets.push(socket);
+    const notice = nextEvent(socket, 'consent.code', () => true);
+    const ticket = await readerA.post<ConsentTicket>('/api/records/consent-requests', {
+      documentType: 'resident_id',
+      idNumber: MATRIX_PATIENT_ID,
+      purpose: 'access matrix',
+    });
+    expect(ticket.status).toBe(201);
+    return { requestId: ticket.body.requestId, code: (await notice).code };
+  }
+
   /** A's exam order: clinic A registers an ECG of a fictitious patient. */
   async function orderOfA(): Promise<{ orderNumber: string; patientId: string }> {
     const clinicA = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
     const created = await clinicA.post<CreatedExamOrder>('/api/records/orders', {
-      patient: { documentType: 'resident_id', idNumber: '500101190001010113', name: '矩阵患者' },
+      patient: { documentType: 'resident_id', idNumber: MATRIX_PATIENT_ID, name: '矩阵患者' },
       kind: 'ecg',
       indication: 'access matrix',
     });
@@ -667,7 +751,14 @@ describe('access matrix: every route, room and topic, as each role of another fa
       } else {
         if (status < 200 || status >= 300) problems.push(`${where}, expected 2xx (own facility)`);
         const leaked = JSON.stringify(body ?? '');
-        for (const id of [ids.caseId, ids.phraseId, ids.boxId, ids.study, ids.orderNumber]) {
+        for (const id of [
+          ids.caseId,
+          ids.phraseId,
+          ids.boxId,
+          ids.study,
+          ids.orderNumber,
+          ids.patientId,
+        ]) {
           if (leaked.includes(id)) problems.push(`${where}, answer holds A's ${id}`);
         }
       }
@@ -697,6 +788,13 @@ describe('access matrix: every route, room and topic, as each role of another fa
     expect(orders.body.find((o) => o.orderNumber === ids.orderNumber)?.status).toBe('open');
     const users = await admin.get<{ username: string }[]>('/api/admin/users');
     expect(users.body.find((u) => u.username === 'matrix.reader')).toBeUndefined();
+    // Nobody else's try counted on county 1's consent request: its own code still opens it.
+    const granted = await readerA.post<AccessGrant>(
+      `/api/records/consent-requests/${ids.consentRequestId}/verify`,
+      { code: consentCode },
+    );
+    expect(granted.status).toBe(200);
+    expect(granted.body.patientId).toBe(ids.patientId);
   });
 
   it('refuses and audits bad credentials on the public routes', async () => {

@@ -1,4 +1,5 @@
 import type {
+  AccessGrant,
   ApiError,
   CaseDetail,
   CaseEcg,
@@ -6,11 +7,14 @@ import type {
   CaseSummary,
   CreatedExamOrder,
   CreateExamOrder,
+  ConsentCodeRequest,
+  ConsentTicket,
   DeviceSummary,
   Diagnosis,
   ExamOrder,
   ImagingStudy,
   LoginResponse,
+  PatientHistory,
   Phrase,
   SessionUser,
   SignDiagnosisRequest,
@@ -170,6 +174,46 @@ export class RelayApi {
       `/api/imaging/studies/${encodeURIComponent(studyInstanceUid)}/complete`,
       { priority },
     );
+  }
+
+  /**
+   * Asks for a patient's earlier record: the number goes in the body, never the URL. The
+   * answer is the same whether or not the number is registered.
+   */
+  requestConsent(body: ConsentCodeRequest): Promise<ConsentTicket> {
+    return this.call('POST', '/api/records/consent-requests', body);
+  }
+
+  /** The code the patient read out; the right one grants time-limited access. */
+  verifyConsent(requestId: string, code: string): Promise<AccessGrant> {
+    return this.call(
+      'POST',
+      `/api/records/consent-requests/${encodeURIComponent(requestId)}/verify`,
+      { code },
+    );
+  }
+
+  /** The patient's exams across the region (404 without a grant or a case of this hospital). */
+  patientHistory(patientId: string): Promise<PatientHistory> {
+    return this.call('GET', `/api/records/patients/${encodeURIComponent(patientId)}/history`);
+  }
+
+  /** The history of the case's patient (404 without a patient or the right to read it). */
+  caseHistory(caseId: string): Promise<PatientHistory> {
+    return this.call('GET', `/api/records/cases/${encodeURIComponent(caseId)}/history`);
+  }
+
+  /** The samples of one of the patient's ECGs, through the same check as the history. */
+  priorEcg(patientId: string, caseId: string): Promise<CaseEcg> {
+    return this.call(
+      'GET',
+      `/api/records/patients/${encodeURIComponent(patientId)}/cases/${encodeURIComponent(caseId)}/ecg`,
+    );
+  }
+
+  /** Who was granted access to the patient's record (the registering clinic's staff). */
+  patientGrants(patientId: string): Promise<AccessGrant[]> {
+    return this.call('GET', `/api/records/patients/${encodeURIComponent(patientId)}/grants`);
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

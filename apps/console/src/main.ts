@@ -15,6 +15,13 @@ import { clinicCasesView } from './views/clinic.js';
 import { ordersView } from './views/orders.js';
 import type { ConsoleContext, View } from './views/context.js';
 import { brandMark, loginView } from './views/login.js';
+import {
+  consentCodeNotice,
+  patientGrantsView,
+  patientRecordView,
+  REQUEST_RECORD_HREF,
+  requestRecordView,
+} from './views/records.js';
 import { uploadView } from './views/upload.js';
 import { readerWorklistView } from './views/worklist.js';
 
@@ -55,6 +62,8 @@ class SignedIn {
   private readonly main: HTMLElement;
   private readonly linkState: HTMLElement;
   private readonly announcer: HTMLElement;
+  /** Codes the demo notifier shows the clinic, for the patient to read out. */
+  private readonly notices: HTMLElement;
   private readonly context: ConsoleContext;
   private view: View | null = null;
   private loadGeneration = 0;
@@ -84,6 +93,7 @@ class SignedIn {
     });
     this.announcer = h('div', { class: 'visually-hidden', 'aria-live': 'polite' });
     this.main = h('main', { id: 'main', tabindex: -1 });
+    this.notices = h('div', { class: 'notices' });
     replaceContent(
       appRoot,
       h(
@@ -100,6 +110,9 @@ class SignedIn {
           'div',
           { class: 'session' },
           this.linkState,
+          user.role === 'reader' || user.role === 'clinic_staff'
+            ? h('a', { class: 'button ghost', href: REQUEST_RECORD_HREF }, 'Earlier record')
+            : null,
           h('span', { class: 'who' }, h('strong', {}, user.displayName), ` · ${user.facilityId}`),
           h(
             'button',
@@ -108,6 +121,7 @@ class SignedIn {
           ),
         ),
       ),
+      this.notices,
       this.main,
       this.announcer,
     );
@@ -170,6 +184,12 @@ class SignedIn {
   private listen(link: RealtimeLink): void {
     const socket = link.socket;
     socket.on('worklist.case-added', (summary) => this.store.upsert(summary));
+    socket.on('consent.code', (notice) => {
+      const shown = consentCodeNotice(notice, () => shown.remove());
+      this.notices.prepend(shown);
+      const left = Date.parse(notice.expiresAt) - Date.now();
+      setTimeout(() => shown.remove(), Math.max(left, 0));
+    });
     socket.on('worklist.case-updated', (summary) => this.store.upsert(summary));
     // Escalated or overflowed away from this hospital: the store drops it (another hospital's).
     socket.on('worklist.case-moved', ({ summary, kind, byDeadline }) => {
@@ -238,12 +258,22 @@ class SignedIn {
   private route(): void {
     if (this.stopped) return;
     this.view?.dispose();
-    const match = /^#\/case\/([^/]+)$/.exec(window.location.hash);
-    const upload = window.location.hash === '#/upload';
-    const orders = window.location.hash === '#/orders' && this.session.user.role === 'clinic_staff';
+    const hash = window.location.hash;
+    const match = /^#\/case\/([^/]+)$/.exec(hash);
+    const upload = hash === '#/upload';
+    const orders = hash === '#/orders' && this.session.user.role === 'clinic_staff';
+    const record = /^#\/records\/([^/]+)(?:\/([^/]+))?$/.exec(hash);
+    const grants = /^#\/patients\/([^/]+)\/grants$/.exec(hash);
     const user = this.session.user;
     if (user.role !== 'reader' && user.role !== 'clinic_staff') {
       this.view = unsupportedView(user);
+    } else if (hash === REQUEST_RECORD_HREF) {
+      this.view = requestRecordView(this.context);
+    } else if (record) {
+      const caseId = record[2] === undefined ? undefined : decodeURIComponent(record[2]);
+      this.view = patientRecordView(this.context, decodeURIComponent(record[1]!), caseId);
+    } else if (grants && user.role === 'clinic_staff') {
+      this.view = patientGrantsView(this.context, decodeURIComponent(grants[1]!));
     } else if (match) {
       this.view = caseView(this.context, decodeURIComponent(match[1]!), printRoot);
     } else if (upload && user.role === 'clinic_staff') {
@@ -256,15 +286,21 @@ class SignedIn {
     }
     replaceContent(this.main, this.view.element);
     const heading = this.view.element.querySelector('h1');
-    const page = match
-      ? 'Case'
-      : orders
-        ? 'Register an exam'
-        : upload && user.role === 'clinic_staff'
-          ? 'Upload images'
-          : user.role === 'reader'
-            ? 'Worklist'
-            : 'Cases';
+    const page = record
+      ? hash === REQUEST_RECORD_HREF
+        ? 'Request earlier record'
+        : 'Earlier record'
+      : grants
+        ? 'Access to the record'
+        : match
+          ? 'Case'
+          : orders
+            ? 'Register an exam'
+            : upload && user.role === 'clinic_staff'
+              ? 'Upload images'
+              : user.role === 'reader'
+                ? 'Worklist'
+                : 'Cases';
     document.title = `${page} · Telerelay`;
     heading?.focus({ preventScroll: true });
     window.scrollTo(0, 0);

@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ServeStaticModule } from '@nestjs/serve-static';
 import { AnalysisModule } from './analysis/analysis.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { ConsentModule } from './consent/consent.module.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
 import { CredentialsModule } from './identity/credentials.module.js';
@@ -43,6 +44,7 @@ export const DOMAIN_MODULES = [
   ImagingModule,
   DicomListenerModule,
   RecordsModule,
+  ConsentModule,
 ];
 
 @Module({})

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ResourceIdSchema } from './admin.js';
 import type { CaseSummary, Diagnosis } from './cases.js';
+import type { ConsentCodeNotice } from './consent.js';
 import type { DeadlineNearAlert } from './routing.js';
 
 /**
@@ -25,6 +26,11 @@ export interface ServerToClientEvents {
   'case.returned': (notice: CaseReturnedNotice) => void;
   /** Live samples of a watched stream (room `stream:<deviceId>`); may skip frames. */
   'stream.samples': (samples: LiveSamples) => void;
+  /**
+   * Demo only (DemoConsentNotifier): a verification code for one of the clinic's patients,
+   * shown for the patient to read out (room `clinic:<registering clinic>`).
+   */
+  'consent.code': (notice: ConsentCodeNotice) => void;
   /** Sent once after the handshake: who the relay thinks you are. */
   'session.ready': (session: { userId: string; rooms: string[] }) => void;
 }

@@ -8,4 +8,5 @@ export * from './events.js';
 export * from './routing.js';
 export * from './admin.js';
 export * from './imaging.js';
+export * from './consent.js';
 export * from './patients.js';

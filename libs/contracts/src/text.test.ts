@@ -42,6 +42,13 @@ const VALID: Record<string, unknown> = {
   UpdateUserRequestSchema: { displayName: 'Dr Reader', disabled: false },
   CreateDeviceRequestSchema: { id: 'box-9', facilityId: 'clinic-1', secret: 'a'.repeat(16) },
   AeTitleSchema: 'CLINIC1_CT',
+  ConsentCodeRequestSchema: {
+    documentType: 'passport',
+    idNumber: 'E12345678',
+    purpose: 'compare with the earlier ECG',
+  },
+  ConsentVerifyRequestSchema: { code: '123456' },
+  ConsentCodeSchema: '123456',
   DicomUidSchema: '1.2.840.113619.2.55.3',
   SetAeTitlesRequestSchema: { aeTitles: ['CLINIC1_CT', 'CLINIC1_DX'] },
   RegionFileSchema: {

@@ -29,6 +29,7 @@ import { clearDraft, loadDraft, saveDraft, type Draft } from '../session.js';
 import { ageClock, dueClock, flagList, priorityBadge, statusBadge, tickClocks } from './badges.js';
 import type { ConsoleContext, View } from './context.js';
 import { phrasePicker } from './phrases.js';
+import { priorExamsPanel } from './records.js';
 
 type PanelMode =
   'loading' | 'claim' | 'sign' | 'taken' | 'waiting' | 'returned' | 'signed' | 'moved' | 'failed';
@@ -88,6 +89,8 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   const badges = h('div', { class: 'badges' });
   const meta = h('dl', { class: 'case-meta' });
   const panel = h('section', { class: 'panel', 'aria-labelledby': 'panel-title' });
+  /** The patient's earlier exams across the region, where this user may see them. */
+  const priorExams = priorExamsPanel(ctx, caseId);
   const analysisCard = h('section', {
     class: 'panel analysis',
     'aria-labelledby': 'analysis-title',
@@ -108,7 +111,12 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       { class: 'case-body' },
       media,
       // A reader weighs the analysis before signing; the clinic looks for the result first.
-      h('div', { class: 'case-side' }, isReader ? [analysisCard, panel] : [panel, analysisCard]),
+      h(
+        'div',
+        { class: 'case-side' },
+        isReader ? [analysisCard, panel] : [panel, analysisCard],
+        priorExams.element,
+      ),
     ),
   );
 
@@ -824,6 +832,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       clearInterval(clock);
       clearInterval(lease);
       viewer.dispose();
+      priorExams.dispose();
       imagingViewer?.dispose();
       window.removeEventListener('beforeprint', preparePrint);
       window.removeEventListener('afterprint', clearPrint);

@@ -154,6 +154,14 @@ const ConfigSchema = z
       .max(MAX_THREADPOOL_SIZE)
       .default(DEFAULT_THREADPOOL_SIZE)
       .describe("libuv's threads for file system calls and fsyncs; set by main.js at start"),
+    // docs/consent.md. Fractions of a minute are allowed so a test can watch a code or a
+    // grant run out; a code never lives longer than 10 minutes (issue 13).
+    CONSENT_CODE_MINUTES: z.coerce.number().min(0.05).max(10).default(5),
+    CONSENT_GRANT_MINUTES: z.coerce
+      .number()
+      .min(0.05)
+      .max(24 * 60)
+      .default(30),
     // docs/patients.md, "Protected identity".
     PATIENT_ID_HMAC_KEY: z
       .base64('must be base64')
@@ -259,6 +267,8 @@ export interface RelayConfig {
   /** Days within which the same exam of the same patient warns the clinic. */
   repeatExamWindowDays: number;
   /** How long ended rows are kept before the retention sweep deletes them. */
+  /** Verification codes and the grants they give (docs/consent.md). */
+  consent: { codeTtlMs: number; grantTtlMs: number };
   retention: {
     auditDays: number;
     sessionDays: number;
@@ -345,6 +355,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       parseTimeoutMs: c.DICOM_PARSE_TIMEOUT_MS,
       parseThreads: c.DICOM_PARSE_THREADS,
       quietSeconds: c.IMAGING_QUIET_SECONDS,
+    },
+    consent: {
+      codeTtlMs: Math.round(c.CONSENT_CODE_MINUTES * 60_000),
+      grantTtlMs: Math.round(c.CONSENT_GRANT_MINUTES * 60_000),
     },
     patientIdentity: patientIdentityConfig(c.PATIENT_ID_HMAC_KEY, c.PATIENT_ID_KEYS),
     repeatExamWindowDays: c.REPEAT_EXAM_WINDOW_DAYS,

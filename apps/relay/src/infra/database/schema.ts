@@ -490,6 +490,71 @@ export const clinicAeTitles = pgTable(
 );
 
 /**
+ * A doctor's request for a patient's earlier record (docs/consent.md). A row is written for
+ * every request, also when the number matches no patient (`patient_id` null, a hash no code
+ * can match), so both answer alike and take the same work.
+ */
+export const consentRequests = pgTable(
+  'consent_requests',
+  {
+    id: uuid('id').primaryKey(),
+    patientId: uuid('patient_id').references((): AnyPgColumn => patients.id),
+    /** The keyed HMAC of the document type and number asked for (PatientIdentity.lookupKey). */
+    subjectKey: text('subject_key').notNull(),
+    requestedBy: uuid('requested_by')
+      .notNull()
+      .references(() => users.id),
+    requestedByFacility: text('requested_by_facility')
+      .notNull()
+      .references(() => facilities.id),
+    purpose: text('purpose').notNull(),
+    /** HMAC-SHA256 of request id, patient and code, keyed from AUTH_SECRET; never the code. */
+    codeHash: text('code_hash').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    /** Codes tried so far, counted before each is checked. */
+    attempts: integer('attempts').notNull().default(0),
+    lockedAt: timestamp('locked_at', { withTimezone: true }),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    /** From the relay's clock: the request limits count by it. */
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('consent_requests_requester_idx').on(t.requestedBy, t.createdAt),
+    index('consent_requests_subject_idx').on(t.requestedBy, t.subjectKey, t.createdAt),
+  ],
+);
+
+/** Time-limited access to one patient's record for one doctor, given by a verified code. */
+export const accessGrants = pgTable(
+  'access_grants',
+  {
+    id: uuid('id').primaryKey(),
+    patientId: uuid('patient_id')
+      .notNull()
+      .references((): AnyPgColumn => patients.id),
+    grantee: uuid('grantee')
+      .notNull()
+      .references(() => users.id),
+    facilityId: text('facility_id')
+      .notNull()
+      .references(() => facilities.id),
+    purpose: text('purpose').notNull(),
+    /** One grant per request: a code works once. */
+    requestId: uuid('request_id')
+      .notNull()
+      .unique()
+      .references(() => consentRequests.id),
+    grantedAt: timestamp('granted_at', { withTimezone: true }).notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('access_grants_grantee_idx').on(t.grantee, t.patientId, t.expiresAt),
+    index('access_grants_patient_idx').on(t.patientId, t.grantedAt),
+  ],
+);
+
+/**
  * A patient, registered by a clinic (docs/patients.md). The identifier number is kept only
  * sealed (AES-256-GCM) and found by its keyed hash; the masked form is kept for display.
  */

@@ -1,0 +1,534 @@
+import type { AccessGrant, ConsentCodeNotice, ConsentTicket, PriorExam } from '#contracts';
+import { ApiFailure, describeError } from '../api.js';
+import { decodeEcg } from '../ecg/decode.js';
+import { serialComparison, type SerialRow } from '../ecg/serial.js';
+import { EcgViewer } from '../ecg/viewer.js';
+import { h, replaceContent } from '../dom.js';
+import { examLabel, formatDateTime, statusLabel } from '../format.js';
+import { MEASUREMENTS, formatMeasurement } from '../measurements.js';
+import type { ConsoleContext, View } from './context.js';
+
+export const REQUEST_RECORD_HREF = '#/records/request';
+
+export function recordHref(patientId: string, currentCaseId?: string): string {
+  const base = `#/records/${encodeURIComponent(patientId)}`;
+  return currentCaseId ? `${base}/${encodeURIComponent(currentCaseId)}` : base;
+}
+
+export function grantsHref(patientId: string): string {
+  return `#/patients/${encodeURIComponent(patientId)}/grants`;
+}
+
+/**
+ * A doctor asks for a patient's earlier record by the patient's document number and the
+ * purpose; the patient reads out the code the relay sent them; the right code opens the
+ * record for a limited time (docs/consent.md).
+ */
+export function requestRecordView(ctx: ConsoleContext): View {
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const documentType = h(
+    'select',
+    { id: 'record-document-type', name: 'documentType' },
+    h('option', { value: 'resident_id' }, 'Resident ID (身份证)'),
+    h('option', { value: 'passport' }, 'Passport'),
+    h('option', { value: 'other' }, 'Other document'),
+  );
+  const number = h('input', {
+    id: 'record-number',
+    name: 'number',
+    required: true,
+    autocomplete: 'off',
+    spellcheck: 'false',
+    maxlength: 32,
+  });
+  const purpose = h('textarea', {
+    id: 'record-purpose',
+    name: 'purpose',
+    required: true,
+    rows: 2,
+    maxlength: 300,
+    placeholder: 'e.g. compare with the earlier ECG before deciding on thrombolysis',
+  });
+  const requestButton = h('button', { type: 'submit', class: 'button' }, 'Send code to patient');
+  const codeSection = h('section', {
+    class: 'panel',
+    hidden: true,
+    'aria-labelledby': 'code-title',
+  });
+  const requestForm = h(
+    'form',
+    { class: 'panel record-request', onsubmit: (event: Event) => void ask(event) },
+    h('h2', {}, 'Ask for the record'),
+    h('label', { for: 'record-document-type' }, 'Document'),
+    documentType,
+    h('label', { for: 'record-number' }, 'Number'),
+    number,
+    h('label', { for: 'record-purpose' }, 'Purpose (the patient is told, the grant records it)'),
+    purpose,
+    requestButton,
+  );
+
+  async function ask(event: Event): Promise<void> {
+    event.preventDefault();
+    requestButton.disabled = true;
+    status.textContent = 'Sending…';
+    try {
+      const ticket = await ctx.api.requestConsent({
+        documentType: documentType.value as 'resident_id' | 'passport' | 'other',
+        idNumber: number.value,
+        purpose: purpose.value,
+      });
+      // The number is not kept on the page once it has been sent.
+      number.value = '';
+      status.textContent = '';
+      showCodeForm(ticket);
+    } catch (failure) {
+      status.textContent = describeError(failure);
+    } finally {
+      requestButton.disabled = false;
+    }
+  }
+
+  function showCodeForm(ticket: ConsentTicket): void {
+    const code = h('input', {
+      id: 'record-code',
+      name: 'code',
+      inputmode: 'numeric',
+      pattern: '[0-9]{6}',
+      maxlength: 6,
+      required: true,
+      autocomplete: 'one-time-code',
+    });
+    const verifyButton = h('button', { type: 'submit', class: 'button' }, 'Open the record');
+    const codeStatus = h('p', { class: 'form-status', role: 'status' });
+    let left = ticket.attemptsAllowed;
+    replaceContent(
+      codeSection,
+      h('h2', { id: 'code-title' }, 'Enter the code'),
+      h(
+        'p',
+        { class: 'hint' },
+        `If the number is registered, the patient has been sent a 6-digit code. It works until ${formatDateTime(ticket.expiresAt)}, once, for ${ticket.attemptsAllowed} tries.`,
+      ),
+      h(
+        'form',
+        {
+          class: 'record-code',
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            void verify();
+          },
+        },
+        h('label', { for: 'record-code' }, 'Code'),
+        code,
+        verifyButton,
+        codeStatus,
+      ),
+    );
+    codeSection.hidden = false;
+    code.focus();
+
+    async function verify(): Promise<void> {
+      verifyButton.disabled = true;
+      try {
+        const grant = await ctx.api.verifyConsent(ticket.requestId, code.value);
+        ctx.announce('Access granted.');
+        window.location.hash = recordHref(grant.patientId);
+      } catch (failure) {
+        left -= 1;
+        codeStatus.textContent =
+          failure instanceof ApiFailure && failure.status === 403
+            ? `${failure.message} ${left > 0 ? `${left} tries left.` : 'Ask for a new code.'}`
+            : describeError(failure);
+        verifyButton.disabled = left <= 0;
+      }
+    }
+  }
+
+  const element = h(
+    'section',
+    { class: 'view records-view', 'aria-labelledby': 'records-title' },
+    h(
+      'div',
+      { class: 'view-head' },
+      h('a', { class: 'back', href: '#/' }, '← Back'),
+      h('h1', { id: 'records-title', tabindex: -1 }, 'Request earlier record'),
+    ),
+    h(
+      'p',
+      { class: 'hint' },
+      'Without a case of your hospital, a patient’s exams at other facilities open only with the patient’s consent: a code sent to them.',
+    ),
+    requestForm,
+    status,
+    codeSection,
+  );
+  return { element, dispose() {} };
+}
+
+/**
+ * The patient's exams across the region, with the serial comparison: the chosen earlier
+ * ECG on paper beside the current one (the case being read, else the newest), both with
+ * their measurements and what changed.
+ */
+export function patientRecordView(
+  ctx: ConsoleContext,
+  patientId: string,
+  currentCaseId?: string,
+): View {
+  const viewers: EcgViewer[] = [];
+  let disposed = false;
+  const body = h('div', { class: 'record-body' }, h('p', { role: 'status' }, 'Loading…'));
+  const title = h('h1', { id: 'record-title', tabindex: -1 }, 'Earlier record');
+  const element = h(
+    'section',
+    { class: 'view records-view', 'aria-labelledby': 'record-title' },
+    h(
+      'div',
+      { class: 'view-head' },
+      h(
+        'a',
+        {
+          class: 'back',
+          href: currentCaseId ? `#/case/${encodeURIComponent(currentCaseId)}` : '#/',
+        },
+        '← Back',
+      ),
+      title,
+    ),
+    body,
+  );
+
+  async function load(): Promise<void> {
+    try {
+      const history = await ctx.api.patientHistory(patientId);
+      if (disposed) return;
+      const ecgs = history.exams.filter((exam) => exam.hasEcg);
+      const current = ecgs.find((exam) => exam.caseId === currentCaseId) ?? ecgs[0];
+      const priors = ecgs.filter((exam) => exam !== current);
+      replaceContent(
+        body,
+        h(
+          'p',
+          { class: 'hint', 'data-access': history.access },
+          history.access === 'grant'
+            ? `Access by the patient’s consent until ${formatDateTime(history.grantExpiresAt ?? '')}. Every look is recorded.`
+            : 'Access as the hospital reading this patient’s case. Every look is recorded.',
+        ),
+        examList(history.exams),
+        current && priors[0] ? comparison(current, priors) : null,
+      );
+    } catch (failure) {
+      if (disposed) return;
+      replaceContent(
+        body,
+        h(
+          'p',
+          { class: 'alert', role: 'alert' },
+          failure instanceof ApiFailure && failure.status === 404
+            ? 'No record you may see. Ask the patient for a code to open their earlier record.'
+            : describeError(failure),
+        ),
+        h('a', { class: 'button', href: REQUEST_RECORD_HREF }, 'Request earlier record'),
+      );
+    }
+  }
+
+  function comparison(current: PriorExam, priors: PriorExam[]): HTMLElement {
+    const section = h('section', { class: 'serial', 'aria-labelledby': 'serial-title' });
+    const picker = h(
+      'select',
+      { id: 'serial-prior', 'aria-label': 'Earlier ECG to compare' },
+      priors.map((exam) =>
+        h(
+          'option',
+          { value: exam.caseId },
+          `${formatDateTime(exam.recordedAt)} · ${exam.clinicName}`,
+        ),
+      ),
+    );
+    const pair = h('div', { class: 'serial-pair' });
+    const table = h('div', { class: 'serial-table' });
+    const show = () => {
+      const prior = priors.find((exam) => exam.caseId === picker.value) ?? priors[0]!;
+      for (const viewer of viewers.splice(0)) viewer.dispose();
+      replaceContent(pair, ecgPanel('Earlier', prior), ecgPanel('Current', current));
+      replaceContent(table, serialTable(serialComparison(prior, current)));
+    };
+    picker.addEventListener('change', show);
+    replaceContent(
+      section,
+      h('h2', { id: 'serial-title' }, 'Serial comparison'),
+      h('label', { for: 'serial-prior' }, 'Earlier ECG '),
+      picker,
+      pair,
+      table,
+    );
+    show();
+    return section;
+  }
+
+  function ecgPanel(which: 'Earlier' | 'Current', exam: PriorExam): HTMLElement {
+    const viewer = new EcgViewer();
+    viewers.push(viewer);
+    void ctx.api.priorEcg(patientId, exam.caseId).then(
+      (ecg) => !disposed && viewer.show(decodeEcg(ecg)),
+      (failure: unknown) => !disposed && viewer.showMessage(describeError(failure)),
+    );
+    const m = exam.analysis?.measurements ?? {};
+    return h(
+      'div',
+      { class: 'serial-ecg', 'data-serial': which.toLowerCase(), 'data-case-id': exam.caseId },
+      h('h3', {}, `${which}: ${formatDateTime(exam.recordedAt)} · ${exam.clinicName}`),
+      viewer.element,
+      h(
+        'dl',
+        { class: 'measurement-values' },
+        MEASUREMENTS.map(({ key, label, unit }) => {
+          const value = formatMeasurement(m[key]);
+          return h('div', {}, h('dt', {}, label), h('dd', {}, value ? `${value} ${unit}` : '—'));
+        }),
+      ),
+      exam.diagnosis ? h('p', { class: 'serial-diagnosis' }, exam.diagnosis.conclusion) : null,
+    );
+  }
+
+  void load();
+  return {
+    element,
+    dispose() {
+      disposed = true;
+      for (const viewer of viewers) viewer.dispose();
+    },
+  };
+}
+
+function examList(exams: PriorExam[]): HTMLElement {
+  if (exams.length === 0) return h('p', { class: 'muted' }, 'No exams recorded.');
+  return h(
+    'table',
+    { class: 'prior-exams' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Date', 'Exam', 'Where', 'Status', 'Diagnosis'].map((c) => h('th', {}, c)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      exams.map((exam) =>
+        h(
+          'tr',
+          { 'data-case-id': exam.caseId },
+          h('td', {}, formatDateTime(exam.recordedAt)),
+          h(
+            'td',
+            {},
+            exam.study
+              ? `${exam.study.modalities.join('/') || 'Imaging'} · ${exam.study.description ?? ''}`
+              : examLabel(exam.examKind),
+          ),
+          h('td', {}, `${exam.clinicName} → ${exam.hospitalName}`),
+          h('td', {}, statusLabel(exam.status)),
+          h(
+            'td',
+            {},
+            exam.diagnosis
+              ? `${exam.diagnosis.conclusion} (${exam.diagnosis.signedByName}${exam.diagnosis.hospitalName ? `, ${exam.diagnosis.hospitalName}` : ''})`
+              : '—',
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** `+3`, `-2`, `0`: a rounded change with its sign (never `-0`). */
+function signed(value: number): string {
+  return value > 0 ? `+${value}` : value < 0 ? String(value) : '0';
+}
+
+function serialTable(rows: SerialRow[]): HTMLElement {
+  const show = (value: number | null, unit: string) =>
+    value === null ? '—' : `${Math.round(value)} ${unit}`;
+  return h(
+    'table',
+    { class: 'serial-measures', 'aria-label': 'Measurements, earlier and current' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['', 'Earlier', 'Current', 'Change'].map((c) => h('th', {}, c)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((row) =>
+        h(
+          'tr',
+          { class: row.notable ? 'notable' : '' },
+          h('th', { scope: 'row' }, row.label),
+          h('td', {}, show(row.prior, row.unit)),
+          h('td', {}, show(row.current, row.unit)),
+          h('td', {}, row.change === null ? '—' : `${signed(Math.round(row.change))} ${row.unit}`),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * The panel on a case: the patient's earlier exams where the reader may see them (their
+ * hospital reads this case), with a link to the serial comparison; otherwise the way to ask
+ * for them.
+ */
+export function priorExamsPanel(
+  ctx: ConsoleContext,
+  currentCaseId: string,
+): { element: HTMLElement; dispose(): void } {
+  const element = h(
+    'section',
+    { class: 'panel prior-exams-panel', 'aria-labelledby': 'prior-title' },
+    h('h2', { id: 'prior-title' }, 'Earlier exams'),
+    h('p', { role: 'status' }, 'Loading…'),
+  );
+  let disposed = false;
+  ctx.api.caseHistory(currentCaseId).then(
+    (history) => {
+      if (disposed) return;
+      const earlier = history.exams.filter((exam) => exam.caseId !== currentCaseId);
+      replaceContent(
+        element,
+        h('h2', { id: 'prior-title' }, 'Earlier exams'),
+        earlier.length === 0
+          ? h('p', { class: 'muted' }, 'None recorded anywhere in the region.')
+          : examList(earlier),
+        earlier.some((exam) => exam.hasEcg)
+          ? h(
+              'a',
+              { class: 'button', href: recordHref(history.patientId, currentCaseId) },
+              'Compare with the current ECG',
+            )
+          : null,
+      );
+    },
+    (failure: unknown) => {
+      if (disposed) return;
+      replaceContent(
+        element,
+        h('h2', { id: 'prior-title' }, 'Earlier exams'),
+        h(
+          'p',
+          { class: 'muted' },
+          failure instanceof ApiFailure && failure.status === 404
+            ? 'None you may see: the case names no registered patient, or the patient’s consent is needed.'
+            : describeError(failure),
+        ),
+        h('a', { class: 'button ghost', href: REQUEST_RECORD_HREF }, 'Request earlier record'),
+      );
+    },
+  );
+  return {
+    element,
+    dispose() {
+      disposed = true;
+    },
+  };
+}
+
+/** Clinic staff: who was given access to the patient's record, to show the patient. */
+export function patientGrantsView(ctx: ConsoleContext, patientId: string): View {
+  const body = h('div', {}, h('p', { role: 'status' }, 'Loading…'));
+  const element = h(
+    'section',
+    { class: 'view grants-view', 'aria-labelledby': 'grants-title' },
+    h(
+      'div',
+      { class: 'view-head' },
+      h('a', { class: 'back', href: '#/' }, '← Cases'),
+      h('h1', { id: 'grants-title', tabindex: -1 }, 'Access to this patient’s record'),
+    ),
+    body,
+  );
+  let disposed = false;
+  ctx.api.patientGrants(patientId).then(
+    (grants) => !disposed && replaceContent(body, grantsTable(grants)),
+    (failure: unknown) =>
+      !disposed &&
+      replaceContent(body, h('p', { class: 'alert', role: 'alert' }, describeError(failure))),
+  );
+  return {
+    element,
+    dispose() {
+      disposed = true;
+    },
+  };
+}
+
+function grantsTable(grants: AccessGrant[]): HTMLElement {
+  if (grants.length === 0) return h('p', { class: 'muted' }, 'Nobody has been given access.');
+  return h(
+    'table',
+    { class: 'grants' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ['Who', 'Facility', 'Purpose', 'When', 'Until'].map((c) => h('th', {}, c)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      grants.map((grant) =>
+        h(
+          'tr',
+          { 'data-grant-id': grant.id },
+          h('td', {}, grant.granteeName),
+          h('td', {}, grant.facilityName),
+          h('td', {}, grant.purpose),
+          h('td', {}, formatDateTime(grant.grantedAt)),
+          h(
+            'td',
+            {},
+            grant.revokedAt
+              ? `revoked ${formatDateTime(grant.revokedAt)}`
+              : formatDateTime(grant.expiresAt),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * Demo notifier: a code for one of this clinic's patients, shown for the patient to read
+ * out to the doctor who asked. It stays until the code expires or staff dismiss it.
+ */
+export function consentCodeNotice(notice: ConsentCodeNotice, onClose: () => void): HTMLElement {
+  const element = h(
+    'aside',
+    { class: 'consent-code', role: 'alert', 'data-code': notice.code },
+    h('h2', {}, `Consent code for ${notice.patientName} (${notice.maskedIdentifier})`),
+    h('p', { class: 'code' }, notice.code),
+    h(
+      'p',
+      {},
+      `${notice.requestedByName}, ${notice.facilityName}, asks to see the patient’s earlier record: “${notice.purpose}”. `,
+      `If the patient agrees, they read this code out. It works until ${formatDateTime(notice.expiresAt)}.`,
+    ),
+    h('a', { href: grantsHref(notice.patientId) }, 'Who has access to this patient’s record'),
+    ' ',
+    h('button', { type: 'button', class: 'button ghost', onclick: onClose }, 'Dismiss'),
+  );
+  return element;
+}
