@@ -67,6 +67,7 @@ const DOMAIN_FOLDERS = [
   'phrases',
   'policies',
   'realtime',
+  'records',
   'region',
   'retention',
   'stats',

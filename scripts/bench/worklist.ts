@@ -415,7 +415,13 @@ async function main(): Promise<void> {
     const regionFile = join(workDir, 'region.json');
     await writeFile(regionFile, JSON.stringify(generated.file, null, 2));
     log('starting the relay (seeding the region hashes every password and secret)');
-    relay = await startRelay(dataDir, { DEMO: 'false', REGION_FILE: regionFile });
+    relay = await startRelay(dataDir, {
+      DEMO: 'false',
+      REGION_FILE: regionFile,
+      // A bench region's patients are fictitious: keys of the run's own.
+      PATIENT_ID_HMAC_KEY: randomBytes(32).toString('base64'),
+      PATIENT_ID_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+    });
     region = generated.region;
   }
   log(`relay ready at ${relay.httpUrl}, ${relay.mqttUrl}`);

@@ -12,8 +12,10 @@ import {
   type AuditRecord,
   type CaseDetail,
   type CaseSummary,
+  type CreatedExamOrder,
   type DeviceSummary,
   type DiagnosisDelivery,
+  type ExamOrder,
   type Phrase,
   type SessionUser,
   type WatchResult,
@@ -60,6 +62,8 @@ type Ids = {
   study: string;
   series: string;
   sop: string;
+  /** A's open exam order (clinic 1 registered a demo patient's ECG). */
+  orderNumber: string;
 };
 interface RouteRule {
   path: (ids: Ids) => string;
@@ -135,6 +139,22 @@ const STOW: Record<Actor, Cell> = {
   admin: 403,
   'health.authority': 403,
   anonymous: 401,
+};
+
+/** Exam orders are clinic staff's, of their own clinic only; nobody else has the role. */
+const CLINIC_STAFF_ONLY: Record<Actor, Cell> = {
+  'clinic2.staff': 'own',
+  'clinic4.staff': 'own',
+  'county2.reader': 403,
+  'tertiary.reader': 403,
+  admin: 403,
+  'health.authority': 403,
+  anonymous: 401,
+};
+const ORDER_ACTION: Record<Actor, Cell> = {
+  ...CLINIC_STAFF_ONLY,
+  'clinic2.staff': 404,
+  'clinic4.staff': 404,
 };
 
 /** Every route the relay serves. A route added without a line here fails the test. */
@@ -297,6 +317,24 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
       anonymous: 401,
     },
   },
+  'GET /api/records/orders': { path: () => '/api/records/orders', cells: CLINIC_STAFF_ONLY },
+  'POST /api/records/orders': {
+    path: () => '/api/records/orders',
+    body: {
+      patient: { documentType: 'passport', idNumber: 'MATRIX123', name: 'Matrix Patient' },
+      kind: 'ecg',
+      indication: 'matrix',
+    },
+    cells: { ...CLINIC_STAFF_ONLY, 'clinic2.staff': 'ok', 'clinic4.staff': 'ok' },
+  },
+  'POST /api/records/orders/:orderNumber/go-ahead': {
+    path: (ids) => `/api/records/orders/${ids.orderNumber}/go-ahead`,
+    cells: ORDER_ACTION,
+  },
+  'POST /api/records/orders/:orderNumber/cancel': {
+    path: (ids) => `/api/records/orders/${ids.orderNumber}/cancel`,
+    cells: ORDER_ACTION,
+  },
   'POST /dicomweb/studies': { path: () => '/dicomweb/studies', okStatus: 415, cells: STOW },
   'POST /dicomweb/studies/:study': {
     path: (ids) => `/dicomweb/studies/${ids.study}`,
@@ -449,7 +487,15 @@ describe('access matrix: every route, room and topic, as each role of another fa
     expect(phrase.status).toBe(201);
     const me = await readerA.get<SessionUser>('/api/me');
     const study = await studyOfA();
-    ids = { caseId, phraseId: phrase.body.id, boxId: boxA.deviceId, userId: me.body.id, ...study };
+    const orderNumber = await orderOfA();
+    ids = {
+      caseId,
+      phraseId: phrase.body.id,
+      boxId: boxA.deviceId,
+      userId: me.body.id,
+      orderNumber,
+      ...study,
+    };
   });
 
   afterAll(async () => {
@@ -480,6 +526,18 @@ describe('access matrix: every route, room and topic, as each role of another fa
     const done = await clinicA.post(`/api/imaging/studies/${study}/complete`, {});
     expect(done.status).toBe(200);
     return { study, series, sop };
+  }
+
+  /** A's exam order: clinic A registers an ECG of a fictitious patient. */
+  async function orderOfA(): Promise<string> {
+    const clinicA = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
+    const created = await clinicA.post<CreatedExamOrder>('/api/records/orders', {
+      patient: { documentType: 'resident_id', idNumber: '500101190001010113', name: '矩阵患者' },
+      kind: 'ecg',
+      indication: 'access matrix',
+    });
+    expect(created.status).toBe(201);
+    return created.body.order.orderNumber;
   }
 
   /** A real case of clinic A: its own box records over MQTT, the analysis lists it at county 1. */
@@ -597,7 +655,7 @@ describe('access matrix: every route, room and topic, as each role of another fa
       } else {
         if (status < 200 || status >= 300) problems.push(`${where}, expected 2xx (own facility)`);
         const leaked = JSON.stringify(body ?? '');
-        for (const id of [ids.caseId, ids.phraseId, ids.boxId, ids.study]) {
+        for (const id of [ids.caseId, ids.phraseId, ids.boxId, ids.study, ids.orderNumber]) {
           if (leaked.includes(id)) problems.push(`${where}, answer holds A's ${id}`);
         }
       }
@@ -622,6 +680,9 @@ describe('access matrix: every route, room and topic, as each role of another fa
     ).toBeNull();
     const boxes = await admin.get<DeviceSummary[]>('/api/devices');
     expect(boxes.body.find((d) => d.id === 'matrix-box')).toBeUndefined();
+    const clinicA = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
+    const orders = await clinicA.get<ExamOrder[]>('/api/records/orders');
+    expect(orders.body.find((o) => o.orderNumber === ids.orderNumber)?.status).toBe('open');
     const users = await admin.get<{ username: string }[]>('/api/admin/users');
     expect(users.body.find((u) => u.username === 'matrix.reader')).toBeUndefined();
   });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD, RelayProcess } from '../support/relay-process.js';
+import { TEST_PATIENT_KEYS } from '../../apps/relay/src/config/testing/patient-keys.js';
 
 async function runRelayExpectingExit(
   env: NodeJS.ProcessEnv,
@@ -72,7 +73,7 @@ describe('starting the relay', () => {
     it('exist only while the relay runs in demo mode', async () => {
       expect(await login()).toBe(200);
       await relay.stop();
-      await relay.launch({ DEMO: 'false' });
+      await relay.launch({ DEMO: 'false', ...TEST_PATIENT_KEYS });
       expect(await login()).toBe(401);
     });
   });

@@ -12,6 +12,7 @@ import type { Infrastructure } from './infra/infrastructure.js';
 import { InfrastructureModule } from './infra/infrastructure.module.js';
 import { PhrasesModule } from './phrases/phrases.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
+import { RecordsModule } from './records/records.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { DicomListenerModule } from './imaging/dicom-listener.module.js';
 import { ImagingModule } from './imaging/imaging.module.js';
@@ -41,6 +42,7 @@ export const DOMAIN_MODULES = [
   RetentionModule,
   ImagingModule,
   DicomListenerModule,
+  RecordsModule,
 ];
 
 @Module({})

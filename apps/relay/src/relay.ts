@@ -44,6 +44,12 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
+  if (config.patientIdentity.demo) {
+    log.warn(
+      'patient identifiers are protected with the published DEMO keys: fictitious patients only ' +
+        '(set PATIENT_ID_HMAC_KEY and PATIENT_ID_KEYS for real ones; docs/patients.md)',
+    );
+  }
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
 
   let infra: Infrastructure;

@@ -8,3 +8,4 @@ export * from './events.js';
 export * from './routing.js';
 export * from './admin.js';
 export * from './imaging.js';
+export * from './patients.js';

@@ -87,6 +87,22 @@ const VALID: Record<string, unknown> = {
     startedAt: '2026-01-01T00:00:00Z',
   },
   StreamCloseSchema: { streamId: '0b9f7c62-3d0e-4b8e-9a43-2a3c3f1f6e11' },
+  // GB 11643-1999's own example number; the patient is fictitious.
+  nationalIdSchema: '11010519491231002X',
+  RegisterPatientSchema: {
+    documentType: 'passport',
+    idNumber: 'E12345678',
+    name: 'Test Patient',
+    sex: 'female',
+  },
+  CreateExamOrderSchema: {
+    patient: { documentType: 'resident_id', idNumber: '500101190001010017', name: '测试患者一' },
+    kind: 'imaging',
+    modality: 'DX',
+    bodyPart: 'CHEST',
+    indication: 'cough for three weeks',
+    urgency: 'routine',
+  },
 };
 
 /** Every string in a schema, with where it sits in a message (array elements at 0). */

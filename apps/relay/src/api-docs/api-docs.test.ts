@@ -27,6 +27,7 @@ import { ApiRoute } from '../common/api-route.js';
 import { loadConfig } from '../config/config.js';
 import { Infrastructure } from '../infra/infrastructure.js';
 import { buildApiDocument, discoverRoutes, undocumentedRoutes } from './api-docs.js';
+import { TEST_PATIENT_KEYS } from '../config/testing/patient-keys.js';
 
 /**
  * The document is built from the real application module on real (embedded) infrastructure,
@@ -40,7 +41,12 @@ describe('OpenAPI document', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'telerelay-docs-'));
-    const config = loadConfig({ DATA_DIR: dataDir, HTTP_PORT: '0', MQTT_PORT: '0' });
+    const config = loadConfig({
+      ...TEST_PATIENT_KEYS,
+      DATA_DIR: dataDir,
+      HTTP_PORT: '0',
+      MQTT_PORT: '0',
+    });
     infra = await Infrastructure.start(config, pino({ level: 'silent' }));
     app = await NestFactory.create(AppModule.forRoot(infra), { logger: false });
     document = buildApiDocument(app);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+import { TEST_PATIENT_KEYS } from './testing/patient-keys.js';
 
 describe('loadConfig', () => {
   it('gives working single-machine defaults when nothing is set', () => {
-    const config = loadConfig({});
+    const config = loadConfig(TEST_PATIENT_KEYS);
     expect(config.http.port).toBe(3000);
     expect(config.mqtt.port).toBe(1883);
     expect(config.databaseUrl).toBeUndefined();
@@ -16,7 +17,12 @@ describe('loadConfig', () => {
     const secret = 'short-secret-value';
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', AUTH_SECRET: secret, DATABASE_URL: 'mysql://x/y' });
+      loadConfig({
+        ...TEST_PATIENT_KEYS,
+        PORT: 'eighty',
+        AUTH_SECRET: secret,
+        DATABASE_URL: 'mysql://x/y',
+      });
     } catch (caught) {
       error = caught;
     }
@@ -30,49 +36,55 @@ describe('loadConfig', () => {
   });
 
   it('runs the DICOM listener on 11112 as TELERELAY by default, on a free port with 0, not at all with off', () => {
-    expect(loadConfig({}).dicom).toEqual({
+    expect(loadConfig(TEST_PATIENT_KEYS).dicom).toEqual({
       port: 11112,
       aeTitle: 'TELERELAY',
       maxAssociations: 32,
     });
-    expect(loadConfig({ DICOM_PORT: '0', DICOM_AE_TITLE: ' RELAY_1 ' }).dicom).toMatchObject({
+    expect(
+      loadConfig({ ...TEST_PATIENT_KEYS, DICOM_PORT: '0', DICOM_AE_TITLE: ' RELAY_1 ' }).dicom,
+    ).toMatchObject({
       port: 0,
       aeTitle: 'RELAY_1',
     });
-    expect(loadConfig({ DICOM_PORT: 'off' }).dicom).toBeUndefined();
-    expect(() => loadConfig({ DICOM_PORT: 'eleven' })).toThrow(/DICOM_PORT/);
-    expect(() => loadConfig({ DICOM_AE_TITLE: 'MORE_THAN_16_CHARACTERS' })).toThrow(
-      /DICOM_AE_TITLE: must be 1-16/,
-    );
+    expect(loadConfig({ ...TEST_PATIENT_KEYS, DICOM_PORT: 'off' }).dicom).toBeUndefined();
+    expect(() => loadConfig({ ...TEST_PATIENT_KEYS, DICOM_PORT: 'eleven' })).toThrow(/DICOM_PORT/);
+    expect(() =>
+      loadConfig({ ...TEST_PATIENT_KEYS, DICOM_AE_TITLE: 'MORE_THAN_16_CHARACTERS' }),
+    ).toThrow(/DICOM_AE_TITLE: must be 1-16/);
   });
 
   it('reads SOCKET_ORIGINS as a list of origins and refuses anything else', () => {
-    expect(loadConfig({}).socketOrigins).toEqual([]);
+    expect(loadConfig(TEST_PATIENT_KEYS).socketOrigins).toEqual([]);
     expect(
-      loadConfig({ SOCKET_ORIGINS: 'https://a.example.org, http://localhost:5173' }).socketOrigins,
+      loadConfig({
+        ...TEST_PATIENT_KEYS,
+        SOCKET_ORIGINS: 'https://a.example.org, http://localhost:5173',
+      }).socketOrigins,
     ).toEqual(['https://a.example.org', 'http://localhost:5173']);
-    expect(() => loadConfig({ SOCKET_ORIGINS: 'https://a.example.org/console' })).toThrow(
-      /SOCKET_ORIGINS/,
-    );
+    expect(() =>
+      loadConfig({ ...TEST_PATIENT_KEYS, SOCKET_ORIGINS: 'https://a.example.org/console' }),
+    ).toThrow(/SOCKET_ORIGINS/);
   });
 
   it('passes TRUST_PROXY to Express as a hop count or a list of proxies', () => {
-    expect(loadConfig({}).http.trustProxy).toBe('loopback');
-    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
-    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback' }).http.trustProxy).toBe(
-      '10.0.0.0/8, loopback',
-    );
+    expect(loadConfig(TEST_PATIENT_KEYS).http.trustProxy).toBe('loopback');
+    expect(loadConfig({ ...TEST_PATIENT_KEYS, TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    expect(
+      loadConfig({ ...TEST_PATIENT_KEYS, TRUST_PROXY: '10.0.0.0/8, loopback' }).http.trustProxy,
+    ).toBe('10.0.0.0/8, loopback');
   });
 
   it('treats empty strings as unset', () => {
-    expect(loadConfig({ REDIS_URL: '', PORT: '' }).http.port).toBe(3000);
+    expect(loadConfig({ ...TEST_PATIENT_KEYS, REDIS_URL: '', PORT: '' }).http.port).toBe(3000);
   });
 });
 
 describe('loadConfig for mqtts', () => {
   it('switches TLS on only with a port, a certificate and a key', () => {
-    expect(loadConfig({}).mqtt.tls).toBeUndefined();
+    expect(loadConfig(TEST_PATIENT_KEYS).mqtt.tls).toBeUndefined();
     const tls = loadConfig({
+      ...TEST_PATIENT_KEYS,
       MQTT_TLS_PORT: '8883',
       MQTT_TLS_CERT_FILE: 'c.pem',
       MQTT_TLS_KEY_FILE: 'k.pem',
@@ -81,8 +93,46 @@ describe('loadConfig for mqtts', () => {
   });
 
   it('names the missing TLS keys when only some are set', () => {
-    expect(() => loadConfig({ MQTT_TLS_PORT: '8883' })).toThrow(
+    expect(() => loadConfig({ ...TEST_PATIENT_KEYS, MQTT_TLS_PORT: '8883' })).toThrow(
       /MQTT_TLS_CERT_FILE[\s\S]*MQTT_TLS_KEY_FILE/,
     );
+  });
+});
+
+describe('loadConfig for patient identity keys', () => {
+  it('refuses to start without both keys unless DEMO, naming the keys but not their values', () => {
+    expect(() => loadConfig({})).toThrow(/PATIENT_ID_HMAC_KEY[\s\S]*PATIENT_ID_KEYS/);
+    const half = { PATIENT_ID_HMAC_KEY: TEST_PATIENT_KEYS.PATIENT_ID_HMAC_KEY, DEMO: 'true' };
+    expect(() => loadConfig(half)).toThrow(/PATIENT_ID_KEYS/);
+    const short = `k1:${Buffer.alloc(16, 1).toString('base64')}`;
+    let message = '';
+    try {
+      loadConfig({ ...TEST_PATIENT_KEYS, PATIENT_ID_KEYS: short });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/PATIENT_ID_KEYS/);
+    expect(message).not.toContain(short);
+  });
+
+  it('uses the demo keys under DEMO only, and says so', () => {
+    const demo = loadConfig({ DEMO: 'true' }).patientIdentity;
+    expect(demo.demo).toBe(true);
+    const real = loadConfig(TEST_PATIENT_KEYS).patientIdentity;
+    expect(real.demo).toBe(false);
+    expect(real.sealKeys.map((key) => key.id)).toEqual(['t1']);
+    expect(real.hmacKey.equals(demo.hmacKey)).toBe(false);
+  });
+
+  it('keeps the seal keys newest first and refuses a repeated key id', () => {
+    const key = (fill: number) => Buffer.alloc(32, fill).toString('base64');
+    const keys = loadConfig({
+      ...TEST_PATIENT_KEYS,
+      PATIENT_ID_KEYS: `k2:${key(2)}, k1:${key(1)}`,
+    }).patientIdentity.sealKeys;
+    expect(keys.map((k) => k.id)).toEqual(['k2', 'k1']);
+    expect(() =>
+      loadConfig({ ...TEST_PATIENT_KEYS, PATIENT_ID_KEYS: `k1:${key(2)},k1:${key(1)}` }),
+    ).toThrow(/PATIENT_ID_KEYS/);
   });
 });

@@ -10,6 +10,27 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+export interface PatientSealKey {
+  id: string;
+  key: Buffer;
+}
+
+const PATIENT_KEYS_FORMAT =
+  'must be keyId:base64 of 32 bytes, comma-separated, ids of 1-16 letters/digits/_/- and unique';
+
+/** `k2:base64,k1:base64` → the keys, newest first; null when any entry is malformed. */
+function parsePatientKeys(value: string): PatientSealKey[] | null {
+  const keys: PatientSealKey[] = [];
+  for (const entry of value.split(',').map((part) => part.trim())) {
+    const match = /^([\w-]{1,16}):([A-Za-z0-9+/]+={0,2})$/.exec(entry);
+    if (!match) return null;
+    const key = Buffer.from(match[2]!, 'base64');
+    if (key.length !== 32 || keys.some((known) => known.id === match[1])) return null;
+    keys.push({ id: match[1]!, key });
+  }
+  return keys.length > 0 ? keys : null;
+}
+
 const ConfigSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -125,8 +146,33 @@ const ConfigSchema = z
     DICOM_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     DICOM_PARSE_THREADS: z.coerce.number().int().min(1).max(64).default(2),
     IMAGING_QUIET_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
+    // docs/patients.md, "Protected identity".
+    PATIENT_ID_HMAC_KEY: z
+      .base64('must be base64')
+      .refine((value) => Buffer.from(value, 'base64').length >= 32, 'must be at least 32 bytes')
+      .optional()
+      .describe('base64 HMAC-SHA256 key for patient identifier lookup; required unless DEMO'),
+    PATIENT_ID_KEYS: z
+      .string()
+      .refine((value) => parsePatientKeys(value) !== null, PATIENT_KEYS_FORMAT)
+      .optional()
+      .describe('AES-256-GCM keys sealing identifiers, newest first; required unless DEMO'),
+    REPEAT_EXAM_WINDOW_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
   })
   .superRefine((c, context) => {
+    // DEMO may use its demo keys, but never half of a real pair.
+    const patientKeys = [c.PATIENT_ID_HMAC_KEY, c.PATIENT_ID_KEYS].filter((v) => v !== undefined);
+    if (!c.DEMO || patientKeys.length === 1) {
+      for (const key of ['PATIENT_ID_HMAC_KEY', 'PATIENT_ID_KEYS'] as const) {
+        if (c[key] === undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'required unless DEMO=true (then set both or neither)',
+          });
+        }
+      }
+    }
     for (const origin of originList(c.SOCKET_ORIGINS)) {
       if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
         context.addIssue({
@@ -196,6 +242,14 @@ export interface RelayConfig {
     parseThreads: number;
     quietSeconds: number;
   };
+  /**
+   * Keys protecting patient identifiers (docs/patients.md): the HMAC key of the lookup key,
+   * and the AES-256-GCM keys, the first of which seals. `demo` says the fixed demo keys are
+   * in use (DEMO=true without keys of its own), which the relay warns about at start.
+   */
+  patientIdentity: { hmacKey: Buffer; sealKeys: PatientSealKey[]; demo: boolean };
+  /** Days within which the same exam of the same patient warns the clinic. */
+  repeatExamWindowDays: number;
   /** How long ended rows are kept before the retention sweep deletes them. */
   retention: {
     auditDays: number;
@@ -284,12 +338,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       parseThreads: c.DICOM_PARSE_THREADS,
       quietSeconds: c.IMAGING_QUIET_SECONDS,
     },
+    patientIdentity: patientIdentityConfig(c.PATIENT_ID_HMAC_KEY, c.PATIENT_ID_KEYS),
+    repeatExamWindowDays: c.REPEAT_EXAM_WINDOW_DAYS,
     retention: {
       auditDays: c.AUDIT_RETENTION_DAYS,
       sessionDays: c.SESSION_RETENTION_DAYS,
       clinicEventDays: c.CLINIC_EVENT_RETENTION_DAYS,
       sweepIntervalSeconds: c.RETENTION_SWEEP_INTERVAL_SECONDS,
     },
+  };
+}
+
+/**
+ * Fixed, published keys for DEMO only: a demo's data is fictitious, and a demo must start
+ * with nothing to configure. The relay logs a warning when it uses them.
+ */
+const DEMO_PATIENT_HMAC_KEY = Buffer.from('telerelay-demo-patient-lookup-key-not-secret');
+const DEMO_PATIENT_SEAL_KEY: PatientSealKey = {
+  id: 'demo',
+  key: Buffer.from('telerelay-demo-seal-key-32-bytes'),
+};
+
+function patientIdentityConfig(
+  hmacKey: string | undefined,
+  sealKeys: string | undefined,
+): RelayConfig['patientIdentity'] {
+  // Both are set, or DEMO is on (the schema refused anything else).
+  if (hmacKey === undefined || sealKeys === undefined) {
+    return { hmacKey: DEMO_PATIENT_HMAC_KEY, sealKeys: [DEMO_PATIENT_SEAL_KEY], demo: true };
+  }
+  return {
+    hmacKey: Buffer.from(hmacKey, 'base64'),
+    sealKeys: parsePatientKeys(sealKeys)!,
+    demo: false,
   };
 }
 

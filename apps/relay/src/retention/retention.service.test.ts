@@ -10,6 +10,7 @@ import { EmbeddedRedis } from '../infra/redis/embedded-redis.js';
 import { RedisConnections } from '../infra/redis/redis-connections.js';
 import type { RetentionPolicy, RetentionRepository } from './retention.repository.js';
 import { RetentionService } from './retention.service.js';
+import { TEST_PATIENT_KEYS } from '../config/testing/patient-keys.js';
 
 const log = pino({ level: 'silent' });
 
@@ -33,7 +34,7 @@ describe('RetentionService (real Redis, BullMQ)', () => {
   });
 
   it('sweeps on its repeatable job as soon as it is scheduled, with the configured retention', async () => {
-    const config = loadConfig({ SESSION_RETENTION_DAYS: '9' });
+    const config = loadConfig({ ...TEST_PATIENT_KEYS, SESSION_RETENTION_DAYS: '9' });
     const sweeps: { now: Date; policy: RetentionPolicy }[] = [];
     const clock = new TestClock();
     let swept: () => void = () => undefined;

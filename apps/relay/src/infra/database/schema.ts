@@ -2,6 +2,8 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  date,
+  type AnyPgColumn,
   index,
   integer,
   jsonb,
@@ -121,6 +123,10 @@ export const cases = pgTable(
     clinicReceivedAt: timestamp('clinic_received_at', { withTimezone: true }),
     /** When the review desk put the case on the hospital's worklist. */
     listedAt: timestamp('listed_at', { withTimezone: true }),
+    /** The patient, when the exam was registered (or a study matched one); null otherwise. */
+    patientId: uuid('patient_id').references((): AnyPgColumn => patients.id),
+    /** The clinic's exam order this case fulfils (docs/patients.md). */
+    orderId: uuid('order_id').references((): AnyPgColumn => examOrders.id),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -129,6 +135,9 @@ export const cases = pgTable(
     uniqueIndex('cases_recording_uq').on(t.recordingId),
     index('cases_worklist_idx').on(t.hospitalId, t.status, t.dueAt),
     index('cases_clinic_idx').on(t.clinicId, t.createdAt),
+    // Repeated-exam warnings look up a patient's recent cases.
+    index('cases_patient_idx').on(t.patientId, t.createdAt),
+    uniqueIndex('cases_order_uq').on(t.orderId),
   ],
 );
 
@@ -438,4 +447,94 @@ export const clinicAeTitles = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('clinic_ae_titles_clinic_idx').on(t.clinicId)],
+);
+
+/**
+ * A patient, registered by a clinic (docs/patients.md). The identifier number is kept only
+ * sealed (AES-256-GCM) and found by its keyed hash; the masked form is kept for display.
+ */
+export const patients = pgTable('patients', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  /** HMAC-SHA256 of document type and number (PatientIdentity.lookupKey). */
+  identifierKey: text('identifier_key').notNull().unique(),
+  /** `<keyId>.<base64url>`; the key id says which PATIENT_ID_KEYS entry opens it. */
+  identifierSealed: text('identifier_sealed').notNull(),
+  identifierMasked: text('identifier_masked').notNull(),
+  documentType: text('document_type', { enum: ['resident_id', 'passport', 'other'] }).notNull(),
+  name: text('name').notNull(),
+  sex: text('sex', { enum: ['female', 'male', 'unknown'] }).notNull(),
+  birthDate: date('birth_date', { mode: 'string' }),
+  /** The facility that registered the patient first. */
+  registeredBy: text('registered_by')
+    .notNull()
+    .references(() => facilities.id),
+  createdAt: createdAt(),
+});
+
+/** An exam a clinic registered, which a box recording or a DICOM study then fulfils. */
+export const examOrders = pgTable(
+  'exam_orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** What the box operator types: 8 characters of ORDER_NUMBER_ALPHABET. */
+    orderNumber: text('order_number').notNull().unique(),
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => facilities.id),
+    patientId: uuid('patient_id')
+      .notNull()
+      .references(() => patients.id),
+    kind: text('kind', { enum: ['ecg', 'imaging'] }).notNull(),
+    modality: text('modality'),
+    bodyPart: text('body_part'),
+    indication: text('indication').notNull(),
+    urgency: text('urgency', { enum: ['stat', 'urgent', 'routine'] }).notNull(),
+    status: text('status', { enum: ['open', 'recorded', 'cancelled'] })
+      .notNull()
+      .default('open'),
+    /** Imaging: the Accession Number (0008,0050) a study of this order arrives with. */
+    accessionNumber: text('accession_number').unique(),
+    createdBy: uuid('created_by')
+      .notNull()
+      .references(() => users.id),
+    createdAt: createdAt(),
+    recordedAt: timestamp('recorded_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('exam_orders_clinic_open_idx')
+      .on(t.clinicId, t.createdAt)
+      .where(sql`${t.status} = 'open'`),
+    index('exam_orders_patient_idx').on(t.patientId, t.createdAt),
+  ],
+);
+
+/**
+ * A repeated exam the clinic was warned of: the same patient had the same kind of exam
+ * within REPEAT_EXAM_WINDOW_DAYS. Counted for the health authority (stats).
+ */
+export const repeatExamWarnings = pgTable(
+  'repeat_exam_warnings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    patientId: uuid('patient_id')
+      .notNull()
+      .references(() => patients.id),
+    /** The order that was warned about; null when a study without an order arrived. */
+    orderId: uuid('order_id').references(() => examOrders.id),
+    /** The clinic that was warned. */
+    clinicId: text('clinic_id')
+      .notNull()
+      .references(() => facilities.id),
+    kind: text('kind', { enum: ['ecg', 'imaging'] }).notNull(),
+    /** The earlier exams' case ids (the studies hang off the cases). */
+    earlierCaseIds: jsonb('earlier_case_ids').$type<string[]>().notNull(),
+    warnedAt: timestamp('warned_at', { withTimezone: true }).notNull().defaultNow(),
+    /** true: the clinic went ahead (or the exam arrived anyway); false: cancelled; null: open. */
+    wentAhead: boolean('went_ahead'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('repeat_exam_warnings_order_uq').on(t.orderId),
+    index('repeat_exam_warnings_at_idx').on(t.warnedAt),
+  ],
 );

@@ -25,12 +25,19 @@ describe('log redaction', () => {
       {
         request: { body: { user: { credentials: { password: 'deep-password-1' } } } },
         batch: [{ patientRef: 'PATIENT-REF-1' }, [[{ nationalId: 'NATIONAL-ID-1' }]]],
+        order: { patient: { documentType: 'resident_id', idNumber: 'ID-NUMBER-1' } },
         headers: { Authorization: 'Bearer header-token-1' },
         deviceId: 'box-1',
       },
       'nested',
     );
-    for (const value of ['deep-password-1', 'PATIENT-REF-1', 'NATIONAL-ID-1', 'header-token-1']) {
+    for (const value of [
+      'deep-password-1',
+      'PATIENT-REF-1',
+      'NATIONAL-ID-1',
+      'ID-NUMBER-1',
+      'header-token-1',
+    ]) {
       expect(text()).not.toContain(value);
     }
     const [entry] = entries();
@@ -39,6 +46,7 @@ describe('log redaction', () => {
       deviceId: 'box-1',
       request: { body: { user: { credentials: { password: '[redacted]' } } } },
       batch: [{ patientRef: '[redacted]' }, [[{ nationalId: '[redacted]' }]]],
+      order: { patient: { documentType: 'resident_id', idNumber: '[redacted]' } },
       headers: { Authorization: '[redacted]' },
     });
   });

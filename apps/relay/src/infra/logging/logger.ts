@@ -14,6 +14,7 @@ export const REDACTED_KEYS = [
   'secretHash',
   'authorization',
   'nationalId',
+  'idNumber',
   'patientRef',
 ] as const;
 

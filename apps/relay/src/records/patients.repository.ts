@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { eq } from 'drizzle-orm';
+import type { DocumentType, PatientSex } from '#contracts';
+import { Database, type Queryable } from '../infra/database/database.js';
+import { patients } from '../infra/database/schema.js';
+
+/** A patient as the relay keeps one: the identifier only as lookup key, sealed and masked. */
+export interface Patient {
+  id: string;
+  identifierKey: string;
+  identifierMasked: string;
+  documentType: DocumentType;
+  name: string;
+  sex: PatientSex;
+  birthDate: string | null;
+  registeredBy: string;
+  createdAt: Date;
+}
+
+export interface NewPatient extends Omit<Patient, 'id' | 'createdAt'> {
+  identifierSealed: string;
+}
+
+const columns = {
+  id: patients.id,
+  identifierKey: patients.identifierKey,
+  identifierMasked: patients.identifierMasked,
+  documentType: patients.documentType,
+  name: patients.name,
+  sex: patients.sex,
+  birthDate: patients.birthDate,
+  registeredBy: patients.registeredBy,
+  createdAt: patients.createdAt,
+};
+
+@Injectable()
+export class PatientsRepository {
+  constructor(private readonly database: Database) {}
+
+  async byId(id: string, tx: Queryable = this.database.db): Promise<Patient | undefined> {
+    const [row] = await tx.select(columns).from(patients).where(eq(patients.id, id));
+    return row;
+  }
+
+  async byIdentifierKey(
+    identifierKey: string,
+    tx: Queryable = this.database.db,
+  ): Promise<Patient | undefined> {
+    const [row] = await tx
+      .select(columns)
+      .from(patients)
+      .where(eq(patients.identifierKey, identifierKey));
+    return row;
+  }
+
+  /**
+   * Inserts the patient unless one with this lookup key exists, and returns the one stored:
+   * two clinics registering the same person at once end with one patient.
+   */
+  async insertOrFind(
+    patient: NewPatient,
+    tx: Queryable = this.database.db,
+  ): Promise<{ patient: Patient; inserted: boolean }> {
+    const [inserted] = await tx
+      .insert(patients)
+      .values(patient)
+      .onConflictDoNothing({ target: patients.identifierKey })
+      .returning(columns);
+    if (inserted) return { patient: inserted, inserted: true };
+    const existing = await this.byIdentifierKey(patient.identifierKey, tx);
+    if (!existing) throw new Error('patient neither inserted nor found');
+    return { patient: existing, inserted: false };
+  }
+}
