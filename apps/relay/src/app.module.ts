@@ -4,6 +4,7 @@ import { ServeStaticModule } from '@nestjs/serve-static';
 import { AnalysisModule } from './analysis/analysis.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { DevicesModule } from './devices/devices.module.js';
+import { FhirModule } from './fhir/fhir.module.js';
 import { HealthModule } from './health/health.module.js';
 import { CredentialsModule } from './identity/credentials.module.js';
 import { IdentityModule } from './identity/identity.module.js';
@@ -43,6 +44,7 @@ export const DOMAIN_MODULES = [
   ImagingModule,
   DicomListenerModule,
   RecordsModule,
+  FhirModule,
 ];
 
 @Module({})
@@ -55,7 +57,13 @@ export class AppModule {
         CredentialsModule,
         ServeStaticModule.forRoot({
           rootPath: consoleRoot,
-          exclude: ['/api/{*rest}', '/health', '/socket.io/{*rest}', '/dicomweb/{*rest}'],
+          exclude: [
+            '/api/{*rest}',
+            '/health',
+            '/socket.io/{*rest}',
+            '/dicomweb/{*rest}',
+            '/fhir/{*rest}',
+          ],
         }),
         ...DOMAIN_MODULES,
       ],
