@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Patient } from '@medplum/fhirtypes';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Bundle, Observation, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedExamOrder, SessionUser } from '#contracts';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
-import { BlobStore } from '../infra/blobs/blob-store.js';
+import { FileBlobStore } from '../infra/blobs/blob-store.js';
 import type { Database } from '../infra/database/database.js';
-import { auditLog, diagnoses, facilities, users } from '../infra/database/schema.js';
+import { auditLog, diagnoses, facilities, recordings, users } from '../infra/database/schema.js';
 import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { recordsWorld } from '../records/testing/records-world.js';
@@ -34,19 +37,6 @@ function keptLog(lines: string[]): Logger {
   return log as unknown as Logger;
 }
 
-/** Never read here: these cases have no recording. */
-class NoBlobs extends BlobStore {
-  put(): Promise<string> {
-    throw new Error('not in this test');
-  }
-  get(): Promise<Buffer> {
-    throw new Error('not in this test');
-  }
-  has(): Promise<boolean> {
-    throw new Error('not in this test');
-  }
-}
-
 describe.each(DRIVERS)('FHIR view of a signed case on %s', (driver) => {
   let database: Database;
   let dispose: () => Promise<void>;
@@ -58,6 +48,8 @@ describe.each(DRIVERS)('FHIR view of a signed case on %s', (driver) => {
   let unsignedCase: string;
   let order: CreatedExamOrder;
   const logLines: string[] = [];
+  let blobDir: string;
+  let blobs: FileBlobStore;
 
   const as = (user: SessionUser): FhirReader => ({
     user,
@@ -69,7 +61,7 @@ describe.each(DRIVERS)('FHIR view of a signed case on %s', (driver) => {
       new FhirRepository(database),
       new CasesRepository(database),
       world.patients,
-      new NoBlobs(),
+      blobs,
       audit,
       world.clock,
       keptLog(lines),
@@ -99,6 +91,8 @@ describe.each(DRIVERS)('FHIR view of a signed case on %s', (driver) => {
 
   beforeAll(async () => {
     ({ database, dispose } = await openTestDatabase(driver));
+    blobDir = await mkdtemp(join(tmpdir(), 'telerelay-fhir-'));
+    blobs = new FileBlobStore(blobDir);
     world = await recordsWorld(database);
     await database.db
       .insert(facilities)
@@ -116,9 +110,27 @@ describe.each(DRIVERS)('FHIR view of a signed case on %s', (driver) => {
       indication: 'Chest pain',
       urgency: 'urgent',
     });
+    // Its recording: 2 leads × 3 samples, interleaved int16 little-endian as a box sends.
+    const bytes = Buffer.alloc(12);
+    [10, -20, 11, -21, 12, -22].forEach((value, i) => bytes.writeInt16LE(value, i * 2));
+    const recordingId = randomUUID();
+    await database.db.insert(recordings).values({
+      id: recordingId,
+      clinicId: 'clinic-a',
+      examKind: 'resting-12-lead',
+      leads: ['I', 'II'],
+      sampleRateHz: 250,
+      microvoltsPerLsb: 2.5,
+      samplesPerLead: 3,
+      chunkCount: 1,
+      sha256: await blobs.put(bytes),
+      startedAt: world.clock.now(),
+      analysis: { algorithmVersion: 'ecg-test', heartRateBpm: 61, measurements: { prMs: 150 } },
+    });
     signedCase = await world.examCase({
       patientId: order.order.patient.id,
       orderId: order.order.id,
+      recordingId,
       priority: 'urgent',
     });
     await database.db.insert(diagnoses).values({
@@ -134,7 +146,10 @@ describe.each(DRIVERS)('FHIR view of a signed case on %s', (driver) => {
       status: 'awaiting_review',
     });
   }, 60_000);
-  afterAll(() => dispose());
+  afterAll(async () => {
+    await dispose();
+    await rm(blobDir, { recursive: true, force: true });
+  });
 
   it("the clinic's staff and the county's reader get a valid Bundle with the patient masked", async () => {
     for (const user of [world.staffA, readerC1]) {
@@ -162,6 +177,24 @@ describe.each(DRIVERS)('FHIR view of a signed case on %s', (driver) => {
     expect(report).toMatchObject({ id: signedCase, status: 'final', conclusion: 'Sinus rhythm.' });
   });
 
+  it('adds the waveform from the stored samples when asked, lead by lead', async () => {
+    const bundle = await fhir.bundle(as(readerC1), signedCase, { waveform: true });
+    const observations = (bundle.entry ?? [])
+      .map((entry) => entry.resource!)
+      .filter((r): r is Observation => r.resourceType === 'Observation');
+    expect(observations.flatMap((o) => fhirSchemaErrors(o))).toEqual([]);
+    expect(observations.map((o) => o.code.coding?.[0]?.code).sort()).toEqual([
+      '131328',
+      '8625-6',
+      '8867-4',
+    ]);
+    const waveform = observations.find((o) => o.id === `${signedCase}-ecg`);
+    expect(waveform?.component?.map((c) => c.valueSampledData)).toMatchObject([
+      { period: 4, factor: 2.5, data: '10 11 12' },
+      { period: 4, factor: 2.5, data: '-20 -21 -22' },
+    ]);
+  });
+
   it('audits each read by the patient lookup key; the number is in no audit row and no log line', async () => {
     const rows = await database.db.select().from(auditLog);
     const reads = rows.filter((row) => row.action === 'fhir.read');
@@ -169,7 +202,9 @@ describe.each(DRIVERS)('FHIR view of a signed case on %s', (driver) => {
       [`user:${world.staffA.id}`, 'Bundle'],
       [`user:${readerC1.id}`, 'Bundle'],
       [`user:${readerC1.id}`, 'DiagnosticReport'],
+      [`user:${readerC1.id}`, 'Bundle'],
     ]);
+    expect(reads.map((row) => row.detail?.['waveform'])).toEqual([false, false, undefined, true]);
     expect(reads[0]).toMatchObject({
       outcome: 'allowed',
       subject: `case:${signedCase}`,
