@@ -22,7 +22,7 @@ const readerOf = (user: SessionUser, request: Request): FhirReader => ({
 /** An id that is no case id is a resource that does not exist, as FHIR answers it. */
 function caseIdOf(id: string, prefix = ''): string {
   const caseId = id.startsWith(prefix) ? id.slice(prefix.length) : '';
-  if (!UUID.test(caseId)) throw new DomainError('NOT_FOUND', `No resource ${id}`);
+  if (!UUID.test(caseId)) throw new DomainError('NOT_FOUND', 'No such resource');
   return caseId.toLowerCase();
 }
 

@@ -129,7 +129,7 @@ export class FhirService {
         outcome: 'allowed',
         subject: `case:${caseId}`,
         remoteAddress: reader.remoteAddress,
-        detail,
+        detail: { ...detail, role: reader.user.role, facilityId: reader.user.facilityId },
       });
     } catch (error) {
       this.log.error({ err: error, caseId }, 'FHIR read refused: its audit row was not written');
