@@ -25,6 +25,7 @@ describe('parseSimArgs', () => {
       flaky: null,
       replay: null,
       stream: null,
+      orderNumber: null,
     });
     expect(DEFAULT_URL).toBe('mqtt://127.0.0.1:1883');
     expect(DEFAULT_CREDENTIALS).toBe('./data/demo-devices.json');
@@ -50,6 +51,8 @@ describe('parseSimArgs', () => {
         '--buffer-dir',
         '/var/lib/sim',
         '--flaky',
+        '--order',
+        'abcd-2345',
       ]),
     ).toEqual({
       help: false,
@@ -65,7 +68,12 @@ describe('parseSimArgs', () => {
       flaky: { minSeconds: 2, maxSeconds: 10 },
       replay: null,
       stream: null,
+      orderNumber: 'ABCD2345',
     });
+  });
+
+  it('refuses an --order that is no order number', () => {
+    expect(() => parseSimArgs(['--order', 'ABCD-1234'])).toThrow(/--order/);
   });
 
   it('reads --replay as a list of records or folders', () => {

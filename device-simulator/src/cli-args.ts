@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { STREAM_LIMITS, TWELVE_LEADS } from '#contracts';
+import { orderNumberSchema, STREAM_LIMITS, TWELVE_LEADS } from '#contracts';
 import { ECG_FINDINGS, type EcgFinding } from '#ecg';
 import { DEFAULT_FLAKY_MS } from './flaky-link.js';
 import { DEFAULT_STREAM_LEADS, DEFAULT_STREAM_RATE_HZ, STREAM_FRAME_MS } from './live-stream.js';
@@ -35,6 +35,8 @@ export interface SimArgs {
   replay: string[] | null;
   /** Each box streams live instead of recording (`--stream`); null to record. */
   stream: StreamArgs | null;
+  /** The exam order number every recording carries (`--order`); null for none. */
+  orderNumber: string | null;
 }
 
 export interface StreamArgs {
@@ -95,6 +97,10 @@ Options:
                           ${STREAM_LIMITS.minSampleRateHz}..${STREAM_LIMITS.maxSampleRateHz} (default ${DEFAULT_STREAM_RATE_HZ})
   --stream-seconds <s>    with --stream (implies it): stream this long, close and exit
                           (default: until Ctrl-C)
+  --order <number>        the exam order number the clinic's console showed (e.g. ABCD-2345):
+                          every recording carries it, so its case gets the registered
+                          patient; use with --devices 1 --count 1 and the clinic's box. A
+                          number the relay does not know is refused (UNKNOWN_ORDER)
   --quiet                 no per-event lines, only the summaries (errors still go to stderr)
   -h, --help              show this help
 
@@ -131,6 +137,7 @@ const OPTIONS = {
   'stream-leads': { type: 'string' },
   'stream-rate': { type: 'string' },
   'stream-seconds': { type: 'string' },
+  order: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -189,7 +196,16 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
           : null,
     replay,
     stream,
+    orderNumber: values.order === undefined ? null : parseOrderNumber(values.order),
   };
+}
+
+function parseOrderNumber(text: string): string {
+  const parsed = orderNumberSchema.safeParse(text);
+  if (!parsed.success) {
+    throw new UsageError(`--order: expected an 8-character order number such as ABCD-2345`);
+  }
+  return parsed.data;
 }
 
 function parseStream(values: ReturnType<typeof readOptions>): StreamArgs | null {

@@ -72,6 +72,7 @@ async function main(argv: readonly string[]): Promise<number> {
     },
     replay,
     stream: args.stream,
+    orderNumber: args.orderNumber,
     print: (line) => console.log(line),
     printError: (line) => console.error(line),
   });

@@ -34,6 +34,8 @@ export interface RecordingRequest {
   /** For the synthetic ECG; ignored with `signal`. */
   seed?: number;
   patientRef?: string;
+  /** The exam order the operator entered (docs/patients.md); the relay links the case to it. */
+  orderNumber?: string;
   /** Send these samples (e.g. a window of a real WFDB record) instead of synthesising. */
   signal?: EcgSignal;
   /** Default resting-12-lead. */
@@ -128,6 +130,7 @@ export function buildRecording(
     microvoltsPerLsb: ecg.microvoltsPerLsb,
     startedAt: now.toISOString(),
     ...(request.patientRef !== undefined && { patientRef: request.patientRef }),
+    ...(request.orderNumber !== undefined && { orderNumber: request.orderNumber }),
     // Chunk n starts at n·chunkSamples (below), so the relay can place every chunk exactly.
     samplesPerChunk: chunkSamples,
   });

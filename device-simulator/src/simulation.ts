@@ -35,6 +35,8 @@ export interface SimulationOptions {
   replay?: readonly ReplayRecord[] | null;
   /** Each box streams live instead of recording (`--stream`). */
   stream?: StreamArgs | null;
+  /** The exam order number every recording carries (`--order`). */
+  orderNumber?: string | null;
 }
 
 /** One box and its recording schedule. */
@@ -202,6 +204,7 @@ export class Simulation {
         seed: randomInt(1, 2 ** 31),
       };
     }
+    if (this.options.orderNumber) request = { ...request, orderNumber: this.options.orderNumber };
     unit.box.record(request).catch((error: unknown) => {
       // Rejections by the relay arrive as 'failed' events and stop() leaves the rest as
       // lost; anything else never reached the outbox, so it is a failure of its own.

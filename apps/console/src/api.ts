@@ -15,7 +15,13 @@ import type {
 
 /** A case's summary without what only the detail carries. */
 export function summaryOf(detail: CaseDetail): CaseSummary {
-  const { diagnosis: _diagnosis, analysis: _analysis, transfers: _transfers, ...summary } = detail;
+  const {
+    diagnosis: _diagnosis,
+    analysis: _analysis,
+    transfers: _transfers,
+    patient: _patient,
+    ...summary
+  } = detail;
   return summary;
 }
 

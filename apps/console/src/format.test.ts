@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { caseExamLabel, formatAge, formatTimeLeft, insertPhrase, splitFindings } from './format.js';
+import {
+  caseExamLabel,
+  formatAge,
+  formatTimeLeft,
+  insertPhrase,
+  patientLine,
+  splitFindings,
+} from './format.js';
 
 describe('console formatting', () => {
   const now = Date.parse('2025-03-07T12:00:00Z');
@@ -28,6 +35,25 @@ describe('console formatting', () => {
       'LVH',
       'q waves',
     ]);
+  });
+});
+
+describe('patientLine', () => {
+  it('shows name, masked identifier, sex and age at the exam, never more of the number', () => {
+    const patient = {
+      id: 'p-1',
+      name: '测试患者一',
+      sex: 'male' as const,
+      birthDate: '1981-06-12',
+      maskedIdentifier: '5001**********1237',
+      documentType: 'resident_id' as const,
+    };
+    expect(patientLine(patient, new Date('2026-06-11T12:00:00Z'))).toBe(
+      '测试患者一 · 5001**********1237 · male · 44 y',
+    );
+    expect(patientLine({ ...patient, sex: 'unknown', birthDate: null }, new Date())).toBe(
+      '测试患者一 · 5001**********1237 · sex unknown · age unknown',
+    );
   });
 });
 

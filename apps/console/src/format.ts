@@ -1,4 +1,10 @@
-import type { CasePriority, CaseStatus, CaseSummary } from '#contracts';
+import {
+  ageInYears,
+  type CasePriority,
+  type CaseStatus,
+  type CaseSummary,
+  type PatientSummary,
+} from '#contracts';
 
 export const PRIORITY_LABEL: Record<CasePriority, string> = {
   stat: 'STAT',
@@ -35,6 +41,26 @@ export function caseExamLabel(summary: Pick<CaseSummary, 'examKind' | 'study'>):
   const modalities = study.modalities.length > 0 ? study.modalities.join('/') : 'DICOM';
   const images = `${study.instanceCount} ${study.instanceCount === 1 ? 'image' : 'images'}`;
   return `${modalities} ${study.description ? `· ${study.description} ` : ''}(${images})`;
+}
+
+const SEX_LABEL: Record<string, string> = {
+  female: 'female',
+  male: 'male',
+  unknown: 'sex unknown',
+};
+
+/**
+ * The patient as every page and the printed report show them: name, masked identifier, sex
+ * and age at `at` (the exam), e.g. `测试患者一 · 5001**********0017 · male · 45 y`.
+ */
+export function patientLine(patient: PatientSummary, at: Date): string {
+  const age = ageInYears(patient.birthDate, at);
+  return [
+    patient.name,
+    patient.maskedIdentifier,
+    SEX_LABEL[patient.sex] ?? patient.sex,
+    age === null ? 'age unknown' : `${age} y`,
+  ].join(' · ');
 }
 
 /** "2 min", "1 h 05 min", "3 d 4 h": how long ago something happened. */

@@ -1,18 +1,19 @@
-import type { CaseSummary, Diagnosis } from '#contracts';
+import type { CaseSummary, Diagnosis, PatientSummary } from '#contracts';
 import type { EcgTrace } from './ecg/decode.js';
 import { printableEcg } from './ecg/viewer.js';
 import { h } from './dom.js';
-import { PRIORITY_LABEL, caseExamLabel, formatDateTime } from './format.js';
+import { PRIORITY_LABEL, caseExamLabel, formatDateTime, patientLine } from './format.js';
 
 /**
- * The printed report: one A4 landscape page with the case, the ECG at true scale and the
- * signed diagnosis. The relay carries no patient identifiers, so the clinic writes the
- * patient's name on the paper.
+ * The printed report: one A4 landscape page with the case, the patient, the ECG at true
+ * scale and the signed diagnosis. The patient's identifier is printed masked, as everywhere
+ * (docs/patients.md); for an exam that was not registered the clinic writes the name in.
  */
 export function buildReport(
   summary: CaseSummary,
   diagnosis: Diagnosis,
   trace: EcgTrace | null,
+  patient: PatientSummary | null = null,
 ): HTMLElement {
   const field = (label: string, value: string, wide = false) => [
     h('dt', {}, label),
@@ -43,14 +44,21 @@ export function buildReport(
           field('Case', summary.id, true),
           field('Recording', summary.recordingId ?? '—', true),
         ),
-        h(
-          'p',
-          { class: 'report-patient' },
-          h('span', {}, 'Patient:'),
-          h('span', { class: 'write-in' }),
-          h('span', {}, 'Clinic ref.:'),
-          h('span', { class: 'write-in short' }),
-        ),
+        patient
+          ? h(
+              'p',
+              { class: 'report-patient', 'data-patient-id': patient.id },
+              h('span', {}, 'Patient:'),
+              h('strong', {}, patientLine(patient, new Date(summary.createdAt))),
+            )
+          : h(
+              'p',
+              { class: 'report-patient' },
+              h('span', {}, 'Patient:'),
+              h('span', { class: 'write-in' }),
+              h('span', {}, 'Clinic ref.:'),
+              h('span', { class: 'write-in short' }),
+            ),
       ),
       h(
         'section',

@@ -178,6 +178,17 @@ export const FacilityStatsSchema = z
     signed: z.number().describe('Since `since`: signed.'),
     returned: z.number().describe('Since `since`: returned to the clinic.'),
     escalated: z.number().describe('Since `since`: escalated to the tertiary hospital.'),
+    repeatExamWarnings: z
+      .number()
+      .describe(
+        'Since `since`: exams registered (or studies arrived) when the same patient had the ' +
+          'same exam within REPEAT_EXAM_WINDOW_DAYS (docs/patients.md); at a hospital, its clinics’.',
+      ),
+    repeatExamsWentAhead: z
+      .number()
+      .describe(
+        'Of those warnings, how many exams went ahead anyway (the rest were cancelled or are undecided).',
+      ),
     turnaroundSeconds: z
       .object({ median: z.number().nullable(), p90: z.number().nullable() })
       .describe(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PatientSummarySchema } from './patients.js';
 import { text } from './text.js';
 
 /**
@@ -190,6 +191,10 @@ export const CaseTransferSchema = z
 export type CaseTransfer = z.infer<typeof CaseTransferSchema>;
 
 export const CaseDetailSchema = CaseSummarySchema.extend({
+  patient: PatientSummarySchema.nullable().describe(
+    'The registered patient (docs/patients.md), identifier masked; null when the exam was ' +
+      'not registered. Only in the case detail: worklist rows and socket pushes carry none.',
+  ),
   diagnosis: DiagnosisSchema.nullable(),
   analysis: CaseAnalysisSchema.nullable(),
   transfers: z

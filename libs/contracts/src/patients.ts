@@ -60,6 +60,17 @@ export const nationalIdSchema = z
   .refine((id) => nationalIdCheckCharacter(id) === id[17], 'check character does not match')
   .refine((id) => nationalIdBirthDate(id) !== null, 'date of birth inside is not a valid date');
 
+/** Whole years from a `YYYY-MM-DD` date of birth to `at` (UTC); null without a date. */
+export function ageInYears(birthDate: string | null, at: Date): number | null {
+  if (!birthDate) return null;
+  const [year, month, day] = birthDate.split('-').map(Number) as [number, number, number];
+  let age = at.getUTCFullYear() - year;
+  const beforeBirthday =
+    at.getUTCMonth() + 1 < month || (at.getUTCMonth() + 1 === month && at.getUTCDate() < day);
+  if (beforeBirthday) age -= 1;
+  return age >= 0 ? age : null;
+}
+
 /**
  * How an identifier is shown everywhere: a quarter at each end at most, four characters each
  * for a national ID (`5001**********1234`), the rest as `*`.
@@ -79,6 +90,7 @@ export function maskIdentifier(value: string): string {
 export const ORDER_NUMBER_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 export const orderNumberSchema = z
   .string()
+  .max(16)
   .trim()
   .toUpperCase()
   .transform((value) => value.replace(/[\s-]/g, ''))

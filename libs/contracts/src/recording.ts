@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { orderNumberSchema } from './patients.js';
 import { text } from './text.js';
 
 /** Standard 12-lead order; boxes may send a subset (rhythm strips) but name each lead. */
@@ -50,6 +51,11 @@ export const RecordingOpenSchema = z.strictObject({
   /** The clinic's own reference for the patient (never the national ID). */
   patientRef: text({ min: 1, max: 64 }).optional(),
   /**
+   * The exam order the operator entered (docs/patients.md): links the recording to the
+   * registered patient. `ABCD-2345`, case and dash optional.
+   */
+  orderNumber: orderNumberSchema.optional(),
+  /**
    * Samples per lead in every chunk but the last (which may hold fewer). Declared, it lets
    * the relay refuse a misplaced chunk exactly, before acknowledging it.
    */
@@ -95,6 +101,8 @@ export const DEVICE_ERROR_CODES = [
   'TEMPORARILY_UNAVAILABLE',
   /** Stored, but the analysis found it unreadable (e.g. a lead off): record again. */
   'UNREADABLE_RECORDING',
+  /** The `orderNumber` of a `rec/open` names no open ECG order of the box's clinic. */
+  'UNKNOWN_ORDER',
 ] as const;
 export type DeviceErrorCode = (typeof DEVICE_ERROR_CODES)[number];
 

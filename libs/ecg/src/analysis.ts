@@ -1,4 +1,4 @@
-import { flagEcg, priorityOf, type EcgFlag, type Priority } from './flags.js';
+import { flagEcg, priorityOf, type EcgFlag, type PatientContext, type Priority } from './flags.js';
 import { measureEcg, type EcgMeasurements } from './measurements.js';
 import { detectQrsMultiLead } from './qrs-detector.js';
 import {
@@ -18,7 +18,7 @@ import {
  */
 
 /** Bump on any change that can change a result. */
-export const ALGORITHM_VERSION = 'telerelay-ecg 0.1.0';
+export const ALGORITHM_VERSION = 'telerelay-ecg 0.2.0';
 
 export interface EcgRecordingInput {
   leads: string[];
@@ -33,6 +33,8 @@ export interface AnalyzeOptions {
   mainsHz?: 50 | 60;
   /** Keep the median beat samples in the result (large). Default false. */
   includeMedianBeat?: boolean;
+  /** Sex and age for sex-specific ST and age-appropriate rate limits; default unknown. */
+  patient?: PatientContext;
 }
 
 export interface EcgAnalysis {
@@ -221,6 +223,7 @@ export function analyzeEcg(
     limbLeadReversal: detectLimbLeadReversal(leads, measured),
   });
   const flags = flagEcg({
+    patient: options.patient,
     leads,
     sampleRateHz: fs,
     durationSeconds: n / fs,

@@ -43,7 +43,16 @@ export interface EcgFlag {
   text: string;
 }
 
+/** What the analysis may know of the patient (docs/patients.md); either may be unknown. */
+export interface PatientContext {
+  sex: 'female' | 'male' | 'unknown';
+  /** Whole years at the recording; null when unknown. */
+  ageYears: number | null;
+}
+
 export interface FlagInput {
+  /** Absent or unknown: the adult, sex-independent limits below. */
+  patient?: PatientContext;
   leads: readonly string[];
   sampleRateHz: number;
   durationSeconds: number;
@@ -52,16 +61,62 @@ export interface FlagInput {
   quality: SignalQuality;
 }
 
-/** Rate limits (per minute): sinus brady/tachy at 60/100; extreme (critical) at 40/150. */
-export const RATE_LIMITS = { brady: 60, tachy: 100, extremeBrady: 40, extremeTachy: 150 } as const;
+export interface RateLimits {
+  brady: number;
+  tachy: number;
+  extremeBrady: number;
+  extremeTachy: number;
+}
+
+/** Rate limits (per minute) of adults: sinus brady/tachy at 60/100; extreme (critical) at 40/150. */
+export const RATE_LIMITS: RateLimits = {
+  brady: 60,
+  tachy: 100,
+  extremeBrady: 40,
+  extremeTachy: 150,
+};
+
+/**
+ * Children's rate limits by age (under 12; from 12 the adult ones). Sinus bradycardia and
+ * tachycardia at about the 1st and 99th centiles of Fleming et al., Lancet 2011;377:1011
+ * (rounded); the critical limits those of paediatric life support: below 60/min, and above
+ * 220/min in infants and 180/min in children, where sinus tachycardia ends and SVT is likely
+ * (AHA PALS 2020).
+ */
+const CHILD_RATE_LIMITS: readonly { underYears: number; limits: RateLimits }[] = [
+  { underYears: 1, limits: { brady: 100, tachy: 170, extremeBrady: 60, extremeTachy: 220 } },
+  { underYears: 3, limits: { brady: 90, tachy: 150, extremeBrady: 60, extremeTachy: 180 } },
+  { underYears: 6, limits: { brady: 75, tachy: 135, extremeBrady: 60, extremeTachy: 180 } },
+  { underYears: 12, limits: { brady: 65, tachy: 120, extremeBrady: 60, extremeTachy: 180 } },
+];
+
+/** The rate limits for a patient of this age; unknown age: the adult ones. */
+export function rateLimitsFor(patient: PatientContext | undefined): RateLimits {
+  const age = patient?.ageYears;
+  if (age === null || age === undefined || age < 0) return RATE_LIMITS;
+  return CHILD_RATE_LIMITS.find((band) => age < band.underYears)?.limits ?? RATE_LIMITS;
+}
 
 /**
  * ST elevation, 4th Universal Definition of MI (Thygesen et al., Eur Heart J 2019;40:237,
- * table 5), simplified to one sex- and age-independent threshold: ≥ 0.2 mV in V2–V3
- * (UDMI: 0.25 mV in men under 40, 0.15 mV in women), ≥ 0.1 mV in the other leads, in two
- * or more contiguous leads.
+ * table 5): new ST elevation at the J point in two contiguous leads of ≥ 0.1 mV in all
+ * leads other than V2–V3, and in V2–V3 ≥ 0.2 mV in men ≥ 40 years, ≥ 0.25 mV in men under
+ * 40 and ≥ 0.15 mV in women. These are the defaults, with 0.2 mV when sex or a man's age is
+ * unknown (the value of men ≥ 40, between the other two); `stemiThresholdsFor` picks by patient.
  */
 export const STEMI_THRESHOLD_UV = { v2v3: 200, other: 100 } as const;
+
+/** The UDMI ST-elevation thresholds (µV) for this patient; see STEMI_THRESHOLD_UV. */
+export function stemiThresholdsFor(patient: PatientContext | undefined): {
+  v2v3: number;
+  other: number;
+} {
+  if (patient?.sex === 'female') return { ...STEMI_THRESHOLD_UV, v2v3: 150 };
+  if (patient?.sex === 'male' && patient.ageYears !== null && patient.ageYears < 40) {
+    return { ...STEMI_THRESHOLD_UV, v2v3: 250 };
+  }
+  return STEMI_THRESHOLD_UV;
+}
 /** ST depression counted at 0.1 mV (UDMI uses 0.05 mV; the higher value spares false alarms). */
 const ST_DEPRESSION_UV = 100;
 /**
@@ -180,22 +235,25 @@ export function flagEcg(input: FlagInput): EcgFlag[] {
   }
 
   const hr = m.heartRateBpm ?? 0;
+  const limits = rateLimitsFor(input.patient);
+  const child = limits !== RATE_LIMITS;
   const rrIntervals = input.rPeaks.slice(1).map((r, k) => (r - input.rPeaks[k]!) / fs);
   const longest = Math.max(...rrIntervals);
   const irregularity = normalisedRmssd(dominantIntervals(input.rPeaks, m.beatLabels));
   const irregular = irregularity !== null && irregularity > AF_NORMALISED_RMSSD;
 
-  if (hr < RATE_LIMITS.extremeBrady) {
+  const forAge = child ? ` for age ${input.patient?.ageYears}` : '';
+  if (hr < limits.extremeBrady) {
     add(
       'EXTREME_BRADYCARDIA',
       'critical',
-      `Heart rate ${round(hr)}/min (< ${RATE_LIMITS.extremeBrady})`,
+      `Heart rate ${round(hr)}/min (< ${limits.extremeBrady}${forAge})`,
     );
-  } else if (hr > RATE_LIMITS.extremeTachy) {
+  } else if (hr > limits.extremeTachy) {
     add(
       'EXTREME_TACHYCARDIA',
       'critical',
-      `Heart rate ${round(hr)}/min (> ${RATE_LIMITS.extremeTachy})`,
+      `Heart rate ${round(hr)}/min (> ${limits.extremeTachy}${forAge})`,
     );
   }
   // An irregular rhythm needs clearer P waves to count as sinus: missing AF is worse
@@ -208,12 +266,12 @@ export function flagEcg(input: FlagInput): EcgFlag[] {
       `Irregular rhythm without P waves (RMSSD/RR ${irregularity.toFixed(2)}), atrial fibrillation suspected; rate ${round(hr)}/min`,
     );
   } else if (m.pWavePresent) {
-    if (hr < RATE_LIMITS.brady && hr >= RATE_LIMITS.extremeBrady) {
-      add('SINUS_BRADYCARDIA', 'minor', `Sinus bradycardia ${round(hr)}/min`);
-    } else if (hr > RATE_LIMITS.tachy && hr <= RATE_LIMITS.extremeTachy) {
-      add('SINUS_TACHYCARDIA', 'minor', `Sinus tachycardia ${round(hr)}/min`);
+    if (hr < limits.brady && hr >= limits.extremeBrady) {
+      add('SINUS_BRADYCARDIA', 'minor', `Sinus bradycardia ${round(hr)}/min${forAge}`);
+    } else if (hr > limits.tachy && hr <= limits.extremeTachy) {
+      add('SINUS_TACHYCARDIA', 'minor', `Sinus tachycardia ${round(hr)}/min${forAge}`);
     }
-  } else if (hr > RATE_LIMITS.tachy && hr <= RATE_LIMITS.extremeTachy) {
+  } else if (hr > limits.tachy && hr <= limits.extremeTachy) {
     add('TACHYCARDIA', 'major', `Tachycardia ${round(hr)}/min without visible P waves`);
   }
 
@@ -240,9 +298,10 @@ export function flagEcg(input: FlagInput): EcgFlag[] {
   }
 
   const wide = m.qrsMs !== null && m.qrsMs >= WIDE_QRS_MS;
+  const stemi = stemiThresholdsFor(input.patient);
   const elevation = stLeads(input, (lead, st) => {
     const v2v3 = /^v[23]$/i.test(lead);
-    return Math.min(st.j, st.j60) >= (v2v3 ? STEMI_THRESHOLD_UV.v2v3 : STEMI_THRESHOLD_UV.other);
+    return Math.min(st.j, st.j60) >= (v2v3 ? stemi.v2v3 : stemi.other);
   });
   if (elevation.pairs.length > 0) {
     const where = elevation.leads

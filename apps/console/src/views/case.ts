@@ -5,12 +5,19 @@ import type {
   CaseTransfer,
   Diagnosis,
   MeasurementReview,
+  PatientSummary,
 } from '#contracts';
 import { ApiFailure, describeError, summaryOf } from '../api.js';
 import { decodeEcg, type EcgTrace } from '../ecg/decode.js';
 import { EcgViewer } from '../ecg/viewer.js';
 import { h, replaceContent } from '../dom.js';
-import { caseExamLabel, formatDateTime, splitFindings, statusLabel } from '../format.js';
+import {
+  caseExamLabel,
+  formatDateTime,
+  patientLine,
+  splitFindings,
+  statusLabel,
+} from '../format.js';
 import { buildReport } from '../report.js';
 import {
   MEASUREMENTS,
@@ -64,6 +71,8 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   let analysis: CaseAnalysis | null | undefined;
   /** Moves between hospitals, with the escalating reader's note (from the case detail). */
   let transfers: CaseTransfer[] = [];
+  /** The registered patient, once the case's detail has loaded (null: not registered). */
+  let patient: PatientSummary | null = null;
   /** Puts the suggested measurements into the open sign form once the analysis is known. */
   let fillMeasurements: (() => void) | null = null;
   let mode: PanelMode | null = null;
@@ -136,6 +145,16 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
           h('q', { class: 'transfer-note' }, transfer.note),
         ),
       ),
+      patient
+        ? item(
+            'Patient',
+            h(
+              'span',
+              { class: 'patient', 'data-patient-id': patient.id },
+              patientLine(patient, new Date(summary.createdAt)),
+            ),
+          )
+        : null,
       item('Case', h('code', {}, summary.id)),
     );
   }
@@ -686,7 +705,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   // ---- printing ------------------------------------------------------------------------
   function preparePrint(): void {
     if (disposed || !summary || !diagnosis) return;
-    printRoot.replaceChildren(buildReport(summary, diagnosis, trace));
+    printRoot.replaceChildren(buildReport(summary, diagnosis, trace, patient));
     document.body.classList.add('printing-report');
   }
   function clearPrint(): void {
@@ -716,6 +735,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       summary = summaryOf(detail);
       analysis = detail.analysis;
       transfers = detail.transfers;
+      patient = detail.patient;
       if (detail.diagnosis) diagnosis = detail.diagnosis;
       update();
     } catch (failure) {

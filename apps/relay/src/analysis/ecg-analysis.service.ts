@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { EcgAnalysis } from '#ecg';
+import type { EcgAnalysis, PatientContext } from '#ecg';
+import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
 import { RecordingsRepository, type StoredRecording } from '../ingest/recordings.repository.js';
 import { BlobStore } from '../infra/blobs/blob-store.js';
@@ -7,6 +8,7 @@ import { Database } from '../infra/database/database.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { JobQueues, PermanentJobError } from '../infra/queue/job-queues.js';
 import { Outbox } from '../outbox/outbox.js';
+import { PatientsService } from '../records/patients.service.js';
 import { EcgAnalyzer } from './ecg-analyzer.js';
 import { ECG_ANALYSIS_QUEUE } from '../worklist/queues.js';
 import { WorklistService } from '../worklist/worklist.service.js';
@@ -27,6 +29,8 @@ export class EcgAnalysisService implements OnApplicationBootstrap {
     private readonly worklist: WorklistService,
     private readonly outbox: Outbox,
     private readonly analyzer: EcgAnalyzer,
+    private readonly patients: PatientsService,
+    private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -42,7 +46,13 @@ export class EcgAnalysisService implements OnApplicationBootstrap {
   async analyse(caseId: string, recordingId: string): Promise<void> {
     const recording = await this.recordings.find(recordingId);
     if (!recording) throw new PermanentJobError(`recording ${recordingId} not found`);
-    const analysis = await this.tryAnalyse(recording, await this.blobs.get(recording.sha256));
+    // Sex and age of the registered patient, if any (docs/patients.md): never in the job.
+    const patient = await this.patients.analysisContextOfCase(caseId, this.clock.now());
+    const analysis = await this.tryAnalyse(
+      recording,
+      await this.blobs.get(recording.sha256),
+      patient,
+    );
     await this.database.db.transaction(async (tx) => {
       if (!analysis) {
         // A failed analysis must never hold an ECG back from a human reader.
@@ -53,6 +63,7 @@ export class EcgAnalysisService implements OnApplicationBootstrap {
       const summary = {
         algorithmVersion: analysis.algorithmVersion,
         flags: analysis.flags.map((f) => f.code),
+        patientContext: { sex: patient.sex, ageYears: patient.ageYears },
       };
       const reason = rerecordReason(analysis);
       if (reason) return this.worklist.returnToClinic(tx, caseId, reason, summary);
@@ -65,16 +76,23 @@ export class EcgAnalysisService implements OnApplicationBootstrap {
     );
   }
 
-  private async tryAnalyse(recording: StoredRecording, bytes: Buffer): Promise<EcgAnalysis | null> {
+  private async tryAnalyse(
+    recording: StoredRecording,
+    bytes: Buffer,
+    patient: PatientContext,
+  ): Promise<EcgAnalysis | null> {
     const samples = new Int16Array(bytes.byteLength / 2);
     for (let i = 0; i < samples.length; i += 1) samples[i] = bytes.readInt16LE(i * 2);
     try {
-      return await this.analyzer.analyze({
-        leads: recording.leads,
-        sampleRateHz: recording.sampleRateHz,
-        microvoltsPerLsb: recording.microvoltsPerLsb,
-        samples,
-      });
+      return await this.analyzer.analyze(
+        {
+          leads: recording.leads,
+          sampleRateHz: recording.sampleRateHz,
+          microvoltsPerLsb: recording.microvoltsPerLsb,
+          samples,
+        },
+        patient,
+      );
     } catch (error) {
       this.log.error({ err: error, recordingId: recording.id }, 'ecg analysis failed');
       return null;

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { EcgAnalysis, EcgRecordingInput } from '#ecg';
+import type { EcgAnalysis, EcgRecordingInput, PatientContext } from '#ecg';
 
 interface Pending {
   resolve: (analysis: EcgAnalysis) => void;
@@ -20,12 +20,13 @@ export class EcgAnalyzer implements OnModuleDestroy {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
 
-  analyze(recording: EcgRecordingInput): Promise<EcgAnalysis> {
+  /** `patient`: sex and age only (sex-specific ST, age-appropriate rate limits). */
+  analyze(recording: EcgRecordingInput, patient?: PatientContext): Promise<EcgAnalysis> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, recording });
+      worker.postMessage({ id, recording, patient });
     });
   }
 

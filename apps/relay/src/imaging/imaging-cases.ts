@@ -1,5 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import type { CasePriority, ImagingStudy, SessionUser } from '#contracts';
+import {
+  nationalIdSchema,
+  type CasePriority,
+  type ImagingStudy,
+  type SessionUser,
+} from '#contracts';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/domain-error.js';
 import { CONFIG, LOGGER } from '../common/tokens.js';
@@ -8,6 +13,8 @@ import { Database, type Tx } from '../infra/database/database.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { JobQueues } from '../infra/queue/job-queues.js';
 import { Outbox } from '../outbox/outbox.js';
+import { ExamOrdersService, type ExamOrderRow } from '../records/exam-orders.service.js';
+import { PatientsService } from '../records/patients.service.js';
 import { WorklistService } from '../worklist/worklist.service.js';
 import { ImagingRepository, type StudyRow } from './imaging.repository.js';
 
@@ -33,6 +40,8 @@ export class ImagingCases implements OnApplicationBootstrap {
     private readonly worklist: WorklistService,
     private readonly outbox: Outbox,
     private readonly queues: JobQueues,
+    private readonly orders: ExamOrdersService,
+    private readonly patients: PatientsService,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: RelayConfig,
     @Inject(LOGGER) private readonly log: Logger,
@@ -107,9 +116,16 @@ export class ImagingCases implements OnApplicationBootstrap {
     trigger: 'clinic' | 'quiet',
   ): Promise<string> {
     const modality = study.modalities[0] ?? 'OT';
+    const link = await this.patientOf(tx, study);
     const caseId = await this.worklist.openImagingCase(
       tx,
-      { clinicId: study.clinicId, examKind: `imaging:${modality}`, priority },
+      {
+        clinicId: study.clinicId,
+        examKind: `imaging:${modality}`,
+        priority,
+        patientId: link.patientId,
+        orderId: link.order?.id ?? null,
+      },
       {
         trigger,
         studyInstanceUid: study.studyInstanceUid,
@@ -119,8 +135,51 @@ export class ImagingCases implements OnApplicationBootstrap {
       },
     );
     await this.repository.markQueued(tx, study.id, caseId);
-    this.log.info({ studyId: study.id, caseId, trigger, priority }, 'imaging study queued');
+    if (link.order?.status === 'open') await this.orders.markRecorded(tx, link.order.id);
+    // Without an order the clinic was not warned when it registered: count the repeat now.
+    if (link.patientId && !link.order) {
+      const bodyPart = (await this.repository.seriesOf(study.id, tx)).find(
+        (s) => s.bodyPart,
+      )?.bodyPart;
+      await this.orders.warnOfArrivedExam(tx, {
+        patientId: link.patientId,
+        clinicId: study.clinicId,
+        caseId,
+        kind: 'imaging',
+        modality: modality.toUpperCase(),
+        bodyPart: bodyPart?.toUpperCase() ?? null,
+      });
+    }
+    this.log.info(
+      {
+        studyId: study.id,
+        caseId,
+        trigger,
+        priority,
+        linked: link.order ? 'order' : link.patientId ? 'patient' : 'none',
+      },
+      'imaging study queued',
+    );
     return caseId;
+  }
+
+  /**
+   * The study's patient (docs/patients.md): by the Accession Number of an imaging order of
+   * the clinic, else by a Patient ID (0010,0020) that is a valid resident ID of a registered
+   * patient. Neither: a case without a patient, as before orders existed.
+   */
+  private async patientOf(
+    tx: Tx,
+    study: StudyRow,
+  ): Promise<{ patientId: string | null; order: ExamOrderRow | undefined }> {
+    const order = study.accessionNumber
+      ? await this.orders.imagingOrderOf(study.clinicId, study.accessionNumber, tx)
+      : undefined;
+    if (order) return { patientId: order.patientId, order };
+    const residentId = nationalIdSchema.safeParse(study.patientId ?? '');
+    if (!residentId.success) return { patientId: null, order: undefined };
+    const patient = await this.patients.findByIdentifier('resident_id', residentId.data, tx);
+    return { patientId: patient?.id ?? null, order: undefined };
   }
 
   private async after(caseId: string | null): Promise<void> {

@@ -17,6 +17,7 @@ import {
   facilities,
   instances,
   recordings,
+  repeatExamWarnings,
   studies,
   users,
 } from '../infra/database/schema.js';
@@ -35,6 +36,11 @@ import { ImagingCases, IMAGING_QUIET_QUEUE } from './imaging-cases.js';
 import { ImagingIntake, type StoreSource } from './imaging-intake.js';
 import { ImagingRepository } from './imaging.repository.js';
 import { StowReceiver } from './stow.js';
+import { ExamOrdersRepository } from '../records/exam-orders.repository.js';
+import { ExamOrdersService } from '../records/exam-orders.service.js';
+import { PatientIdentity } from '../records/patient-identity.js';
+import { PatientsRepository } from '../records/patients.repository.js';
+import { PatientsService } from '../records/patients.service.js';
 
 /**
  * The one store path for STOW-RS and C-STORE, medium tier: real database (PGlite, and
@@ -63,6 +69,8 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
   let blobs: FileBlobStore;
   let config: RelayConfig;
   let ecgRecordings: DicomEcgRecordings;
+  let patients: PatientsService;
+  let orders: ExamOrdersService;
   const source: StoreSource = { via: 'stow', clinicId: 'clinic-k', actor: 'user:test' };
 
   const intakeWith = (settings: RelayConfig) =>
@@ -98,12 +106,29 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
         quietSeconds: 120,
       },
     } as RelayConfig;
+    patients = new PatientsService(
+      new PatientsRepository(world.database),
+      new PatientIdentity({
+        hmacKey: Buffer.alloc(32, 1),
+        sealKeys: [{ id: 'k1', key: Buffer.alloc(32, 2) }],
+      }),
+    );
+    orders = new ExamOrdersService(
+      world.database,
+      new ExamOrdersRepository(world.database),
+      patients,
+      audit,
+      world.clock,
+      { repeatExamWindowDays: 30 },
+    );
     imagingCases = new ImagingCases(
       world.database,
       repository,
       world.worklist,
       world.outbox,
       world.queues as unknown as JobQueues,
+      orders,
+      patients,
       world.clock,
       config,
       quietLog,
@@ -116,6 +141,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
         recordingsRepository,
         world.worklist,
         world.outbox,
+        orders,
         quietLog,
       ),
       recordingsRepository,
@@ -563,5 +589,76 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
       .from(cases)
       .where(eq(cases.recordingId, recordingId));
     expect(after).toHaveLength(1);
+  });
+  it('links a study to the imaging order its Accession Number names: the case gets the patient, the order is recorded', async () => {
+    const created = await orders.create(world.nurse, {
+      patient: { documentType: 'resident_id', idNumber: '500101190001010148', name: '测试患者五' },
+      kind: 'imaging',
+      modality: 'CR',
+      bodyPart: 'CHEST',
+      indication: 'cough',
+    });
+    const studyUid = syntheticUid();
+    const bytes = makeInstance({
+      sopClass: 'CR',
+      studyInstanceUid: studyUid,
+      accessionNumber: created.order.accessionNumber!,
+      rows: 16,
+      columns: 16,
+    });
+    expect((await intake.storeFile(await fileOf(bytes), source)).outcome).toBe('stored');
+    const done = await imagingCases.complete(world.nurse, studyUid, 'routine');
+    const [row] = await world.database.db.select().from(cases).where(eq(cases.id, done.caseId!));
+    expect(row).toMatchObject({ patientId: created.order.patient.id, orderId: created.order.id });
+    expect((await orders.byOrderNumber(created.order.orderNumber))?.status).toBe('recorded');
+  });
+
+  it("links a study by a Patient ID that is a registered resident ID, and counts a repeat of the patient's earlier study", async () => {
+    const idNumber = '500101190001010156';
+    const first = await orders.create(world.nurse, {
+      patient: { documentType: 'resident_id', idNumber, name: '测试患者六' },
+      kind: 'imaging',
+      modality: 'CT',
+      bodyPart: 'HEAD',
+      indication: 'fall',
+    });
+    const earlierUid = syntheticUid();
+    await intake.storeFile(
+      await fileOf(
+        makeInstance({
+          sopClass: 'CT',
+          studyInstanceUid: earlierUid,
+          accessionNumber: first.order.accessionNumber!,
+          rows: 16,
+          columns: 16,
+        }),
+      ),
+      source,
+    );
+    await imagingCases.complete(world.nurse, earlierUid, 'routine');
+    // The same CT of the head again, without an order, naming the patient by the ID.
+    const againUid = syntheticUid();
+    await intake.storeFile(
+      await fileOf(
+        makeInstance({
+          sopClass: 'CT',
+          studyInstanceUid: againUid,
+          accessionNumber: 'NO-ORDER-1',
+          patientId: idNumber,
+          rows: 16,
+          columns: 16,
+        }),
+      ),
+      source,
+    );
+    const again = await imagingCases.complete(world.nurse, againUid, 'routine');
+    const [row] = await world.database.db.select().from(cases).where(eq(cases.id, again.caseId!));
+    expect(row).toMatchObject({ patientId: first.order.patient.id, orderId: null });
+    const warnings = await world.database.db
+      .select()
+      .from(repeatExamWarnings)
+      .where(eq(repeatExamWarnings.patientId, first.order.patient.id));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ orderId: null, kind: 'imaging', wentAhead: true });
   });
 });

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { IngestModule } from '../ingest/ingest.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
+import { RecordsModule } from '../records/records.module.js';
 import { WorklistModule } from '../worklist/worklist.module.js';
 import { DicomInspector, PooledDicomInspector } from './dicom-inspector.js';
 import { DicomwebController } from './dicomweb.controller.js';
@@ -13,7 +14,7 @@ import { StowReceiver } from './stow.js';
 
 /** DICOM in: STOW-RS (and C-STORE through ImagingIntake), QIDO/WADO-RS out, studies to cases. */
 @Module({
-  imports: [WorklistModule, OutboxModule, IngestModule],
+  imports: [WorklistModule, OutboxModule, IngestModule, RecordsModule],
   controllers: [DicomwebController, ImagingController],
   providers: [
     { provide: DicomInspector, useClass: PooledDicomInspector },

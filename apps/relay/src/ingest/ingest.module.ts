@@ -6,6 +6,7 @@ import { DevicesModule } from '../devices/devices.module.js';
 import { RedisRecordingStagingStore } from '../infra/redis/recording-staging.store.js';
 import { RedisConnections } from '../infra/redis/redis-connections.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
+import { RecordsModule } from '../records/records.module.js';
 import { WorklistModule } from '../worklist/worklist.module.js';
 import { DicomEcgRecordings } from './dicom-ecg-recordings.js';
 import { IngestBridge } from './ingest.bridge.js';
@@ -15,7 +16,7 @@ import { RecordingStaging } from './recording-staging.js';
 import { RecordingsRepository } from './recordings.repository.js';
 
 @Module({
-  imports: [WorklistModule, OutboxModule, DevicesModule],
+  imports: [WorklistModule, OutboxModule, DevicesModule, RecordsModule],
   providers: [
     {
       provide: RecordingStaging,

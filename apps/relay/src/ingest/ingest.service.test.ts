@@ -17,6 +17,7 @@ import type { DevicesRepository } from '../devices/devices.repository.js';
 import { IngestService, type DeviceReply } from './ingest.service.js';
 import type { RecordingArchive } from './recording-archive.js';
 import { RecordingStaging, type StagedRecording, type StagingLimits } from './recording-staging.js';
+import type { ExamOrdersService } from '../records/exam-orders.service.js';
 
 const LEADS = ['I', 'II'];
 const SAMPLES_PER_CHUNK = 4;
@@ -135,6 +136,13 @@ describe('IngestService with Redis staging', () => {
       pino({ level: 'silent' }),
       // The staging store and the service read one time, the test's when it gives one.
       { now: () => new Date((options.now ?? Date.now)()) },
+      // The records side: clinic-1 has one open ECG order, ABCD2345.
+      {
+        ecgOrderOf: async (clinicId: string, orderNumber: string) =>
+          clinicId === 'clinic-1' && orderNumber.replace('-', '').toUpperCase() === 'ABCD2345'
+            ? { id: 'order-1' }
+            : undefined,
+      } as unknown as ExamOrdersService,
     );
     const send = (deviceId: string, channel: DeviceMessage['channel'], payload: Buffer | object) =>
       service.receive({
@@ -291,6 +299,33 @@ describe('IngestService with Redis staging', () => {
       for (const f of r.frames) await send('box-a', 'rec/chunk', f);
       expect(ack(await send('box-a', 'rec/close', r.close)).complete).toBe(true);
       expect(archived.get(r.recordingId)?.samples.equals(r.bytes)).toBe(true);
+    });
+  });
+
+  describe('an order number on the open', () => {
+    it("is taken when it names an open order of the box's clinic, in any case and with a dash", async () => {
+      const { send } = relay();
+      const opened = await send(
+        'box-a',
+        'rec/open',
+        openMessage(randomUUID(), { orderNumber: 'abcd-2345' }),
+      );
+      expect(ack(opened).storedThrough).toBe(-1);
+    });
+
+    it('refuses an unknown order number at once, not retryable, and nothing is staged', async () => {
+      const { send, staging } = relay();
+      const id = randomUUID();
+      const refused = error(
+        await send('box-a', 'rec/open', openMessage(id, { orderNumber: 'ZZZZ-2345' })),
+      );
+      expect(refused).toMatchObject({ code: 'UNKNOWN_ORDER', retryable: false, recordingId: id });
+      expect(await staging.openCount('box-a')).toBe(0);
+      // A malformed number is refused by the schema, like any bad field.
+      const malformed = error(
+        await send('box-a', 'rec/open', openMessage(randomUUID(), { orderNumber: 'O0O0-1111' })),
+      );
+      expect(malformed.code).toBe('INVALID_MESSAGE');
     });
   });
 

@@ -20,6 +20,7 @@ import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
 import type { DeviceMessage } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
+import { ExamOrdersService } from '../records/exam-orders.service.js';
 import { CasesRepository } from '../worklist/cases.repository.js';
 import { storedAck } from './ack-state.js';
 import { chunkPositionProblem } from './chunk-layout.js';
@@ -55,6 +56,7 @@ export class IngestService {
     private readonly audit: AuditService,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly clock: Clock,
+    private readonly orders: ExamOrdersService,
   ) {
     this.inFlight = new OpenRecordings(staging, () => clock.now().getTime());
   }
@@ -106,6 +108,15 @@ export class IngestService {
       const done = await this.completedAck(deviceId, request.recordingId, { recentOnly: true });
       if (done) return done;
       const clinicId = await this.clinicOf(deviceId);
+      // Told now, while the patient is still at the box, not after the whole recording.
+      if (request.orderNumber && !(await this.orders.ecgOrderOf(clinicId, request.orderNumber))) {
+        throw new IngestRejection(
+          'UNKNOWN_ORDER',
+          'no open ECG order with this number at this clinic: check the number, or record without one',
+          false,
+          request.recordingId,
+        );
+      }
       const staged = await this.staging.open({ ...request, deviceId, clinicId });
       if (!staged) {
         // Retryable: the box's own recordings finish, or expire when abandoned.

@@ -12,6 +12,7 @@ import type { WorklistService } from '../worklist/worklist.service.js';
 import { RecordingArchive } from './recording-archive.js';
 import type { StagedRecording } from './recording-staging.js';
 import { RecordingsRepository } from './recordings.repository.js';
+import type { ExamOrdersService } from '../records/exam-orders.service.js';
 
 describe('RecordingArchive on PGlite', () => {
   let dataDir: string;
@@ -47,6 +48,8 @@ describe('RecordingArchive on PGlite', () => {
       new RecordingsRepository(database),
       worklist,
       { flush: async () => undefined } as unknown as Outbox,
+      // These recordings name no order: the archive never asks for one.
+      {} as ExamOrdersService,
       pino({ level: 'silent' }),
     );
     // Migrating a fresh PGlite takes seconds on a busy machine.

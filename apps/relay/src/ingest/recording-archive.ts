@@ -4,6 +4,7 @@ import { BlobStore } from '../infra/blobs/blob-store.js';
 import { Database } from '../infra/database/database.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { Outbox } from '../outbox/outbox.js';
+import { ExamOrdersService } from '../records/exam-orders.service.js';
 import { WorklistService } from '../worklist/worklist.service.js';
 import { IngestRejection } from './ingest-errors.js';
 import { RecordingsRepository, type ArchivedRecording } from './recordings.repository.js';
@@ -21,6 +22,7 @@ export class RecordingArchive {
     private readonly recordings: RecordingsRepository,
     private readonly worklist: WorklistService,
     private readonly outbox: Outbox,
+    private readonly orders: ExamOrdersService,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -49,13 +51,22 @@ export class RecordingArchive {
           recording.recordingId,
         );
       }
-      return this.worklist.openCase(tx, {
+      // The order the operator entered gives the case its patient (docs/patients.md); a
+      // recording without one makes a case without a patient, as before orders existed.
+      const order = recording.orderNumber
+        ? await this.orders.ecgOrderOf(recording.clinicId, recording.orderNumber, tx)
+        : undefined;
+      const caseId = await this.worklist.openCase(tx, {
         kind: 'ecg',
         recordingId: recording.recordingId,
         examKind: recording.examKind,
         clinicId: recording.clinicId,
         priority: 'routine',
+        patientId: order?.patientId ?? null,
+        orderId: order?.id ?? null,
       });
+      if (order?.status === 'open') await this.orders.markRecorded(tx, order.id);
+      return caseId;
     });
     void this.outbox.flush();
     // The box's "stored" ack must not wait for the clinic's live view: under load the query

@@ -154,12 +154,18 @@ export class ExamOrdersRepository {
     },
     tx: Queryable = this.database.db,
   ): Promise<EarlierExam[]> {
+    // Body Part Examined (0018,0015) is optional in DICOM: a study without one is matched by
+    // its modality alone (docs/patients.md).
+    const orderPart =
+      query.bodyPart === null ? sql`true` : sql`${examOrders.bodyPart} = ${query.bodyPart}`;
+    const seriesPart =
+      query.bodyPart === null ? sql`true` : sql`upper(${series.bodyPart}) = ${query.bodyPart}`;
     const sameImaging =
       query.kind === 'imaging'
-        ? sql`((${examOrders.modality} = ${query.modality} and ${examOrders.bodyPart} = ${query.bodyPart})
+        ? sql`((${examOrders.modality} = ${query.modality} and ${orderPart})
             or exists (select 1 from ${series} join ${studies} on ${studies.id} = ${series.studyId}
               where ${studies.caseId} = ${cases.id} and upper(${series.modality}) = ${query.modality}
-              and upper(${series.bodyPart}) = ${query.bodyPart}))`
+              and ${seriesPart}))`
         : undefined;
     return tx
       .select({

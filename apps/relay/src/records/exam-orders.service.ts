@@ -163,8 +163,36 @@ export class ExamOrdersService {
     return parsed.success ? this.orders.byOrderNumber(parsed.data, tx) : Promise.resolve(undefined);
   }
 
-  byAccessionNumber(accessionNumber: string, tx?: Queryable): Promise<ExamOrderRow | undefined> {
-    return this.orders.byAccessionNumber(accessionNumber.trim().toUpperCase(), tx);
+  /**
+   * The ECG order of this clinic a box recording names, unless cancelled: an order already
+   * `recorded` still takes a second recording (the first was sent back as unreadable).
+   * Another clinic's order is no order here.
+   */
+  async ecgOrderOf(
+    clinicId: string,
+    orderNumber: string,
+    tx?: Queryable,
+  ): Promise<ExamOrderRow | undefined> {
+    const order = await this.byOrderNumber(orderNumber, tx);
+    if (!order || order.clinicId !== clinicId) return undefined;
+    return order.kind === 'ecg' && order.status !== 'cancelled' ? order : undefined;
+  }
+
+  /**
+   * The imaging order of this clinic a study names by its Accession Number (0008,0050),
+   * unless cancelled. Another clinic's order is no order here.
+   */
+  async imagingOrderOf(
+    clinicId: string,
+    accessionNumber: string,
+    tx?: Queryable,
+  ): Promise<ExamOrderRow | undefined> {
+    const order = await this.orders.byAccessionNumber(
+      accessionNumber.trim().toUpperCase().replace(/-/g, ''),
+      tx,
+    );
+    if (!order || order.clinicId !== clinicId) return undefined;
+    return order.kind === 'imaging' && order.status !== 'cancelled' ? order : undefined;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ageInYears,
   maskIdentifier,
   nationalIdBirthDate,
   nationalIdCheckCharacter,
@@ -61,6 +62,17 @@ describe('national ID (GB 11643-1999)', () => {
     ]);
     const passport = { documentType: 'passport', idNumber: 'E12345678', name: 'Test' };
     expect(RegisterPatientSchema.safeParse(passport).success).toBe(true);
+  });
+});
+
+describe('ageInYears', () => {
+  it('counts whole years, a birthday not yet reached this year not counted, in UTC', () => {
+    const at = new Date('2026-03-02T08:00:00Z');
+    expect(ageInYears('1986-03-02', at)).toBe(40);
+    expect(ageInYears('1986-03-03', at)).toBe(39);
+    expect(ageInYears('2025-12-31', at)).toBe(0);
+    expect(ageInYears(null, at)).toBeNull();
+    expect(ageInYears('2027-01-01', at)).toBeNull();
   });
 });
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { eq } from 'drizzle-orm';
 import type { DocumentType, PatientSex } from '#contracts';
 import { Database, type Queryable } from '../infra/database/database.js';
-import { patients } from '../infra/database/schema.js';
+import { cases, patients } from '../infra/database/schema.js';
 
 /** A patient as the relay keeps one: the identifier only as lookup key, sealed and masked. */
 export interface Patient {
@@ -39,6 +39,16 @@ export class PatientsRepository {
 
   async byId(id: string, tx: Queryable = this.database.db): Promise<Patient | undefined> {
     const [row] = await tx.select(columns).from(patients).where(eq(patients.id, id));
+    return row;
+  }
+
+  /** The patient of a case; undefined for a case without one. */
+  async byCaseId(caseId: string, tx: Queryable = this.database.db): Promise<Patient | undefined> {
+    const [row] = await tx
+      .select(columns)
+      .from(cases)
+      .innerJoin(patients, eq(patients.id, cases.patientId))
+      .where(eq(cases.id, caseId));
     return row;
   }
 

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import {
+  ageInYears,
   nationalIdBirthDate,
   nationalIdSex,
   type DocumentType,
+  type PatientSex,
   type PatientSummary,
   type RegisterPatient,
 } from '#contracts';
@@ -65,6 +67,23 @@ export class PatientsService {
     tx?: Queryable,
   ): Promise<Patient | undefined> {
     return this.patients.byIdentifierKey(this.identity.lookupKey(documentType, number), tx);
+  }
+
+  byCaseId(caseId: string, tx?: Queryable): Promise<Patient | undefined> {
+    return this.patients.byCaseId(caseId, tx);
+  }
+
+  /**
+   * What the ECG analysis may know of a case's patient: sex and age at `at`, nothing that
+   * identifies them; unknown for a case without a patient.
+   */
+  async analysisContextOfCase(
+    caseId: string,
+    at: Date,
+  ): Promise<{ sex: PatientSex; ageYears: number | null }> {
+    const patient = await this.patients.byCaseId(caseId);
+    if (!patient) return { sex: 'unknown', ageYears: null };
+    return { sex: patient.sex, ageYears: ageInYears(patient.birthDate, at) };
   }
 
   /** The lookup key of a patient: what audit rows and other modules name the patient by. */

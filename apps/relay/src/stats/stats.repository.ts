@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { and, count, eq, gte, inArray, sql } from 'drizzle-orm';
 import { Database } from '../infra/database/database.js';
-import { caseEvents, cases, diagnoses } from '../infra/database/schema.js';
+import { caseEvents, cases, diagnoses, repeatExamWarnings } from '../infra/database/schema.js';
 
 export interface FacilityCounts {
   waiting: number;
@@ -9,6 +9,8 @@ export interface FacilityCounts {
   signed: number;
   returned: number;
   escalated: number;
+  repeatExamWarnings: number;
+  repeatExamsWentAhead: number;
   median: number | null;
   p90: number | null;
 }
@@ -20,6 +22,8 @@ export const NO_CASES: Readonly<FacilityCounts> = {
   signed: 0,
   returned: 0,
   escalated: 0,
+  repeatExamWarnings: 0,
+  repeatExamsWentAhead: 0,
   median: null,
   p90: null,
 };
@@ -91,6 +95,26 @@ export class StatsRepository {
     for (const row of events) {
       if (row.type === 'returned') entry(row.id).returned = row.n;
       else entry(row.id).escalated = row.n;
+    }
+    // Repeated-exam warnings belong to the clinic that was warned (docs/patients.md).
+    if (by === 'clinic') {
+      const warnings = await db
+        .select({
+          id: repeatExamWarnings.clinicId,
+          n: count(),
+          wentAhead: sql<number>`count(*) filter (where ${repeatExamWarnings.wentAhead})`.mapWith(
+            Number,
+          ),
+        })
+        .from(repeatExamWarnings)
+        .where(
+          and(inArray(repeatExamWarnings.clinicId, ids), gte(repeatExamWarnings.warnedAt, since)),
+        )
+        .groupBy(repeatExamWarnings.clinicId);
+      for (const row of warnings) {
+        entry(row.id).repeatExamWarnings = row.n;
+        entry(row.id).repeatExamsWentAhead = row.wentAhead;
+      }
     }
     return result;
   }

@@ -6,7 +6,15 @@ import type { SessionUser } from '#contracts';
 import { TestClock } from '../common/testing/test-clock.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { Database } from '../infra/database/database.js';
-import { caseEvents, cases, diagnoses, facilities, users } from '../infra/database/schema.js';
+import {
+  caseEvents,
+  cases,
+  diagnoses,
+  facilities,
+  patients,
+  repeatExamWarnings,
+  users,
+} from '../infra/database/schema.js';
 import { StatsRepository } from './stats.repository.js';
 import { StatsService } from './stats.service.js';
 
@@ -86,6 +94,36 @@ describe('StatsService (real PGlite)', () => {
       { caseId: id(4), type: 'returned', actor: 'system:analysis' },
       { caseId: id(5), type: 'escalated', actor: reader!.id },
     ]);
+    // Repeated exams: k-1 warned twice today (one went ahead, one cancelled), k-2 once
+    // yesterday (not today's), k-3 once (another region).
+    const [patient] = await database.db
+      .insert(patients)
+      .values({
+        identifierKey: 'key-1',
+        identifierSealed: 'k1.x',
+        identifierMasked: '5001**********0017',
+        documentType: 'resident_id',
+        name: 'P',
+        sex: 'male',
+        registeredBy: 'k-1',
+      })
+      .returning({ id: patients.id });
+    const warning = (clinicId: string, wentAhead: boolean | null, warnedAt = now) => ({
+      patientId: patient!.id,
+      clinicId,
+      kind: 'ecg' as const,
+      earlierCaseIds: [id(2)],
+      warnedAt,
+      wentAhead,
+    });
+    await database.db
+      .insert(repeatExamWarnings)
+      .values([
+        warning('k-1', true),
+        warning('k-1', false),
+        warning('k-2', true, minutesAgo(60 * 30)),
+        warning('k-3', null),
+      ]);
     service = new StatsService(
       new FacilitiesRepository(database),
       new StatsRepository(database),
@@ -112,6 +150,15 @@ describe('StatsService (real PGlite)', () => {
     expect(byId.get('t-1')).toMatchObject({ waiting: 1, signed: 0, escalated: 1 });
     expect(byId.get('k-1')).toMatchObject({ waiting: 2, claimed: 1, returned: 1, escalated: 1 });
     expect(byId.get('k-2')).toMatchObject({ signed: 2, turnaroundSeconds: { median: 1200 } });
+  });
+
+  it('counts repeated-exam warnings and exams that went ahead at the clinic and the hospitals above it', async () => {
+    const stats = await service.forRegionOf(authority('t-1'));
+    const byId = new Map(stats.facilities.map((f) => [f.id, f]));
+    expect(byId.get('k-1')).toMatchObject({ repeatExamWarnings: 2, repeatExamsWentAhead: 1 });
+    expect(byId.get('k-2')).toMatchObject({ repeatExamWarnings: 0, repeatExamsWentAhead: 0 });
+    expect(byId.get('c-1')).toMatchObject({ repeatExamWarnings: 2, repeatExamsWentAhead: 1 });
+    expect(byId.get('t-1')).toMatchObject({ repeatExamWarnings: 2, repeatExamsWentAhead: 1 });
   });
 
   it('narrows to a county when the authority belongs to one', async () => {

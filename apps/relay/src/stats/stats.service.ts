@@ -40,13 +40,15 @@ export class StatsService {
     const rows: FacilityStats[] = region.map((facility) => {
       const counts =
         (facility.kind === 'clinic' ? byClinic : byHospital).get(facility.id) ?? NO_CASES;
-      // An escalation is counted where it started: at the clinic, and at every hospital above it.
-      const escalated =
+      // An escalation (and a repeated-exam warning) is counted where it started: at the
+      // clinic, and at every hospital above it.
+      const fromClinics = (key: 'escalated' | 'repeatExamWarnings' | 'repeatExamsWentAhead') =>
         facility.kind === 'clinic'
-          ? counts.escalated
+          ? counts[key]
           : subtreeOf(facility.id, region)
               .filter((f) => f.kind === 'clinic')
-              .reduce((sum, clinic) => sum + (byClinic.get(clinic.id)?.escalated ?? 0), 0);
+              .reduce((sum, clinic) => sum + (byClinic.get(clinic.id)?.[key] ?? 0), 0);
+      const escalated = fromClinics('escalated');
       return {
         id: facility.id,
         kind: facility.kind,
@@ -57,6 +59,8 @@ export class StatsService {
         signed: counts.signed,
         returned: counts.returned,
         escalated,
+        repeatExamWarnings: fromClinics('repeatExamWarnings'),
+        repeatExamsWentAhead: fromClinics('repeatExamsWentAhead'),
         turnaroundSeconds: { median: counts.median, p90: counts.p90 },
       };
     });

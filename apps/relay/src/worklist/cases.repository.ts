@@ -56,6 +56,8 @@ export interface NewCase {
   hospitalId: string;
   priority: CasePriority;
   dueAt: Date;
+  patientId?: string | null;
+  orderId?: string | null;
 }
 
 export interface CaseEvent {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CaseDetail, CaseEcg, CaseSummary, Diagnosis, SessionUser } from '#contracts';
 import { BlobStore } from '../infra/blobs/blob-store.js';
+import { PatientsService } from '../records/patients.service.js';
 import { toCaseAnalysis } from './case-analysis.js';
 import { caseScope } from './case-scope.js';
 import { notVisible } from './case-transitions.js';
@@ -12,6 +13,7 @@ export class WorklistQueries {
   constructor(
     private readonly cases: CasesRepository,
     private readonly blobs: BlobStore,
+    private readonly patients: PatientsService,
   ) {}
 
   async worklist(user: SessionUser): Promise<CaseSummary[]> {
@@ -25,8 +27,10 @@ export class WorklistQueries {
     const summary = await this.cases.summary(caseId, caseScope(user));
     if (!summary) throw notVisible(user, caseId);
     const diagnosis = await this.cases.diagnosisOf(caseId);
+    const patient = await this.patients.byCaseId(caseId);
     return {
       ...summary,
+      patient: patient ? this.patients.summary(patient) : null,
       diagnosis: diagnosis ? withoutDevice(diagnosis) : null,
       analysis: toCaseAnalysis(await this.cases.analysisOf(caseId)),
       transfers: await this.cases.transfersOf(caseId),

@@ -3,6 +3,7 @@ import { FacilitiesModule } from '../facilities/facilities.module.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { RealtimeModule } from '../realtime/realtime.module.js';
+import { RecordsModule } from '../records/records.module.js';
 import { BoxDelivery } from './box-delivery.js';
 import { CaseTimers } from './case-timers.js';
 import { CaseTransitions } from './case-transitions.js';
@@ -19,7 +20,7 @@ import { WorklistQueries } from './worklist-queries.js';
 import { WorklistService } from './worklist.service.js';
 
 @Module({
-  imports: [FacilitiesModule, OutboxModule, PoliciesModule, RealtimeModule],
+  imports: [FacilitiesModule, OutboxModule, PoliciesModule, RealtimeModule, RecordsModule],
   controllers: [WorklistController],
   providers: [
     CasesRepository,

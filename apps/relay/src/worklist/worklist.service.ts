@@ -58,6 +58,9 @@ export interface CaseRequest {
   examKind: string;
   clinicId: string;
   priority: CasePriority;
+  /** The registered patient and exam order (docs/patients.md); null for a recording without. */
+  patientId?: string | null;
+  orderId?: string | null;
 }
 
 /**
@@ -121,7 +124,13 @@ export class WorklistService {
    */
   async openImagingCase(
     tx: Tx,
-    request: { clinicId: string; examKind: string; priority: CasePriority },
+    request: {
+      clinicId: string;
+      examKind: string;
+      priority: CasePriority;
+      patientId?: string | null;
+      orderId?: string | null;
+    },
     detail: Record<string, unknown>,
   ): Promise<string> {
     const hospital = await this.facilities.readingHospitalOf(request.clinicId, tx);

@@ -137,7 +137,8 @@ export const cases = pgTable(
     index('cases_clinic_idx').on(t.clinicId, t.createdAt),
     // Repeated-exam warnings look up a patient's recent cases.
     index('cases_patient_idx').on(t.patientId, t.createdAt),
-    uniqueIndex('cases_order_uq').on(t.orderId),
+    // Not unique: an ECG sent back as unreadable is recorded again under the same order.
+    index('cases_order_idx').on(t.orderId),
   ],
 );
 

@@ -14,6 +14,9 @@ import { Outbox } from '../../outbox/outbox.js';
 import { OutboxRepository } from '../../outbox/outbox.repository.js';
 import { PoliciesRepository } from '../../policies/policies.repository.js';
 import { PoliciesService } from '../../policies/policies.service.js';
+import { PatientIdentity } from '../../records/patient-identity.js';
+import { PatientsRepository } from '../../records/patients.repository.js';
+import { PatientsService } from '../../records/patients.service.js';
 import { Notifier } from '../../realtime/notifier.js';
 import { CaseTimers } from '../case-timers.js';
 import { CaseTransitions } from '../case-transitions.js';
@@ -116,7 +119,17 @@ export async function worklistWorld(database: Database) {
   const transitions = new CaseTransitions(new CaseTransitionsRepository(), clock);
   const announcer = new WorklistAnnouncer(repository, notifier, clock);
   const inbox = new ClinicInbox(new ClinicInboxRepository(database), clock);
-  const queries = new WorklistQueries(repository, {} as BlobStore);
+  const queries = new WorklistQueries(
+    repository,
+    {} as BlobStore,
+    new PatientsService(
+      new PatientsRepository(database),
+      new PatientIdentity({
+        hmacKey: Buffer.alloc(32, 1),
+        sealKeys: [{ id: 'k1', key: Buffer.alloc(32, 2) }],
+      }),
+    ),
+  );
   const timers = new CaseTimers(repository, outbox);
   const worklist = new WorklistService(
     database,

@@ -59,4 +59,4 @@ CREATE INDEX "repeat_exam_warnings_at_idx" ON "repeat_exam_warnings" USING btree
 ALTER TABLE "cases" ADD CONSTRAINT "cases_patient_id_patients_id_fk" FOREIGN KEY ("patient_id") REFERENCES "public"."patients"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "cases" ADD CONSTRAINT "cases_order_id_exam_orders_id_fk" FOREIGN KEY ("order_id") REFERENCES "public"."exam_orders"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "cases_patient_idx" ON "cases" USING btree ("patient_id","created_at");--> statement-breakpoint
-CREATE UNIQUE INDEX "cases_order_uq" ON "cases" USING btree ("order_id");
+CREATE INDEX "cases_order_idx" ON "cases" USING btree ("order_id");
