@@ -2,10 +2,13 @@ import type {
   ApiError,
   CaseDetail,
   CaseEcg,
-  CaseSummary,
   CasePriority,
+  CaseSummary,
+  CreatedExamOrder,
+  CreateExamOrder,
   DeviceSummary,
   Diagnosis,
+  ExamOrder,
   ImagingStudy,
   LoginResponse,
   Phrase,
@@ -134,6 +137,25 @@ export class RelayApi {
     return this.call('POST', `/api/devices/${encodeURIComponent(deviceId)}/stream/snapshot`, {
       seconds,
     });
+  }
+
+  /** Registers an exam (clinic staff): the patient's identifier goes in the body only. */
+  createOrder(body: CreateExamOrder): Promise<CreatedExamOrder> {
+    return this.call('POST', '/api/records/orders', body);
+  }
+
+  /** The clinic's open exam orders. */
+  openOrders(): Promise<ExamOrder[]> {
+    return this.call('GET', '/api/records/orders');
+  }
+
+  /** Goes ahead with an exam despite the repeated-exam warning. */
+  goAhead(orderNumber: string): Promise<ExamOrder> {
+    return this.call('POST', `/api/records/orders/${encodeURIComponent(orderNumber)}/go-ahead`);
+  }
+
+  cancelOrder(orderNumber: string): Promise<ExamOrder> {
+    return this.call('POST', `/api/records/orders/${encodeURIComponent(orderNumber)}/cancel`);
   }
 
   /** The clinic's DICOM studies (clinic staff): counts, state and the case each became. */

@@ -12,6 +12,7 @@ import {
 import { CaseStore, byNewest, byUrgency } from './store.js';
 import { caseView } from './views/case.js';
 import { clinicCasesView } from './views/clinic.js';
+import { ordersView } from './views/orders.js';
 import type { ConsoleContext, View } from './views/context.js';
 import { brandMark, loginView } from './views/login.js';
 import { uploadView } from './views/upload.js';
@@ -239,6 +240,7 @@ class SignedIn {
     this.view?.dispose();
     const match = /^#\/case\/([^/]+)$/.exec(window.location.hash);
     const upload = window.location.hash === '#/upload';
+    const orders = window.location.hash === '#/orders' && this.session.user.role === 'clinic_staff';
     const user = this.session.user;
     if (user.role !== 'reader' && user.role !== 'clinic_staff') {
       this.view = unsupportedView(user);
@@ -246,6 +248,8 @@ class SignedIn {
       this.view = caseView(this.context, decodeURIComponent(match[1]!), printRoot);
     } else if (upload && user.role === 'clinic_staff') {
       this.view = uploadView(this.context);
+    } else if (orders) {
+      this.view = ordersView(this.context);
     } else {
       this.view =
         user.role === 'reader' ? readerWorklistView(this.context) : clinicCasesView(this.context);
@@ -254,11 +258,13 @@ class SignedIn {
     const heading = this.view.element.querySelector('h1');
     const page = match
       ? 'Case'
-      : upload && user.role === 'clinic_staff'
-        ? 'Upload images'
-        : user.role === 'reader'
-          ? 'Worklist'
-          : 'Cases';
+      : orders
+        ? 'Register an exam'
+        : upload && user.role === 'clinic_staff'
+          ? 'Upload images'
+          : user.role === 'reader'
+            ? 'Worklist'
+            : 'Cases';
     document.title = `${page} · Telerelay`;
     heading?.focus({ preventScroll: true });
     window.scrollTo(0, 0);

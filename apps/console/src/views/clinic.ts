@@ -59,6 +59,7 @@ export function clinicCasesView(ctx: ConsoleContext): View {
         'div',
         { class: 'toolbar' },
         counts,
+        h('a', { class: 'button primary', href: '#/orders' }, 'Register an exam'),
         h('a', { class: 'button secondary', href: '#/upload' }, 'Upload images'),
       ),
     ),
