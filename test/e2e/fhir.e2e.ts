@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, DiagnosticReport, Observation, OperationOutcome } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditPage, CaseEcg } from '#contracts';
+import {
+  maskIdentifier,
+  nationalIdCheckCharacter,
+  type AuditPage,
+  type CaseEcg,
+  type CreatedExamOrder,
+} from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { fhirSchemaErrors } from '../../apps/relay/src/fhir/testing/fhir-schema.js';
 import { ConsoleClient, nextEvent, type ConsoleSocket } from '../support/clients.js';
 import { RelayProcess } from '../support/relay-process.js';
 
 const FHIR_JSON = /^application\/fhir\+json/;
+/** A fictitious resident ID (born 15 March 1985, a woman) with a valid GB 11643 check character. */
+const FIRST_17 = '11010519850315002';
+const NATIONAL_ID = FIRST_17 + nationalIdCheckCharacter(FIRST_17);
 
 describe('FHIR R4 for the regional platform: a signed ECG case read as a Bundle and a DiagnosticReport', () => {
   let relay: RelayProcess;
@@ -28,7 +37,7 @@ describe('FHIR R4 for the regional platform: a signed ECG case read as a Bundle 
     };
   }
 
-  async function record(seed: number): Promise<string> {
+  async function record(seed: number, orderNumber?: string): Promise<string> {
     const device = (await relay.demoDevices()).find((d) => d.clinicId === 'clinic-1')!;
     const box = new SimulatedBox({
       brokerUrl: relay.mqttUrl,
@@ -38,7 +47,12 @@ describe('FHIR R4 for the regional platform: a signed ECG case read as a Bundle 
     await box.start();
     try {
       const listed = nextEvent(readerSocket, 'worklist.case-added');
-      const { caseId: id } = await box.record({ durationSeconds: 4, finding: 'normal', seed });
+      const { caseId: id } = await box.record({
+        durationSeconds: 4,
+        finding: 'normal',
+        seed,
+        ...(orderNumber === undefined ? {} : { orderNumber }),
+      });
       expect((await listed).id).toBe(id);
       return id!;
     } finally {
@@ -199,6 +213,56 @@ describe('FHIR R4 for the regional platform: a signed ECG case read as a Bundle 
     }
     expect((await get(county1, '/fhir/Bundle/not-a-case')).status).toBe(404);
     expect((await get(county1, `/fhir/Bundle/case-${caseId}?waveform=maybe`)).status).toBe(400);
+  });
+
+  it("a registered patient's case: the Patient with the identifier masked, and the number nowhere in the answer or the relay's log", async () => {
+    const created = await clinic1.post<CreatedExamOrder>('/api/records/orders', {
+      patient: { documentType: 'resident_id', idNumber: NATIONAL_ID, name: '王芳' },
+      kind: 'ecg',
+      indication: 'Palpitations',
+    });
+    expect(created.status).toBe(201);
+    const patientCase = await record(13, created.body.order.orderNumber);
+    expect((await county1.post(`/api/cases/${patientCase}/claim`)).status).toBe(200);
+    expect(
+      (await county1.post(`/api/cases/${patientCase}/sign`, { conclusion: 'Sinus tachycardia.' }))
+        .status,
+    ).toBe(200);
+
+    const answer = await get(clinic1, `/fhir/Bundle/case-${patientCase}`);
+    expect(answer.status).toBe(200);
+    const bundle = answer.body as Bundle;
+    const resources = (bundle.entry ?? []).map((entry) => entry.resource!);
+    expect([bundle, ...resources].flatMap((r) => fhirSchemaErrors(r))).toEqual([]);
+    const patient = resources.find((r) => r.resourceType === 'Patient');
+    expect(patient).toMatchObject({
+      id: created.body.order.patient.id,
+      name: [{ text: '王芳' }],
+      gender: 'female',
+      birthDate: '1985-03-15',
+      identifier: [{ system: 'urn:oid:2.16.156.10011.1.3', value: maskIdentifier(NATIONAL_ID) }],
+    });
+    expect(resources.find((r) => r.resourceType === 'DiagnosticReport')).toMatchObject({
+      subject: { reference: `Patient/${created.body.order.patient.id}` },
+    });
+    expect(resources.find((r) => r.resourceType === 'ServiceRequest')).toMatchObject({
+      identifier: [{ value: created.body.order.orderNumber }],
+      reasonCode: [{ text: 'Palpitations' }],
+    });
+    const report = await get(county1, `/fhir/DiagnosticReport/${patientCase}`);
+    expect(report.status).toBe(200);
+    expect(JSON.stringify([bundle, report.body])).not.toContain(NATIONAL_ID);
+    expect(relay.logs.join('\n')).not.toContain(NATIONAL_ID);
+
+    // The reads are audited by the patient's lookup key, never the number.
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    const page = await admin.get<AuditPage>('/api/admin/audit?limit=500');
+    const reads = page.body.entries.filter(
+      (row) => row.action === 'fhir.read' && row.subject === `case:${patientCase}`,
+    );
+    expect(reads).toHaveLength(2);
+    for (const row of reads) expect(row.detail?.['patientKey']).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(page.body)).not.toContain(NATIONAL_ID);
   });
 
   it('each read is in the audit trail, the refusals too', async () => {
