@@ -9,7 +9,11 @@ import { AppModule } from './app.module.js';
 import { AuditService } from './audit/audit.service.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
 import { ConfigError, loadConfig, type RelayConfig } from './config/config.js';
+import { seedDemoPatients } from './demo/demo-patients.js';
 import { disableDemoAccounts, seedDemoRegion } from './demo/demo-region.js';
+import { UsersRepository } from './identity/users.repository.js';
+import { ExamOrdersService } from './records/exam-orders.service.js';
+import { PatientsService } from './records/patients.service.js';
 import { SecretHasher } from './identity/secret-hasher.js';
 import { DeviceGateService } from './devices/device-gate.service.js';
 import { DicomListener } from './imaging/dicom-listener.js';
@@ -94,6 +98,13 @@ async function main(): Promise<void> {
     logger: new NestPinoLogger(log),
   });
   app.useGlobalFilters(new DomainErrorFilter(log, app.get(AuditService)));
+  const demoOrder = demo
+    ? await seedDemoPatients(
+        app.get(UsersRepository),
+        app.get(PatientsService),
+        app.get(ExamOrdersService),
+      )
+    : undefined;
   // req.ip is the address sign-in attempts are counted against: behind a proxy it must be
   // the client's (from X-Forwarded-For), or every user would share the proxy's budget.
   app.set('trust proxy', config.http.trustProxy);
@@ -139,7 +150,11 @@ async function main(): Promise<void> {
           : `  dicom    ${config.dicom?.aeTitle}@localhost:${dicomPort} (C-ECHO, C-STORE)\n`) +
         `  demo logins: admin, health.authority, tertiary.reader, county1.reader, county2.reader, clinic1.staff … clinic6.staff\n` +
         `  demo password: ${demo.passwordGenerated ? demo.password : '(from DEMO_PASSWORD)'}\n` +
-        `  box credentials: ${demo.devicesFile}\n\n`,
+        `  box credentials: ${demo.devicesFile}\n` +
+        (demoOrder
+          ? `  demo exam order (clinic1.staff, 测试患者二): ${demoOrder.slice(0, 4)}-${demoOrder.slice(4)}\n`
+          : '') +
+        '\n',
     );
   }
 
