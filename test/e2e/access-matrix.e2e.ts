@@ -149,6 +149,12 @@ const STOW: Record<Actor, Cell> = {
   anonymous: 401,
 };
 
+/**
+ * A's case as FHIR R4: the case scope as on /api/cases (another facility's reader or clinic
+ * finds nothing), and like DICOMweb no patient record for the operator roles.
+ */
+const FHIR_READ: Record<Actor, Cell> = { ...STUDY_READ };
+
 /** Exam orders are clinic staff's, of their own clinic only; nobody else has the role. */
 const CLINIC_STAFF_ONLY: Record<Actor, Cell> = {
   'clinic2.staff': 'own',
@@ -405,6 +411,11 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
     path: (ids) => `/api/records/patients/${ids.patientId}/grants`,
     cells: { ...RECORD_READ, 'county2.reader': 403, 'tertiary.reader': 403, admin: 'ok' },
   },
+  'GET /fhir/DiagnosticReport/:id': {
+    path: (ids) => `/fhir/DiagnosticReport/${ids.caseId}`,
+    cells: FHIR_READ,
+  },
+  'GET /fhir/Bundle/:id': { path: (ids) => `/fhir/Bundle/case-${ids.caseId}`, cells: FHIR_READ },
   'POST /dicomweb/studies': { path: () => '/dicomweb/studies', okStatus: 415, cells: STOW },
   'POST /dicomweb/studies/:study': {
     path: (ids) => `/dicomweb/studies/${ids.study}`,

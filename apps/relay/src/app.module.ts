@@ -5,6 +5,7 @@ import { AnalysisModule } from './analysis/analysis.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { ConsentModule } from './consent/consent.module.js';
 import { DevicesModule } from './devices/devices.module.js';
+import { FhirModule } from './fhir/fhir.module.js';
 import { HealthModule } from './health/health.module.js';
 import { CredentialsModule } from './identity/credentials.module.js';
 import { IdentityModule } from './identity/identity.module.js';
@@ -45,6 +46,7 @@ export const DOMAIN_MODULES = [
   DicomListenerModule,
   RecordsModule,
   ConsentModule,
+  FhirModule,
 ];
 
 @Module({})
@@ -57,7 +59,13 @@ export class AppModule {
         CredentialsModule,
         ServeStaticModule.forRoot({
           rootPath: consoleRoot,
-          exclude: ['/api/{*rest}', '/health', '/socket.io/{*rest}', '/dicomweb/{*rest}'],
+          exclude: [
+            '/api/{*rest}',
+            '/health',
+            '/socket.io/{*rest}',
+            '/dicomweb/{*rest}',
+            '/fhir/{*rest}',
+          ],
         }),
         ...DOMAIN_MODULES,
       ],

@@ -23,7 +23,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const body = this.toApiError(error);
     if (body.statusCode >= 500) this.log.error({ err: error }, 'request failed');
-    const send = () => response.status(body.statusCode).json(body);
+    const send = () => this.respond(response, body);
     if (!(error instanceof DomainError) || !error.isRefusal) {
       send();
       return;
@@ -39,6 +39,11 @@ export class DomainErrorFilter implements ExceptionFilter {
         this.log.error({ err: auditError, code: error.code }, 'audit of a refusal failed'),
       )
       .finally(send);
+  }
+
+  /** How the error is written; an edge with its own error format (FHIR) overrides it. */
+  protected respond(response: Response, body: ApiError): void {
+    response.status(body.statusCode).json(body);
   }
 
   private toApiError(error: unknown): ApiError {
