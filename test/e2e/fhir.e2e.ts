@@ -7,6 +7,7 @@ import {
   type AuditPage,
   type CaseEcg,
   type CreatedExamOrder,
+  type PatientAccessEntry,
 } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { fhirSchemaErrors } from '../../apps/relay/src/fhir/testing/fhir-schema.js';
@@ -254,15 +255,20 @@ describe('FHIR R4 for the regional platform: a signed ECG case read as a Bundle 
     expect(JSON.stringify([bundle, report.body])).not.toContain(NATIONAL_ID);
     expect(relay.logs.join('\n')).not.toContain(NATIONAL_ID);
 
-    // The reads are audited by the patient's lookup key, never the number.
+    // The reads are audited by the patient's lookup key, never the number: they are in the
+    // patient's "who looked at my record", which the registering clinic can show.
     const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
     const page = await admin.get<AuditPage>('/api/admin/audit?limit=500');
     const reads = page.body.entries.filter(
       (row) => row.action === 'fhir.read' && row.subject === `case:${patientCase}`,
     );
     expect(reads).toHaveLength(2);
-    for (const row of reads) expect(row.detail?.['patientKey']).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(page.body)).not.toContain(NATIONAL_ID);
+    const looked = await admin.get<PatientAccessEntry[]>(
+      `/api/records/patients/${created.body.order.patient.id}/access-log`,
+    );
+    expect(looked.status).toBe(200);
+    expect(looked.body.filter((entry) => entry.action === 'fhir.read')).toHaveLength(2);
   });
 
   it('each read is in the audit trail, the refusals too', async () => {

@@ -209,8 +209,8 @@ describe.each(DRIVERS)('FHIR view of a signed case on %s', (driver) => {
       outcome: 'allowed',
       subject: `case:${signedCase}`,
       remoteAddress: '192.0.2.7',
+      patientKey: world.identity.lookupKey('resident_id', ID),
       detail: {
-        patientKey: world.identity.lookupKey('resident_id', ID),
         role: 'clinic_staff',
         facilityId: 'clinic-a',
       },

@@ -122,6 +122,7 @@ export class FhirService {
     caseId: string,
     detail: { resource: string; patientKey: string | null; waveform?: boolean },
   ): Promise<void> {
+    const { patientKey, ...rest } = detail;
     try {
       await this.audit.record({
         actor: `user:${reader.user.id}`,
@@ -129,7 +130,9 @@ export class FhirService {
         outcome: 'allowed',
         subject: `case:${caseId}`,
         remoteAddress: reader.remoteAddress,
-        detail: { ...detail, role: reader.user.role, facilityId: reader.user.facilityId },
+        // In its column, so the read is in the patient's "who looked at my record".
+        ...(patientKey ? { patientKey } : {}),
+        detail: { ...rest, role: reader.user.role, facilityId: reader.user.facilityId },
       });
     } catch (error) {
       this.log.error({ err: error, caseId }, 'FHIR read refused: its audit row was not written');

@@ -95,6 +95,8 @@ export class ExamOrdersService {
       action: 'exam_order.create',
       outcome: 'allowed',
       subject: `exam_order:${result.order.id}`,
+      // A write of the patient's data: in the patient's "who looked at my record".
+      patientKey: result.patient.identifierKey,
       detail: {
         patientId: result.patient.id,
         patientRegistered: result.registered,

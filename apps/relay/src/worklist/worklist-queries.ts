@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CaseDetail, CaseEcg, CaseSummary, Diagnosis, SessionUser } from '#contracts';
+import { AuditService } from '../audit/audit.service.js';
 import { BlobStore } from '../infra/blobs/blob-store.js';
 import { PatientsService } from '../records/patients.service.js';
 import { toCaseAnalysis } from './case-analysis.js';
@@ -14,6 +15,7 @@ export class WorklistQueries {
     private readonly cases: CasesRepository,
     private readonly blobs: BlobStore,
     private readonly patients: PatientsService,
+    private readonly audit: AuditService,
   ) {}
 
   async worklist(user: SessionUser): Promise<CaseSummary[]> {
@@ -28,6 +30,19 @@ export class WorklistQueries {
     if (!summary) throw notVisible(user, caseId);
     const diagnosis = await this.cases.diagnosisOf(caseId);
     const patient = await this.patients.byCaseId(caseId);
+    if (patient) {
+      // A read of the patient's data (name, masked identifier, sex, birth date): written down
+      // before it is answered, and refused when it cannot be (docs/audit.md).
+      await this.audit.recordPatientAccess({
+        actor: `user:${user.id}`,
+        role: user.role,
+        facilityId: user.facilityId,
+        action: 'case.patient.read',
+        patientKey: patient.identifierKey,
+        outcome: 'allowed',
+        detail: { caseId },
+      });
+    }
     return {
       ...summary,
       patient: patient ? this.patients.summary(patient) : null,

@@ -289,6 +289,35 @@ describe.each(DRIVERS)('the reading workflow (%s)', (driver) => {
     });
   });
 
+  it("a case's patient is answered only once the read is in the patient's access log", async () => {
+    const caseId = await analysedCase();
+    const { patient } = await world.patients.register(
+      {
+        documentType: 'passport',
+        idNumber: 'E12345678',
+        name: '测试患者',
+        birthDate: '1980-01-02',
+      },
+      { facilityId: 'clinic-k' },
+    );
+    await world.database.db
+      .update(cases)
+      .set({ patientId: patient.id })
+      .where(eq(cases.id, caseId));
+    expect(await world.audit.accessLogFor(patient.identifierKey)).toEqual([]);
+
+    const detail = await world.queries.getCase(world.readers.c1, caseId);
+
+    expect(detail.patient).toMatchObject({ name: '测试患者', maskedIdentifier: 'E1*****78' });
+    expect(await world.audit.accessLogFor(patient.identifierKey)).toEqual([
+      expect.objectContaining({
+        action: 'case.patient.read',
+        role: 'reader',
+        facilityId: 'hosp-c1',
+      }),
+    ]);
+  });
+
   it('ten readers claim the same case at once: exactly one gets it', async () => {
     const caseId = await analysedCase();
     const readers = await Promise.all(Array.from({ length: 10 }, () => world.readerAt('hosp-c1')));

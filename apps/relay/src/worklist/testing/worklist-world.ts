@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import type { SessionUser } from '#contracts';
-import type { AuditService } from '../../audit/audit.service.js';
+import { AuditRepository } from '../../audit/audit.repository.js';
+import { AuditService } from '../../audit/audit.service.js';
 import { TestClock } from '../../common/testing/test-clock.js';
 import type { RelayConfig } from '../../config/config.js';
 import { FacilitiesRepository } from '../../facilities/facilities.repository.js';
@@ -119,17 +120,15 @@ export async function worklistWorld(database: Database) {
   const transitions = new CaseTransitions(new CaseTransitionsRepository(), clock);
   const announcer = new WorklistAnnouncer(repository, notifier, clock);
   const inbox = new ClinicInbox(new ClinicInboxRepository(database), clock);
-  const queries = new WorklistQueries(
-    repository,
-    {} as BlobStore,
-    new PatientsService(
-      new PatientsRepository(database),
-      new PatientIdentity({
-        hmacKey: Buffer.alloc(32, 1),
-        sealKeys: [{ id: 'k1', key: Buffer.alloc(32, 2) }],
-      }),
-    ),
+  const audit = new AuditService(new AuditRepository(database), clock, quietLog);
+  const patients = new PatientsService(
+    new PatientsRepository(database),
+    new PatientIdentity({
+      hmacKey: Buffer.alloc(32, 1),
+      sealKeys: [{ id: 'k1', key: Buffer.alloc(32, 2) }],
+    }),
   );
+  const queries = new WorklistQueries(repository, {} as BlobStore, patients, audit);
   const timers = new CaseTimers(repository, outbox);
   const worklist = new WorklistService(
     database,
@@ -238,6 +237,8 @@ export async function worklistWorld(database: Database) {
     worklist,
     deadlines,
     queries,
+    patients,
+    audit,
     readers,
     nurse,
     /** Another reader of a hospital. */
