@@ -744,6 +744,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       analysis = detail.analysis;
       transfers = detail.transfers;
       patient = detail.patient;
+      priorExams.show(patient);
       if (detail.diagnosis) diagnosis = detail.diagnosis;
       update();
     } catch (failure) {

@@ -1,4 +1,10 @@
-import type { AccessGrant, ConsentCodeNotice, ConsentTicket, PriorExam } from '#contracts';
+import type {
+  AccessGrant,
+  ConsentCodeNotice,
+  ConsentTicket,
+  PatientSummary,
+  PriorExam,
+} from '#contracts';
 import { ApiFailure, describeError } from '../api.js';
 import { decodeEcg } from '../ecg/decode.js';
 import { serialComparison, type SerialRow } from '../ecg/serial.js';
@@ -387,12 +393,15 @@ function serialTable(rows: SerialRow[]): HTMLElement {
 /**
  * The panel on a case: the patient's earlier exams where the reader may see them (their
  * hospital reads this case), with a link to the serial comparison; otherwise the way to ask
- * for them.
+ * for them. Asked for once the case's detail says whom it is about (`show`): a case without a
+ * registered patient has no history to ask for, and clinic staff see other facilities' exams
+ * only through a consent code, so for them the panel offers that instead of a request that
+ * would be refused.
  */
 export function priorExamsPanel(
   ctx: ConsoleContext,
   currentCaseId: string,
-): { element: HTMLElement; dispose(): void } {
+): { element: HTMLElement; show(patient: PatientSummary | null): void; dispose(): void } {
   const element = h(
     'section',
     { class: 'panel prior-exams-panel', 'aria-labelledby': 'prior-title' },
@@ -400,43 +409,60 @@ export function priorExamsPanel(
     h('p', { role: 'status' }, 'Loading…'),
   );
   let disposed = false;
-  ctx.api.caseHistory(currentCaseId).then(
-    (history) => {
-      if (disposed) return;
-      const earlier = history.exams.filter((exam) => exam.caseId !== currentCaseId);
-      replaceContent(
-        element,
-        h('h2', { id: 'prior-title' }, 'Earlier exams'),
-        earlier.length === 0
-          ? h('p', { class: 'muted' }, 'None recorded anywhere in the region.')
-          : examList(earlier),
-        earlier.some((exam) => exam.hasEcg)
-          ? h(
-              'a',
-              { class: 'button', href: recordHref(history.patientId, currentCaseId) },
-              'Compare with the current ECG',
-            )
-          : null,
-      );
-    },
-    (failure: unknown) => {
-      if (disposed) return;
-      replaceContent(
-        element,
-        h('h2', { id: 'prior-title' }, 'Earlier exams'),
-        h(
-          'p',
-          { class: 'muted' },
+  let shown = false;
+  const offerRequest = (reason: string) =>
+    replaceContent(
+      element,
+      h('h2', { id: 'prior-title' }, 'Earlier exams'),
+      h('p', { class: 'muted' }, reason),
+      h('a', { class: 'button ghost', href: REQUEST_RECORD_HREF }, 'Request earlier record'),
+    );
+  const load = () =>
+    ctx.api.caseHistory(currentCaseId).then(
+      (history) => {
+        if (disposed) return;
+        const earlier = history.exams.filter((exam) => exam.caseId !== currentCaseId);
+        replaceContent(
+          element,
+          h('h2', { id: 'prior-title' }, 'Earlier exams'),
+          earlier.length === 0
+            ? h('p', { class: 'muted' }, 'None recorded anywhere in the region.')
+            : examList(earlier),
+          earlier.some((exam) => exam.hasEcg)
+            ? h(
+                'a',
+                { class: 'button', href: recordHref(history.patientId, currentCaseId) },
+                'Compare with the current ECG',
+              )
+            : null,
+        );
+      },
+      (failure: unknown) => {
+        if (disposed) return;
+        offerRequest(
           failure instanceof ApiFailure && failure.status === 404
-            ? 'None you may see: the case names no registered patient, or the patient’s consent is needed.'
+            ? 'None you may see without the patient’s consent.'
             : describeError(failure),
-        ),
-        h('a', { class: 'button ghost', href: REQUEST_RECORD_HREF }, 'Request earlier record'),
-      );
-    },
-  );
+        );
+      },
+    );
   return {
     element,
+    show(patient) {
+      if (shown || disposed) return;
+      shown = true;
+      if (patient === null) {
+        replaceContent(
+          element,
+          h('h2', { id: 'prior-title' }, 'Earlier exams'),
+          h('p', { class: 'muted' }, 'This case names no registered patient.'),
+        );
+      } else if (ctx.user.role !== 'reader') {
+        offerRequest('Exams at other facilities are shown with the patient’s consent code.');
+      } else {
+        void load();
+      }
+    },
     dispose() {
       disposed = true;
     },
