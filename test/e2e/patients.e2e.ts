@@ -1,7 +1,7 @@
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseDetail, CreatedExamOrder, Diagnosis, RegionStats } from '#contracts';
-import { analyzeEcg, synthesizeEcg, type EcgRecordingInput } from '#ecg';
+import { analyzeEcg, borderlineAnteriorSt } from '#ecg';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { launchChromium } from '../support/browser.js';
 import { ConsoleClient } from '../support/clients.js';
@@ -20,21 +20,6 @@ import { waitFor } from '../support/wait.js';
 const WOMAN_ID = '500101190001010121';
 const MAN_ID = '500101190001010113';
 const WOMAN_MASKED = '5001**********0121';
-
-/**
- * A 12-lead ECG whose only ST elevation is 0.15–0.2 mV in V2 and V3: STEMI by the 4th
- * Universal Definition for a woman (≥ 0.15 mV there), not for a man of 40 or more (≥ 0.2).
- */
-function borderlineAnteriorSt(): EcgRecordingInput {
-  const normal = synthesizeEcg({ durationSeconds: 10, finding: 'normal', seed: 7 });
-  const stemi = synthesizeEcg({ durationSeconds: 10, finding: 'anterior-stemi', seed: 7 });
-  const width = normal.leads.length;
-  const chest = new Set(['V2', 'V3'].map((lead) => normal.leads.indexOf(lead)));
-  const samples = normal.samples.map((value, i) =>
-    chest.has(i % width) ? Math.round(value + 0.55 * (stemi.samples[i]! - value)) : value,
-  );
-  return { ...normal, samples };
-}
 
 describe('patients: a registered exam from the clinic console to the printed report', () => {
   let relay: RelayProcess;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeEcg, type EcgRecordingInput } from './analysis.js';
 import { rateLimitsFor, RATE_LIMITS, stemiThresholdsFor, type PatientContext } from './flags.js';
-import { synthesizeEcg } from './synthetic-ecg.js';
+import { borderlineAnteriorSt, synthesizeEcg } from './synthetic-ecg.js';
 
 const woman = (ageYears: number | null): PatientContext => ({ sex: 'female', ageYears });
 const man = (ageYears: number | null): PatientContext => ({ sex: 'male', ageYears });
@@ -30,21 +30,6 @@ describe('heart-rate limits by age', () => {
     expect(rateLimitsFor(undefined)).toBe(RATE_LIMITS);
   });
 });
-
-/**
- * A synthetic ECG whose only ST elevation is in V2 and V3, about 0.17–0.19 mV: the normal
- * ECG with 55 % of the anterior-STEMI difference added in those two leads only.
- */
-function borderlineAnteriorSt(): EcgRecordingInput {
-  const normal = synthesizeEcg({ durationSeconds: 10, finding: 'normal', seed: 7 });
-  const stemi = synthesizeEcg({ durationSeconds: 10, finding: 'anterior-stemi', seed: 7 });
-  const width = normal.leads.length;
-  const chest = new Set(['V2', 'V3'].map((lead) => normal.leads.indexOf(lead)));
-  const samples = normal.samples.map((value, i) =>
-    chest.has(i % width) ? Math.round(value + 0.55 * (stemi.samples[i]! - value)) : value,
-  );
-  return { ...normal, samples };
-}
 
 const codes = (patient?: PatientContext, recording: EcgRecordingInput = borderlineAnteriorSt()) =>
   analyzeEcg(recording, { patient }).flags.map((flag) => flag.code);

@@ -616,3 +616,20 @@ export function synthesizeEcg(options: SyntheticEcgOptions): SyntheticEcg {
     beatLabels,
   };
 }
+
+/**
+ * A 12-lead ECG whose only ST elevation is in V2 and V3, about 0.17–0.19 mV: the normal ECG
+ * with 55 % of the anterior-STEMI difference added in those two leads only. Between the 4th
+ * Universal Definition's thresholds there (≥ 0.15 mV for women, ≥ 0.2 mV for men of 40 or
+ * more), so it shows whether the patient's sex reached the analysis.
+ */
+export function borderlineAnteriorSt(seed = 7): SyntheticEcg {
+  const normal = synthesizeEcg({ durationSeconds: 10, finding: 'normal', seed });
+  const stemi = synthesizeEcg({ durationSeconds: 10, finding: 'anterior-stemi', seed });
+  const width = normal.leads.length;
+  const chest = new Set(['V2', 'V3'].map((lead) => normal.leads.indexOf(lead)));
+  const samples = normal.samples.map((value, i) =>
+    chest.has(i % width) ? Math.round(value + 0.55 * (stemi.samples[i]! - value)) : value,
+  );
+  return { ...normal, samples };
+}

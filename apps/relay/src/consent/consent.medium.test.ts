@@ -23,7 +23,7 @@ import type { Logger } from '../infra/logging/logger.js';
 import { PatientIdentity } from '../records/patient-identity.js';
 import { PatientsRepository } from '../records/patients.repository.js';
 import { PatientsService } from '../records/patients.service.js';
-import { quietLog } from '../worklist/testing/worklist-world.js';
+import { quietLog } from '../infra/logging/testing/quiet-log.js';
 import { waitFor } from '../../../../test/support/wait.js';
 import { ConsentCodes } from './consent-codes.js';
 import { CONSENT_LIMITS } from './consent-limits.js';

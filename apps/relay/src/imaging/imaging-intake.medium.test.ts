@@ -21,7 +21,6 @@ import {
   studies,
   users,
 } from '../infra/database/schema.js';
-import type { Logger } from '../infra/logging/logger.js';
 import type { JobQueues } from '../infra/queue/job-queues.js';
 import { outbox } from '../infra/database/schema.js';
 import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
@@ -41,6 +40,7 @@ import { ExamOrdersService } from '../records/exam-orders.service.js';
 import { PatientIdentity } from '../records/patient-identity.js';
 import { PatientsRepository } from '../records/patients.repository.js';
 import { PatientsService } from '../records/patients.service.js';
+import { quietLog } from '../infra/logging/testing/quiet-log.js';
 
 /**
  * The one store path for STOW-RS and C-STORE, medium tier: real database (PGlite, and
@@ -48,14 +48,6 @@ import { PatientsService } from '../records/patients.service.js';
  * The parser runs inline here (the thread pool's worker file exists only in the build; the
  * e2e test drives the pool).
  */
-
-const quietLog = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-  child: () => quietLog,
-} as unknown as Logger;
 
 describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
   let dispose: () => Promise<void>;

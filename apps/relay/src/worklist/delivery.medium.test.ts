@@ -14,7 +14,8 @@ import { RetentionRepository } from '../retention/retention.repository.js';
 import { BoxDelivery } from './box-delivery.js';
 import { ClinicInboxGateway } from './clinic-inbox.gateway.js';
 import { ReviewDesk } from './review-desk.js';
-import { quietLog, worklistWorld, type WorklistWorld } from './testing/worklist-world.js';
+import { quietLog } from '../infra/logging/testing/quiet-log.js';
+import { worklistWorld, type WorklistWorld } from './testing/worklist-world.js';
 
 /**
  * The broker edge, as BoxDelivery sees it: what is published to a box is kept; the test

@@ -5,20 +5,12 @@ import { AuditService } from '../../audit/audit.service.js';
 import { TestClock } from '../../common/testing/test-clock.js';
 import type { Database } from '../../infra/database/database.js';
 import { cases, facilities, users } from '../../infra/database/schema.js';
-import type { Logger } from '../../infra/logging/logger.js';
 import { ExamOrdersRepository } from '../exam-orders.repository.js';
 import { ExamOrdersService } from '../exam-orders.service.js';
 import { PatientIdentity } from '../patient-identity.js';
 import { PatientsRepository } from '../patients.repository.js';
 import { PatientsService } from '../patients.service.js';
-
-const quietLog = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-  child: () => quietLog,
-} as unknown as Logger;
+import { quietLog } from '../../infra/logging/testing/quiet-log.js';
 
 /**
  * The records module's medium-test world: the real services on a real database of the test

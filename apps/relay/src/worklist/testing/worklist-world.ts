@@ -9,7 +9,6 @@ import { FacilitiesRepository } from '../../facilities/facilities.repository.js'
 import type { BlobStore } from '../../infra/blobs/blob-store.js';
 import { type Database } from '../../infra/database/database.js';
 import { caseEvents, cases, facilities, users } from '../../infra/database/schema.js';
-import type { Logger } from '../../infra/logging/logger.js';
 import type { JobQueues, NewJob, QueuedJob } from '../../infra/queue/job-queues.js';
 import { Outbox } from '../../outbox/outbox.js';
 import { OutboxRepository } from '../../outbox/outbox.repository.js';
@@ -29,6 +28,7 @@ import { DeadlineDesk } from '../deadline-desk.js';
 import { WorklistAnnouncer } from '../worklist-announcer.js';
 import { WorklistQueries } from '../worklist-queries.js';
 import { WorklistService } from '../worklist.service.js';
+import { quietLog } from '../../infra/logging/testing/quiet-log.js';
 
 /**
  * The medium test tier of the reading workflow (docs/development.md): the real services on
@@ -80,14 +80,6 @@ export class RecordedNotifier extends Notifier {
     this.pushed.push({ room: `clinic:${clinicId}`, event, payload: args[0] });
   }
 }
-
-export const quietLog = {
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-  child: () => quietLog,
-} as unknown as Logger;
 
 const config = {
   claimLeaseSeconds: 120,
