@@ -14,6 +14,7 @@ import type {
   RegionFile,
   RegionStats,
 } from '#contracts';
+import { TEST_PATIENT_KEYS } from '../../apps/relay/src/config/testing/patient-keys.js';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient, nextEvent, type ConsoleSocket } from '../support/clients.js';
 import { RelayProcess } from '../support/relay-process.js';
@@ -176,6 +177,8 @@ describe('identity: sessions that really end, the health authority, the hierarch
           'kind',
           'name',
           'parentId',
+          'repeatExamWarnings',
+          'repeatExamsWentAhead',
           'returned',
           'signed',
           'turnaroundSeconds',
@@ -340,6 +343,8 @@ describe('an invalid REGION_FILE', () => {
           DICOM_PORT: '0',
           DATA_DIR: dir,
           REGION_FILE: path,
+          // Not DEMO: real patient keys, so the refusal is the region file's.
+          ...TEST_PATIENT_KEYS,
         },
         stdio: ['ignore', 'ignore', 'pipe'],
       });

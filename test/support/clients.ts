@@ -75,6 +75,17 @@ export class ConsoleClient {
     event: E,
     into: Parameters<ServerToClientEvents[E]>[0][],
   ): Promise<ConsoleSocket> {
+    return this.connectSocketCollectingAll({ [event]: into });
+  }
+
+  /**
+   * A socket that collects each named event from its first packet on: what the relay replays
+   * at connect may arrive in the same read as `session.ready`, before a listener added after
+   * the connect could hear it.
+   */
+  async connectSocketCollectingAll(collect: {
+    [E in keyof ServerToClientEvents]?: Parameters<ServerToClientEvents[E]>[0][];
+  }): Promise<ConsoleSocket> {
     const socket: ConsoleSocket = io(this.baseUrl, {
       path: '/socket.io',
       auth: { token: this.token },
@@ -82,8 +93,12 @@ export class ConsoleClient {
       reconnection: false,
       autoConnect: false,
     });
-    socket.on(event, ((payload: Parameters<ServerToClientEvents[E]>[0]) =>
-      into.push(payload)) as never);
+    for (const [event, into] of Object.entries(collect)) {
+      socket.on(
+        event as keyof ServerToClientEvents,
+        ((payload: unknown) => (into as unknown[]).push(payload)) as never,
+      );
+    }
     const ready = new Promise<void>((resolve, reject) => {
       socket.once('session.ready', () => resolve());
       socket.once('connect_error', reject);

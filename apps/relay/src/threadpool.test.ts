@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config/config.js';
+import { TEST_PATIENT_KEYS } from './config/testing/patient-keys.js';
 import { DEFAULT_THREADPOOL_SIZE, sizeThreadpool } from './threadpool.js';
 
 describe('sizeThreadpool', () => {
@@ -22,6 +23,6 @@ describe('sizeThreadpool', () => {
     for (const bad of ['many', '0', '1025', '2.5']) {
       expect(() => loadConfig({ UV_THREADPOOL_SIZE: bad })).toThrow(/UV_THREADPOOL_SIZE/);
     }
-    expect(() => loadConfig({ UV_THREADPOOL_SIZE: '64' })).not.toThrow();
+    expect(() => loadConfig({ ...TEST_PATIENT_KEYS, UV_THREADPOOL_SIZE: '64' })).not.toThrow();
   });
 });
