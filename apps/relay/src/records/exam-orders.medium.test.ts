@@ -49,6 +49,7 @@ describe.each(DRIVERS)('ExamOrdersService on %s', (driver) => {
       .from(auditLog)
       .where(eq(auditLog.action, 'exam_order.create'));
     expect(rows).toHaveLength(1);
+    expect(rows[0]!.patientKey).toBe(world.identity.lookupKey('resident_id', ID_1));
     expect(JSON.stringify(rows)).not.toContain(ID_1);
     const open = await world.orders.openOrders(world.staffA);
     expect(open.map((order) => order.orderNumber)).toEqual([created.order.orderNumber]);

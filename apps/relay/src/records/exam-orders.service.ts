@@ -90,14 +90,16 @@ export class ExamOrdersService {
             );
       return { patient, registered, order, earlier, warning };
     });
-    await this.audit.record({
+    // A write of the patient's data: in the patient's "who looked at my record".
+    await this.audit.recordPatientAccess({
       actor: `user:${user.id}`,
+      role: user.role,
+      facilityId: user.facilityId,
       action: 'exam_order.create',
-      outcome: 'allowed',
-      subject: `exam_order:${result.order.id}`,
-      // A write of the patient's data: in the patient's "who looked at my record".
       patientKey: result.patient.identifierKey,
+      outcome: 'allowed',
       detail: {
+        orderId: result.order.id,
         patientId: result.patient.id,
         patientRegistered: result.registered,
         kind: result.order.kind,
