@@ -211,3 +211,18 @@ describe('text fields of the contracts', () => {
     },
   );
 });
+
+describe('toStorableText', () => {
+  it('replaces exactly what isStorableText refuses, and leaves storable text alone', () => {
+    expect(contracts.toStorableText('a\u0000b\uD800c\uDC00d\uD83D\uDE00')).toBe(
+      'a\uFFFDb\uFFFDc\uFFFDd\uD83D\uDE00',
+    );
+    fc.assert(
+      fc.property(hostileString, (value) => {
+        const stored = contracts.toStorableText(value);
+        expect(contracts.isStorableText(stored)).toBe(true);
+        if (contracts.isStorableText(value)) expect(stored).toBe(value);
+      }),
+    );
+  });
+});

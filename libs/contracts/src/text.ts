@@ -7,10 +7,19 @@ import { z } from 'zod';
  * way), so the edge refuses it instead.
  */
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE = new RegExp(`\u0000|${UNPAIRED_SURROGATE.source}`, 'g');
 
 /** True when PostgreSQL stores `value` exactly as given. */
 export function isStorableText(value: string): boolean {
   return !value.includes('\u0000') && !UNPAIRED_SURROGATE.test(value);
+}
+
+/**
+ * `value` with every character PostgreSQL cannot store replaced by U+FFFD, for text the relay
+ * must keep whatever it holds (an audit row describing a hostile request) rather than refuse.
+ */
+export function toStorableText(value: string): string {
+  return value.replace(UNSTORABLE, '\uFFFD');
 }
 
 export interface TextBounds {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { toStorableText } from '#contracts';
 
 /**
  * The audit trail's hash chain (docs/audit.md, "What is hashed"): pure functions shared by
@@ -38,22 +39,14 @@ export function storable<T extends ChainContent>(row: T): T {
   const out = { ...row };
   for (const key of ['actor', 'action', 'subject', 'remoteAddress', 'patientKey'] as const) {
     const value = out[key];
-    if (typeof value === 'string') (out as Record<string, unknown>)[key] = storableText(value);
+    if (typeof value === 'string') (out as Record<string, unknown>)[key] = toStorableText(value);
   }
   if (out.detail !== undefined && out.detail !== null) {
     out.detail = JSON.parse(JSON.stringify(out.detail), (_key, value: unknown) =>
-      typeof value === 'string' ? storableText(value) : value,
+      typeof value === 'string' ? toStorableText(value) : value,
     ) as Record<string, unknown>;
   }
   return out;
-}
-
-/** A NUL, or half of a surrogate pair without its other half. */
-// eslint-disable-next-line no-control-regex -- the NUL is one of the things replaced
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-function storableText(value: string): string {
-  return value.replace(UNSTORABLE, '\uFFFD');
 }
 
 /**
