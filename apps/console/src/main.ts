@@ -1,6 +1,8 @@
 import type { CaseSummary, LoginResponse, SessionUser } from '#contracts';
 import { ApiFailure, RelayApi, describeError, summaryOf } from './api.js';
 import { h, replaceContent } from './dom.js';
+import { preferredLocale, useLocale } from './i18n/i18n.js';
+import { languageSwitch } from './i18n/switch.js';
 import { RealtimeLink, type LinkState } from './realtime.js';
 import {
   clearAllDrafts,
@@ -39,18 +41,24 @@ let current: SignedIn | null = null;
 function showLogin(notice?: string): void {
   current?.stop();
   current = null;
+  useLocale(preferredLocale());
   document.title = 'Sign in · Telerelay';
   replaceContent(
     appRoot,
-    loginView((login: LoginResponse) => {
-      const session = saveSession(login);
-      start(session);
-    }, notice),
+    loginView(
+      (login: LoginResponse) => {
+        const session = saveSession(login);
+        start(session);
+      },
+      notice,
+      () => showLogin(notice),
+    ),
   );
 }
 
 function start(session: StoredSession): void {
   current?.stop();
+  useLocale(preferredLocale(session.user.id), session.user.id);
   current = new SignedIn(session);
 }
 
@@ -110,6 +118,7 @@ class SignedIn {
           'div',
           { class: 'session' },
           this.linkState,
+          languageSwitch(() => start(this.session), user.id),
           user.role === 'reader' || user.role === 'clinic_staff'
             ? h('a', { class: 'button ghost', href: REQUEST_RECORD_HREF }, 'Earlier record')
             : null,

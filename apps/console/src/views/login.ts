@@ -1,11 +1,13 @@
 import type { LoginResponse } from '#contracts';
 import { RelayApi, describeError } from '../api.js';
 import { h } from '../dom.js';
+import { languageSwitch } from '../i18n/switch.js';
 
 /** The sign-in form. `notice` explains why the user is here again (session ended, …). */
 export function loginView(
   onSignedIn: (login: LoginResponse) => void,
   notice?: string,
+  onLanguageSwitched?: () => void,
 ): HTMLElement {
   const error = h('p', { class: 'alert', role: 'alert', hidden: !notice }, notice ?? '');
   const username = h('input', {
@@ -71,7 +73,13 @@ export function loginView(
   return h(
     'main',
     { class: 'login', id: 'main' },
-    h('div', { class: 'login-card' }, h('p', { class: 'brand' }, brandMark(), 'Telerelay'), form),
+    h(
+      'div',
+      { class: 'login-card' },
+      onLanguageSwitched ? languageSwitch(onLanguageSwitched) : null,
+      h('p', { class: 'brand' }, brandMark(), 'Telerelay'),
+      form,
+    ),
   );
 }
 
