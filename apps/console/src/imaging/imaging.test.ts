@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   TAG,
   frameCount,
@@ -7,7 +7,8 @@ import {
   stringOf,
   type DicomJsonDataset,
 } from './dicom-json.js';
-import { WINDOW_PRESETS, voiRange, windowOf } from './presets.js';
+import { useLocale } from '../i18n/i18n.js';
+import { WINDOW_PRESETS, presetName, voiRange, windowOf } from './presets.js';
 import { batches, failureText, multipartBody, parseStowResponse } from './stow.js';
 
 const sop = (uid: string, extra: DicomJsonDataset = {}): DicomJsonDataset => ({
@@ -15,6 +16,17 @@ const sop = (uid: string, extra: DicomJsonDataset = {}): DicomJsonDataset => ({
   ...extra,
 });
 const axial = { vr: 'DS', Value: [1, 0, 0, 0, 1, 0] };
+
+/** Switches the console's language in a test without a page: `<html lang>` goes to a stand-in. */
+function inLanguage(locale: 'zh-CN' | 'en'): void {
+  vi.stubGlobal('document', { documentElement: {} });
+  useLocale(locale);
+}
+
+afterEach(() => {
+  inLanguage('zh-CN');
+  vi.unstubAllGlobals();
+});
 
 describe('DICOM JSON for the viewer', () => {
   it('orders slices along the slice normal, not by instance number or arrival', () => {
@@ -92,6 +104,13 @@ describe('window presets', () => {
     ]);
   });
 
+  it('names the presets as radiologists do in Chinese (肺窗/纵隔窗/骨窗), and in English', () => {
+    inLanguage('zh-CN');
+    expect(WINDOW_PRESETS.map(({ id }) => presetName(id))).toEqual(['肺窗', '纵隔窗', '骨窗']);
+    inLanguage('en');
+    expect(WINDOW_PRESETS.map(({ id }) => presetName(id))).toEqual(['Lung', 'Mediastinum', 'Bone']);
+  });
+
   it('turns width and centre into the value range shown, and back (PS3.3 C.11.2.1.2.1)', () => {
     expect(voiRange(350, 50)).toEqual({ lower: -125, upper: 224 });
     for (const preset of WINDOW_PRESETS) {
@@ -145,10 +164,18 @@ describe('STOW-RS from the upload page', () => {
       },
     });
     expect(result.stored).toEqual(['1.2.3']);
+    inLanguage('en');
     expect(result.failed.map(failureText)).toEqual([
       'Pixel data is shorter than Rows × Columns says (0xA900)',
       'SOP class not supported (0x0122)',
     ]);
+    // In Chinese the code's meaning comes first; the relay's own sentence stays as it sent it.
+    inLanguage('zh-CN');
+    expect(result.failed.map(failureText)).toEqual([
+      '数据集与 SOP 类不符（0xA900）：Pixel data is shorter than Rows × Columns says',
+      '不支持该 SOP 类（0x0122）',
+    ]);
+    expect(failureText({ sopInstanceUid: null, failureReason: null, reason: null })).toBe('被拒收');
     expect(result.failed[0]!.sopInstanceUid).toBe('1.2.4');
     expect(parseStowResponse([{}])).toEqual({ stored: [], failed: [] });
     expect(parseStowResponse(undefined)).toEqual({ stored: [], failed: [] });

@@ -1,3 +1,5 @@
+import { t } from '../i18n/i18n.js';
+
 /** Window/level presets for CT, in Hounsfield units (width, centre). */
 export interface WindowPreset {
   id: 'lung' | 'mediastinum' | 'bone';
@@ -10,6 +12,20 @@ export const WINDOW_PRESETS: readonly WindowPreset[] = [
   { id: 'mediastinum', width: 350, center: 50 },
   { id: 'bone', width: 2000, center: 500 },
 ];
+
+/**
+ * A preset's name as radiologists say it (肺窗 / 纵隔窗 / 骨窗), or the image's own window.
+ * Built when asked, so the words follow a language switch.
+ */
+export function presetName(id: WindowPreset['id'] | 'own'): string {
+  const names: Record<WindowPreset['id'] | 'own', string> = {
+    own: t('imaging:preset.own'),
+    lung: t('imaging:preset.lung'),
+    mediastinum: t('imaging:preset.mediastinum'),
+    bone: t('imaging:preset.bone'),
+  };
+  return names[id];
+}
 
 /**
  * The value range a window shows, as cornerstone's voiRange wants it. Linear VOI LUT

@@ -1,3 +1,4 @@
+import { t } from '../i18n/i18n.js';
 import { TAG, numberOf, sequenceOf, stringOf, type DicomJsonDataset } from './dicom-json.js';
 
 /**
@@ -14,6 +15,7 @@ export function multipartBody(files: readonly Blob[], boundary: string): Blob {
 }
 
 export function stowContentType(boundary: string): string {
+  // i18n-exempt: an HTTP header value, not text for people.
   return `multipart/related; type="application/dicom"; boundary=${boundary}`;
 }
 
@@ -56,26 +58,41 @@ export interface StowResult {
   failed: StowFailure[];
 }
 
-/** Status codes of PS3.18 Table 10.5.3-1 / PS3.4 Annex B, worded for clinic staff. */
-const FAILURE_TEXT: Record<number, string> = {
-  0x0110: 'Processing failure',
-  0x0111: 'Duplicate SOP instance',
-  0x0122: 'SOP class not supported',
-  0x0124: 'Not authorized',
-  0xa700: 'Out of resources',
-  0xa900: 'Data set does not match SOP class',
-  0xc000: 'Cannot understand',
-  0xc122: 'Referenced transfer syntax not supported',
-};
+/**
+ * Status codes of PS3.18 Table 10.5.3-1 / PS3.4 Annex B, worded for clinic staff. Built when
+ * asked, so the words follow a language switch.
+ */
+function standardMeaning(failureReason: number): string | undefined {
+  const meanings: Record<number, string> = {
+    0x0110: t('imaging:stow.reason.processing'),
+    0x0111: t('imaging:stow.reason.duplicate'),
+    0x0122: t('imaging:stow.reason.sopClass'),
+    0x0124: t('imaging:stow.reason.notAuthorized'),
+    0xa700: t('imaging:stow.reason.outOfResources'),
+    0xa900: t('imaging:stow.reason.mismatch'),
+    0xc000: t('imaging:stow.reason.cannotUnderstand'),
+    0xc122: t('imaging:stow.reason.transferSyntax'),
+  };
+  return meanings[failureReason];
+}
 
+/**
+ * Why an instance was refused: the standard's meaning of the code in the page's language, and
+ * the relay's own sentence where it sent one (in the relay's words: it names the exact fault).
+ */
 export function failureText(failure: StowFailure): string {
   const code =
     failure.failureReason === null
       ? null
       : `0x${failure.failureReason.toString(16).toUpperCase().padStart(4, '0')}`;
-  const standard = failure.failureReason === null ? undefined : FAILURE_TEXT[failure.failureReason];
-  const base = failure.reason ?? standard ?? 'Refused';
-  return code ? `${base} (${code})` : base;
+  const meaning =
+    (failure.failureReason === null ? undefined : standardMeaning(failure.failureReason)) ??
+    t('imaging:stow.refused');
+  if (code && failure.reason)
+    return t('imaging:stow.withCodeAndDetail', { meaning, code, detail: failure.reason });
+  if (code) return t('imaging:stow.withCode', { meaning, code });
+  if (failure.reason) return t('imaging:stow.detailOnly', { detail: failure.reason });
+  return meaning;
 }
 
 /** Reads a STOW-RS response body (application/dicom+json: one dataset, or an array of one). */
@@ -133,8 +150,8 @@ export function sendStow(
       }
       resolve({ status: xhr.status, body: parsed });
     };
-    xhr.onerror = () => reject(new Error('The relay cannot be reached.'));
-    xhr.onabort = () => reject(new Error('Upload cancelled.'));
+    xhr.onerror = () => reject(new Error(t('imaging:stow.unreachable')));
+    xhr.onabort = () => reject(new Error(t('imaging:stow.cancelled')));
     xhr.send(body);
   });
   return { promise, abort: () => xhr.abort() };

@@ -20,6 +20,7 @@ import {
   init as initTools,
 } from '@cornerstonejs/tools';
 import { h, replaceContent } from '../dom.js';
+import { t } from '../i18n/i18n.js';
 import {
   TAG,
   frameCount,
@@ -29,52 +30,35 @@ import {
   type DicomJsonDataset,
   type SeriesEntry,
 } from './dicom-json.js';
-import { WINDOW_PRESETS, voiRange, windowOf, type WindowPreset } from './presets.js';
+import { WINDOW_PRESETS, presetName, voiRange, windowOf, type WindowPreset } from './presets.js';
 
-/**
- * The viewer's words, in one place (issue 14 translates the console). Functions where a
- * number goes into the sentence.
- */
-const TEXT = {
-  loadingStudy: 'Loading the study…',
-  noSeries: 'No images are stored for this study.',
-  failed: (why: string) => `The images could not be loaded: ${why}`,
-  imageFailed: 'Some images could not be decoded.',
-  loading: (done: number, total: number) => `Loading ${done}/${total}`,
-  loaded: (total: number) => `${total} ${total === 1 ? 'image' : 'images'} loaded`,
-  image: (index: number, total: number) => `Image ${index} / ${total}`,
-  window: (width: number, center: number) => `W ${Math.round(width)} / L ${Math.round(center)}`,
-  seriesList: 'Series',
-  seriesLabel: (entry: SeriesEntry) =>
+/** The tools on the toolbar, in order. */
+const TOOLS = ['window', 'pan', 'zoom', 'length', 'angle'] as const;
+type ToolId = (typeof TOOLS)[number];
+
+/** Window width and level as the overlay and the preset buttons show them. */
+function windowText(width: number, center: number): string {
+  return t('imaging:viewer.window', { width: Math.round(width), center: Math.round(center) });
+}
+
+function seriesLabelOf(entry: SeriesEntry): string {
+  return (
     [entry.modality, entry.number !== null ? `#${entry.number}` : null, entry.description]
       .filter(Boolean)
-      .join(' · ') || 'Series',
-  seriesCount: (count: number | null) =>
-    count === null ? '' : `${count} ${count === 1 ? 'image' : 'images'}`,
-  toolbar: 'Image tools',
-  tools: {
-    window: 'Window',
-    pan: 'Pan',
-    zoom: 'Zoom',
-    length: 'Length',
-    angle: 'Angle',
-  },
-  presets: 'Window presets',
-  presetNames: {
-    own: 'Image',
-    lung: 'Lung',
-    mediastinum: 'Mediastinum',
-    bone: 'Bone',
-  } satisfies Record<WindowPreset['id'] | 'own', string>,
-  presetHint: (preset: WindowPreset) => `W ${preset.width} / L ${preset.center}`,
-  reset: 'Reset view',
-  slider: 'Image in series',
-  viewportLabel: (series: string, index: number, total: number) =>
-    `${series}, image ${index} of ${total}. Arrow keys or the mouse wheel move through the series.`,
-  hint: 'Wheel or ↑/↓: scroll · right-drag: zoom · middle-drag: pan',
-};
+      .join(' · ') || t('imaging:viewer.seriesFallback')
+  );
+}
 
-type ToolId = keyof typeof TEXT.tools;
+function toolName(tool: ToolId): string {
+  const names: Record<ToolId, string> = {
+    window: t('imaging:viewer.tools.window'),
+    pan: t('imaging:viewer.tools.pan'),
+    zoom: t('imaging:viewer.tools.zoom'),
+    length: t('imaging:viewer.tools.length'),
+    angle: t('imaging:viewer.tools.angle'),
+  };
+  return names[tool];
+}
 
 const TOOL_NAMES: Record<ToolId, string> = {
   window: WindowLevelTool.toolName,
@@ -134,7 +118,11 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
   let loadGeneration = 0;
   const thumbnailUrls: string[] = [];
 
-  const status = h('p', { class: 'imaging-status', role: 'status' }, TEXT.loadingStudy);
+  const status = h(
+    'p',
+    { class: 'imaging-status', role: 'status' },
+    t('imaging:viewer.loadingStudy'),
+  );
   const progress = h('p', { class: 'imaging-progress', 'aria-live': 'polite' });
   const windowReadout = h('span', { class: 'imaging-window', 'data-window': '' });
   const indexReadout = h('span', { class: 'imaging-index' });
@@ -142,7 +130,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
     class: 'imaging-viewport',
     tabindex: 0,
     role: 'img',
-    'aria-label': TEXT.loadingStudy,
+    'aria-label': t('imaging:viewer.loadingStudy'),
     'data-image-index': 0,
     'data-image-count': 0,
     'data-rendered': 'false',
@@ -155,18 +143,21 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
     max: 1,
     value: 1,
     step: 1,
-    'aria-label': TEXT.slider,
+    'aria-label': t('imaging:viewer.slider'),
     disabled: true,
   });
-  const seriesList = h('ol', { class: 'imaging-series', 'aria-label': TEXT.seriesList });
+  const seriesList = h('ol', {
+    class: 'imaging-series',
+    'aria-label': t('imaging:viewer.seriesList'),
+  });
   const toolButtons = new Map<ToolId, HTMLButtonElement>();
   const toolbar = h(
     'div',
-    { class: 'imaging-toolbar', role: 'toolbar', 'aria-label': TEXT.toolbar },
+    { class: 'imaging-toolbar', role: 'toolbar', 'aria-label': t('imaging:viewer.toolbar') },
     h(
       'div',
       { class: 'imaging-tools' },
-      (Object.keys(TEXT.tools) as ToolId[]).map((tool) => {
+      TOOLS.map((tool) => {
         const button = h(
           'button',
           {
@@ -176,7 +167,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
             'data-tool': tool,
             onclick: () => selectTool(tool),
           },
-          TEXT.tools[tool],
+          toolName(tool),
         );
         toolButtons.set(tool, button);
         return button;
@@ -184,7 +175,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
     ),
     h(
       'div',
-      { class: 'imaging-presets', role: 'group', 'aria-label': TEXT.presets },
+      { class: 'imaging-presets', role: 'group', 'aria-label': t('imaging:viewer.presets') },
       h(
         'button',
         {
@@ -193,7 +184,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
           'data-preset': 'own',
           onclick: () => ownWindow(),
         },
-        TEXT.presetNames.own,
+        presetName('own'),
       ),
       WINDOW_PRESETS.map((preset) =>
         h(
@@ -202,17 +193,17 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
             type: 'button',
             class: 'button small secondary',
             'data-preset': preset.id,
-            title: TEXT.presetHint(preset),
+            title: windowText(preset.width, preset.center),
             onclick: () => applyPreset(preset),
           },
-          TEXT.presetNames[preset.id],
+          presetName(preset.id),
         ),
       ),
     ),
     h(
       'button',
       { type: 'button', class: 'button small secondary', onclick: () => resetView() },
-      TEXT.reset,
+      t('imaging:viewer.reset'),
     ),
   );
   const element = h(
@@ -236,7 +227,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
       { class: 'imaging-scrub' },
       slider,
       progress,
-      h('span', { class: 'hint' }, TEXT.hint),
+      h('span', { class: 'hint' }, t('imaging:viewer.hint')),
     ),
   );
 
@@ -273,8 +264,11 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
     const index = viewport.getCurrentImageIdIndex() + 1;
     stage.dataset['imageIndex'] = String(index);
     stage.dataset['imageCount'] = String(total);
-    stage.setAttribute('aria-label', TEXT.viewportLabel(seriesLabel, index, total));
-    indexReadout.textContent = TEXT.image(index, total);
+    stage.setAttribute(
+      'aria-label',
+      t('imaging:viewer.viewportLabel', { series: seriesLabel, index, total }),
+    );
+    indexReadout.textContent = t('imaging:viewer.image', { index, total });
     slider.max = String(Math.max(total, 1));
     slider.value = String(index);
     slider.disabled = total < 2;
@@ -284,7 +278,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
     const range = viewport?.getProperties().voiRange;
     if (!range) return;
     const { width, center } = windowOf(range);
-    windowReadout.textContent = TEXT.window(width, center);
+    windowReadout.textContent = windowText(width, center);
     windowReadout.dataset['window'] = `${Math.round(width)}/${Math.round(center)}`;
   }
 
@@ -342,7 +336,8 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
       headers: { accept: 'application/dicom+json', authorization: `Bearer ${options.token()}` },
     });
     if (response.status === 204) return [];
-    if (!response.ok) throw new Error(`the relay answered ${response.status}`);
+    if (!response.ok)
+      throw new Error(t('imaging:viewer.relayAnswered', { status: response.status }));
     return (await response.json()) as DicomJsonDataset[];
   }
 
@@ -402,8 +397,14 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
               },
             },
             h('span', { class: 'imaging-thumb' }, image),
-            h('span', { class: 'imaging-series-label' }, TEXT.seriesLabel(entry)),
-            h('span', { class: 'muted' }, TEXT.seriesCount(entry.instanceCount)),
+            h('span', { class: 'imaging-series-label' }, seriesLabelOf(entry)),
+            h(
+              'span',
+              { class: 'muted' },
+              entry.instanceCount === null
+                ? ''
+                : t('imaging:viewer.seriesCount', { count: entry.instanceCount }),
+            ),
           ),
         );
       }),
@@ -412,7 +413,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
 
   async function showSeries(entry: SeriesEntry): Promise<void> {
     const generation = ++loadGeneration;
-    seriesLabel = TEXT.seriesLabel(entry);
+    seriesLabel = seriesLabelOf(entry);
     const metadata = inReadingOrder(
       await dicomweb(`${seriesPath(entry.seriesInstanceUid)}/metadata`),
     );
@@ -432,7 +433,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
       }
     }
     if (imageIds.length === 0) {
-      showMessage(TEXT.noSeries);
+      showMessage(t('imaging:viewer.noSeries'));
       return;
     }
     showMessage(null);
@@ -451,7 +452,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
     let done = 0;
     let failed = 0;
     const total = imageIds.length;
-    progress.textContent = TEXT.loading(0, total);
+    progress.textContent = t('imaging:viewer.loading', { done: 0, total });
     stage.dataset['loadedCount'] = '0';
     await Promise.all(
       imageIds.map((imageId) =>
@@ -462,13 +463,15 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
             done++;
             if (generation !== loadGeneration || disposed) return;
             stage.dataset['loadedCount'] = String(done);
-            progress.textContent = TEXT.loading(done, total);
+            progress.textContent = t('imaging:viewer.loading', { done, total });
           }),
       ),
     );
     if (generation !== loadGeneration || disposed) return;
     progress.textContent =
-      failed > 0 ? `${TEXT.loaded(total - failed)} · ${TEXT.imageFailed}` : TEXT.loaded(total);
+      failed > 0
+        ? t('imaging:viewer.loadedSomeFailed', { count: total - failed })
+        : t('imaging:viewer.loaded', { count: total });
   }
 
   async function start(): Promise<void> {
@@ -476,7 +479,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
     const entries = seriesEntries(await dicomweb(`${studyPath}/series`));
     if (disposed) return;
     if (entries.length === 0) {
-      showMessage(TEXT.noSeries);
+      showMessage(t('imaging:viewer.noSeries'));
       return;
     }
     engine = new RenderingEngine(`${id}-engine`);
@@ -487,7 +490,7 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
     });
     viewport = engine.getViewport<StackViewport>(viewportId);
     const group = ToolGroupManager.createToolGroup(id);
-    if (!group) throw new Error('the image tools could not be set up');
+    if (!group) throw new Error(t('imaging:viewer.toolsFailed'));
     for (const name of Object.values(TOOL_NAMES)) group.addTool(name);
     group.addTool(StackScrollTool.toolName);
     group.addViewport(viewportId, engine.id);
@@ -515,7 +518,11 @@ export function openStudyViewer(options: StudyViewerOptions): StudyViewer {
     if (disposed) return;
     start().catch((failure: unknown) => {
       if (!disposed)
-        showMessage(TEXT.failed(failure instanceof Error ? failure.message : String(failure)));
+        showMessage(
+          t('imaging:viewer.failed', {
+            why: failure instanceof Error ? failure.message : String(failure),
+          }),
+        );
     });
   });
 

@@ -2,6 +2,7 @@ import type { DeviceSummary, LiveSamples, WatchResult } from '#contracts';
 import { describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
 import { LiveTrace } from '../ecg/live.js';
+import { currentLocale, t } from '../i18n/i18n.js';
 import { ageClock, tickClocks } from './badges.js';
 import { caseHref, type ConsoleContext } from './context.js';
 
@@ -13,6 +14,35 @@ const QUIET_MS = 3_000;
 const WATCH_TIMEOUT_MS = 5_000;
 /** A stream the page does not know yet is asked about at most this often. */
 const ASK_AGAIN_MS = 1_000;
+
+/** Stands for the ticking age clock inside the translated "seen … ago". */
+const AGE_MARK = '\u2063age\u2063';
+
+/**
+ * A translated sentence with a live element where `mark` stands: the element keeps ticking
+ * while the words around it follow the language (Chinese puts the age first, English in the
+ * middle).
+ */
+function withElement(text: string, mark: string, element: HTMLElement): (string | HTMLElement)[] {
+  const [before = '', after = ''] = text.split(mark);
+  return [before, element, after].filter((part) => part !== '');
+}
+
+function stateLabel(state: 'disabled' | 'online' | 'offline'): string {
+  const labels = {
+    disabled: t('boxes:state.disabled'),
+    online: t('boxes:state.online'),
+    offline: t('boxes:state.offline'),
+  };
+  return labels[state];
+}
+
+function oneDecimal(value: number): string {
+  return new Intl.NumberFormat(currentLocale(), {
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 1,
+  }).format(value);
+}
 
 export interface BoxesPanel {
   /** The clinic's boxes, with "Watch live". */
@@ -33,8 +63,8 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
   const list = h(
     'section',
     { class: 'panel boxes', 'aria-labelledby': 'boxes-title' },
-    h('h2', { id: 'boxes-title' }, 'Boxes'),
-    h('p', { class: 'hint' }, 'An online box that is monitoring can be watched live.'),
+    h('h2', { id: 'boxes-title' }, t('boxes:title')),
+    h('p', { class: 'hint' }, t('boxes:hint')),
     listError,
     items,
   );
@@ -49,7 +79,7 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
       listError.hidden = true;
     } catch (failure) {
       if (disposed) return;
-      listError.textContent = `The boxes could not be loaded: ${describeError(failure)}`;
+      listError.textContent = t('boxes:loadFailed', { why: describeError(failure) });
       listError.hidden = false;
     }
     renderList();
@@ -57,11 +87,11 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
 
   function renderList(): void {
     if (!devices) {
-      replaceContent(items, h('li', { class: 'muted' }, 'Loading…'));
+      replaceContent(items, h('li', { class: 'muted' }, t('boxes:loading')));
       return;
     }
     if (devices.length === 0) {
-      replaceContent(items, h('li', { class: 'muted' }, 'No boxes are registered to this clinic.'));
+      replaceContent(items, h('li', { class: 'muted' }, t('boxes:none')));
       return;
     }
     replaceContent(
@@ -69,10 +99,17 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
       devices.map((device) => {
         const state = device.disabled ? 'disabled' : device.online ? 'online' : 'offline';
         const seen = device.lastSeenAt
-          ? [' · seen ', ageClock(device.lastSeenAt), ' ago']
+          ? [
+              ' · ',
+              ...withElement(
+                t('boxes:seen', { age: AGE_MARK }),
+                AGE_MARK,
+                ageClock(device.lastSeenAt),
+              ),
+            ]
           : device.online
             ? []
-            : [' · never connected'];
+            : [' · ', t('boxes:neverConnected')];
         return h(
           'li',
           { class: `box-item box-${state}`, 'data-device-id': device.id },
@@ -81,12 +118,7 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
             'span',
             { class: 'box-text' },
             h('span', { class: 'box-name', title: device.id }, device.id),
-            h(
-              'span',
-              { class: 'box-seen' },
-              device.disabled ? 'Disabled' : device.online ? 'Online' : 'Offline',
-              seen,
-            ),
+            h('span', { class: 'box-seen' }, stateLabel(state), seen),
           ),
           h(
             'button',
@@ -94,12 +126,12 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
               type: 'button',
               class: 'button small secondary',
               'data-focus-key': `watch-${device.id}`,
-              'aria-label': `Watch ${device.id} live`,
+              'aria-label': t('boxes:watchLabel', { device: device.id }),
               'aria-pressed': String(watching === device.id),
               disabled: state !== 'online' || !socket,
               onclick: () => watch(device.id),
             },
-            watching === device.id ? 'Watching' : 'Watch live',
+            watching === device.id ? t('boxes:watching') : t('boxes:watch'),
           ),
         );
       }),
@@ -113,13 +145,13 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
   let lastAskAt = 0;
   let asking = false;
 
-  const liveTitle = h('h2', { id: 'live-title', tabindex: -1 }, 'Live');
+  const liveTitle = h('h2', { id: 'live-title', tabindex: -1 }, t('boxes:live'));
   const liveStatus = h('p', { class: 'live-status', role: 'status' });
   const stripResult = h('p', { class: 'strip-result', 'aria-live': 'polite' });
   const storeButton = h(
     'button',
     { type: 'button', class: 'button primary', onclick: () => void storeStrip() },
-    `Store ${STRIP_SECONDS} s strip`,
+    t('boxes:store', { count: STRIP_SECONDS }),
   );
   const traceHost = h('div', { class: 'live-trace' });
   const live = h(
@@ -137,7 +169,7 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
         h(
           'button',
           { type: 'button', class: 'button secondary', onclick: () => stopWatching() },
-          'Stop watching',
+          t('boxes:stop'),
         ),
       ),
     ),
@@ -152,9 +184,9 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
     trace = new LiveTrace();
     lastSampleAt = 0;
     replaceContent(traceHost, trace.element);
-    liveTitle.textContent = `Live · ${deviceId}`;
+    liveTitle.textContent = t('boxes:liveTitle', { device: deviceId });
     stripResult.textContent = '';
-    showStatus('Connecting to the box…');
+    showStatus('connecting', t('boxes:connecting'));
     updateStoreButton();
     live.hidden = false;
     renderList();
@@ -175,15 +207,15 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
         asking = false;
         if (disposed || watching !== deviceId || !trace) return;
         if (failure) {
-          showStatus('The relay did not answer; trying again when the link is back.');
+          showStatus('no-answer', t('boxes:noAnswer'));
         } else if (!result.ok) {
-          showStatus(`This box cannot be watched: ${result.error}`);
+          showStatus('refused', t('boxes:cannotWatch', { why: result.error }));
         } else if (!result.stream) {
-          showStatus('The box is not streaming. Start monitoring on the box to see the trace.');
+          showStatus('not-streaming', t('boxes:notStreaming'));
         } else if (trace.streamId !== result.stream.streamId) {
           trace.start(result.stream);
           lastSampleAt = Date.now();
-          showStatus(`Live: leads ${result.stream.leads.join(', ')}`);
+          showStatus('live', t('boxes:liveLeads', { leads: result.stream.leads.join(', ') }));
         }
         updateStoreButton();
       });
@@ -199,7 +231,7 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
     const quiet = Date.now() - lastSampleAt > QUIET_MS;
     lastSampleAt = Date.now();
     trace.push(samples);
-    if (quiet) showStatus('Live');
+    if (quiet) showStatus('live', t('boxes:live'));
   }
 
   function stopWatching(): void {
@@ -213,7 +245,9 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
     renderList();
   }
 
-  function showStatus(text: string): void {
+  /** The live view's state in words, and as `data-state` for whatever watches the page. */
+  function showStatus(state: string, text: string): void {
+    liveStatus.dataset['state'] = state;
     liveStatus.textContent = text;
   }
 
@@ -225,7 +259,7 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
     tickClocks(items);
     if (trace?.streamId && lastSampleAt && Date.now() - lastSampleAt > QUIET_MS) {
       const seconds = Math.round((Date.now() - lastSampleAt) / 1000);
-      showStatus(`No samples for ${seconds} s: is the box still monitoring?`);
+      showStatus('quiet', t('boxes:quiet', { count: seconds }));
     }
   }
 
@@ -234,20 +268,24 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
     if (!deviceId) return;
     storeButton.disabled = true;
     stripResult.className = 'strip-result';
-    stripResult.textContent = 'Storing…';
+    stripResult.dataset['state'] = 'storing';
+    stripResult.textContent = t('boxes:storing');
     try {
       const stored = await ctx.api.storeStrip(deviceId, STRIP_SECONDS);
       if (disposed) return;
       replaceContent(
         stripResult,
-        `Stored ${stored.seconds.toFixed(1)} s as a rhythm strip for the hospital. `,
-        h('a', { href: caseHref(stored.caseId) }, 'Open the case'),
+        t('boxes:stored', { seconds: oneDecimal(stored.seconds) }),
+        ' ',
+        h('a', { href: caseHref(stored.caseId) }, t('boxes:openCase')),
       );
-      ctx.announce(`Rhythm strip of ${stored.seconds.toFixed(1)} s stored.`);
+      stripResult.dataset['state'] = 'stored';
+      ctx.announce(t('boxes:storedAnnounce', { seconds: oneDecimal(stored.seconds) }));
     } catch (failure) {
       if (disposed) return;
       stripResult.className = 'strip-result alert';
-      stripResult.textContent = `Not stored: ${describeError(failure)}`;
+      stripResult.dataset['state'] = 'failed';
+      stripResult.textContent = t('boxes:notStored', { why: describeError(failure) });
     } finally {
       updateStoreButton();
     }

@@ -3,6 +3,7 @@ import {
   DOCUMENT_TYPES,
   EXAM_URGENCIES,
   nationalIdBirthDate,
+  nationalIdCheckCharacter,
   nationalIdSchema,
   nationalIdSex,
   type CreatedExamOrder,
@@ -13,51 +14,114 @@ import {
 import { describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
 import { PRIORITY_LABEL, formatDateTime, patientLine } from '../format.js';
+import { t } from '../i18n/i18n.js';
 import type { ConsoleContext, View } from './context.js';
 
-/** The order page's words, in one place (issue 14 translates the console). */
-const TEXT = {
-  title: 'Register an exam',
-  back: '← Cases',
-  intro:
-    'Register the patient and the exam before recording. The box operator then enters the order number on the box (for images: as the Accession Number on the machine), so the result comes back with the patient.',
-  documentType: 'Document',
-  documentLabel: { resident_id: 'Resident ID card', passport: 'Passport', other: 'Other' },
-  idNumber: 'ID number',
-  idHint: 'Shown only masked once registered.',
-  idValid: (birth: string, sex: string) => `Valid ID: born ${birth}, ${sex}.`,
-  name: 'Name',
-  sex: 'Sex',
-  sexLabel: { '': 'From the ID', female: 'Female', male: 'Male', unknown: 'Unknown' },
-  birthDate: 'Date of birth',
-  kind: 'Exam',
-  kindLabel: { ecg: 'ECG', imaging: 'Imaging' },
-  modality: 'Modality (CT, DX, MR, US …)',
-  bodyPart: 'Body part (CHEST, HEAD …)',
-  indication: 'Indication',
-  urgency: 'Urgency',
-  submit: 'Register exam',
-  sending: 'Registering…',
-  orderNumber: 'Order number',
-  forBox: 'Enter this number on the box (or as the Accession Number on the imaging machine).',
-  registeredNew: 'New patient registered.',
-  registeredKnown: 'Patient already known to the relay: their stored details are used.',
-  warningTitle: 'This patient had the same exam recently',
-  earlier: (w: RepeatExamWarning['earlierExams'][number]) =>
-    `${w.kind === 'ecg' ? 'ECG' : `${w.modality ?? ''} ${w.bodyPart ?? ''}`.trim()} at ${w.facilityName}, ${formatDateTime(w.at)}`,
-  goAhead: 'Go ahead with the exam',
-  cancel: 'Cancel the order',
-  cancelled: 'Order cancelled.',
-  wentAhead: 'Going ahead: the order stays open.',
-  open: 'Open orders',
-  noOpen: 'No open orders.',
-  loadingOpen: 'Loading the open orders…',
-  columns: ['Registered', 'Order number', 'Patient', 'Exam', 'Urgency'],
-};
+/** An earlier exam the repeat warning names: what, where, when. */
+function earlierExam(exam: RepeatExamWarning['earlierExams'][number]): string {
+  const at = formatDateTime(exam.at);
+  if (exam.kind === 'ecg') return t('orders:earlierEcg', { facility: exam.facilityName, at });
+  const what = `${exam.modality ?? ''} ${exam.bodyPart ?? ''}`.trim();
+  return t('orders:earlierImaging', { exam: what, facility: exam.facilityName, at });
+}
+
+/**
+ * Why a resident ID number is not valid, in the page's language. The contracts' schema decides
+ * validity; this names its three checks (GB 11643: shape, check character, date of birth) in
+ * the order the schema applies them.
+ */
+function idProblem(value: string): string {
+  const id = value.trim().toUpperCase();
+  if (!/^\d{17}[\dX]$/.test(id)) return t('orders:idProblem.format');
+  if (nationalIdCheckCharacter(id.slice(0, 17)) !== id[17])
+    return t('orders:idProblem.checkCharacter');
+  return t('orders:idProblem.birthDate');
+}
 
 /** `ABCD2345` → `ABCD-2345`, as the operator reads it off the screen. */
 export function formatOrderNumber(orderNumber: string): string {
   return `${orderNumber.slice(0, 4)}-${orderNumber.slice(4)}`;
+}
+
+type FormField =
+  | 'documentType'
+  | 'idNumber'
+  | 'name'
+  | 'sex'
+  | 'birthDate'
+  | 'kind'
+  | 'modality'
+  | 'bodyPart'
+  | 'indication'
+  | 'urgency';
+
+/** The form's labels, built when asked so they follow a language switch. */
+function fieldLabel(field: FormField): string {
+  const labels: Record<FormField, string> = {
+    documentType: t('orders:documentType'),
+    idNumber: t('orders:idNumber'),
+    name: t('orders:name'),
+    sex: t('orders:sex'),
+    birthDate: t('orders:birthDate'),
+    kind: t('orders:kind'),
+    modality: t('orders:modality'),
+    bodyPart: t('orders:bodyPart'),
+    indication: t('orders:indication'),
+    urgency: t('orders:urgency'),
+  };
+  return labels[field];
+}
+
+function documentLabel(type: DocumentType): string {
+  const labels: Record<DocumentType, string> = {
+    resident_id: t('orders:document.resident_id'),
+    passport: t('orders:document.passport'),
+    other: t('orders:document.other'),
+  };
+  return labels[type];
+}
+
+type SchemaIssue = NonNullable<
+  ReturnType<typeof CreateExamOrderSchema.safeParse>['error']
+>['issues'][number];
+
+function isFormField(name: string): name is FormField {
+  return [
+    'documentType',
+    'idNumber',
+    'name',
+    'sex',
+    'birthDate',
+    'kind',
+    'modality',
+    'bodyPart',
+    'indication',
+    'urgency',
+  ].includes(name);
+}
+
+/**
+ * The problems the contracts' schema found in the form, said in the page's language: the
+ * schema's own messages are English, so each issue's field and kind choose the sentence.
+ */
+function formProblems(issues: readonly SchemaIssue[], idNumber: string): string[] {
+  const problems = issues.map((issue) => {
+    const last = issue.path.at(-1);
+    const field = typeof last === 'string' && isFormField(last) ? last : null;
+    const label = field ? fieldLabel(field) : issue.path.join('.');
+    if (issue.code === 'custom') {
+      if (field === 'idNumber')
+        return t('orders:problem.idNumber', { field: label, why: idProblem(idNumber) });
+      if (field === 'sex') return t('orders:problem.sexMismatch');
+      if (field === 'birthDate') return t('orders:problem.birthDateMismatch');
+    }
+    if (issue.code === 'too_small') return t('orders:problem.required', { field: label });
+    if (issue.code === 'too_big')
+      return t('orders:problem.tooLong', { field: label, max: Number(issue.maximum) });
+    return t('orders:problem.invalid', { field: label });
+  });
+  // A resident ID failing several checks comes as several issues; one sentence says it.
+  return [...new Set(problems)];
 }
 
 /** The clinic's exam registration: patient and order, the order number shown large. */
@@ -69,7 +133,7 @@ export function ordersView(ctx: ConsoleContext): View {
   const documentType = h(
     'select',
     { name: 'documentType' },
-    DOCUMENT_TYPES.map((type) => h('option', { value: type }, TEXT.documentLabel[type])),
+    DOCUMENT_TYPES.map((type) => h('option', { value: type }, documentLabel(type))),
   );
   const idNumber = h('input', {
     name: 'idNumber',
@@ -78,28 +142,30 @@ export function ordersView(ctx: ConsoleContext): View {
     maxlength: 32,
     required: true,
   });
-  const idFeedback = h('span', { class: 'hint', 'data-id-feedback': '' }, TEXT.idHint);
+  const idFeedback = h('span', { class: 'hint', 'data-id-feedback': '' }, t('orders:idHint'));
   const name = h('input', { name: 'name', maxlength: 100, required: true, autocomplete: 'off' });
   const sex = h(
     'select',
     { name: 'sex' },
-    (['', 'female', 'male', 'unknown'] as const).map((value) =>
-      h('option', { value }, TEXT.sexLabel[value]),
-    ),
+    h('option', { value: '' }, t('orders:sexOption.fromId')),
+    h('option', { value: 'female' }, t('orders:sexOption.female')),
+    h('option', { value: 'male' }, t('orders:sexOption.male')),
+    h('option', { value: 'unknown' }, t('orders:sexOption.unknown')),
   );
   const birthDate = h('input', { name: 'birthDate', type: 'date' });
   const kind = h(
     'select',
     { name: 'kind' },
-    (['ecg', 'imaging'] as const).map((value) => h('option', { value }, TEXT.kindLabel[value])),
+    h('option', { value: 'ecg' }, t('orders:kindOption.ecg')),
+    h('option', { value: 'imaging' }, t('orders:kindOption.imaging')),
   );
   const modality = h('input', { name: 'modality', maxlength: 16, autocomplete: 'off' });
   const bodyPart = h('input', { name: 'bodyPart', maxlength: 16, autocomplete: 'off' });
   const imagingFields = h(
     'div',
     { class: 'imaging-fields', hidden: true },
-    field(TEXT.modality, modality),
-    field(TEXT.bodyPart, bodyPart),
+    field(t('orders:modality'), modality),
+    field(t('orders:bodyPart'), bodyPart),
   );
   const indication = h('textarea', { name: 'indication', maxlength: 500, required: true, rows: 2 });
   const urgency = h(
@@ -109,7 +175,7 @@ export function ordersView(ctx: ConsoleContext): View {
       h('option', { value, selected: value === 'routine' }, PRIORITY_LABEL[value]),
     ),
   );
-  const submit = h('button', { type: 'submit', class: 'button primary' }, TEXT.submit);
+  const submit = h('button', { type: 'submit', class: 'button primary' }, t('orders:submit'));
   const formError = h('p', { class: 'alert', role: 'alert', hidden: true });
   const result = h('section', { class: 'panel order-result', hidden: true, 'aria-live': 'polite' });
   const openBody = h('tbody');
@@ -121,21 +187,21 @@ export function ordersView(ctx: ConsoleContext): View {
     h(
       'fieldset',
       {},
-      h('legend', {}, 'Patient'),
-      field(TEXT.documentType, documentType),
-      field(TEXT.idNumber, idNumber, idFeedback),
-      field(TEXT.name, name),
-      field(TEXT.sex, sex),
-      field(TEXT.birthDate, birthDate),
+      h('legend', {}, t('orders:legendPatient')),
+      field(fieldLabel('documentType'), documentType),
+      field(fieldLabel('idNumber'), idNumber, idFeedback),
+      field(fieldLabel('name'), name),
+      field(fieldLabel('sex'), sex),
+      field(fieldLabel('birthDate'), birthDate),
     ),
     h(
       'fieldset',
       {},
-      h('legend', {}, TEXT.kind),
-      field(TEXT.kind, kind),
+      h('legend', {}, t('orders:legendExam')),
+      field(fieldLabel('kind'), kind),
       imagingFields,
-      field(TEXT.indication, indication),
-      field(TEXT.urgency, urgency),
+      field(fieldLabel('indication'), indication),
+      field(fieldLabel('urgency'), urgency),
     ),
     formError,
     h('div', { class: 'panel-actions' }, submit),
@@ -147,15 +213,15 @@ export function ordersView(ctx: ConsoleContext): View {
     h(
       'div',
       { class: 'view-head' },
-      h('a', { class: 'back', href: '#/' }, TEXT.back),
-      h('h1', { id: 'orders-title', tabindex: -1 }, TEXT.title),
+      h('a', { class: 'back', href: '#/' }, t('orders:back')),
+      h('h1', { id: 'orders-title', tabindex: -1 }, t('orders:title')),
     ),
-    h('p', { class: 'intro' }, TEXT.intro),
+    h('p', { class: 'intro' }, t('orders:intro')),
     h('div', { class: 'orders-body' }, form, result),
     h(
       'section',
       { class: 'panel', 'aria-labelledby': 'open-orders-title' },
-      h('h2', { id: 'open-orders-title' }, TEXT.open),
+      h('h2', { id: 'open-orders-title' }, t('orders:open')),
       openError,
       h(
         'div',
@@ -169,7 +235,11 @@ export function ordersView(ctx: ConsoleContext): View {
             h(
               'tr',
               {},
-              TEXT.columns.map((column) => h('th', { scope: 'col' }, column)),
+              h('th', { scope: 'col' }, t('orders:columns.registered')),
+              h('th', { scope: 'col' }, t('orders:columns.orderNumber')),
+              h('th', { scope: 'col' }, t('orders:columns.patient')),
+              h('th', { scope: 'col' }, t('orders:columns.exam')),
+              h('th', { scope: 'col' }, t('orders:columns.urgency')),
             ),
           ),
           openBody,
@@ -184,19 +254,21 @@ export function ordersView(ctx: ConsoleContext): View {
     const value = idNumber.value.trim();
     idNumber.removeAttribute('aria-invalid');
     if (type !== 'resident_id' || value === '') {
-      idFeedback.textContent = TEXT.idHint;
+      idFeedback.textContent = t('orders:idHint');
       return;
     }
     const parsed = nationalIdSchema.safeParse(value);
     if (parsed.success) {
-      idFeedback.textContent = TEXT.idValid(
-        nationalIdBirthDate(parsed.data) ?? '?',
-        nationalIdSex(parsed.data),
-      );
+      idFeedback.textContent = t('orders:idValid', {
+        birth: nationalIdBirthDate(parsed.data) ?? '?',
+        sex: t(
+          nationalIdSex(parsed.data) === 'female' ? 'orders:idSex.female' : 'orders:idSex.male',
+        ),
+      });
       idFeedback.dataset['valid'] = 'true';
     } else {
       idNumber.setAttribute('aria-invalid', 'true');
-      idFeedback.textContent = parsed.error.issues[0]?.message ?? 'not a valid ID number';
+      idFeedback.textContent = idProblem(value);
       idFeedback.dataset['valid'] = 'false';
     }
   }
@@ -228,15 +300,13 @@ export function ordersView(ctx: ConsoleContext): View {
     // The same schema the relay applies: most mistakes are named before anything is sent.
     const checked = CreateExamOrderSchema.safeParse(body);
     if (!checked.success) {
-      formError.textContent = checked.error.issues
-        .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-        .join('; ');
+      formError.textContent = formProblems(checked.error.issues, idNumber.value).join(' ');
       formError.hidden = false;
       return;
     }
     formError.hidden = true;
     submit.disabled = true;
-    submit.textContent = TEXT.sending;
+    submit.textContent = t('orders:sending');
     try {
       const created = await ctx.api.createOrder(body as Parameters<typeof ctx.api.createOrder>[0]);
       if (disposed) return;
@@ -250,7 +320,7 @@ export function ordersView(ctx: ConsoleContext): View {
       formError.hidden = false;
     } finally {
       submit.disabled = false;
-      submit.textContent = TEXT.submit;
+      submit.textContent = t('orders:submit');
     }
   }
 
@@ -258,13 +328,13 @@ export function ordersView(ctx: ConsoleContext): View {
     return h(
       'div',
       { class: 'order-number-block' },
-      h('p', { class: 'muted' }, TEXT.orderNumber),
+      h('p', { class: 'muted' }, t('orders:orderNumber')),
       h(
         'p',
         { class: 'order-number', 'data-order-number': order.orderNumber },
         formatOrderNumber(order.orderNumber),
       ),
-      h('p', { class: 'hint' }, TEXT.forBox),
+      h('p', { class: 'hint' }, t('orders:forBox')),
     );
   }
 
@@ -278,12 +348,14 @@ export function ordersView(ctx: ConsoleContext): View {
     const registered = h(
       'p',
       { class: 'muted' },
-      created.patientRegistered ? TEXT.registeredNew : TEXT.registeredKnown,
+      created.patientRegistered ? t('orders:registeredNew') : t('orders:registeredKnown'),
     );
     result.hidden = false;
     if (!warning) {
       replaceContent(result, orderNumberBlock(order), patient, registered);
-      ctx.announce(`Order ${formatOrderNumber(order.orderNumber)} registered.`);
+      ctx.announce(
+        t('orders:registeredAnnounce', { number: formatOrderNumber(order.orderNumber) }),
+      );
       return;
     }
     const actionError = h('p', { class: 'alert', role: 'alert', hidden: true });
@@ -296,7 +368,11 @@ export function ordersView(ctx: ConsoleContext): View {
         replaceContent(
           result,
           goAhead ? orderNumberBlock(decided) : null,
-          h('p', { class: 'notice', role: 'status' }, goAhead ? TEXT.wentAhead : TEXT.cancelled),
+          h(
+            'p',
+            { class: 'notice', role: 'status' },
+            goAhead ? t('orders:wentAhead') : t('orders:cancelled'),
+          ),
           patient,
         );
         void loadOpen();
@@ -310,25 +386,26 @@ export function ordersView(ctx: ConsoleContext): View {
       h(
         'div',
         { class: 'repeat-warning', role: 'alert', 'data-warning-id': warning.id },
-        h('h2', {}, TEXT.warningTitle),
+        h('h2', {}, t('orders:warningTitle', { count: warning.windowDays })),
         h(
           'ul',
           {},
-          warning.earlierExams.map((exam) => h('li', {}, TEXT.earlier(exam))),
+          warning.earlierExams.map((exam) => h('li', {}, earlierExam(exam))),
         ),
-        h('p', {}, warning.message),
+        // The relay's own sentence is fixed English; the page says the same in its language.
+        h('p', {}, t('orders:warningAdvice')),
         h(
           'div',
           { class: 'panel-actions' },
           h(
             'button',
             { type: 'button', class: 'button primary', onclick: () => void decide(true) },
-            TEXT.goAhead,
+            t('orders:goAhead'),
           ),
           h(
             'button',
             { type: 'button', class: 'button secondary', onclick: () => void decide(false) },
-            TEXT.cancel,
+            t('orders:cancel'),
           ),
         ),
         actionError,
@@ -338,7 +415,7 @@ export function ordersView(ctx: ConsoleContext): View {
   }
 
   async function loadOpen(): Promise<void> {
-    replaceContent(openBody, emptyRow(TEXT.loadingOpen));
+    replaceContent(openBody, emptyRow(t('orders:loadingOpen')));
     try {
       const orders = await ctx.api.openOrders();
       if (disposed) return;
@@ -346,7 +423,7 @@ export function ordersView(ctx: ConsoleContext): View {
       replaceContent(
         openBody,
         orders.length === 0
-          ? emptyRow(TEXT.noOpen)
+          ? emptyRow(t('orders:noOpen'))
           : orders.map((order) =>
               h(
                 'tr',
@@ -357,7 +434,9 @@ export function ordersView(ctx: ConsoleContext): View {
                 h(
                   'td',
                   {},
-                  order.kind === 'ecg' ? 'ECG' : `${order.modality ?? ''} ${order.bodyPart ?? ''}`,
+                  order.kind === 'ecg'
+                    ? t('orders:ecg')
+                    : `${order.modality ?? ''} ${order.bodyPart ?? ''}`,
                   h('br'),
                   h('span', { class: 'muted' }, order.indication),
                 ),

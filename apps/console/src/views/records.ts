@@ -11,6 +11,7 @@ import { serialComparison, type SerialRow } from '../ecg/serial.js';
 import { EcgViewer } from '../ecg/viewer.js';
 import { h, replaceContent } from '../dom.js';
 import { examLabel, formatDateTime, statusLabel } from '../format.js';
+import { t } from '../i18n/i18n.js';
 import { MEASUREMENTS, formatMeasurement } from '../measurements.js';
 import type { ConsoleContext, View } from './context.js';
 
@@ -35,9 +36,9 @@ export function requestRecordView(ctx: ConsoleContext): View {
   const documentType = h(
     'select',
     { id: 'record-document-type', name: 'documentType' },
-    h('option', { value: 'resident_id' }, 'Resident ID (身份证)'),
-    h('option', { value: 'passport' }, 'Passport'),
-    h('option', { value: 'other' }, 'Other document'),
+    h('option', { value: 'resident_id' }, t('records:request.documentOption.resident_id')),
+    h('option', { value: 'passport' }, t('records:request.documentOption.passport')),
+    h('option', { value: 'other' }, t('records:request.documentOption.other')),
   );
   const number = h('input', {
     id: 'record-number',
@@ -53,9 +54,9 @@ export function requestRecordView(ctx: ConsoleContext): View {
     required: true,
     rows: 2,
     maxlength: 300,
-    placeholder: 'e.g. compare with the earlier ECG before deciding on thrombolysis',
+    placeholder: t('records:request.purposePlaceholder'),
   });
-  const requestButton = h('button', { type: 'submit', class: 'button' }, 'Send code to patient');
+  const requestButton = h('button', { type: 'submit', class: 'button' }, t('records:request.send'));
   const codeSection = h('section', {
     class: 'panel',
     hidden: true,
@@ -64,12 +65,12 @@ export function requestRecordView(ctx: ConsoleContext): View {
   const requestForm = h(
     'form',
     { class: 'panel record-request', onsubmit: (event: Event) => void ask(event) },
-    h('h2', {}, 'Ask for the record'),
-    h('label', { for: 'record-document-type' }, 'Document'),
+    h('h2', {}, t('records:request.form')),
+    h('label', { for: 'record-document-type' }, t('records:request.document')),
     documentType,
-    h('label', { for: 'record-number' }, 'Number'),
+    h('label', { for: 'record-number' }, t('records:request.number')),
     number,
-    h('label', { for: 'record-purpose' }, 'Purpose (the patient is told, the grant records it)'),
+    h('label', { for: 'record-purpose' }, t('records:request.purpose')),
     purpose,
     requestButton,
   );
@@ -77,7 +78,7 @@ export function requestRecordView(ctx: ConsoleContext): View {
   async function ask(event: Event): Promise<void> {
     event.preventDefault();
     requestButton.disabled = true;
-    status.textContent = 'Sending…';
+    status.textContent = t('records:request.sending');
     try {
       const ticket = await ctx.api.requestConsent({
         documentType: documentType.value as 'resident_id' | 'passport' | 'other',
@@ -105,16 +106,23 @@ export function requestRecordView(ctx: ConsoleContext): View {
       required: true,
       autocomplete: 'one-time-code',
     });
-    const verifyButton = h('button', { type: 'submit', class: 'button' }, 'Open the record');
+    const verifyButton = h(
+      'button',
+      { type: 'submit', class: 'button' },
+      t('records:request.open'),
+    );
     const codeStatus = h('p', { class: 'form-status', role: 'status' });
     let left = ticket.attemptsAllowed;
     replaceContent(
       codeSection,
-      h('h2', { id: 'code-title' }, 'Enter the code'),
+      h('h2', { id: 'code-title' }, t('records:request.codeTitle')),
       h(
         'p',
         { class: 'hint' },
-        `If the number is registered, the patient has been sent a 6-digit code. It works until ${formatDateTime(ticket.expiresAt)}, once, for ${ticket.attemptsAllowed} tries.`,
+        t('records:request.codeHint', {
+          until: formatDateTime(ticket.expiresAt),
+          count: ticket.attemptsAllowed,
+        }),
       ),
       h(
         'form',
@@ -125,7 +133,7 @@ export function requestRecordView(ctx: ConsoleContext): View {
             void verify();
           },
         },
-        h('label', { for: 'record-code' }, 'Code'),
+        h('label', { for: 'record-code' }, t('records:request.code')),
         code,
         verifyButton,
         codeStatus,
@@ -138,13 +146,13 @@ export function requestRecordView(ctx: ConsoleContext): View {
       verifyButton.disabled = true;
       try {
         const grant = await ctx.api.verifyConsent(ticket.requestId, code.value);
-        ctx.announce('Access granted.');
+        ctx.announce(t('records:request.granted'));
         window.location.hash = recordHref(grant.patientId);
       } catch (failure) {
         left -= 1;
         codeStatus.textContent =
           failure instanceof ApiFailure && failure.status === 403
-            ? `${failure.message} ${left > 0 ? `${left} tries left.` : 'Ask for a new code.'}`
+            ? `${describeError(failure)} ${left > 0 ? t('records:request.triesLeft', { count: left }) : t('records:request.askNewCode')}`
             : describeError(failure);
         verifyButton.disabled = left <= 0;
       }
@@ -157,14 +165,10 @@ export function requestRecordView(ctx: ConsoleContext): View {
     h(
       'div',
       { class: 'view-head' },
-      h('a', { class: 'back', href: '#/' }, '← Back'),
-      h('h1', { id: 'records-title', tabindex: -1 }, 'Request earlier record'),
+      h('a', { class: 'back', href: '#/' }, t('records:back')),
+      h('h1', { id: 'records-title', tabindex: -1 }, t('records:request.title')),
     ),
-    h(
-      'p',
-      { class: 'hint' },
-      'Without a case of your hospital, a patient’s exams at other facilities open only with the patient’s consent: a code sent to them.',
-    ),
+    h('p', { class: 'hint' }, t('records:request.intro')),
     requestForm,
     status,
     codeSection,
@@ -184,8 +188,8 @@ export function patientRecordView(
 ): View {
   const viewers: EcgViewer[] = [];
   let disposed = false;
-  const body = h('div', { class: 'record-body' }, h('p', { role: 'status' }, 'Loading…'));
-  const title = h('h1', { id: 'record-title', tabindex: -1 }, 'Earlier record');
+  const body = h('div', { class: 'record-body' }, h('p', { role: 'status' }, t('records:loading')));
+  const title = h('h1', { id: 'record-title', tabindex: -1 }, t('records:record.title'));
   const element = h(
     'section',
     { class: 'view records-view', 'aria-labelledby': 'record-title' },
@@ -198,7 +202,7 @@ export function patientRecordView(
           class: 'back',
           href: currentCaseId ? `#/case/${encodeURIComponent(currentCaseId)}` : '#/',
         },
-        '← Back',
+        t('records:back'),
       ),
       title,
     ),
@@ -218,8 +222,10 @@ export function patientRecordView(
           'p',
           { class: 'hint', 'data-access': history.access },
           history.access === 'grant'
-            ? `Access by the patient’s consent until ${formatDateTime(history.grantExpiresAt ?? '')}. Every look is recorded.`
-            : 'Access as the hospital reading this patient’s case. Every look is recorded.',
+            ? t('records:record.accessGrant', {
+                until: formatDateTime(history.grantExpiresAt ?? ''),
+              })
+            : t('records:record.accessCase'),
         ),
         examList(history.exams),
         current && priors[0] ? comparison(current, priors) : null,
@@ -232,10 +238,10 @@ export function patientRecordView(
           'p',
           { class: 'alert', role: 'alert' },
           failure instanceof ApiFailure && failure.status === 404
-            ? 'No record you may see. Ask the patient for a code to open their earlier record.'
+            ? t('records:record.none')
             : describeError(failure),
         ),
-        h('a', { class: 'button', href: REQUEST_RECORD_HREF }, 'Request earlier record'),
+        h('a', { class: 'button', href: REQUEST_RECORD_HREF }, t('records:request.title')),
       );
     }
   }
@@ -244,7 +250,7 @@ export function patientRecordView(
     const section = h('section', { class: 'serial', 'aria-labelledby': 'serial-title' });
     const picker = h(
       'select',
-      { id: 'serial-prior', 'aria-label': 'Earlier ECG to compare' },
+      { id: 'serial-prior', 'aria-label': t('records:record.earlierToCompare') },
       priors.map((exam) =>
         h(
           'option',
@@ -258,14 +264,15 @@ export function patientRecordView(
     const show = () => {
       const prior = priors.find((exam) => exam.caseId === picker.value) ?? priors[0]!;
       for (const viewer of viewers.splice(0)) viewer.dispose();
-      replaceContent(pair, ecgPanel('Earlier', prior), ecgPanel('Current', current));
+      replaceContent(pair, ecgPanel('earlier', prior), ecgPanel('current', current));
       replaceContent(table, serialTable(serialComparison(prior, current)));
     };
     picker.addEventListener('change', show);
     replaceContent(
       section,
-      h('h2', { id: 'serial-title' }, 'Serial comparison'),
-      h('label', { for: 'serial-prior' }, 'Earlier ECG '),
+      h('h2', { id: 'serial-title' }, t('records:record.serialTitle')),
+      h('label', { for: 'serial-prior' }, t('records:record.earlierToCompare')),
+      ' ',
       picker,
       pair,
       table,
@@ -274,7 +281,7 @@ export function patientRecordView(
     return section;
   }
 
-  function ecgPanel(which: 'Earlier' | 'Current', exam: PriorExam): HTMLElement {
+  function ecgPanel(which: 'earlier' | 'current', exam: PriorExam): HTMLElement {
     const viewer = new EcgViewer();
     viewers.push(viewer);
     void ctx.api.priorEcg(patientId, exam.caseId).then(
@@ -284,8 +291,15 @@ export function patientRecordView(
     const m = exam.analysis?.measurements ?? {};
     return h(
       'div',
-      { class: 'serial-ecg', 'data-serial': which.toLowerCase(), 'data-case-id': exam.caseId },
-      h('h3', {}, `${which}: ${formatDateTime(exam.recordedAt)} · ${exam.clinicName}`),
+      { class: 'serial-ecg', 'data-serial': which, 'data-case-id': exam.caseId },
+      h(
+        'h3',
+        {},
+        t(which === 'earlier' ? 'records:record.earlierHeading' : 'records:record.currentHeading', {
+          at: formatDateTime(exam.recordedAt),
+          clinic: exam.clinicName,
+        }),
+      ),
       viewer.element,
       h(
         'dl',
@@ -310,7 +324,7 @@ export function patientRecordView(
 }
 
 function examList(exams: PriorExam[]): HTMLElement {
-  if (exams.length === 0) return h('p', { class: 'muted' }, 'No exams recorded.');
+  if (exams.length === 0) return h('p', { class: 'muted' }, t('records:exams.none'));
   return h(
     'table',
     { class: 'prior-exams' },
@@ -320,7 +334,11 @@ function examList(exams: PriorExam[]): HTMLElement {
       h(
         'tr',
         {},
-        ['Date', 'Exam', 'Where', 'Status', 'Diagnosis'].map((c) => h('th', {}, c)),
+        h('th', {}, t('records:exams.columns.date')),
+        h('th', {}, t('records:exams.columns.exam')),
+        h('th', {}, t('records:exams.columns.where')),
+        h('th', {}, t('records:exams.columns.status')),
+        h('th', {}, t('records:exams.columns.diagnosis')),
       ),
     ),
     h(
@@ -335,22 +353,30 @@ function examList(exams: PriorExam[]): HTMLElement {
             'td',
             {},
             exam.study
-              ? `${exam.study.modalities.join('/') || 'Imaging'} · ${exam.study.description ?? ''}`
+              ? `${exam.study.modalities.join('/') || t('records:exams.imaging')} · ${exam.study.description ?? ''}`
               : examLabel(exam.examKind),
           ),
           h('td', {}, `${exam.clinicName} → ${exam.hospitalName}`),
           h('td', {}, statusLabel(exam.status)),
-          h(
-            'td',
-            {},
-            exam.diagnosis
-              ? `${exam.diagnosis.conclusion} (${exam.diagnosis.signedByName}${exam.diagnosis.hospitalName ? `, ${exam.diagnosis.hospitalName}` : ''})`
-              : '—',
-          ),
+          h('td', {}, exam.diagnosis ? diagnosisLine(exam.diagnosis) : '—'),
         ),
       ),
     ),
   );
+}
+
+/** A signed diagnosis in the exam list: the conclusion, who signed it and where. */
+function diagnosisLine(diagnosis: NonNullable<PriorExam['diagnosis']>): string {
+  return diagnosis.hospitalName
+    ? t('records:exams.diagnosisByAt', {
+        conclusion: diagnosis.conclusion,
+        doctor: diagnosis.signedByName,
+        hospital: diagnosis.hospitalName,
+      })
+    : t('records:exams.diagnosisBy', {
+        conclusion: diagnosis.conclusion,
+        doctor: diagnosis.signedByName,
+      });
 }
 
 /** `+3`, `-2`, `0`: a rounded change with its sign (never `-0`). */
@@ -363,14 +389,17 @@ function serialTable(rows: SerialRow[]): HTMLElement {
     value === null ? '—' : `${Math.round(value)} ${unit}`;
   return h(
     'table',
-    { class: 'serial-measures', 'aria-label': 'Measurements, earlier and current' },
+    { class: 'serial-measures', 'aria-label': t('records:record.measures') },
     h(
       'thead',
       {},
       h(
         'tr',
         {},
-        ['', 'Earlier', 'Current', 'Change'].map((c) => h('th', {}, c)),
+        h('th', {}),
+        h('th', {}, t('records:record.measureColumns.earlier')),
+        h('th', {}, t('records:record.measureColumns.current')),
+        h('th', {}, t('records:record.measureColumns.change')),
       ),
     ),
     h(
@@ -405,17 +434,17 @@ export function priorExamsPanel(
   const element = h(
     'section',
     { class: 'panel prior-exams-panel', 'aria-labelledby': 'prior-title' },
-    h('h2', { id: 'prior-title' }, 'Earlier exams'),
-    h('p', { role: 'status' }, 'Loading…'),
+    h('h2', { id: 'prior-title' }, t('records:prior.title')),
+    h('p', { role: 'status' }, t('records:loading')),
   );
   let disposed = false;
   let shown = false;
   const offerRequest = (reason: string) =>
     replaceContent(
       element,
-      h('h2', { id: 'prior-title' }, 'Earlier exams'),
+      h('h2', { id: 'prior-title' }, t('records:prior.title')),
       h('p', { class: 'muted' }, reason),
-      h('a', { class: 'button ghost', href: REQUEST_RECORD_HREF }, 'Request earlier record'),
+      h('a', { class: 'button ghost', href: REQUEST_RECORD_HREF }, t('records:request.title')),
     );
   const load = () =>
     ctx.api.caseHistory(currentCaseId).then(
@@ -424,15 +453,15 @@ export function priorExamsPanel(
         const earlier = history.exams.filter((exam) => exam.caseId !== currentCaseId);
         replaceContent(
           element,
-          h('h2', { id: 'prior-title' }, 'Earlier exams'),
+          h('h2', { id: 'prior-title' }, t('records:prior.title')),
           earlier.length === 0
-            ? h('p', { class: 'muted' }, 'None recorded anywhere in the region.')
+            ? h('p', { class: 'muted' }, t('records:prior.noneInRegion'))
             : examList(earlier),
           earlier.some((exam) => exam.hasEcg)
             ? h(
                 'a',
                 { class: 'button', href: recordHref(history.patientId, currentCaseId) },
-                'Compare with the current ECG',
+                t('records:prior.compare'),
               )
             : null,
         );
@@ -441,7 +470,7 @@ export function priorExamsPanel(
         if (disposed) return;
         offerRequest(
           failure instanceof ApiFailure && failure.status === 404
-            ? 'None you may see without the patient’s consent.'
+            ? t('records:prior.noneWithoutConsent')
             : describeError(failure),
         );
       },
@@ -454,11 +483,11 @@ export function priorExamsPanel(
       if (patient === null) {
         replaceContent(
           element,
-          h('h2', { id: 'prior-title' }, 'Earlier exams'),
-          h('p', { class: 'muted' }, 'This case names no registered patient.'),
+          h('h2', { id: 'prior-title' }, t('records:prior.title')),
+          h('p', { class: 'muted' }, t('records:prior.noPatient')),
         );
       } else if (ctx.user.role !== 'reader') {
-        offerRequest('Exams at other facilities are shown with the patient’s consent code.');
+        offerRequest(t('records:prior.consentNeeded'));
       } else {
         void load();
       }
@@ -471,15 +500,15 @@ export function priorExamsPanel(
 
 /** Clinic staff: who was given access to the patient's record, to show the patient. */
 export function patientGrantsView(ctx: ConsoleContext, patientId: string): View {
-  const body = h('div', {}, h('p', { role: 'status' }, 'Loading…'));
+  const body = h('div', {}, h('p', { role: 'status' }, t('records:loading')));
   const element = h(
     'section',
     { class: 'view grants-view', 'aria-labelledby': 'grants-title' },
     h(
       'div',
       { class: 'view-head' },
-      h('a', { class: 'back', href: '#/' }, '← Cases'),
-      h('h1', { id: 'grants-title', tabindex: -1 }, 'Access to this patient’s record'),
+      h('a', { class: 'back', href: '#/' }, t('records:backToCases')),
+      h('h1', { id: 'grants-title', tabindex: -1 }, t('records:grants.title')),
     ),
     body,
   );
@@ -499,7 +528,7 @@ export function patientGrantsView(ctx: ConsoleContext, patientId: string): View 
 }
 
 function grantsTable(grants: AccessGrant[]): HTMLElement {
-  if (grants.length === 0) return h('p', { class: 'muted' }, 'Nobody has been given access.');
+  if (grants.length === 0) return h('p', { class: 'muted' }, t('records:grants.nobody'));
   return h(
     'table',
     { class: 'grants' },
@@ -509,7 +538,11 @@ function grantsTable(grants: AccessGrant[]): HTMLElement {
       h(
         'tr',
         {},
-        ['Who', 'Facility', 'Purpose', 'When', 'Until'].map((c) => h('th', {}, c)),
+        h('th', {}, t('records:grants.columns.who')),
+        h('th', {}, t('records:grants.columns.facility')),
+        h('th', {}, t('records:grants.columns.purpose')),
+        h('th', {}, t('records:grants.columns.when')),
+        h('th', {}, t('records:grants.columns.until')),
       ),
     ),
     h(
@@ -527,7 +560,7 @@ function grantsTable(grants: AccessGrant[]): HTMLElement {
             'td',
             {},
             grant.revokedAt
-              ? `revoked ${formatDateTime(grant.revokedAt)}`
+              ? t('records:grants.revoked', { at: formatDateTime(grant.revokedAt) })
               : formatDateTime(grant.expiresAt),
           ),
         ),
@@ -544,17 +577,29 @@ export function consentCodeNotice(notice: ConsentCodeNotice, onClose: () => void
   const element = h(
     'aside',
     { class: 'consent-code', role: 'alert', 'data-code': notice.code },
-    h('h2', {}, `Consent code for ${notice.patientName} (${notice.maskedIdentifier})`),
+    h(
+      'h2',
+      {},
+      t('records:notice.title', { name: notice.patientName, id: notice.maskedIdentifier }),
+    ),
     h('p', { class: 'code' }, notice.code),
     h(
       'p',
       {},
-      `${notice.requestedByName}, ${notice.facilityName}, asks to see the patient’s earlier record: “${notice.purpose}”. `,
-      `If the patient agrees, they read this code out. It works until ${formatDateTime(notice.expiresAt)}.`,
+      t('records:notice.body', {
+        requester: notice.requestedByName,
+        facility: notice.facilityName,
+        purpose: notice.purpose,
+        until: formatDateTime(notice.expiresAt),
+      }),
     ),
-    h('a', { href: grantsHref(notice.patientId) }, 'Who has access to this patient’s record'),
+    h('a', { href: grantsHref(notice.patientId) }, t('records:notice.whoHasAccess')),
     ' ',
-    h('button', { type: 'button', class: 'button ghost', onclick: onClose }, 'Dismiss'),
+    h(
+      'button',
+      { type: 'button', class: 'button ghost', onclick: onClose },
+      t('records:notice.dismiss'),
+    ),
   );
   return element;
 }

@@ -2,57 +2,29 @@ import type { CasePriority, ImagingStudy } from '#contracts';
 import { ApiFailure, describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
 import { PRIORITY_LABEL, formatDateTime, statusLabel } from '../format.js';
+import { currentLocale, t } from '../i18n/i18n.js';
 import type { PickedDicom } from '../imaging/dicom-file.js';
 import { batches, failureText, parseStowResponse, sendStow } from '../imaging/stow.js';
 import { statusBadge } from './badges.js';
 import { caseHref, type ConsoleContext, type View } from './context.js';
 
-/** The upload page's words, in one place (issue 14 translates the console). */
-const TEXT = {
-  title: 'Upload images',
-  back: '← Cases',
-  intro:
-    'Send CT, X-ray and other DICOM images to the hospital. Drop a folder (a CD or USB stick from the machine) or pick files; each study is sent on its own. When a study is whole, mark it complete so that a reader gets it.',
-  drop: 'Drop a folder or DICOM files here',
-  or: 'or',
-  pickFiles: 'Choose files',
-  pickFolder: 'Choose a folder',
-  reading: (count: number) => `Reading ${count} ${count === 1 ? 'file' : 'files'}…`,
-  skipped: (count: number) =>
-    `${count} ${count === 1 ? 'file' : 'files'} skipped (DICOMDIR index or hidden files).`,
-  unreadable: 'Files not recognised as DICOM here (the relay says why)',
-  studyHeading: (picked: PickedDicom) =>
-    [picked.modality, picked.description, picked.patientName].filter(Boolean).join(' · ') ||
-    'Study',
-  waiting: 'Waiting…',
-  progress: (sent: number, total: number, bytes: number, totalBytes: number) =>
-    `${sent}/${total} ${total === 1 ? 'file' : 'files'} sent · ${mb(bytes)} of ${mb(totalBytes)} MB`,
-  outcome: (stored: number, refused: number) =>
-    `${stored} stored` + (refused > 0 ? ` · ${refused} refused` : ''),
-  refusedFile: (name: string, why: string) => `${name}: ${why}`,
-  requestFailed: (why: string) => `Not sent: ${why}`,
-  studies: 'Studies from this clinic',
-  studiesCaption:
-    'Mark a study complete once all its images are here; it then goes to a reader. A study also goes by itself after a quiet while with no new images.',
-  noStudies: 'No studies uploaded yet.',
-  loadingStudies: 'Loading the studies…',
-  columns: ['Last image', 'Study', 'Images', 'State', 'Diagnosis', ''],
-  stateReceiving: 'Receiving',
-  stateQueued: 'Sent to a reader',
-  priority: 'Urgency',
-  complete: 'Mark complete',
-  completing: 'Sending…',
-  completed: (description: string) => `${description} marked complete: a reader will get it.`,
-  openCase: 'Open case',
-  studiesFailed: (why: string) => `The studies could not be loaded: ${why}`,
-  waitingReader: 'Waiting for a reader',
-};
-
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 const MAX_BATCH_FILES = 25;
 
+/** Megabytes with one decimal, in the page's language. */
 function mb(bytes: number): string {
-  return (bytes / (1024 * 1024)).toFixed(1);
+  return new Intl.NumberFormat(currentLocale(), {
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 1,
+  }).format(bytes / (1024 * 1024));
+}
+
+/** What a picked study is called on its card: modality, description, patient as the file says. */
+function studyHeading(picked: PickedDicom): string {
+  return (
+    [picked.modality, picked.description, picked.patientName].filter(Boolean).join(' · ') ||
+    t('upload:studyFallback')
+  );
 }
 
 interface PickedFile {
@@ -87,15 +59,15 @@ export function uploadView(ctx: ConsoleContext): View {
   const dropZone = h(
     'div',
     { class: 'drop-zone', 'data-drop-zone': '' },
-    h('p', {}, TEXT.drop),
+    h('p', {}, t('upload:drop')),
     h(
       'p',
       {},
-      TEXT.or,
+      t('upload:or'),
       ' ',
-      h('label', { class: 'button secondary', for: 'upload-files' }, TEXT.pickFiles),
+      h('label', { class: 'button secondary', for: 'upload-files' }, t('upload:pickFiles')),
       ' ',
-      h('label', { class: 'button secondary', for: 'upload-folder' }, TEXT.pickFolder),
+      h('label', { class: 'button secondary', for: 'upload-folder' }, t('upload:pickFolder')),
     ),
     filesInput,
     folderInput,
@@ -106,17 +78,17 @@ export function uploadView(ctx: ConsoleContext): View {
     h(
       'div',
       { class: 'view-head' },
-      h('a', { class: 'back', href: '#/' }, TEXT.back),
-      h('h1', { id: 'upload-title', tabindex: -1 }, TEXT.title),
+      h('a', { class: 'back', href: '#/' }, t('upload:back')),
+      h('h1', { id: 'upload-title', tabindex: -1 }, t('upload:title')),
     ),
-    h('p', { class: 'intro' }, TEXT.intro),
+    h('p', { class: 'intro' }, t('upload:intro')),
     dropZone,
     notice,
     uploads,
     h(
       'section',
       { class: 'panel', 'aria-labelledby': 'studies-title' },
-      h('h2', { id: 'studies-title' }, TEXT.studies),
+      h('h2', { id: 'studies-title' }, t('upload:studies')),
       studiesError,
       h(
         'div',
@@ -124,19 +96,22 @@ export function uploadView(ctx: ConsoleContext): View {
         h(
           'table',
           { class: 'cases imaging-studies' },
-          h('caption', {}, TEXT.studiesCaption),
+          h('caption', {}, t('upload:studiesCaption')),
           h(
             'thead',
             {},
             h(
               'tr',
               {},
-              TEXT.columns.map((name) =>
-                h(
-                  'th',
-                  { scope: 'col' },
-                  name || h('span', { class: 'visually-hidden' }, 'Action'),
-                ),
+              h('th', { scope: 'col' }, t('upload:columns.lastImage')),
+              h('th', { scope: 'col' }, t('upload:columns.study')),
+              h('th', { scope: 'col' }, t('upload:columns.images')),
+              h('th', { scope: 'col' }, t('upload:columns.state')),
+              h('th', { scope: 'col' }, t('upload:columns.diagnosis')),
+              h(
+                'th',
+                { scope: 'col' },
+                h('span', { class: 'visually-hidden' }, t('upload:columns.action')),
               ),
             ),
           ),
@@ -174,17 +149,17 @@ export function uploadView(ctx: ConsoleContext): View {
     );
     const skipped = files.length - wanted.length;
     if (wanted.length === 0) {
-      notice.textContent = skipped > 0 ? TEXT.skipped(skipped) : '';
+      notice.textContent = skipped > 0 ? t('upload:skipped', { count: skipped }) : '';
       return;
     }
-    notice.textContent = TEXT.reading(wanted.length);
+    notice.textContent = t('upload:reading', { count: wanted.length });
     const { readPickedDicom } = await import('../imaging/dicom-file.js');
     const picked: PickedFile[] = [];
     for (const entry of wanted) {
       picked.push({ ...entry, picked: await readPickedDicom(entry.file).catch(() => null) });
       if (disposed) return;
     }
-    notice.textContent = skipped > 0 ? TEXT.skipped(skipped) : '';
+    notice.textContent = skipped > 0 ? t('upload:skipped', { count: skipped }) : '';
     const byStudy = new Map<string, PickedFile[]>();
     const unreadable: PickedFile[] = [];
     for (const item of picked) {
@@ -196,7 +171,7 @@ export function uploadView(ctx: ConsoleContext): View {
         ]);
     }
     const jobs = [...byStudy].map(([uid, items]) => ({
-      card: studyCard(uid, TEXT.studyHeading(items[0]!.picked!), items),
+      card: studyCard(uid, studyHeading(items[0]!.picked!), items),
       items,
       url: `/dicomweb/studies/${encodeURIComponent(uid)}`,
       // A study's files go together; the relay's answer names each instance.
@@ -204,7 +179,7 @@ export function uploadView(ctx: ConsoleContext): View {
     }));
     if (unreadable.length > 0) {
       jobs.push({
-        card: studyCard('', TEXT.unreadable, unreadable),
+        card: studyCard('', t('upload:unreadable'), unreadable),
         items: unreadable,
         url: '/dicomweb/studies',
         // Without a SOP instance UID, only one file per request ties a refusal to its file.
@@ -266,7 +241,10 @@ export function uploadView(ctx: ConsoleContext): View {
             (failure.sopInstanceUid && bySop.get(failure.sopInstanceUid)) ||
             (group.length === 1 ? group[0] : undefined);
           card.refusal(
-            TEXT.refusedFile(file?.name ?? failure.sopInstanceUid ?? '?', failureText(failure)),
+            t('upload:refusedFile', {
+              name: file?.name ?? failure.sopInstanceUid ?? '?',
+              why: failureText(failure),
+            }),
           );
         }
         // An answer that is not a STOW response (413 before the body was read, 507, 5xx…) refuses the whole request.
@@ -274,12 +252,14 @@ export function uploadView(ctx: ConsoleContext): View {
           refused += group.length;
           const message = (response.body as { message?: unknown } | undefined)?.message;
           const why =
-            typeof message === 'string' ? message : `the relay answered ${response.status}`;
-          for (const item of group) card.refusal(TEXT.refusedFile(item.name, why));
+            typeof message === 'string'
+              ? message
+              : t('upload:relayAnswered', { status: response.status });
+          for (const item of group) card.refusal(t('upload:refusedFile', { name: item.name, why }));
         }
       } catch (failure) {
         refused += group.length;
-        card.refusal(TEXT.requestFailed(describeError(failure)));
+        card.refusal(t('upload:requestFailed', { why: describeError(failure) }));
       } finally {
         aborts.delete(request.abort);
       }
@@ -299,7 +279,7 @@ export function uploadView(ctx: ConsoleContext): View {
 
   function studyCard(studyUid: string, heading: string, items: PickedFile[]): StudyCard {
     const bar = h('progress', { max: 1, value: 0 });
-    const counts = h('p', { class: 'upload-counts' }, TEXT.waiting);
+    const counts = h('p', { class: 'upload-counts' }, t('upload:waiting'));
     const outcome = h('p', { class: 'upload-outcome', role: 'status' });
     const refusals = h('ul', { class: 'refusals' });
     const element = h(
@@ -316,11 +296,19 @@ export function uploadView(ctx: ConsoleContext): View {
       progress(sent, total, bytes, totalBytes) {
         bar.max = Math.max(totalBytes, 1);
         bar.value = bytes;
-        counts.textContent = TEXT.progress(sent, total, bytes, totalBytes);
+        counts.textContent = t('upload:progress', {
+          sent,
+          count: total,
+          done: mb(bytes),
+          size: mb(totalBytes),
+        });
         element.dataset['sent'] = String(sent);
       },
       outcome(stored, refused) {
-        outcome.textContent = TEXT.outcome(stored, refused);
+        outcome.textContent =
+          refused > 0
+            ? t('upload:outcomeWithRefused', { stored, refused })
+            : t('upload:outcome', { stored });
         element.dataset['stored'] = String(stored);
         element.dataset['refused'] = String(refused);
       },
@@ -340,18 +328,18 @@ export function uploadView(ctx: ConsoleContext): View {
       renderStudies();
     } catch (failure) {
       if (disposed || (failure instanceof ApiFailure && failure.status === 401)) return;
-      studiesError.textContent = TEXT.studiesFailed(describeError(failure));
+      studiesError.textContent = t('upload:studiesFailed', { why: describeError(failure) });
       studiesError.hidden = false;
     }
   }
 
   function renderStudies(): void {
     if (!studies) {
-      replaceContent(studiesBody, emptyRow(TEXT.loadingStudies));
+      replaceContent(studiesBody, emptyRow(t('upload:loadingStudies')));
       return;
     }
     if (studies.length === 0) {
-      replaceContent(studiesBody, emptyRow(TEXT.noStudies));
+      replaceContent(studiesBody, emptyRow(t('upload:noStudies')));
       return;
     }
     const ordered = [...studies].sort((a, b) => b.lastInstanceAt.localeCompare(a.lastInstanceAt));
@@ -369,15 +357,19 @@ export function uploadView(ctx: ConsoleContext): View {
       { 'data-study-uid': study.studyInstanceUid, 'data-state': study.state },
       h('td', {}, formatDateTime(study.lastInstanceAt)),
       h('td', {}, label),
-      h('td', {}, `${study.instanceCount} (${study.seriesCount} series)`),
+      h(
+        'td',
+        {},
+        t('upload:imageCount', { images: study.instanceCount, count: study.seriesCount }),
+      ),
       h(
         'td',
         {},
         study.state === 'receiving'
-          ? TEXT.stateReceiving
+          ? t('upload:stateReceiving')
           : summary
             ? statusBadge(summary.status)
-            : TEXT.stateQueued,
+            : t('upload:stateQueued'),
       ),
       h(
         'td',
@@ -388,7 +380,7 @@ export function uploadView(ctx: ConsoleContext): View {
             ? h(
                 'span',
                 { class: 'muted' },
-                summary ? statusLabel(summary.status) : TEXT.waitingReader,
+                summary ? statusLabel(summary.status) : t('upload:waitingReader'),
               )
             : null,
       ),
@@ -401,7 +393,7 @@ export function uploadView(ctx: ConsoleContext): View {
             ? h(
                 'a',
                 { class: 'button small secondary', href: caseHref(study.caseId) },
-                TEXT.openCase,
+                t('upload:openCase'),
               )
             : null,
       ),
@@ -412,7 +404,7 @@ export function uploadView(ctx: ConsoleContext): View {
     const id = `priority-${study.studyInstanceUid}`;
     const select = h(
       'select',
-      { id, 'aria-label': `${TEXT.priority}: ${label}` },
+      { id, 'aria-label': t('upload:priorityFor', { study: label }) },
       (['routine', 'urgent', 'stat'] as CasePriority[]).map((priority) =>
         h('option', { value: priority }, PRIORITY_LABEL[priority]),
       ),
@@ -423,24 +415,24 @@ export function uploadView(ctx: ConsoleContext): View {
       {
         type: 'button',
         class: 'button small primary',
-        'aria-label': `${TEXT.complete}: ${label}`,
+        'aria-label': t('upload:completeFor', { study: label }),
         onclick: () => void complete(),
       },
-      TEXT.complete,
+      t('upload:complete'),
     );
     async function complete(): Promise<void> {
       button.disabled = true;
-      button.textContent = TEXT.completing;
+      button.textContent = t('upload:completing');
       error.hidden = true;
       try {
         await ctx.api.completeStudy(study.studyInstanceUid, select.value as CasePriority);
-        ctx.announce(TEXT.completed(label));
+        ctx.announce(t('upload:completed', { study: label }));
         await loadStudies();
       } catch (failure) {
         error.textContent = describeError(failure);
         error.hidden = false;
         button.disabled = false;
-        button.textContent = TEXT.complete;
+        button.textContent = t('upload:complete');
         if (failure instanceof ApiFailure && failure.status === 409) void loadStudies();
       }
     }
