@@ -219,11 +219,13 @@ describe('consent by verification code: a reader of another county and a patient
     // ---- the reader asks in the console; clinic 1's page shows the code -----------------
     const reader = await signIn('county2.reader');
     const clinicPage = await signIn('clinic1.staff');
-    await reader.getByRole('link', { name: 'Earlier record' }).click();
-    await reader.getByLabel('Document').selectOption('resident_id');
-    await reader.getByLabel('Number').fill(PATIENT_P);
-    await reader.getByLabel(/Purpose/).fill('serial comparison, chest pain');
-    await reader.getByRole('button', { name: 'Send code to patient' }).click();
+    // The page speaks Chinese by default (issue 14): fields by their ids, buttons by their
+    // Chinese names.
+    await reader.locator('a[href="#/records/request"]').first().click();
+    await reader.locator('#record-document-type').selectOption('resident_id');
+    await reader.locator('#record-number').fill(PATIENT_P);
+    await reader.locator('#record-purpose').fill('serial comparison, chest pain');
+    await reader.getByRole('button', { name: '发送验证码给患者' }).click();
     const shown = clinicPage.locator('.consent-code');
     await shown.waitFor({ timeout: 15_000 });
     const code = await shown.getAttribute('data-code');
@@ -234,8 +236,8 @@ describe('consent by verification code: a reader of another county and a patient
     expect(noticeText).toContain('serial comparison, chest pain');
     await clinicPage.screenshot({ path: join(artifacts, 'clinic-code.png') });
 
-    await reader.getByRole('textbox', { name: 'Code' }).fill(code!);
-    await reader.getByRole('button', { name: 'Open the record' }).click();
+    await reader.getByRole('textbox', { name: '验证码' }).fill(code!);
+    await reader.getByRole('button', { name: '打开记录' }).click();
     // ---- with it: the earlier ECG drawn beside the current one, both measurement sets ---
     const priorPaper = reader.locator(
       `.serial-ecg[data-serial="earlier"][data-case-id="${priorCase}"] canvas[data-rendered="true"]`,
@@ -271,7 +273,7 @@ describe('consent by verification code: a reader of another county and a patient
     const panel = county1Page.locator('.prior-exams-panel');
     await panel.locator(`tr[data-case-id="${priorCase}"]`).waitFor({ timeout: 15_000 });
     expect(await panel.innerText()).toContain('Sinus rhythm, normal ECG.');
-    await panel.getByRole('link', { name: 'Compare with the current ECG' }).click();
+    await panel.getByRole('link', { name: '与本次心电图对比' }).click();
     await county1Page
       .locator(
         `.serial-ecg[data-serial="current"][data-case-id="${currentCase}"] canvas[data-rendered="true"]`,

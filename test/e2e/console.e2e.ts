@@ -310,10 +310,12 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     // ---- live: the clinic watches the box stream and stores a strip ----------------------------
     const stream = box.startStream({ leads: ['I', 'II', 'V5'], sampleRateHz: 250, seed: 7 });
     try {
-      const watch = clinic.getByRole('button', { name: `Watch ${box.deviceId} live` });
+      const watch = clinic.getByRole('button', { name: `实时查看 ${box.deviceId}` });
       await watch.click();
       const live = clinic.locator('.live');
-      await live.locator('.live-status', { hasText: 'Live' }).waitFor({ timeout: 10_000 });
+      const liveStatus = live.locator('.live-status[data-state="live"]');
+      await liveStatus.waitFor({ timeout: 10_000 });
+      expect(await liveStatus.innerText()).toMatch(/^实时/);
       // Three seconds of samples: 250 Hz × 3 leads × 3 s.
       await clinic.waitForFunction(
         () =>
@@ -328,14 +330,16 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
       const strip = clinic.waitForResponse((response) =>
         response.url().endsWith('/stream/snapshot'),
       );
-      await live.getByRole('button', { name: 'Store 10 s strip' }).click();
+      await live.getByRole('button', { name: '保存 10 秒节律条图' }).click();
       const stored = (await (await strip).json()) as { caseId: string; seconds: number };
-      await live.locator('.strip-result', { hasText: 'Stored' }).waitFor();
+      const stripResult = live.locator('.strip-result[data-state="stored"]');
+      await stripResult.waitFor();
+      expect(await stripResult.innerText()).toContain('节律条图');
       // The strip is a case like any other: it arrives in the clinic's list over the socket.
       await clinic
         .locator(`tr[data-case-id="${stored.caseId}"]`, { hasText: 'Rhythm strip' })
         .waitFor({ timeout: 10_000 });
-      await live.getByRole('button', { name: 'Stop watching' }).click();
+      await live.getByRole('button', { name: '停止查看' }).click();
       await live.waitFor({ state: 'hidden' });
     } finally {
       await stream.stop();

@@ -243,8 +243,10 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
 
     // ---- the clinic uploads a CT series, a chest X-ray and a stray file ------------------------
     const clinic = await signIn('clinic1.staff');
-    await clinic.getByRole('link', { name: 'Upload images' }).click();
-    await clinic.getByRole('heading', { name: 'Upload images' }).waitFor();
+    // The page speaks Chinese by default (issue 14): controls are found by stable attributes,
+    // and where words are checked they are the Chinese ones.
+    await clinic.locator('a[href="#/upload"]').click();
+    await clinic.getByRole('heading', { name: '上传影像' }).waitFor();
     // The cases page and the upload page never load the DICOM viewer's chunk.
     expect(scripts.get(clinic)!.filter((path) => path.includes('study-viewer'))).toEqual([]);
     await clinic.locator('#upload-files').setInputFiles(
@@ -265,33 +267,33 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
       await ctCard.locator('progress').evaluate((bar) => (bar as HTMLProgressElement).position),
     ).toBe(1);
     expect(await ctCard.locator('.upload-counts').innerText()).toContain(
-      `${SLICES}/${SLICES} files sent`,
+      `已发送 ${SLICES}/${SLICES} 个文件`,
     );
     // The refusal names the file and says why.
     const refusal = await strayCard.locator('.refusals li').innerText();
-    expect(refusal).toMatch(/^notes\.txt: \S.+/);
+    expect(refusal).toMatch(/^notes\.txt：\S.+/);
     await clinic.screenshot({ path: join(ARTIFACTS, 'clinic-upload.png'), fullPage: true });
 
     // ---- the clinic's studies; the CT is marked complete as STAT, the X-ray as routine ---------
     const ctStudyUid = (await ctCard.getAttribute('data-study-uid'))!;
     const ctRow = clinic.locator(`tr[data-study-uid="${ctStudyUid}"]`);
     await ctRow.and(clinic.locator('[data-state="receiving"]')).waitFor();
-    expect(await ctRow.innerText()).toContain(`${SLICES} (1 series)`);
+    expect(await ctRow.innerText()).toContain(`${SLICES} 张（1 个序列）`);
     await ctRow.getByRole('combobox').selectOption('stat');
-    await ctRow.getByRole('button', { name: /^Mark complete/ }).click();
+    await ctRow.getByRole('button', { name: /^标记完成/ }).click();
     await ctRow.and(clinic.locator('[data-state="queued"]')).waitFor({ timeout: 15_000 });
-    const caseLink = ctRow.getByRole('link', { name: 'Open case' });
+    const caseLink = ctRow.getByRole('link', { name: '查看病例' });
     const caseId = decodeURIComponent(
       (await caseLink.getAttribute('href'))!.replace('#/case/', ''),
     );
     const crRow = clinic.locator(
       `tr[data-study-uid="${(await crCard.getAttribute('data-study-uid'))!}"]`,
     );
-    await crRow.getByRole('button', { name: /^Mark complete/ }).click();
+    await crRow.getByRole('button', { name: /^标记完成/ }).click();
     await crRow.and(clinic.locator('[data-state="queued"]')).waitFor({ timeout: 15_000 });
 
     // The clinic goes back to its cases (no reload): the CT case is listed there.
-    await clinic.getByRole('link', { name: '← Cases' }).click();
+    await clinic.locator('.upload-view a.back').click();
     const clinicCaseRow = clinic.locator(`tr[data-case-id="${caseId}"]`);
     await clinicCaseRow.waitFor({ timeout: 15_000 });
     expect(await clinicCaseRow.innerText()).toContain('CT');
@@ -308,7 +310,7 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
     // The reader's worklist did not load it either; the imaging case did.
     expect(scripts.get(reader)!.filter((path) => path.includes('study-viewer'))).toHaveLength(1);
     await reader
-      .locator('.imaging-progress', { hasText: `${SLICES} images loaded` })
+      .locator('.imaging-progress', { hasText: `已加载 ${SLICES} 张图像` })
       .waitFor({ timeout: 60_000 });
     expect(await viewport.getAttribute('data-image-count')).toBe(String(SLICES));
     // The series' thumbnail came from the relay.
@@ -362,18 +364,25 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
     await reader.waitForFunction(
       () => document.querySelector('.imaging-viewport')?.getAttribute('data-image-index') === '1',
     );
-    expect(await reader.locator('.imaging-index').innerText()).toBe(`Image 1 / ${SLICES}`);
+    expect(await reader.locator('.imaging-index').innerText()).toBe(`第 1 / ${SLICES} 张`);
 
     // ---- window presets: the image's own window, then bone --------------------------------------
     expect(await reader.locator('.imaging-window').getAttribute('data-window')).toBe('400/40');
     const ownWindow = await canvasStats(viewport);
-    await reader.getByRole('button', { name: 'Bone' }).click();
+    // The presets carry the names radiologists use: 肺窗 / 纵隔窗 / 骨窗.
+    expect(await reader.locator('.imaging-presets button').allInnerTexts()).toEqual([
+      '原始窗',
+      '肺窗',
+      '纵隔窗',
+      '骨窗',
+    ]);
+    await reader.locator('button[data-preset="bone"]').click();
     await reader.locator('.imaging-window[data-window="2000/500"]').waitFor();
     const bone = await canvasStats(viewport);
     // Water (0 HU) is mid-grey in a 400/40 window and near black in bone's 2000/500.
     expect(ownWindow.mean - bone.mean).toBeGreaterThan(8);
     await viewport.screenshot({ path: join(ARTIFACTS, 'reader-viewport-bone.png') });
-    await reader.getByRole('button', { name: 'Lung' }).click();
+    await reader.getByRole('button', { name: '肺窗' }).click();
     await reader.locator('.imaging-window[data-window="1500/-600"]').waitFor();
 
     // ---- measure a length across the image: in millimetres, from PixelSpacing 0.7 mm ----------
@@ -475,7 +484,7 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
         const viewport = clinic.locator('.imaging-viewport');
         try {
           await clinic
-            .locator('.imaging-progress', { hasText: /images? loaded/ })
+            .locator('.imaging-progress', { hasText: /已加载 \d+ 张图像/ })
             .waitFor({ timeout: 30_000 });
           await clinic.locator('.imaging-viewport[data-rendered="true"]').waitFor();
         } catch {
@@ -486,7 +495,7 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
         const stats = await canvasStats(viewport);
         const name = item.file.replace(/[/.]/g, '_');
         await viewport.screenshot({ path: join(ARTIFACTS, `syntax-${name}.png`) });
-        if (progress.includes('could not be decoded') || stats.variance < 50) {
+        if (progress.includes('无法解码') || stats.variance < 50) {
           failures.push(
             `${item.file} (${item.syntax}): ${progress}, variance ${stats.variance.toFixed(0)}`,
           );

@@ -88,17 +88,18 @@ describe('patients: a registered exam from the clinic console to the printed rep
 
     // ---- the clinic registers the exam ------------------------------------------------
     const clinic = await signIn('clinic1.staff');
-    await clinic.getByRole('link', { name: 'Register an exam' }).click();
-    await clinic.locator('h1', { hasText: 'Register an exam' }).waitFor();
-    await clinic.getByLabel('ID number').fill('500101190001010122');
+    // The page speaks Chinese by default (issue 14): fields by their names, words in Chinese.
+    await clinic.locator('a[href="#/orders"]').click();
+    await clinic.locator('#orders-title', { hasText: '登记检查' }).waitFor();
+    await clinic.locator('input[name="idNumber"]').fill('500101190001010122');
     await clinic.locator('[data-id-feedback][data-valid="false"]').waitFor();
-    expect(await clinic.locator('[data-id-feedback]').innerText()).toMatch(/check character/);
-    await clinic.getByLabel('ID number').fill(WOMAN_ID);
+    expect(await clinic.locator('[data-id-feedback]').innerText()).toMatch(/校验位/);
+    await clinic.locator('input[name="idNumber"]').fill(WOMAN_ID);
     await clinic.locator('[data-id-feedback][data-valid="true"]').waitFor();
-    expect(await clinic.locator('[data-id-feedback]').innerText()).toContain('female');
-    await clinic.getByLabel('Name').fill('测试患者甲');
-    await clinic.getByLabel('Indication').fill('chest pain for two hours');
-    await clinic.getByRole('button', { name: 'Register exam' }).click();
+    expect(await clinic.locator('[data-id-feedback]').innerText()).toContain('女');
+    await clinic.locator('input[name="name"]').fill('测试患者甲');
+    await clinic.locator('textarea[name="indication"]').fill('chest pain for two hours');
+    await clinic.getByRole('button', { name: '登记检查' }).click();
     const shown = clinic.locator('.order-result .order-number');
     await shown.waitFor();
     const orderNumber = (await shown.getAttribute('data-order-number'))!;
@@ -163,18 +164,29 @@ describe('patients: a registered exam from the clinic console to the printed rep
 
     // ---- the same exam again within the window: warned, goes ahead, counted ----------------
     await clinic.goto(`${relay.httpUrl}/#/orders`);
-    await clinic.getByLabel('ID number').fill(WOMAN_ID);
-    await clinic.getByLabel('Name').fill('测试患者甲');
-    await clinic.getByLabel('Indication').fill('follow-up');
-    await clinic.getByRole('button', { name: 'Register exam' }).click();
+    await clinic.locator('input[name="idNumber"]').fill(WOMAN_ID);
+    await clinic.locator('input[name="name"]').fill('测试患者甲');
+    await clinic.locator('textarea[name="indication"]').fill('follow-up');
+    await clinic.getByRole('button', { name: '登记检查' }).click();
     const warning = clinic.locator('.repeat-warning');
     await warning.waitFor();
     const warned = await warning.innerText();
-    expect(warned).toContain('ECG at Township Clinic 1');
-    expect(warned).toMatch(/consent code/);
+    expect(warned).toContain('心电图 · Township Clinic 1');
+    expect(warned).toMatch(/验证码/);
     expect(await clinic.locator('.order-result .order-number').count()).toBe(0);
-    await clinic.getByRole('button', { name: 'Go ahead with the exam' }).click();
+    await clinic.getByRole('button', { name: '继续检查' }).click();
     await clinic.locator('.order-result .order-number').waitFor();
+
+    // ---- English is one click away: the order page redrawn in English, remembered ---------
+    await clinic.locator('[data-testid=language-switch]').click();
+    await clinic.locator('#orders-title', { hasText: 'Register an exam' }).waitFor();
+    expect(await clinic.locator('.order-form').innerText()).toContain('ID number');
+    expect(await clinic.locator('#open-orders-title').innerText()).toBe('Open orders');
+    await clinic.locator('input[name="idNumber"]').fill('500101190001010122');
+    await clinic.locator('[data-id-feedback][data-valid="false"]').waitFor();
+    expect(await clinic.locator('[data-id-feedback]').innerText()).toMatch(/check character/);
+    await clinic.reload();
+    await clinic.locator('#orders-title', { hasText: 'Register an exam' }).waitFor();
 
     const authority = await ConsoleClient.login(relay.httpUrl, 'health.authority');
     const stats = await authority.get<RegionStats>('/api/stats');
