@@ -404,7 +404,7 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
         const cssPerCanvasPixel = canvas.getBoundingClientRect().width / canvas.width;
         return (bright[bright.length - 1]! - bright[0]! + 1) * cssPerCanvasPixel;
       });
-    await reader.getByRole('button', { name: 'Length', exact: true }).click();
+    await reader.getByRole('button', { name: '测距', exact: true }).click();
     const area = (await viewport.boundingBox())!;
     const from = { x: area.x + area.width * 0.3, y: area.y + area.height * 0.5 };
     const to = { x: area.x + area.width * 0.7, y: area.y + area.height * 0.5 };
