@@ -193,9 +193,9 @@ describe('consent by verification code: a reader of another county and a patient
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(relay.httpUrl);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#username').fill(username);
+    await page.locator('#password').fill(DEMO_PASSWORD);
+    await page.locator('[data-testid=sign-in]').click();
     await page.locator('[data-link-state="live"]').waitFor();
     return page;
   }
@@ -219,7 +219,7 @@ describe('consent by verification code: a reader of another county and a patient
     // ---- the reader asks in the console; clinic 1's page shows the code -----------------
     const reader = await signIn('county2.reader');
     const clinicPage = await signIn('clinic1.staff');
-    await reader.getByRole('link', { name: 'Earlier record' }).click();
+    await reader.getByRole('link', { name: '既往病历' }).click();
     await reader.getByLabel('Document').selectOption('resident_id');
     await reader.getByLabel('Number').fill(PATIENT_P);
     await reader.getByLabel(/Purpose/).fill('serial comparison, chest pain');
