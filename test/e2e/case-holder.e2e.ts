@@ -35,9 +35,9 @@ describe('two readers of the same display name', () => {
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(relay.httpUrl);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#username').fill(username);
+    await page.locator('#password').fill(password);
+    await page.locator('[data-testid=sign-in]').click();
     await page.locator('[data-link-state="live"]').waitFor();
     await page.goto(`${relay.httpUrl}/#/case/${caseId}`);
     return page;
@@ -93,7 +93,8 @@ describe('two readers of the same display name', () => {
 
     // ---- the namesake's console shows the case as taken; the holder's shows the sign form -----
     const namesakePage = await openCase('county1.namesake', NAMESAKE_PASSWORD, caseId);
-    await namesakePage.getByRole('heading', { name: 'In review' }).waitFor();
+    // Chinese by default: 诊断中 (in review), with who holds it.
+    await namesakePage.getByRole('heading', { name: '诊断中' }).waitFor();
     expect(await namesakePage.locator('.sign-form').count()).toBe(0);
     const holderPage = await openCase('county1.reader', DEMO_PASSWORD, caseId);
     await holderPage.locator('.sign-form').waitFor();

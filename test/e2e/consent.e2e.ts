@@ -193,9 +193,9 @@ describe('consent by verification code: a reader of another county and a patient
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(relay.httpUrl);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#username').fill(username);
+    await page.locator('#password').fill(DEMO_PASSWORD);
+    await page.locator('[data-testid=sign-in]').click();
     await page.locator('[data-link-state="live"]').waitFor();
     return page;
   }

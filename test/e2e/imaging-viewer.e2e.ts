@@ -225,11 +225,11 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
       if (request.resourceType() === 'script') fetched.push(new URL(request.url()).pathname);
     });
     await page.goto(relay.httpUrl);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#username').fill(username);
+    await page.locator('#password').fill(DEMO_PASSWORD);
+    await page.locator('[data-testid=sign-in]').click();
     await page.locator('[data-link-state="live"]').waitFor();
-    await page.locator('.counts', { hasNotText: 'Loading' }).waitFor();
+    await page.locator('.counts[data-loaded="true"]').waitFor();
     await page.evaluate(
       () => ((window as unknown as { sameDocument: boolean }).sameDocument = true),
     );
@@ -302,9 +302,9 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
     const reader = await signIn('county1.reader');
     const row = reader.locator(`tr[data-case-id="${caseId}"]`);
     await row.waitFor({ timeout: 15_000 });
-    expect(await row.innerText()).toContain('STAT');
-    await row.getByRole('button', { name: /^Claim/ }).click();
-    await reader.waitForURL(`**/#/case/${caseId}`);
+    expect(await row.innerText()).toContain('危急');
+    await row.locator('[data-testid=claim]').click();
+    await reader.waitForFunction((id) => window.location.hash === `#/case/${id}`, caseId);
     const viewport = reader.locator('.imaging-viewport');
     await reader.locator('.imaging-viewport[data-rendered="true"]').waitFor({ timeout: 60_000 });
     // The reader's worklist did not load it either; the imaging case did.
@@ -425,8 +425,8 @@ describe('imaging in a real browser: the clinic uploads a CT and an X-ray, a cou
     await viewport.screenshot({ path: join(ARTIFACTS, 'reader-viewport-length.png') });
 
     // ---- sign; the clinic's cases page shows the diagnosis without a reload --------------------
-    await reader.getByLabel('Conclusion').fill(CONCLUSION);
-    await reader.getByRole('button', { name: 'Sign diagnosis' }).click();
+    await reader.getByLabel('诊断结论').fill(CONCLUSION);
+    await reader.getByRole('button', { name: '签发诊断' }).click();
     await reader.locator('.panel .diagnosis .conclusion', { hasText: CONCLUSION }).waitFor();
     await clinicCaseRow
       .locator('.conclusion', { hasText: CONCLUSION })

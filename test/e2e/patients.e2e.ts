@@ -58,10 +58,10 @@ describe('patients: a registered exam from the clinic console to the printed rep
     const page = await context.newPage();
     page.on('pageerror', (error) => pageProblems.push(`${username}: ${error.message}`));
     await page.goto(relay.httpUrl);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('.counts', { hasNotText: 'Loading' }).waitFor();
+    await page.locator('#username').fill(username);
+    await page.locator('#password').fill(DEMO_PASSWORD);
+    await page.locator('[data-testid=sign-in]').click();
+    await page.locator('.counts[data-loaded="true"]').waitFor();
     return page;
   }
 
@@ -151,12 +151,12 @@ describe('patients: a registered exam from the clinic console to the printed rep
     await clinic.goto(`${relay.httpUrl}/#/case/${caseId}`);
     const patientField = clinic.locator('.case-meta .patient');
     await patientField.waitFor();
-    expect(await patientField.innerText()).toContain(`测试患者甲 · ${WOMAN_MASKED} · female`);
-    await clinic.getByRole('button', { name: 'Print report' }).waitFor();
+    expect(await patientField.innerText()).toContain(`测试患者甲 · ${WOMAN_MASKED} · 女`);
+    await clinic.getByRole('button', { name: '打印报告' }).waitFor();
     await clinic.evaluate(() => {
       window.print = () => undefined;
     });
-    await clinic.getByRole('button', { name: 'Print report' }).click();
+    await clinic.getByRole('button', { name: '打印报告' }).click();
     const report = await clinic.locator('#print-root .report .report-patient').innerText();
     expect(report).toContain('测试患者甲');
     expect(report).toContain(WOMAN_MASKED);

@@ -1,15 +1,31 @@
 import enBoxes from './locales/en/boxes.json' with { type: 'json' };
+import enCase from './locales/en/case.json' with { type: 'json' };
 import enCommon from './locales/en/common.json' with { type: 'json' };
+import enEcg from './locales/en/ecg.json' with { type: 'json' };
+import enErrors from './locales/en/errors.json' with { type: 'json' };
+import enFormat from './locales/en/format.json' with { type: 'json' };
 import enImaging from './locales/en/imaging.json' with { type: 'json' };
+import enLogin from './locales/en/login.json' with { type: 'json' };
 import enOrders from './locales/en/orders.json' with { type: 'json' };
 import enRecords from './locales/en/records.json' with { type: 'json' };
+import enReport from './locales/en/report.json' with { type: 'json' };
+import enShell from './locales/en/shell.json' with { type: 'json' };
 import enUpload from './locales/en/upload.json' with { type: 'json' };
+import enWorklist from './locales/en/worklist.json' with { type: 'json' };
 import zhBoxes from './locales/zh-CN/boxes.json' with { type: 'json' };
+import zhCase from './locales/zh-CN/case.json' with { type: 'json' };
 import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
+import zhEcg from './locales/zh-CN/ecg.json' with { type: 'json' };
+import zhErrors from './locales/zh-CN/errors.json' with { type: 'json' };
+import zhFormat from './locales/zh-CN/format.json' with { type: 'json' };
 import zhImaging from './locales/zh-CN/imaging.json' with { type: 'json' };
+import zhLogin from './locales/zh-CN/login.json' with { type: 'json' };
 import zhOrders from './locales/zh-CN/orders.json' with { type: 'json' };
 import zhRecords from './locales/zh-CN/records.json' with { type: 'json' };
+import zhReport from './locales/zh-CN/report.json' with { type: 'json' };
+import zhShell from './locales/zh-CN/shell.json' with { type: 'json' };
 import zhUpload from './locales/zh-CN/upload.json' with { type: 'json' };
+import zhWorklist from './locales/zh-CN/worklist.json' with { type: 'json' };
 
 /**
  * Every namespace in both languages. One JSON file per namespace and language, so a page's
@@ -18,19 +34,35 @@ import zhUpload from './locales/zh-CN/upload.json' with { type: 'json' };
  */
 export const RESOURCES = {
   'zh-CN': {
+    boxes: zhBoxes,
+    case: zhCase,
     common: zhCommon,
-    upload: zhUpload,
+    ecg: zhEcg,
+    errors: zhErrors,
+    format: zhFormat,
     imaging: zhImaging,
+    login: zhLogin,
     orders: zhOrders,
     records: zhRecords,
-    boxes: zhBoxes,
+    report: zhReport,
+    shell: zhShell,
+    upload: zhUpload,
+    worklist: zhWorklist,
   },
   en: {
+    boxes: enBoxes,
+    case: enCase,
     common: enCommon,
-    upload: enUpload,
+    ecg: enEcg,
+    errors: enErrors,
+    format: enFormat,
     imaging: enImaging,
+    login: enLogin,
     orders: enOrders,
     records: enRecords,
-    boxes: enBoxes,
+    report: enReport,
+    shell: enShell,
+    upload: enUpload,
+    worklist: enWorklist,
   },
 } as const;
