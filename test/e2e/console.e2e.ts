@@ -7,7 +7,7 @@ import type { CaseDetail, CaseSummary, SignDiagnosisRequest } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient } from '../support/clients.js';
 import { DEMO_PASSWORD, RelayProcess } from '../support/relay-process.js';
-import { launchChromium } from '../support/browser.js';
+import { expectAccessible, launchChromium } from '../support/browser.js';
 
 /** Screenshots and the printed PDF go to the temp directory, never into the repository. */
 
@@ -53,7 +53,10 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
       if (message.type() === 'error') pageProblems.push(`${username}: ${message.text()}`);
     });
     await page.goto(relay.httpUrl);
-    if (contexts.length === 1) await page.screenshot({ path: join(artifacts, 'login.png') });
+    if (contexts.length === 1) {
+      await page.screenshot({ path: join(artifacts, 'login.png') });
+      await expectAccessible(page, { context: 'the sign-in page' });
+    }
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -125,6 +128,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     expect(rowText).toContain('Resting 12-lead ECG');
     expect(rowText).toContain('Awaiting review');
     await reader.screenshot({ path: join(artifacts, 'reader-worklist.png') });
+    await expectAccessible(reader, { context: 'the reader’s worklist' });
     // The due-time countdown runs.
     const due = row.locator('[data-due]');
     const dueBefore = await due.innerText();
@@ -169,6 +173,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     expect(pixels.grid / pixels.total).toBeGreaterThan(0.05);
     expect(pixels.label).toContain('12-lead ECG');
     await reader.screenshot({ path: join(artifacts, 'reader-case.png') });
+    await expectAccessible(reader, { context: 'the case view with the ECG and the sign form' });
     await canvas.screenshot({ path: join(artifacts, 'reader-ecg.png') });
 
     // ---- sign -----------------------------------------------------------------------------------
@@ -194,6 +199,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     // The list was not re-read to get there: the socket brought it.
     expect(clinicReads()).toBe(0);
     await clinic.screenshot({ path: join(artifacts, 'clinic-cases.png') });
+    await expectAccessible(clinic, { context: 'the clinic’s cases with a diagnosis' });
 
     // The signed case leaves the reader's worklist.
     await reader.getByRole('link', { name: 'Back to worklist' }).click();
@@ -305,12 +311,13 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
       .waitFor({ timeout: 5_000 });
     await clinic.locator('canvas.ecg-canvas[data-rendered="true"]').waitFor();
     await clinic.screenshot({ path: join(artifacts, 'clinic-returned-case.png') });
+    await expectAccessible(clinic, { context: 'a returned case seen by the clinic' });
     await clinic.getByRole('link', { name: '← Cases' }).click();
 
     // ---- live: the clinic watches the box stream and stores a strip ----------------------------
     const stream = box.startStream({ leads: ['I', 'II', 'V5'], sampleRateHz: 250, seed: 7 });
     try {
-      const watch = clinic.getByRole('button', { name: `Watch ${box.deviceId} live` });
+      const watch = clinic.getByRole('button', { name: `Watch live: ${box.deviceId}` });
       await watch.click();
       const live = clinic.locator('.live');
       await live.locator('.live-status', { hasText: 'Live' }).waitFor({ timeout: 10_000 });

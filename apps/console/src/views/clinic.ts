@@ -123,7 +123,8 @@ export function clinicCasesView(ctx: ConsoleContext): View {
             class: 'button small secondary',
             href: caseHref(item.id),
             'data-focus-key': `open-${item.id}`,
-            'aria-label': `Open the ${item.study ? 'study' : 'ECG'} received ${formatDateTime(item.createdAt)}${diagnosis ? ' and its report' : ''}`,
+            // Begins with the visible words, so a speech user can say what they see (WCAG 2.5.3).
+            'aria-label': `${diagnosis ? 'Open report' : 'Open'}: ${item.study ? 'study' : 'ECG'} received ${formatDateTime(item.createdAt)}`,
           },
           diagnosis ? 'Open report' : 'Open',
         ),
