@@ -4,6 +4,7 @@ import { h, replaceContent } from './dom.js';
 import { preferredLocale, useLocale } from './i18n/i18n.js';
 import { languageSwitch } from './i18n/switch.js';
 import { RealtimeLink, type LinkState } from './realtime.js';
+import { installShortcuts, shortcutHelpButton } from './shortcuts.js';
 import {
   clearAllDrafts,
   clearSession,
@@ -119,6 +120,7 @@ class SignedIn {
           { class: 'session' },
           this.linkState,
           languageSwitch(() => start(this.session), user.id),
+          user.role === 'reader' ? shortcutHelpButton() : null,
           user.role === 'reader' || user.role === 'clinic_staff'
             ? h('a', { class: 'button ghost', href: REQUEST_RECORD_HREF }, 'Earlier record')
             : null,
@@ -355,7 +357,7 @@ function unsupportedView(user: SessionUser): View {
   return {
     element: h(
       'section',
-      { class: 'view' },
+      { class: 'view', 'data-testid': 'nothing-to-read' },
       h('h1', { tabindex: -1 }, 'Nothing to read here'),
       h(
         'p',
@@ -387,4 +389,5 @@ async function boot(): Promise<void> {
   }
 }
 
+installShortcuts();
 void boot();

@@ -26,6 +26,7 @@ import {
   type MeasurementKey,
 } from '../measurements.js';
 import { clearDraft, loadDraft, saveDraft, type Draft } from '../session.js';
+import { shortcut } from '../shortcuts.js';
 import { ageClock, dueClock, flagList, priorityBadge, statusBadge, tickClocks } from './badges.js';
 import type { ConsoleContext, View } from './context.js';
 import { phrasePicker } from './phrases.js';
@@ -454,7 +455,11 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       autocomplete: 'off',
       'aria-describedby': 'findings-hint',
     });
-    const submit = h('button', { type: 'submit', class: 'button primary' }, 'Sign diagnosis');
+    const submit = h(
+      'button',
+      { type: 'submit', class: 'button primary', ...shortcut('sign') },
+      'Sign diagnosis',
+    );
     conclusion.value = draft?.conclusion ?? '';
     const keepDraft = () =>
       saveDraft(caseId, {

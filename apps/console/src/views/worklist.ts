@@ -3,6 +3,7 @@ import { ApiFailure, describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
 import { PRIORITY_LABEL, caseExamLabel, formatDateTime } from '../format.js';
 import { ageClock, dueClock, priorityBadge, statusBadge, tickClocks, topFlag } from './badges.js';
+import { shortcut } from '../shortcuts.js';
 import { caseHref, type ConsoleContext, type View } from './context.js';
 
 const FRESH_MS = 5_000;
@@ -21,6 +22,7 @@ export function readerWorklistView(ctx: ConsoleContext): View {
       type: 'button',
       class: 'button primary',
       'data-focus-key': 'claim-next',
+      ...shortcut('claim-next'),
       onclick: () => void claimFirstWaiting(),
     },
     'Claim next',
