@@ -20,6 +20,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
   let artifacts: string;
   const contexts: BrowserContext[] = [];
   const boxes: SimulatedBox[] = [];
+  const startedBoxes = new Map<string, SimulatedBox>();
   /** Uncaught errors and console errors of every page; the test expects none. */
   const pageProblems: string[] = [];
 
@@ -52,16 +53,21 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     page.on('console', (message) => {
       if (message.type() === 'error') pageProblems.push(`${username}: ${message.text()}`);
     });
+    return signInOn(page, username);
+  }
+
+  /** Signs `username` in on `page` (a fresh profile, or one another user has used). */
+  async function signInOn(page: Page, username: string): Promise<Page> {
     await page.goto(relay.httpUrl);
     if (contexts.length === 1) {
       await page.screenshot({ path: join(artifacts, 'login.png') });
       await expectAccessible(page, { context: 'the sign-in page' });
     }
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#username').fill(username);
+    await page.locator('#password').fill(DEMO_PASSWORD);
+    await page.locator('[data-testid=sign-in]').click();
     await page.locator('[data-link-state="live"]').waitFor();
-    await page.locator('.counts', { hasNotText: 'Loading' }).waitFor();
+    await page.locator('.counts[data-loaded="true"]').waitFor();
     // Survives only as long as the page is not reloaded.
     await page.evaluate(
       () => ((window as unknown as { sameDocument: boolean }).sameDocument = true),
@@ -69,8 +75,10 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     return page;
   }
 
-  /** A started simulated box: the `index`-th demo box of the clinic. */
+  /** A started simulated box: the `index`-th demo box of the clinic (one per box for the file). */
   async function boxIn(clinicId: string, index: number): Promise<SimulatedBox> {
+    const started = startedBoxes.get(`${clinicId}#${index}`);
+    if (started) return started;
     const device = (await relay.demoDevices()).filter(
       (candidate) => candidate.clinicId === clinicId,
     )[index];
@@ -81,6 +89,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
       secret: device.secret,
     });
     boxes.push(box);
+    startedBoxes.set(`${clinicId}#${index}`, box);
     await box.start();
     return box;
   }
@@ -96,6 +105,10 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
       }
       return dark / (canvas.width * canvas.height);
     });
+
+  /** The page shows the case (a hash change: no load event to wait for). */
+  const onCase = (page: Page, caseId: string) =>
+    page.waitForFunction((id) => window.location.hash === `#/case/${id}`, caseId);
 
   const sameDocument = (page: Page) =>
     page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true);
@@ -125,8 +138,10 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     expect(readerListReads()).toBe(0);
     const rowText = await row.innerText();
     expect(rowText).toContain('Township Clinic 1');
-    expect(rowText).toContain('Resting 12-lead ECG');
-    expect(rowText).toContain('Awaiting review');
+    // Chinese by default, in the glossary's words.
+    expect(rowText).toContain('常规十二导联心电图');
+    expect(rowText).toContain('待诊断');
+    await expect(reader.locator('h1').innerText()).resolves.toBe('待诊列表');
     await reader.screenshot({ path: join(artifacts, 'reader-worklist.png') });
     await expectAccessible(reader, { context: 'the reader’s worklist' });
     // The due-time countdown runs.
@@ -143,8 +158,8 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     expect((await colleague.post('/api/phrases', { text: PHRASE })).status).toBe(201);
 
     // ---- claim it; the ECG is drawn on grid paper ---------------------------------------------
-    await row.getByRole('button', { name: /^Claim/ }).click();
-    await reader.waitForURL(`**/#/case/${sent.caseId}`);
+    await row.locator('[data-testid=claim]').click();
+    await onCase(reader, sent.caseId);
     const canvas = reader.locator('canvas.ecg-canvas[data-rendered="true"]');
     await canvas.waitFor();
     const pixels = await canvas.evaluate((element) => {
@@ -171,7 +186,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     // Dark trace pixels (12 leads and a rhythm strip), and the pink/red grid around them.
     expect(pixels.trace / pixels.total).toBeGreaterThan(0.003);
     expect(pixels.grid / pixels.total).toBeGreaterThan(0.05);
-    expect(pixels.label).toContain('12-lead ECG');
+    expect(pixels.label).toContain('12 导联心电图');
     await reader.screenshot({ path: join(artifacts, 'reader-case.png') });
     await expectAccessible(reader, { context: 'the case view with the ECG and the sign form' });
     await canvas.screenshot({ path: join(artifacts, 'reader-ecg.png') });
@@ -179,13 +194,13 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     // ---- sign -----------------------------------------------------------------------------------
     // A click on the phrase puts it into the conclusion.
     await reader.getByRole('button', { name: PHRASE, exact: true }).click();
-    await expect(reader.getByLabel('Conclusion').inputValue()).resolves.toBe(PHRASE);
-    await reader.getByLabel('Conclusion').fill(CONCLUSION);
-    await reader.getByRole('combobox', { name: 'Findings' }).fill('sinus rhythm, normal axis');
-    await reader.getByRole('combobox', { name: 'Findings' }).press('Enter');
+    await expect(reader.getByLabel('诊断结论').inputValue()).resolves.toBe(PHRASE);
+    await reader.getByLabel('诊断结论').fill(CONCLUSION);
+    await reader.getByRole('combobox', { name: '诊断所见' }).fill('sinus rhythm, normal axis');
+    await reader.getByRole('combobox', { name: '诊断所见' }).press('Enter');
     await expect(reader.locator('.sign-form .chip').allInnerTexts()).resolves.toHaveLength(2);
     const clinicReads = countListReads(clinic);
-    await reader.getByRole('button', { name: 'Sign diagnosis' }).click();
+    await reader.getByRole('button', { name: '签发诊断' }).click();
     await reader.locator('.panel .diagnosis .conclusion', { hasText: CONCLUSION }).waitFor();
     await reader.screenshot({ path: join(artifacts, 'reader-signed.png') });
 
@@ -195,29 +210,34 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     await clinicRow.locator('.conclusion', { hasText: CONCLUSION }).waitFor({ timeout: 15_000 });
     expect(await sameDocument(clinic)).toBe(true);
     expect(await clinicRow.innerText()).toContain('Dr. County 1 Reader');
-    await expect(clinicRow.locator('.badge').allInnerTexts()).resolves.toContain('Signed');
+    await expect(clinicRow.locator('.badge').allInnerTexts()).resolves.toContain('已签发');
     // The list was not re-read to get there: the socket brought it.
     expect(clinicReads()).toBe(0);
     await clinic.screenshot({ path: join(artifacts, 'clinic-cases.png') });
     await expectAccessible(clinic, { context: 'the clinic’s cases with a diagnosis' });
 
     // The signed case leaves the reader's worklist.
-    await reader.getByRole('link', { name: 'Back to worklist' }).click();
+    await reader.locator('[data-testid=back-to-worklist]').click();
     await reader.locator(`tr[data-case-id="${sent.caseId}"]`).waitFor({ state: 'detached' });
     expect(await sameDocument(reader)).toBe(true);
 
     // ---- the clinic prints the report -------------------------------------------------------
-    await clinicRow.getByRole('link', { name: /Open/ }).click();
+    await clinicRow.locator('[data-testid=open-case]').click();
     await clinic.locator('canvas.ecg-canvas[data-rendered="true"]').waitFor();
     await clinic.evaluate(() => {
       window.print = () => ((window as unknown as { printed: number }).printed = 1);
     });
-    await clinic.getByRole('button', { name: 'Print report' }).click();
+    await clinic.getByRole('button', { name: '打印报告' }).click();
     expect(await clinic.evaluate(() => (window as unknown as { printed?: number }).printed)).toBe(
       1,
     );
     const report = clinic.locator('#print-root .report');
-    expect(await report.innerText()).toContain(CONCLUSION);
+    const printed = await report.innerText();
+    expect(printed).toContain(CONCLUSION);
+    // The printed report is in the page's language too.
+    expect(printed).toContain('常规十二导联心电图诊断报告');
+    expect(printed).toContain('诊断结论');
+    expect(printed).toMatch(/诊断医生：Dr\. County 1 Reader/);
     expect(await report.locator('canvas.report-ecg').count()).toBe(1);
     await clinic.emulateMedia({ media: 'print' });
     // The printable area of A4 landscape with the report's 10 mm margins, at 96 px per inch.
@@ -246,34 +266,37 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     const row = reader.locator(`tr[data-case-id="${stemi.caseId}"]`);
     await row.waitFor({ timeout: 15_000 });
     const badge = row.locator('.flags-cell .badge').first();
-    expect(await badge.innerText()).toBe('STEMI');
+    expect(await badge.getAttribute('data-flag')).toBe('STEMI');
+    expect(await badge.innerText()).toBe('ST 段抬高型心梗');
     expect(await badge.getAttribute('class')).toContain('flag-critical');
     expect(await row.locator('.priority-stat').count()).toBe(1);
     await reader.screenshot({ path: join(artifacts, 'reader-worklist-stemi.png') });
 
     // ---- the case view: every flag, and the measurements as the analysis's suggestion ---------
-    await row.getByRole('button', { name: /^Claim/ }).click();
-    await reader.waitForURL(`**/#/case/${stemi.caseId}`);
+    await row.getByRole('button', { name: /^领取/ }).click();
+    await onCase(reader, stemi.caseId);
     const qtc = reader.locator('#measure-qtcMs');
     await qtc.waitFor();
-    await expect(reader.locator('.analysis .flag-list').innerText()).resolves.toContain('STEMI');
+    await expect(reader.locator('.analysis .flag-list').innerText()).resolves.toContain(
+      'ST 段抬高型心梗',
+    );
     await expect(reader.locator('.measurements .hint').innerText()).resolves.toMatch(
-      /^Suggested by telerelay-ecg /,
+      /^由 telerelay-ecg \S+ 自动测量/,
     );
     const suggestedQtc = Number(await qtc.inputValue());
     expect(suggestedQtc).toBeGreaterThan(300);
     expect(Number(await reader.locator('#measure-heartRateBpm').inputValue())).toBeGreaterThan(50);
     const correctedQtc = suggestedQtc + 25;
     await qtc.fill(String(correctedQtc));
-    await reader.getByLabel('Confirm measurements').check();
-    await reader.getByLabel('Conclusion').fill('Acute anterior STEMI. Activate the cath lab.');
+    await reader.getByLabel('确认测量值').check();
+    await reader.locator('#conclusion').fill('Acute anterior STEMI. Activate the cath lab.');
     await reader.locator('canvas.ecg-canvas[data-rendered="true"]').waitFor();
     await reader.screenshot({ path: join(artifacts, 'reader-case-stemi.png'), fullPage: true });
     const signRequest = reader.waitForRequest(
       (request) => request.method() === 'POST' && request.url().endsWith('/sign'),
     );
     const signResponse = reader.waitForResponse((response) => response.url().endsWith('/sign'));
-    await reader.getByRole('button', { name: 'Sign diagnosis' }).click();
+    await reader.locator('[data-testid=sign]').click();
     const sentBody = (await signRequest).postDataJSON() as SignDiagnosisRequest;
     expect(sentBody.measurementReview).toEqual({
       confirmed: true,
@@ -294,25 +317,25 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     );
     await returnedRow.waitFor({ timeout: 15_000 });
     const notice = await returnedRow.locator('.returned-notice').innerText();
-    expect(notice).toMatch(/^Record again: /);
+    expect(notice).toMatch(/^请重新采集：/);
     expect(notice).toMatch(/V3/);
     expect(await sameDocument(clinic)).toBe(true);
     // Pushed over the socket: the clinic's list was not re-read (no more polling).
     expect(clinicListReads()).toBe(0);
     const readerList = (await asReader.get<CaseSummary[]>('/api/worklist')).body;
     expect(readerList.map((item) => item.id)).not.toContain(leadOff.caseId);
-    await reader.getByRole('link', { name: 'Back to worklist' }).click();
-    await reader.locator('.counts', { hasNotText: 'Loading' }).waitFor();
+    await reader.getByRole('link', { name: '返回待诊列表' }).click();
+    await reader.locator('.counts[data-loaded="true"]').waitFor();
     expect(await reader.locator(`tr[data-case-id="${leadOff.caseId}"]`).count()).toBe(0);
     await clinic.screenshot({ path: join(artifacts, 'clinic-returned.png') });
-    await returnedRow.getByRole('link', { name: /Open/ }).click();
+    await returnedRow.locator('[data-testid=open-case]').click();
     await clinic
-      .locator('.panel .returned-notice', { hasText: /^Record again: .*V3/ })
+      .locator('.panel .returned-notice', { hasText: /^请重新采集：.*V3/ })
       .waitFor({ timeout: 5_000 });
     await clinic.locator('canvas.ecg-canvas[data-rendered="true"]').waitFor();
     await clinic.screenshot({ path: join(artifacts, 'clinic-returned-case.png') });
     await expectAccessible(clinic, { context: 'a returned case seen by the clinic' });
-    await clinic.getByRole('link', { name: '← Cases' }).click();
+    await clinic.getByRole('link', { name: '← 病例列表' }).click();
 
     // ---- live: the clinic watches the box stream and stores a strip ----------------------------
     const stream = box.startStream({ leads: ['I', 'II', 'V5'], sampleRateHz: 250, seed: 7 });
@@ -340,13 +363,78 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
       await live.locator('.strip-result', { hasText: 'Stored' }).waitFor();
       // The strip is a case like any other: it arrives in the clinic's list over the socket.
       await clinic
-        .locator(`tr[data-case-id="${stored.caseId}"]`, { hasText: 'Rhythm strip' })
+        .locator(`tr[data-case-id="${stored.caseId}"]`, { hasText: '节律条图' })
         .waitFor({ timeout: 10_000 });
       await live.getByRole('button', { name: 'Stop watching' }).click();
       await live.waitFor({ state: 'hidden' });
     } finally {
       await stream.stop();
     }
+
+    expect(pageProblems).toEqual([]);
+  });
+
+  it('switches to English with one click, keeps it for that user after a reload, and the next user on the same browser starts in Chinese', async () => {
+    const box = await boxIn('clinic-1', 0);
+    const reader = await signIn('county1.reader');
+    const lang = (page: Page) => page.locator('html').getAttribute('lang');
+    expect(await lang(reader)).toBe('zh-CN');
+    await expect(reader.locator('h1').innerText()).resolves.toBe('待诊列表');
+    const sent = await box.record({ durationSeconds: 10, seed: 11 });
+    if (!sent.caseId) throw new Error('the relay opened no case for the recording');
+    const row = reader.locator(`tr[data-case-id="${sent.caseId}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    expect(await row.innerText()).toContain('待诊断');
+
+    // ---- one click: the switch names the other language in that language ----------------------
+    const toggle = reader.locator('[data-testid=language-switch]');
+    expect(await toggle.innerText()).toBe('English');
+    await toggle.click();
+    await reader.locator('h1', { hasText: 'Worklist' }).waitFor();
+    expect(await lang(reader)).toBe('en');
+    expect(await toggle.innerText()).toBe('中文');
+    await expect(reader.title()).resolves.toBe('Worklist · Telerelay');
+    const header = (await reader.locator('.worklist thead').textContent()) ?? '';
+    expect(header).toContain('Priority');
+    expect(header).toContain('Due in');
+    const english = await row.innerText();
+    expect(english).toContain('Resting 12-lead ECG');
+    expect(english).toContain('Awaiting review');
+    // The switch redraws the page, the socket stays: no reload.
+    expect(await sameDocument(reader)).toBe(true);
+
+    // ---- a case in English ---------------------------------------------------------------------
+    await row.getByRole('button', { name: /^Claim the .+ case from Township Clinic 1$/ }).click();
+    await onCase(reader, sent.caseId);
+    await reader.locator('canvas.ecg-canvas[data-rendered="true"]').waitFor();
+    await expect(reader.locator('[data-testid=sign]').innerText()).resolves.toBe('Sign diagnosis');
+    await reader.getByLabel('Conclusion').waitFor();
+    await expect(reader.locator('.ecg-caption').innerText()).resolves.toMatch(
+      /^25 mm\/s · 10 mm\/mV · \d+ Hz · 12 leads · /,
+    );
+    await expect(reader.locator('.case-meta').innerText()).resolves.toMatch(/Received\s/);
+    await reader.screenshot({ path: join(artifacts, 'reader-case-english.png') });
+
+    // ---- reloaded, the page is still English for this user ------------------------------------
+    await reader.reload();
+    await reader.locator('[data-testid=sign]', { hasText: 'Sign diagnosis' }).waitFor();
+    expect(await lang(reader)).toBe('en');
+    await expect(reader.locator('[data-testid=back]').innerText()).resolves.toBe('← Worklist');
+
+    // ---- a colleague on the same browser starts in Chinese; the reader comes back to English ----
+    await reader.getByRole('button', { name: 'Log out' }).click();
+    // The sign-in page keeps this browser's last language.
+    await reader.locator('[data-testid=sign-in]', { hasText: 'Sign in' }).waitFor();
+    await signInOn(reader, 'clinic1.staff');
+    expect(await lang(reader)).toBe('zh-CN');
+    await expect(reader.locator('h1').innerText()).resolves.toBe('病例列表');
+    await expect(reader.locator('[data-testid=language-switch]').innerText()).resolves.toBe(
+      'English',
+    );
+    await reader.getByRole('button', { name: '退出登录' }).click();
+    await signInOn(reader, 'county1.reader');
+    expect(await lang(reader)).toBe('en');
+    await reader.locator('h1', { hasText: 'Worklist' }).waitFor();
 
     expect(pageProblems).toEqual([]);
   });

@@ -19,6 +19,7 @@ import type {
   SessionUser,
   SignDiagnosisRequest,
 } from '#contracts';
+import { t } from './i18n/i18n.js';
 
 /** A case's summary without what only the detail carries. */
 export function summaryOf(detail: CaseDetail): CaseSummary {
@@ -243,11 +244,8 @@ async function request<T>(
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiFailure(
-      0,
-      'NETWORK',
-      'The relay cannot be reached. Check the connection and try again.',
-    );
+    // i18n-exempt: the developer's message; describeError shows people errors:code.NETWORK
+    throw new ApiFailure(0, 'NETWORK', 'The relay cannot be reached');
   }
   const text = await response.text();
   let parsed: unknown;
@@ -263,15 +261,64 @@ async function request<T>(
       typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`,
       typeof error?.message === 'string' && error.message
         ? error.message
-        : `The relay answered ${response.status} ${response.statusText}`.trim(),
+        : // i18n-exempt: the developer's message; describeError shows people the status's words
+          `The relay answered ${response.status} ${response.statusText}`.trim(),
     );
   }
   return parsed as T;
 }
 
-/** A message fit for the screen, whatever was thrown. */
-export function describeError(error: unknown): string {
-  if (error instanceof ApiFailure) return error.message;
-  if (error instanceof Error) return error.message;
-  return 'Something went wrong.';
+/**
+ * What the relay's error codes (DOMAIN_ERROR_STATUS in apps/relay/src/common/domain-error.ts,
+ * sent as ApiError `code`) say to the people using the console. The relay's own `message` is
+ * English for developers and logs; the screen shows these, in the page's language.
+ */
+function codeMessages(): Record<string, string> {
+  return {
+    NETWORK: t('errors:code.NETWORK'),
+    INVALID_INPUT: t('errors:code.INVALID_INPUT'),
+    UNAUTHENTICATED: t('errors:code.UNAUTHENTICATED'),
+    FORBIDDEN: t('errors:code.FORBIDDEN'),
+    NOT_FOUND: t('errors:code.NOT_FOUND'),
+    NOT_ACCEPTABLE: t('errors:code.NOT_ACCEPTABLE'),
+    CONFLICT: t('errors:code.CONFLICT'),
+    PAYLOAD_TOO_LARGE: t('errors:code.PAYLOAD_TOO_LARGE'),
+    UNSUPPORTED_MEDIA_TYPE: t('errors:code.UNSUPPORTED_MEDIA_TYPE'),
+    TOO_MANY_ATTEMPTS: t('errors:code.TOO_MANY_ATTEMPTS'),
+    UNAVAILABLE: t('errors:code.UNAVAILABLE'),
+    INSUFFICIENT_STORAGE: t('errors:code.INSUFFICIENT_STORAGE'),
+    INTERNAL: t('errors:code.INTERNAL'),
+  };
+}
+
+/** For a code the console does not know (an HTTP_ERROR, a proxy's page): the status's words. */
+function statusMessage(status: number): string | undefined {
+  if (status === 502 || status === 504) return t('errors:status.gateway');
+  if (status >= 500) return t('errors:code.INTERNAL');
+  return undefined;
+}
+
+/**
+ * What the code means in this place, where the general words would say too little: e.g.
+ * `{ UNAUTHENTICATED: t('login:wrongCredentials') }` on the sign-in form.
+ */
+export type ErrorWording = Partial<Record<string, string>>;
+
+/**
+ * A message fit for the screen, in the page's language, whatever was thrown: the relay's
+ * error code in words (this place's own wording first), else the status's, else the relay's
+ * own message.
+ */
+export function describeError(error: unknown, wording: ErrorWording = {}): string {
+  if (error instanceof ApiFailure) {
+    return (
+      wording[error.code] ??
+      codeMessages()[error.code] ??
+      statusMessage(error.status) ??
+      error.message
+    );
+  }
+  if (error instanceof Error && error.message)
+    return t('errors:unexpected', { detail: error.message });
+  return t('errors:unknown');
 }

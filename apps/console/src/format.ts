@@ -5,76 +5,97 @@ import {
   type CaseSummary,
   type PatientSummary,
 } from '#contracts';
+import { currentLocale, t } from './i18n/i18n.js';
 
-export const PRIORITY_LABEL: Record<CasePriority, string> = {
-  stat: 'STAT',
-  urgent: 'Urgent',
-  routine: 'Routine',
+/**
+ * A priority's name in the current language. Getters, not values: the words are looked up
+ * each time, so a page drawn after a language switch shows the new language.
+ */
+export const PRIORITY_LABEL: Readonly<Record<CasePriority, string>> = {
+  get stat() {
+    return t('format:priority.stat');
+  },
+  get urgent() {
+    return t('format:priority.urgent');
+  },
+  get routine() {
+    return t('format:priority.routine');
+  },
 };
 
 /** Keyed by string, so a status the relay adds later still shows (as its own words). */
-const STATUS_LABEL: Record<string, string> = {
-  analysing: 'Analysing',
-  awaiting_review: 'Awaiting review',
-  in_review: 'In review',
-  signed: 'Signed',
-  returned: 'Returned',
-};
-
 export function statusLabel(status: CaseStatus): string {
-  return STATUS_LABEL[status] ?? status.replaceAll('_', ' ');
+  const labels: Record<string, string> = {
+    analysing: t('format:status.analysing'),
+    awaiting_review: t('format:status.awaitingReview'),
+    in_review: t('format:status.inReview'),
+    signed: t('format:status.signed'),
+    returned: t('format:status.returned'),
+  };
+  return labels[status] ?? status.replaceAll('_', ' ');
 }
 
-const EXAM_LABEL: Record<string, string> = {
-  'resting-12-lead': 'Resting 12-lead ECG',
-  'rhythm-strip': 'Rhythm strip',
-};
-
 export function examLabel(examKind: string): string {
-  return EXAM_LABEL[examKind] ?? examKind;
+  const labels: Record<string, string> = {
+    'resting-12-lead': t('format:exam.resting12Lead'),
+    'rhythm-strip': t('format:exam.rhythmStrip'),
+  };
+  return labels[examKind] ?? examKind;
 }
 
 /** What a case is, for its row and title: the ECG exam, or the imaging study's modalities and description. */
 export function caseExamLabel(summary: Pick<CaseSummary, 'examKind' | 'study'>): string {
   const study = summary.study;
   if (!study) return examLabel(summary.examKind);
+  // i18n-exempt: DICOM is the standard's name, the same in every language
   const modalities = study.modalities.length > 0 ? study.modalities.join('/') : 'DICOM';
-  const images = `${study.instanceCount} ${study.instanceCount === 1 ? 'image' : 'images'}`;
-  return `${modalities} ${study.description ? `· ${study.description} ` : ''}(${images})`;
+  const count = study.instanceCount;
+  return study.description
+    ? t('format:study.described', { modalities, description: study.description, count })
+    : t('format:study.plain', { modalities, count });
 }
 
-const SEX_LABEL: Record<string, string> = {
-  female: 'female',
-  male: 'male',
-  unknown: 'sex unknown',
-};
+function sexLabel(sex: string): string {
+  const labels: Record<string, string> = {
+    female: t('format:sex.female'),
+    male: t('format:sex.male'),
+    unknown: t('format:sex.unknown'),
+  };
+  return labels[sex] ?? sex;
+}
 
 /**
  * The patient as every page and the printed report show them: name, masked identifier, sex
- * and age at `at` (the exam), e.g. `测试患者一 · 5001**********0017 · male · 45 y`.
+ * and age at `at` (the exam), e.g. `测试患者一 · 5001**********0017 · 男 · 45 岁`.
  */
 export function patientLine(patient: PatientSummary, at: Date): string {
   const age = ageInYears(patient.birthDate, at);
   return [
     patient.name,
     patient.maskedIdentifier,
-    SEX_LABEL[patient.sex] ?? patient.sex,
-    age === null ? 'age unknown' : `${age} y`,
+    sexLabel(patient.sex),
+    age === null ? t('format:age.unknown') : t('format:age.years', { count: age }),
   ].join(' · ');
 }
 
-/** "2 min", "1 h 05 min", "3 d 4 h": how long ago something happened. */
+/** "2 分钟", "1 小时 05 分钟", "3 天 4 小时": how long ago something happened. */
 export function formatAge(fromIso: string, now = Date.now()): string {
   return formatSpan(now - Date.parse(fromIso));
 }
 
-/** "12:04 left" counting down; "4 min overdue" once the due time has passed. */
+/** "2 分钟前": the same span, said as how long ago. */
+export function formatAgo(fromIso: string, now = Date.now()): string {
+  return t('format:span.ago', { span: formatAge(fromIso, now) });
+}
+
+/** "12:04" counting down; "超时 4 分钟" once the due time has passed. */
 export function formatTimeLeft(
   dueIso: string,
   now = Date.now(),
 ): { text: string; overdue: boolean } {
   const left = Date.parse(dueIso) - now;
-  if (left < 0) return { text: `${formatSpan(-left)} overdue`, overdue: true };
+  if (left < 0)
+    return { text: t('format:span.overdue', { span: formatSpan(-left) }), overdue: true };
   const seconds = Math.floor(left / 1000);
   if (seconds < 3600) {
     const mm = Math.floor(seconds / 60);
@@ -86,26 +107,46 @@ export function formatTimeLeft(
 
 function formatSpan(ms: number): string {
   const minutes = Math.max(0, Math.floor(ms / 60_000));
-  if (minutes < 1) return '<1 min';
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 1) return t('format:span.underAMinute');
+  if (minutes < 60) return t('format:span.minutes', { count: minutes });
   const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours} h ${String(minutes % 60).padStart(2, '0')} min`;
-  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+  if (hours < 24) {
+    return t('format:span.hoursMinutes', {
+      count: hours,
+      minutes: String(minutes % 60).padStart(2, '0'),
+    });
+  }
+  return t('format:span.daysHours', { count: Math.floor(hours / 24), hours: hours % 24 });
 }
 
-/** Unambiguous local date and time for clinical records: 2025-03-07 14:05. */
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * Unambiguous local date and time for clinical records, in the page's language: the month
+ * is written out, never a bare 03/07 (2025年3月7日 14:05, Mar 7, 2025, 14:05).
+ */
 export function formatDateTime(iso: string): string {
-  const date = new Date(iso);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}`
-  );
+  const locale = currentLocale();
+  let format = dateTimeFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      hourCycle: 'h23',
+    });
+    dateTimeFormats.set(locale, format);
+  }
+  return format.format(new Date(iso));
+}
+
+/** A number as the page's language writes it (grouping, decimal sign). */
+export function formatNumber(value: number, options: Intl.NumberFormatOptions = {}): string {
+  return new Intl.NumberFormat(currentLocale(), options).format(value);
 }
 
 /**
  * A phrase put into the conclusion where the caret is (replacing a selection), with a space
- * before it when it would otherwise run into the previous word; returns the new caret.
+ * before it when it would otherwise run into the previous (Latin) word; returns the new caret.
  */
 export function insertPhrase(
   value: string,
@@ -115,7 +156,9 @@ export function insertPhrase(
 ): { value: string; caret: number } {
   const before = value.slice(0, start);
   const after = value.slice(end);
-  const gap = before !== '' && !/\s$/.test(before) ? ' ' : '';
+  // Chinese runs on without spaces: none after a Chinese character or full-width punctuation.
+  const gap =
+    before !== '' && !/[\s\u3000-\u303f\u3400-\u9fff\uff00-\uffef]$/.test(before) ? ' ' : '';
   const inserted = `${before}${gap}${phrase}`;
   return { value: `${inserted}${after}`, caret: inserted.length };
 }
@@ -129,33 +172,33 @@ export function splitFindings(text: string): string[] {
 }
 
 /** Short words for a flag's badge; the flag's own text says the rest. Unknown codes still show. */
-const FLAG_LABEL: Record<string, string> = {
-  STEMI: 'STEMI',
-  ST_ELEVATION_WIDE_QRS: 'ST↑ wide QRS',
-  ST_DEPRESSION: 'ST↓',
-  NO_QRS: 'No QRS',
-  EXTREME_BRADYCARDIA: 'Rate < 40',
-  EXTREME_TACHYCARDIA: 'Rate > 150',
-  VENTRICULAR_RUN: 'VT run',
-  PAUSE_OVER_3S: 'Pause > 3 s',
-  PAUSE_OVER_2S: 'Pause > 2 s',
-  ATRIAL_FIBRILLATION: 'AF',
-  TACHYCARDIA: 'Tachycardia',
-  SINUS_TACHYCARDIA: 'Sinus tachy',
-  SINUS_BRADYCARDIA: 'Sinus brady',
-  LONG_QTC: 'Long QTc',
-  FREQUENT_PVCS: 'Frequent PVCs',
-  PVCS: 'PVCs',
-  UNREADABLE: 'Unreadable',
-  LEAD_OFF: 'Lead off',
-  NOISY_LEADS: 'Noisy',
-  LIMB_LEAD_REVERSAL: 'Arm leads reversed?',
-  LOW_SAMPLE_RATE: 'Low sample rate',
-};
-
 export function flagLabel(code: string): string {
-  const known = FLAG_LABEL[code];
+  const labels: Record<string, string> = {
+    STEMI: t('format:flag.stemi'),
+    ST_ELEVATION_WIDE_QRS: t('format:flag.stElevationWideQrs'),
+    ST_DEPRESSION: t('format:flag.stDepression'),
+    NO_QRS: t('format:flag.noQrs'),
+    EXTREME_BRADYCARDIA: t('format:flag.extremeBradycardia'),
+    EXTREME_TACHYCARDIA: t('format:flag.extremeTachycardia'),
+    VENTRICULAR_RUN: t('format:flag.ventricularRun'),
+    PAUSE_OVER_3S: t('format:flag.pauseOver3s'),
+    PAUSE_OVER_2S: t('format:flag.pauseOver2s'),
+    ATRIAL_FIBRILLATION: t('format:flag.atrialFibrillation'),
+    TACHYCARDIA: t('format:flag.tachycardia'),
+    SINUS_TACHYCARDIA: t('format:flag.sinusTachycardia'),
+    SINUS_BRADYCARDIA: t('format:flag.sinusBradycardia'),
+    LONG_QTC: t('format:flag.longQtc'),
+    FREQUENT_PVCS: t('format:flag.frequentPvcs'),
+    PVCS: t('format:flag.pvcs'),
+    UNREADABLE: t('format:flag.unreadable'),
+    LEAD_OFF: t('format:flag.leadOff'),
+    NOISY_LEADS: t('format:flag.noisyLeads'),
+    LIMB_LEAD_REVERSAL: t('format:flag.limbLeadReversal'),
+    LOW_SAMPLE_RATE: t('format:flag.lowSampleRate'),
+  };
+  const known = labels[code];
   if (known) return known;
+  // A code this console does not know yet: its own words, readable.
   const words = code.toLowerCase().replaceAll('_', ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }

@@ -1,7 +1,7 @@
 import type { CaseSummary, LoginResponse, SessionUser } from '#contracts';
 import { ApiFailure, RelayApi, describeError, summaryOf } from './api.js';
 import { h, replaceContent } from './dom.js';
-import { preferredLocale, useLocale } from './i18n/i18n.js';
+import { preferredLocale, t, useLocale } from './i18n/i18n.js';
 import { languageSwitch } from './i18n/switch.js';
 import { RealtimeLink, type LinkState } from './realtime.js';
 import { installShortcuts, shortcutHelpButton } from './shortcuts.js';
@@ -31,11 +31,19 @@ import { readerWorklistView } from './views/worklist.js';
 const appRoot = document.getElementById('app')!;
 const printRoot = document.getElementById('print-root')!;
 
-const LINK_LABEL: Record<LinkState, string> = {
-  connecting: 'Connecting…',
-  live: 'Live',
-  offline: 'Offline — retrying',
-};
+function linkLabel(state: LinkState): string {
+  const labels: Record<LinkState, string> = {
+    connecting: t('shell:link.connecting'),
+    live: t('shell:link.live'),
+    offline: t('shell:link.offline'),
+  };
+  return labels[state];
+}
+
+/** The tab's title: the page, then the application. */
+function pageTitle(page: string): string {
+  return `${page} · ${t('common:app.name')}`;
+}
 
 let current: SignedIn | null = null;
 
@@ -43,7 +51,7 @@ function showLogin(notice?: string): void {
   current?.stop();
   current = null;
   useLocale(preferredLocale());
-  document.title = 'Sign in · Telerelay';
+  document.title = pageTitle(t('login:title'));
   replaceContent(
     appRoot,
     loginView(
@@ -112,8 +120,8 @@ class SignedIn {
           'a',
           { class: 'brand', href: '#/' },
           brandMark(),
-          'Telerelay',
-          h('span', {}, 'review console'),
+          t('common:app.name'),
+          h('span', {}, t('common:app.tagline')),
         ),
         h(
           'div',
@@ -122,13 +130,17 @@ class SignedIn {
           languageSwitch(() => start(this.session), user.id),
           user.role === 'reader' ? shortcutHelpButton() : null,
           user.role === 'reader' || user.role === 'clinic_staff'
-            ? h('a', { class: 'button ghost', href: REQUEST_RECORD_HREF }, 'Earlier record')
+            ? h(
+                'a',
+                { class: 'button ghost', href: REQUEST_RECORD_HREF },
+                t('shell:nav.earlierRecord'),
+              )
             : null,
           h('span', { class: 'who' }, h('strong', {}, user.displayName), ` · ${user.facilityId}`),
           h(
             'button',
             { type: 'button', class: 'button ghost', onclick: () => this.logout() },
-            'Log out',
+            t('shell:logout'),
           ),
         ),
       ),
@@ -205,16 +217,24 @@ class SignedIn {
     // Escalated or overflowed away from this hospital: the store drops it (another hospital's).
     socket.on('worklist.case-moved', ({ summary, kind, byDeadline }) => {
       this.store.upsert(summary);
-      const how = kind === 'escalated' ? 'escalated' : 'passed to another county hospital';
-      this.announce(
-        `Case from ${summary.clinicName} ${how}${byDeadline ? ': nobody claimed it in time' : ''}.`,
-      );
+      const clinic = summary.clinicName;
+      const moved = {
+        escalated: byDeadline
+          ? t('shell:announce.escalatedByDeadline', { clinic })
+          : t('shell:announce.escalated', { clinic }),
+        overflowed: byDeadline
+          ? t('shell:announce.overflowedByDeadline', { clinic })
+          : t('shell:announce.overflowed', { clinic }),
+      };
+      this.announce(kind === 'escalated' ? moved.escalated : moved.overflowed);
     });
     socket.on('worklist.deadline-near', ({ caseId, action }) => {
       const item = this.store.get(caseId);
-      const what = action === 'escalate' ? 'be escalated' : 'go to another county hospital';
+      const clinic = item?.clinicName ?? t('shell:announce.aClinic');
       this.announce(
-        `Deadline near: the case from ${item?.clinicName ?? 'a clinic'} will ${what} unless claimed.`,
+        action === 'escalate'
+          ? t('shell:announce.deadlineEscalate', { clinic })
+          : t('shell:announce.deadlineOverflow', { clinic }),
       );
     });
     socket.on('diagnosis.signed', ({ eventId, diagnosis }) => {
@@ -230,10 +250,16 @@ class SignedIn {
       } else {
         this.store.addDiagnosis(diagnosis, true);
       }
-      const from = diagnosis.hospitalName
-        ? `${diagnosis.signedByName}, ${diagnosis.hospitalName}`
-        : diagnosis.signedByName;
-      this.announce(`Diagnosis received from ${from}: ${diagnosis.conclusion}`);
+      const conclusion = diagnosis.conclusion;
+      this.announce(
+        diagnosis.hospitalName
+          ? t('shell:announce.diagnosisFromHospital', {
+              reader: diagnosis.signedByName,
+              hospital: diagnosis.hospitalName,
+              conclusion,
+            })
+          : t('shell:announce.diagnosis', { reader: diagnosis.signedByName, conclusion }),
+      );
       socket.emit('diagnosis.received', { eventId });
     });
     // The clinic must record again. Acknowledged like a diagnosis, once it is on the page.
@@ -247,7 +273,7 @@ class SignedIn {
           () => undefined, // its worklist.case-updated follows anyway
         );
       }
-      this.announce(`Record again: ${reason}`);
+      this.announce(t('shell:announce.recordAgain', { reason }));
       socket.emit('diagnosis.received', { eventId });
     });
   }
@@ -262,7 +288,7 @@ class SignedIn {
     } catch (failure) {
       if (generation !== this.loadGeneration || this.stopped) return;
       if (failure instanceof ApiFailure && failure.status === 401) return;
-      this.announce(`The list could not be loaded: ${describeError(failure)}`);
+      this.announce(t('shell:listFailed', { reason: describeError(failure) }));
     }
   }
 
@@ -299,27 +325,27 @@ class SignedIn {
     const heading = this.view.element.querySelector('h1');
     const page = record
       ? hash === REQUEST_RECORD_HREF
-        ? 'Request earlier record'
-        : 'Earlier record'
+        ? t('shell:page.requestRecord')
+        : t('shell:page.earlierRecord')
       : grants
-        ? 'Access to the record'
+        ? t('shell:page.grants')
         : match
-          ? 'Case'
+          ? t('shell:page.case')
           : orders
-            ? 'Register an exam'
+            ? t('shell:page.orders')
             : upload && user.role === 'clinic_staff'
-              ? 'Upload images'
+              ? t('shell:page.upload')
               : user.role === 'reader'
-                ? 'Worklist'
-                : 'Cases';
-    document.title = `${page} · Telerelay`;
+                ? t('shell:page.worklist')
+                : t('shell:page.cases');
+    document.title = pageTitle(page);
     heading?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }
 
   private showLinkState(state: LinkState): void {
     this.linkState.dataset['linkState'] = state;
-    this.linkState.textContent = LINK_LABEL[state];
+    this.linkState.textContent = linkLabel(state);
   }
 
   private announce(message: string): void {
@@ -340,7 +366,7 @@ class SignedIn {
   private expire(): void {
     if (this.stopped) return;
     clearSession();
-    showLogin('Your session has ended. Please sign in again.');
+    showLogin(t('shell:sessionEnded'));
   }
 
   stop(): void {
@@ -358,15 +384,25 @@ function unsupportedView(user: SessionUser): View {
     element: h(
       'section',
       { class: 'view', 'data-testid': 'nothing-to-read' },
-      h('h1', { tabindex: -1 }, 'Nothing to read here'),
+      h('h1', { tabindex: -1 }, t('shell:unsupported.title')),
       h(
         'p',
         {},
-        `This console is for readers and clinic staff. You are signed in as ${user.displayName} (${user.role.replace('_', ' ')}).`,
+        t('shell:unsupported.text', { name: user.displayName, role: roleLabel(user.role) }),
       ),
     ),
     dispose() {},
   };
+}
+
+function roleLabel(role: SessionUser['role']): string {
+  const labels: Record<SessionUser['role'], string> = {
+    clinic_staff: t('shell:role.clinicStaff'),
+    reader: t('shell:role.reader'),
+    admin: t('shell:role.admin'),
+    health_authority: t('shell:role.healthAuthority'),
+  };
+  return labels[role];
 }
 
 /** On load: resume the tab's session if the relay still accepts it (refreshing it if needed). */
@@ -382,7 +418,7 @@ async function boot(): Promise<void> {
   } catch (failure) {
     if (failure instanceof ApiFailure && failure.status === 401) {
       clearSession();
-      showLogin('Your session has ended. Please sign in again.');
+      showLogin(t('shell:sessionEnded'));
     } else {
       showLogin(describeError(failure));
     }

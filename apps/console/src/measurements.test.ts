@@ -1,17 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { flagLabel } from './format.js';
-import { measurementReview } from './measurements.js';
+import { MEASUREMENTS, measurementReview } from './measurements.js';
+
+const suggested = {
+  heartRateBpm: 71.6,
+  prMs: 160,
+  qrsMs: 92,
+  qtMs: 380,
+  qtcMs: 412,
+  axisDegrees: null,
+};
 
 describe('measurement review', () => {
-  const suggested = {
-    heartRateBpm: 71.6,
-    prMs: 160,
-    qrsMs: 92,
-    qtMs: 380,
-    qtcMs: 412,
-    axisDegrees: null,
-  };
-
   it('sends only the values the reader changed', () => {
     expect(
       measurementReview(
@@ -33,10 +32,19 @@ describe('measurement review', () => {
   });
 });
 
-describe('flag labels', () => {
-  it('shortens known codes and still shows unknown ones', () => {
-    expect(flagLabel('STEMI')).toBe('STEMI');
-    expect(flagLabel('ATRIAL_FIBRILLATION')).toBe('AF');
-    expect(flagLabel('SOMETHING_NEW')).toBe('Something new');
+describe('measurement words', () => {
+  it('names each measurement and says the allowed range in the page’s language (Chinese by default)', () => {
+    expect(MEASUREMENTS.map((measure) => measure.label)).toEqual([
+      '心率',
+      'PR 间期',
+      'QRS 时限',
+      'QT 间期',
+      'QTc 间期',
+      '电轴',
+    ]);
+    expect(measurementReview(suggested, { heartRateBpm: '5' }, true)).toEqual({
+      invalid: 'heartRateBpm',
+      message: '心率应为 10 到 350 次/分 之间的数字。',
+    });
   });
 });

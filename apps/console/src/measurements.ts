@@ -1,23 +1,50 @@
 import type { CaseAnalysis, MEASUREMENT_KEYS, MeasurementReview } from '#contracts';
+import { formatNumber } from './format.js';
+import { t } from './i18n/i18n.js';
 
 export type MeasurementKey = (typeof MEASUREMENT_KEYS)[number];
 export type MeasurementValues = CaseAnalysis['measurements'];
 
-/** Label, unit and the range a typed value must fall in (wide: it catches typos, not disease). */
-export const MEASUREMENTS: readonly {
-  key: MeasurementKey;
-  label: string;
-  unit: string;
-  min: number;
-  max: number;
-}[] = [
-  { key: 'heartRateBpm', label: 'Heart rate', unit: '/min', min: 10, max: 350 },
-  { key: 'prMs', label: 'PR', unit: 'ms', min: 40, max: 1000 },
-  { key: 'qrsMs', label: 'QRS', unit: 'ms', min: 20, max: 400 },
-  { key: 'qtMs', label: 'QT', unit: 'ms', min: 100, max: 1000 },
-  { key: 'qtcMs', label: 'QTc', unit: 'ms', min: 100, max: 1000 },
-  { key: 'axisDegrees', label: 'Axis', unit: '°', min: -180, max: 180 },
+export interface Measurement {
+  readonly key: MeasurementKey;
+  readonly label: string;
+  readonly unit: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * Label, unit and the range a typed value must fall in (wide: it catches typos, not disease).
+ * Label and unit are getters, so they are read in the language of the moment.
+ */
+export const MEASUREMENTS: readonly Measurement[] = [
+  measurement('heartRateBpm', 'case:measure.heartRate', 'case:measure.perMinute', 10, 350),
+  measurement('prMs', 'case:measure.pr', 'case:measure.ms', 40, 1000),
+  measurement('qrsMs', 'case:measure.qrs', 'case:measure.ms', 20, 400),
+  measurement('qtMs', 'case:measure.qt', 'case:measure.ms', 100, 1000),
+  measurement('qtcMs', 'case:measure.qtc', 'case:measure.ms', 100, 1000),
+  measurement('axisDegrees', 'case:measure.axis', 'case:measure.degrees', -180, 180),
 ];
+
+function measurement(
+  key: MeasurementKey,
+  labelKey: string,
+  unitKey: string,
+  min: number,
+  max: number,
+): Measurement {
+  return {
+    key,
+    get label() {
+      return t(labelKey);
+    },
+    get unit() {
+      return t(unitKey);
+    },
+    min,
+    max,
+  };
+}
 
 export function formatMeasurement(value: number | null | undefined): string {
   return value === null || value === undefined ? '' : String(Math.round(value));
@@ -38,7 +65,15 @@ export function measurementReview(
     if (text === '' || text === formatMeasurement(suggested[key])) continue;
     const value = Number(text);
     if (!Number.isFinite(value) || value < min || value > max) {
-      return { invalid: key, message: `${label} must be a number from ${min} to ${max} ${unit}.` };
+      return {
+        invalid: key,
+        message: t('case:measure.outOfRange', {
+          label,
+          min: formatNumber(min),
+          max: formatNumber(max),
+          unit,
+        }),
+      };
     }
     corrections[key] = value;
   }

@@ -2,6 +2,7 @@ import type { CaseSummary, Diagnosis, PatientSummary } from '#contracts';
 import type { EcgTrace } from './ecg/decode.js';
 import { printableEcg } from './ecg/viewer.js';
 import { h } from './dom.js';
+import { t } from './i18n/i18n.js';
 import { PRIORITY_LABEL, caseExamLabel, formatDateTime, patientLine } from './format.js';
 
 /**
@@ -25,8 +26,15 @@ export function buildReport(
     h(
       'header',
       { class: 'report-head' },
-      h('h1', {}, `${caseExamLabel(summary)} — report`),
-      h('p', {}, `Telerelay · printed ${formatDateTime(new Date().toISOString())}`),
+      h('h1', {}, t('report:title', { exam: caseExamLabel(summary) })),
+      h(
+        'p',
+        {},
+        t('report:printed', {
+          app: t('common:app.name'),
+          time: formatDateTime(new Date().toISOString()),
+        }),
+      ),
     ),
     h(
       'div',
@@ -37,46 +45,50 @@ export function buildReport(
         h(
           'dl',
           { class: 'report-meta' },
-          field('Clinic', summary.clinicName),
-          field('Recorded', formatDateTime(summary.createdAt)),
-          field('Read at', summary.hospitalId),
-          field('Priority', PRIORITY_LABEL[summary.priority]),
-          field('Case', summary.id, true),
-          field('Recording', summary.recordingId ?? '—', true),
+          field(t('report:clinic'), summary.clinicName),
+          field(t('report:recorded'), formatDateTime(summary.createdAt)),
+          field(t('report:readAt'), diagnosis.hospitalName ?? summary.hospitalId),
+          field(t('report:priority'), PRIORITY_LABEL[summary.priority]),
+          field(t('report:case'), summary.id, true),
+          field(t('report:recording'), summary.recordingId ?? '—', true),
         ),
         patient
           ? h(
               'p',
               { class: 'report-patient', 'data-patient-id': patient.id },
-              h('span', {}, 'Patient:'),
+              h('span', {}, t('report:patient')),
               h('strong', {}, patientLine(patient, new Date(summary.createdAt))),
             )
           : h(
               'p',
               { class: 'report-patient' },
-              h('span', {}, 'Patient:'),
+              h('span', {}, t('report:patient')),
               h('span', { class: 'write-in' }),
-              h('span', {}, 'Clinic ref.:'),
+              h('span', {}, t('report:clinicRef')),
               h('span', { class: 'write-in short' }),
             ),
       ),
       h(
         'section',
         { class: 'report-diagnosis' },
-        h('h2', {}, 'Conclusion'),
+        h('h2', {}, t('report:conclusion')),
         h('p', { class: 'report-conclusion' }, diagnosis.conclusion),
         diagnosis.findings.length > 0
-          ? [h('h2', {}, 'Findings'), h('p', {}, diagnosis.findings.join(' · '))]
+          ? [h('h2', {}, t('report:findings')), h('p', {}, diagnosis.findings.join(' · '))]
           : null,
         h(
           'p',
           { class: 'report-signature' },
-          `Signed by ${diagnosis.signedByName} (${diagnosis.hospitalName ?? summary.hospitalId}) on ${formatDateTime(diagnosis.signedAt)}`,
+          t('report:signature', {
+            reader: diagnosis.signedByName,
+            hospital: diagnosis.hospitalName ?? summary.hospitalId,
+            time: formatDateTime(diagnosis.signedAt),
+          }),
         ),
       ),
     ),
     trace
       ? h('figure', { class: 'report-figure' }, printableEcg(trace))
-      : h('p', { class: 'report-missing' }, 'The ECG tracing could not be loaded for printing.'),
+      : h('p', { class: 'report-missing' }, t('report:ecgMissing')),
   );
 }

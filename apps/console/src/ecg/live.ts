@@ -1,5 +1,6 @@
 import type { LiveSamples, LiveStreamInfo } from '#contracts';
 import { h } from '../dom.js';
+import { t } from '../i18n/i18n.js';
 import { MM_PER_MILLIVOLT, MM_PER_SECOND, PAPER_COLORS, drawGrid } from './paper.js';
 import { SweepBuffer } from './sweep.js';
 
@@ -30,7 +31,7 @@ export class LiveTrace {
     this.canvas = h('canvas', {
       class: 'ecg-canvas live-canvas',
       role: 'img',
-      'aria-label': 'Live ECG, waiting for samples',
+      'aria-label': t('ecg:live.waiting'),
     });
     this.paper = h('div', { class: 'ecg-paper' }, this.canvas);
     this.caption = h('figcaption', { class: 'ecg-caption' });
@@ -54,13 +55,14 @@ export class LiveTrace {
     );
     this.setLeads(info.leads.length);
     this.grid = null;
-    this.canvas.setAttribute(
-      'aria-label',
-      `Live ECG, leads ${info.leads.join(', ')}, at ${MM_PER_SECOND} mm/s and ${MM_PER_MILLIVOLT} mm/mV`,
-    );
-    this.caption.textContent =
-      `${MM_PER_SECOND} mm/s · ${MM_PER_MILLIVOLT} mm/mV · ${info.sampleRateHz} Hz · ` +
-      `leads ${info.leads.join(', ')}`;
+    const leads = info.leads.join(', ');
+    const paper = { speed: MM_PER_SECOND, gain: MM_PER_MILLIVOLT };
+    this.canvas.setAttribute('aria-label', t('ecg:live.label', { leads, ...paper }));
+    this.caption.textContent = t('ecg:live.caption', {
+      leads,
+      rate: info.sampleRateHz,
+      ...paper,
+    });
     this.schedule();
   }
 

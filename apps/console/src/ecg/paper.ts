@@ -1,4 +1,5 @@
 import type { EcgTrace } from './decode.js';
+import { t } from '../i18n/i18n.js';
 
 /**
  * Standard ECG paper, in millimetres: 25 mm/s, 10 mm/mV, 1 mm minor and 5 mm major
@@ -201,7 +202,7 @@ function drawLabel(
   baseline: number,
 ): void {
   const recorded = trace.millivolts.has(lead);
-  const text = recorded ? lead : `${lead} (not recorded)`;
+  const text = recorded ? lead : t('ecg:notRecorded', { lead });
   ctx.font = `600 ${3.4 * scale}px system-ui, sans-serif`;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'alphabetic';

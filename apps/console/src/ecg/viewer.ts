@@ -7,6 +7,8 @@ import {
   PAPER_WIDTH_MM,
 } from './paper.js';
 import { h } from '../dom.js';
+import { formatNumber } from '../format.js';
+import { t } from '../i18n/i18n.js';
 
 /**
  * The ECG on screen: a canvas as wide as its container, its backing store sized in device
@@ -24,14 +26,14 @@ export class EcgViewer {
     this.canvas = h('canvas', {
       class: 'ecg-canvas',
       role: 'img',
-      'aria-label': 'ECG, loading',
+      'aria-label': t('ecg:viewer.loadingLabel'),
       'data-rendered': 'false',
     });
-    this.status = h('p', { class: 'ecg-status', role: 'status' }, 'Loading the ECG…');
+    this.status = h('p', { class: 'ecg-status', role: 'status' }, t('ecg:viewer.loading'));
     this.caption = h(
       'figcaption',
       { class: 'ecg-caption' },
-      `${MM_PER_SECOND} mm/s · ${MM_PER_MILLIVOLT} mm/mV`,
+      t('ecg:viewer.paper', { speed: MM_PER_SECOND, gain: MM_PER_MILLIVOLT }),
     );
     this.element = h(
       'figure',
@@ -60,23 +62,29 @@ export class EcgViewer {
     this.status.hidden = true;
     const shown = Math.min(trace.durationSeconds, 10);
     const leads = trace.leads.length;
-    this.canvas.setAttribute(
-      'aria-label',
-      `${leads}-lead ECG, ${trace.durationSeconds.toFixed(1)} s at ${trace.sampleRateHz} Hz, drawn at ` +
-        `${MM_PER_SECOND} mm/s and ${MM_PER_MILLIVOLT} mm/mV with a lead II rhythm strip`,
-    );
+    const words = {
+      count: leads,
+      seconds: formatNumber(trace.durationSeconds, {
+        minimumFractionDigits: 1,
+        maximumFractionDigits: 1,
+      }),
+      shown: formatNumber(shown),
+      rate: trace.sampleRateHz,
+      speed: MM_PER_SECOND,
+      gain: MM_PER_MILLIVOLT,
+    };
+    this.canvas.setAttribute('aria-label', t('ecg:viewer.label', words));
     this.caption.textContent =
-      `${MM_PER_SECOND} mm/s · ${MM_PER_MILLIVOLT} mm/mV · ${trace.sampleRateHz} Hz · ${leads} leads · ` +
-      (trace.durationSeconds > 10
-        ? `first ${shown} s of ${trace.durationSeconds.toFixed(1)} s`
-        : `${trace.durationSeconds.toFixed(1)} s`);
+      trace.durationSeconds > 10
+        ? t('ecg:viewer.captionFirst', words)
+        : t('ecg:viewer.caption', words);
     this.draw();
   }
 
   showMessage(message: string): void {
     this.status.hidden = false;
     this.status.textContent = message;
-    this.canvas.setAttribute('aria-label', `ECG: ${message}`);
+    this.canvas.setAttribute('aria-label', t('ecg:viewer.messageLabel', { message }));
   }
 
   dispose(): void {
@@ -109,7 +117,11 @@ export function printableEcg(trace: EcgTrace, pixelsPerMm = 8): HTMLCanvasElemen
   const canvas = h('canvas', {
     class: 'report-ecg',
     role: 'img',
-    'aria-label': `${trace.leads.length}-lead ECG at ${MM_PER_SECOND} mm/s and ${MM_PER_MILLIVOLT} mm/mV`,
+    'aria-label': t('ecg:viewer.printLabel', {
+      count: trace.leads.length,
+      speed: MM_PER_SECOND,
+      gain: MM_PER_MILLIVOLT,
+    }),
   });
   canvas.width = PAPER_WIDTH_MM * pixelsPerMm;
   canvas.height = PAPER_HEIGHT_MM * pixelsPerMm;

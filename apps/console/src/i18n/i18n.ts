@@ -57,10 +57,14 @@ export function useLocale(locale: Locale, userId?: string): void {
   if (userId) remember(userKey(userId), locale);
 }
 
-/** The language to start in: the user's own choice, else this browser's last, else Chinese. */
+/**
+ * The language to start in. Signed in: the user's own choice, else Chinese — a colleague who
+ * switched to English on the clinic's shared computer does not switch it for everyone. The
+ * sign-in page: this browser's last choice, else Chinese.
+ */
 export function preferredLocale(userId?: string): Locale {
-  const stored = [userId ? recall(userKey(userId)) : null, recall(DEVICE_KEY)];
-  return stored.find(isLocale) ?? DEFAULT_LOCALE;
+  const stored = recall(userId ? userKey(userId) : DEVICE_KEY);
+  return isLocale(stored) ? stored : DEFAULT_LOCALE;
 }
 
 function remember(key: string, value: string): void {

@@ -1,6 +1,14 @@
 import type { AnalysisFlag, CasePriority, CaseStatus } from '#contracts';
 import { h } from '../dom.js';
-import { PRIORITY_LABEL, flagLabel, formatAge, formatTimeLeft, statusLabel } from '../format.js';
+import {
+  PRIORITY_LABEL,
+  flagLabel,
+  formatAge,
+  formatAgo,
+  formatTimeLeft,
+  statusLabel,
+} from '../format.js';
+import { t } from '../i18n/i18n.js';
 
 export function priorityBadge(priority: CasePriority): HTMLElement {
   return h('span', { class: `badge priority-${priority}` }, PRIORITY_LABEL[priority]);
@@ -10,11 +18,14 @@ export function statusBadge(status: CaseStatus): HTMLElement {
   return h('span', { class: `badge status-${status.replaceAll('_', '-')}` }, statusLabel(status));
 }
 
-const SEVERITY_LABEL: Record<AnalysisFlag['severity'], string> = {
-  critical: 'Critical',
-  major: 'Major',
-  minor: 'Minor',
-};
+function severityLabel(severity: AnalysisFlag['severity']): string {
+  const labels: Record<AnalysisFlag['severity'], string> = {
+    critical: t('case:severity.critical'),
+    major: t('case:severity.major'),
+    minor: t('case:severity.minor'),
+  };
+  return labels[severity];
+}
 
 export function flagBadge(flag: AnalysisFlag): HTMLElement {
   return h(
@@ -32,7 +43,7 @@ export function topFlag(flags: AnalysisFlag[]): HTMLElement {
     'span',
     { class: 'top-flag' },
     flagBadge(first),
-    h('span', { class: 'visually-hidden' }, `: ${first.text}`),
+    h('span', { class: 'visually-hidden' }, t('case:flagText', { text: first.text })),
     rest.length > 0
       ? h(
           'span',
@@ -47,22 +58,31 @@ export function topFlag(flags: AnalysisFlag[]): HTMLElement {
 export function flagList(flags: AnalysisFlag[]): HTMLElement {
   return h(
     'ul',
-    { class: 'flag-list', 'aria-label': 'Flags of the automatic analysis' },
+    { class: 'flag-list', 'aria-label': t('case:flagListLabel') },
     flags.map((flag) =>
       h(
         'li',
         { class: `flag-item flag-item-${flag.severity}` },
         flagBadge(flag),
-        h('span', { class: 'visually-hidden' }, ` (${SEVERITY_LABEL[flag.severity]}) `),
+        h(
+          'span',
+          { class: 'visually-hidden' },
+          t('case:severityNote', { severity: severityLabel(flag.severity) }),
+        ),
         h('span', { class: 'flag-text' }, flag.text),
       ),
     ),
   );
 }
 
-/** Text kept current by `tickClocks`: time since `iso`. */
+/** Text kept current by `tickClocks`: time since `iso` ("5 分钟"). */
 export function ageClock(iso: string): HTMLElement {
   return h('time', { class: 'clock', datetime: iso, 'data-since': iso }, formatAge(iso));
+}
+
+/** Text kept current by `tickClocks`: how long ago `iso` was ("5 分钟前"), one phrase per language. */
+export function agoClock(iso: string): HTMLElement {
+  return h('time', { class: 'clock', datetime: iso, 'data-ago': iso }, formatAgo(iso));
 }
 
 /** Text kept current by `tickClocks`: time left until `iso`, or how long overdue. */
@@ -79,6 +99,9 @@ export function dueClock(iso: string): HTMLElement {
 export function tickClocks(root: ParentNode, now = Date.now()): void {
   for (const element of root.querySelectorAll<HTMLElement>('[data-since]')) {
     element.textContent = formatAge(element.dataset['since']!, now);
+  }
+  for (const element of root.querySelectorAll<HTMLElement>('[data-ago]')) {
+    element.textContent = formatAgo(element.dataset['ago']!, now);
   }
   for (const element of root.querySelectorAll<HTMLElement>('[data-due]')) {
     const left = formatTimeLeft(element.dataset['due']!, now);

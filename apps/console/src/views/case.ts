@@ -11,6 +11,7 @@ import { ApiFailure, describeError, summaryOf } from '../api.js';
 import { decodeEcg, type EcgTrace } from '../ecg/decode.js';
 import { EcgViewer } from '../ecg/viewer.js';
 import { h, replaceContent } from '../dom.js';
+import { t } from '../i18n/i18n.js';
 import {
   caseExamLabel,
   formatDateTime,
@@ -27,7 +28,7 @@ import {
 } from '../measurements.js';
 import { clearDraft, loadDraft, saveDraft, type Draft } from '../session.js';
 import { shortcut } from '../shortcuts.js';
-import { ageClock, dueClock, flagList, priorityBadge, statusBadge, tickClocks } from './badges.js';
+import { agoClock, dueClock, flagList, priorityBadge, statusBadge, tickClocks } from './badges.js';
 import type { ConsoleContext, View } from './context.js';
 import { phrasePicker } from './phrases.js';
 import { priorExamsPanel } from './records.js';
@@ -35,30 +36,26 @@ import { priorExamsPanel } from './records.js';
 type PanelMode =
   'loading' | 'claim' | 'sign' | 'taken' | 'waiting' | 'returned' | 'signed' | 'moved' | 'failed';
 
-/** Suggestions for the findings field; readers may type anything. */
-const COMMON_FINDINGS = [
-  'Sinus rhythm',
-  'Sinus bradycardia',
-  'Sinus tachycardia',
-  'Atrial fibrillation',
-  'Atrial flutter',
-  'Premature ventricular complexes',
-  'First-degree AV block',
-  'Left bundle branch block',
-  'Right bundle branch block',
-  'Left ventricular hypertrophy',
-  'ST elevation',
-  'ST depression',
-  'T-wave inversion',
-  'Prolonged QT',
-  'Lead-off / poor signal',
-];
-
-/** This view's words that are not shared with the ECG flow (issue 14 translates them). */
-const TEXT = {
-  loadingViewer: 'Loading the image viewer…',
-  viewerFailed: (why: string) => `The image viewer could not be loaded: ${why}`,
-};
+/** Suggestions for the findings field, in the page's language; readers may type anything. */
+function commonFindings(): string[] {
+  return [
+    t('case:finding.sinusRhythm'),
+    t('case:finding.sinusBradycardia'),
+    t('case:finding.sinusTachycardia'),
+    t('case:finding.atrialFibrillation'),
+    t('case:finding.atrialFlutter'),
+    t('case:finding.pvcs'),
+    t('case:finding.firstDegreeAvBlock'),
+    t('case:finding.lbbb'),
+    t('case:finding.rbbb'),
+    t('case:finding.lvh'),
+    t('case:finding.stElevation'),
+    t('case:finding.stDepression'),
+    t('case:finding.tWaveInversion'),
+    t('case:finding.prolongedQt'),
+    t('case:finding.leadOff'),
+  ];
+}
 
 /** Well inside the relay's claim lease (CLAIM_LEASE_SECONDS, 120 s by default). */
 const KEEP_CLAIM_EVERY_MS = 30_000;
@@ -86,7 +83,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   /** Set once the case's kind is known: the ECG is loaded, or the DICOM viewer. */
   let mediaStarted = false;
   let imagingViewer: { dispose(): void } | null = null;
-  const title = h('h1', { id: 'case-title', tabindex: -1 }, 'Case');
+  const title = h('h1', { id: 'case-title', tabindex: -1 }, t('case:title'));
   const badges = h('div', { class: 'badges' });
   const meta = h('dl', { class: 'case-meta' });
   const panel = h('section', { class: 'panel', 'aria-labelledby': 'panel-title' });
@@ -103,7 +100,11 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     h(
       'div',
       { class: 'view-head' },
-      h('a', { class: 'back', href: '#/' }, isReader ? '← Worklist' : '← Cases'),
+      h(
+        'a',
+        { class: 'back', href: '#/', 'data-testid': 'back' },
+        isReader ? t('case:backToWorklist') : t('case:backToCases'),
+      ),
       h('div', { class: 'case-title' }, title, badges),
     ),
     meta,
@@ -129,34 +130,37 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     const item = (label: string, ...value: (Node | string)[]) =>
       h('div', {}, h('dt', {}, label), h('dd', {}, ...value));
     const claimedBy =
-      summary.claimedById === ctx.user.id ? 'You' : (summary.claimedByName ?? 'Nobody yet');
+      summary.claimedById === ctx.user.id
+        ? t('common:you')
+        : (summary.claimedByName ?? t('case:nobodyYet'));
     replaceContent(
       meta,
       item(
-        'Received',
+        t('case:meta.received'),
         formatDateTime(summary.createdAt),
         ' (',
-        ageClock(summary.createdAt),
-        ' ago)',
+        agoClock(summary.createdAt),
+        ')',
       ),
       summary.status === 'awaiting_review' || summary.status === 'in_review'
-        ? item('Due in', dueClock(summary.dueAt))
+        ? item(t('case:meta.dueIn'), dueClock(summary.dueAt))
         : null,
       summary.status === 'returned' || summary.status === 'analysing'
         ? null
-        : item('Reader', summary.status === 'awaiting_review' ? 'Nobody yet' : claimedBy),
+        : item(
+            t('case:meta.reader'),
+            summary.status === 'awaiting_review' ? t('case:nobodyYet') : claimedBy,
+          ),
       transfers.map((transfer) =>
         item(
-          transfer.kind === 'escalated' ? 'Escalated' : 'Overflowed',
-          `from ${transfer.fromHospitalName} to ${transfer.toHospitalName}, `,
-          transfer.byName ? `by ${transfer.byName}` : 'automatically',
-          ` on ${formatDateTime(transfer.at)}: `,
+          transfer.kind === 'escalated' ? t('case:meta.escalated') : t('case:meta.overflowed'),
+          transferText(transfer),
           h('q', { class: 'transfer-note' }, transfer.note),
         ),
       ),
       patient
         ? item(
-            'Patient',
+            t('case:meta.patient'),
             h(
               'span',
               { class: 'patient', 'data-patient-id': patient.id },
@@ -164,8 +168,19 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
             ),
           )
         : null,
-      item('Case', h('code', {}, summary.id)),
+      item(t('case:meta.case'), h('code', {}, summary.id)),
     );
+  }
+
+  /** "从 A 转至 B，由 X 于 … 上转：" — one sentence per way it happened. */
+  function transferText(transfer: CaseTransfer): string {
+    const words = {
+      from: transfer.fromHospitalName,
+      to: transfer.toHospitalName,
+      by: transfer.byName ?? '',
+      time: formatDateTime(transfer.at),
+    };
+    return transfer.byName ? t('case:meta.transferBy', words) : t('case:meta.transferAuto', words);
   }
 
   // ---- side panel: what this user can do now -------------------------------------------
@@ -189,7 +204,11 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     fillMeasurements = null;
     switch (next) {
       case 'loading':
-        replaceContent(panel, panelTitle('Case'), h('p', { role: 'status' }, 'Loading…'));
+        replaceContent(
+          panel,
+          panelTitle(t('case:title')),
+          h('p', { role: 'status' }, t('common:loading')),
+        );
         break;
       case 'failed':
         break;
@@ -202,39 +221,45 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       case 'moved':
         replaceContent(
           panel,
-          panelTitle('Moved to another hospital'),
-          h('p', {}, 'This case is now on another hospital’s worklist; its readers will sign it.'),
-          h('a', { class: 'button secondary', href: '#/' }, 'Back to worklist'),
+          panelTitle(t('case:moved.title')),
+          h('p', {}, t('case:moved.text')),
+          h(
+            'a',
+            { class: 'button secondary', href: '#/', 'data-testid': 'back-to-worklist' },
+            t('case:backToWorklistButton'),
+          ),
         );
         break;
       case 'taken':
         replaceContent(
           panel,
-          panelTitle('In review'),
-          h('p', {}, `${summary?.claimedByName ?? 'Another reader'} is reading this case.`),
+          panelTitle(t('format:status.inReview')),
+          h(
+            'p',
+            {},
+            t('case:taken', { name: summary?.claimedByName ?? t('common:anotherReader') }),
+          ),
         );
         break;
       case 'waiting':
         replaceContent(
           panel,
-          panelTitle('Diagnosis'),
+          panelTitle(t('case:diagnosis')),
           h('p', { class: 'waiting' }, waitingText(summary?.status)),
         );
         break;
       case 'returned':
         replaceContent(
           panel,
-          panelTitle('Record again'),
+          panelTitle(t('case:returned.title')),
           h(
             'p',
             { class: 'returned-notice' },
-            `Record again: ${summary?.returnReason ?? 'the recording could not be read'}`,
+            t('case:recordAgainBecause', {
+              reason: summary?.returnReason ?? t('case:unreadable'),
+            }),
           ),
-          h(
-            'p',
-            {},
-            'The relay could not read this recording, so no reader will see it. Check the electrodes and record the ECG again on the box.',
-          ),
+          h('p', {}, t('case:returned.text')),
         );
         break;
       case 'signed':
@@ -252,18 +277,19 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     if (analysisCard.hidden) return;
     replaceContent(
       analysisCard,
-      h('h2', { id: 'analysis-title' }, 'Automatic analysis'),
+      h('h2', { id: 'analysis-title' }, t('case:analysis.title')),
       h(
         'p',
         { class: 'hint' },
-        analysis ? `${analysis.algorithmVersion} · ` : null,
-        'Suggestions to confirm or correct, not a diagnosis.',
+        analysis
+          ? t('case:analysis.hintVersion', { version: analysis.algorithmVersion })
+          : t('case:analysis.hint'),
       ),
-      flags.length > 0 ? flagList(flags) : h('p', { class: 'muted' }, 'No flags.'),
+      flags.length > 0 ? flagList(flags) : h('p', { class: 'muted' }, t('case:analysis.noFlags')),
       notes.length > 0
         ? h(
             'ul',
-            { class: 'quality-notes', 'aria-label': 'Signal quality' },
+            { class: 'quality-notes', 'aria-label': t('case:analysis.signalQuality') },
             notes.map((note) => h('li', {}, note)),
           )
         : null,
@@ -286,16 +312,10 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   }
 
   function waitingText(status: CaseStatus | undefined): string {
-    if (status === 'in_review') {
-      return 'A reader at the hospital is reading this case. The diagnosis appears here as soon as it is signed.';
-    }
-    if (status === 'awaiting_review') {
-      return 'Waiting for a reader at the hospital. The diagnosis appears here as soon as it is signed.';
-    }
-    if (status === 'analysing') {
-      return 'The relay is checking the recording; then it goes to a reader at the hospital.';
-    }
-    return status ? `Status: ${statusLabel(status)}.` : 'Loading…';
+    if (status === 'in_review') return t('case:waiting.inReview');
+    if (status === 'awaiting_review') return t('case:waiting.awaitingReview');
+    if (status === 'analysing') return t('case:waiting.analysing');
+    return status ? t('case:waiting.other', { status: statusLabel(status) }) : t('common:loading');
   }
 
   function panelTitle(text: string): HTMLElement {
@@ -309,9 +329,10 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       {
         type: 'button',
         class: 'button primary',
+        'data-testid': 'claim',
         onclick: () => void claimIt(),
       },
-      'Claim this case',
+      t('case:claim.button'),
     );
     async function claimIt(): Promise<void> {
       button.disabled = true;
@@ -322,15 +343,17 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
         update();
         document.getElementById('conclusion')?.focus();
       } catch (failure) {
-        error.textContent = `Could not claim the case: ${describeError(failure)}`;
+        error.textContent = t('worklist:claimFailed', {
+          reason: describeError(failure, { CONFLICT: t('worklist:takenByAnother') }),
+        });
         error.hidden = false;
         button.disabled = false;
         if (failure instanceof ApiFailure && failure.status === 409) void refresh();
       }
     }
     return [
-      panelTitle('Awaiting review'),
-      h('p', {}, 'Claim the case to read and sign it.'),
+      panelTitle(t('format:status.awaitingReview')),
+      h('p', {}, t('case:claim.text')),
       error,
       button,
     ];
@@ -375,10 +398,12 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
           const changed = input.value.trim() !== '' && input.value.trim() !== proposal;
           input.classList.toggle('corrected', changed);
           note.textContent = changed
-            ? `${unit} · suggested ${proposal || 'none'}`
+            ? proposal
+              ? t('case:measure.suggested', { unit, value: proposal })
+              : t('case:measure.suggestedNone', { unit })
             : proposal
               ? unit
-              : `${unit} · not measured`;
+              : t('case:measure.notMeasured', { unit });
         };
         input.addEventListener('input', () => {
           mark();
@@ -399,18 +424,15 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
         h(
           'fieldset',
           {},
-          h('legend', {}, 'Measurements'),
-          h(
-            'p',
-            { class: 'hint' },
-            `Suggested by ${analysis.algorithmVersion}. Correct any value you disagree with.`,
-          ),
+          h('legend', {}, t('case:measure.legend')),
+          h('p', { class: 'hint' }, t('case:measure.hint', { version: analysis.algorithmVersion })),
           h('div', { class: 'measure-grid' }, rows),
           h(
             'label',
             { class: 'check', for: 'confirm-measurements' },
             confirm,
-            ' Confirm measurements',
+            ' ',
+            t('case:measure.confirm'),
           ),
         ),
       );
@@ -435,6 +457,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   function signForm(): HTMLElement {
     const draft = loadDraft(caseId);
     const findings: string[] = draft ? [...draft.findings] : [];
+    const suggestions = commonFindings();
     const measures = measurementFields(draft, () => keepDraft());
     fillMeasurements = measures.fill;
     const error = h('p', { class: 'alert', role: 'alert', hidden: true });
@@ -446,7 +469,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       required: true,
       'aria-describedby': 'conclusion-hint',
     });
-    const chips = h('ul', { class: 'chips', 'aria-label': 'Findings added' });
+    const chips = h('ul', { class: 'chips', 'aria-label': t('case:sign.findingsAdded') });
     const findingInput = h('input', {
       id: 'findings',
       name: 'findings',
@@ -457,8 +480,8 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     });
     const submit = h(
       'button',
-      { type: 'submit', class: 'button primary', ...shortcut('sign') },
-      'Sign diagnosis',
+      { type: 'submit', class: 'button primary', 'data-testid': 'sign', ...shortcut('sign') },
+      t('case:sign.button'),
     );
     conclusion.value = draft?.conclusion ?? '';
     const keepDraft = () =>
@@ -484,7 +507,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
               'button',
               {
                 type: 'button',
-                'aria-label': `Remove finding: ${finding}`,
+                'aria-label': t('case:sign.removeFinding', { finding }),
                 onclick: () => {
                   findings.splice(index, 1);
                   renderChips();
@@ -517,27 +540,26 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     });
     // Picking a suggestion from the list adds it straight away.
     findingInput.addEventListener('input', (event) => {
-      if (!(event instanceof InputEvent) && COMMON_FINDINGS.includes(findingInput.value))
-        takeTyped();
+      if (!(event instanceof InputEvent) && suggestions.includes(findingInput.value)) takeTyped();
     });
 
     const form = h(
       'form',
       { class: 'sign-form', novalidate: true, 'aria-labelledby': 'panel-title' },
-      panelTitle('Diagnosis'),
+      panelTitle(t('case:diagnosis')),
       measures.element,
-      h('label', { for: 'conclusion' }, 'Conclusion'),
-      h('p', { id: 'conclusion-hint', class: 'hint' }, 'Sent to the clinic as written.'),
+      h('label', { for: 'conclusion' }, t('case:sign.conclusion')),
+      h('p', { id: 'conclusion-hint', class: 'hint' }, t('case:sign.conclusionHint')),
       conclusion,
       phrasePicker(ctx, conclusion),
-      h('label', { for: 'findings' }, 'Findings'),
-      h('p', { id: 'findings-hint', class: 'hint' }, 'Separate with commas or press Enter.'),
+      h('label', { for: 'findings' }, t('case:sign.findings')),
+      h('p', { id: 'findings-hint', class: 'hint' }, t('case:sign.findingsHint')),
       chips,
       findingInput,
       h(
         'datalist',
         { id: 'finding-suggestions' },
-        COMMON_FINDINGS.map((value) => h('option', { value })),
+        suggestions.map((value) => h('option', { value })),
       ),
       error,
       submit,
@@ -551,7 +573,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       error.hidden = true;
       const text = conclusion.value.trim();
       if (!text) {
-        error.textContent = 'Write a conclusion before signing.';
+        error.textContent = t('case:sign.missingConclusion');
         error.hidden = false;
         conclusion.focus();
         return;
@@ -572,7 +594,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
         review = result.review;
       }
       submit.disabled = true;
-      submit.textContent = 'Signing…';
+      submit.textContent = t('case:sign.signing');
       try {
         diagnosis = await ctx.api.sign(caseId, {
           conclusion: text,
@@ -581,14 +603,18 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
         });
         clearDraft(caseId);
         if (summary) summary = { ...summary, status: 'signed' };
-        ctx.announce(`Diagnosis signed and sent to ${summary?.clinicName ?? 'the clinic'}.`);
+        ctx.announce(
+          summary ? t('case:sign.sentTo', { clinic: summary.clinicName }) : t('case:sign.sent'),
+        );
         update();
         document.getElementById('panel-title')?.focus();
       } catch (failure) {
-        error.textContent = `Not signed: ${describeError(failure)}`;
+        error.textContent = t('case:sign.failed', {
+          reason: describeError(failure, { CONFLICT: t('case:sign.notHeld') }),
+        });
         error.hidden = false;
         submit.disabled = false;
-        submit.textContent = 'Sign diagnosis';
+        submit.textContent = t('case:sign.button');
         if (failure instanceof ApiFailure && failure.status === 409) void refresh();
       }
     }
@@ -625,7 +651,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
         ctx.announce(done(moved));
         window.location.hash = '#/';
       } catch (failure) {
-        error.textContent = describeError(failure);
+        error.textContent = describeError(failure, { CONFLICT: t('case:sign.notHeld') });
         error.hidden = false;
         if (failure instanceof ApiFailure && failure.status === 409) void refresh();
       }
@@ -633,12 +659,16 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     return h(
       'details',
       { class: 'route-actions' },
-      h('summary', {}, canEscalate ? 'Escalate or return to the clinic' : 'Return to the clinic'),
+      h(
+        'summary',
+        {},
+        canEscalate ? t('case:route.summaryEscalate') : t('case:route.summaryReturn'),
+      ),
       canEscalate
         ? h(
             'div',
             { class: 'route-action' },
-            h('label', { for: 'escalate-note' }, 'Note for the tertiary reader'),
+            h('label', { for: 'escalate-note' }, t('case:route.escalateNote')),
             note,
             h(
               'button',
@@ -648,19 +678,19 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
                 onclick: () =>
                   void act(
                     note,
-                    'Write a note for the tertiary reader.',
+                    t('case:route.escalateMissing'),
                     (text) => ctx.api.escalate(caseId, text),
-                    () => 'Case escalated to the tertiary hospital.',
+                    () => t('case:route.escalated'),
                   ),
               },
-              'Escalate',
+              t('case:route.escalate'),
             ),
           )
         : null,
       h(
         'div',
         { class: 'route-action' },
-        h('label', { for: 'return-reason' }, 'Reason for the clinic'),
+        h('label', { for: 'return-reason' }, t('case:route.returnReason')),
         reason,
         h(
           'button',
@@ -670,12 +700,12 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
             onclick: () =>
               void act(
                 reason,
-                'Say why the clinic should record again.',
+                t('case:route.returnMissing'),
                 (text) => ctx.api.returnToClinic(caseId, text),
-                (returned) => `Case returned to ${returned.clinicName}.`,
+                (returned) => t('case:route.returned', { clinic: returned.clinicName }),
               ),
           },
-          'Return to clinic',
+          t('case:route.return'),
         ),
       ),
       error,
@@ -684,7 +714,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
 
   function signedPanel(signed: Diagnosis): HTMLElement[] {
     return [
-      h('h2', { id: 'panel-title', tabindex: -1 }, 'Diagnosis'),
+      h('h2', { id: 'panel-title', tabindex: -1 }, t('case:diagnosis')),
       h(
         'div',
         { class: 'diagnosis', 'data-case-id': caseId },
@@ -692,25 +722,45 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
         signed.findings.length > 0
           ? h(
               'ul',
-              { class: 'chips static', 'aria-label': 'Findings' },
+              { class: 'chips static', 'aria-label': t('case:sign.findings') },
               signed.findings.map((f) => h('li', { class: 'chip' }, f)),
             )
           : null,
         h(
           'p',
           { class: 'signature' },
-          'Signed by ',
-          h('strong', {}, signed.signedByName),
-          signed.hospitalName ? `, ${signed.hospitalName},` : '',
-          ' on ',
-          h('time', { datetime: signed.signedAt }, formatDateTime(signed.signedAt)),
+          signed.hospitalName
+            ? t('case:signatureAt', {
+                reader: signed.signedByName,
+                hospital: signed.hospitalName,
+                time: formatDateTime(signed.signedAt),
+              })
+            : t('case:signature', {
+                reader: signed.signedByName,
+                time: formatDateTime(signed.signedAt),
+              }),
         ),
       ),
       h(
         'div',
         { class: 'panel-actions' },
-        h('button', { type: 'button', class: 'button primary', onclick: print }, 'Print report'),
-        isReader ? h('a', { class: 'button secondary', href: '#/' }, 'Back to worklist') : null,
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'button primary',
+            'data-testid': 'print-report',
+            onclick: print,
+          },
+          t('case:printReport'),
+        ),
+        isReader
+          ? h(
+              'a',
+              { class: 'button secondary', href: '#/', 'data-testid': 'back-to-worklist' },
+              t('case:backToWorklistButton'),
+            )
+          : null,
       ),
     ];
   }
@@ -758,10 +808,10 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       if (!mediaStarted) viewer.showMessage(describeError(failure));
       replaceContent(
         panel,
-        panelTitle('Case not available'),
+        panelTitle(t('case:unavailable')),
         h('p', { class: 'alert', role: 'alert' }, describeError(failure)),
       );
-      title.textContent = 'Case not available';
+      title.textContent = t('case:unavailable');
     }
   }
 
@@ -776,7 +826,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   /** The viewer and cornerstone are a chunk of their own: the ECG pages never load them. */
   async function loadImages(studyInstanceUid: string): Promise<void> {
     media.className = 'case-images';
-    viewer.showMessage(TEXT.loadingViewer);
+    viewer.showMessage(t('case:loadingImageViewer'));
     try {
       const { openStudyViewer } = await import('../imaging/study-viewer.js');
       if (disposed) return;
@@ -788,7 +838,8 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       imagingViewer = opened;
       replaceContent(media, opened.element);
     } catch (failure) {
-      if (!disposed) viewer.showMessage(TEXT.viewerFailed(describeError(failure)));
+      if (!disposed)
+        viewer.showMessage(t('case:imageViewerFailed', { reason: describeError(failure) }));
     }
   }
 
@@ -802,8 +853,8 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       if (disposed) return;
       viewer.showMessage(
         failure instanceof ApiFailure && failure.status === 404
-          ? 'No ECG is stored for this case.'
-          : `The ECG could not be loaded: ${describeError(failure)}`,
+          ? t('ecg:noneStored')
+          : t('ecg:loadFailed', { reason: describeError(failure) }),
       );
     }
   }

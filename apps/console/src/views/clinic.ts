@@ -1,18 +1,23 @@
 import type { CaseSummary, Diagnosis } from '#contracts';
 import { describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
+import { t } from '../i18n/i18n.js';
 import { caseExamLabel, formatDateTime, statusLabel } from '../format.js';
-import { ageClock, priorityBadge, statusBadge, tickClocks, topFlag } from './badges.js';
+import { agoClock, priorityBadge, statusBadge, tickClocks, topFlag } from './badges.js';
 import { boxesPanel } from './boxes.js';
 import { caseHref, type ConsoleContext, type View } from './context.js';
 
 const FRESH_MS = 8_000;
 
-const WAITING_TEXT: Record<string, string> = {
-  analysing: 'Being checked',
-  awaiting_review: 'Waiting for a reader',
-  in_review: 'Being read',
-};
+/** How a case waiting for its diagnosis is doing, in the clinic's words. */
+function waitingText(status: CaseSummary['status']): string {
+  const texts: Record<string, string> = {
+    analysing: t('worklist:clinic.waiting.analysing'),
+    awaiting_review: t('worklist:clinic.waiting.awaitingReview'),
+    in_review: t('worklist:clinic.waiting.inReview'),
+  };
+  return texts[status] ?? statusLabel(status);
+}
 const DIAGNOSIS_FETCHES = 4;
 
 /** The clinic's cases, newest first, each with its diagnosis once a reader has signed it. */
@@ -30,20 +35,29 @@ export function clinicCasesView(ctx: ConsoleContext): View {
   const table = h(
     'table',
     { class: 'cases clinic-cases' },
-    h(
-      'caption',
-      {},
-      'ECGs and images sent from your clinic, newest first. Diagnoses appear as soon as they are signed.',
-    ),
+    h('caption', {}, t('worklist:clinic.caption')),
     h(
       'thead',
       {},
       h(
         'tr',
         {},
-        ['Received', 'Exam', 'Priority', 'Analysis', 'Status', 'Diagnosis', ''].map((name) =>
-          h('th', { scope: 'col' }, name || h('span', { class: 'visually-hidden' }, 'Action')),
-        ),
+        [
+          t('worklist:clinic.column.received'),
+          t('worklist:clinic.column.exam'),
+          t('worklist:clinic.column.priority'),
+          t('worklist:clinic.column.analysis'),
+          t('worklist:clinic.column.status'),
+          t('worklist:clinic.column.diagnosis'),
+        ]
+          .map((name) => h('th', { scope: 'col' }, name))
+          .concat(
+            h(
+              'th',
+              { scope: 'col' },
+              h('span', { class: 'visually-hidden' }, t('worklist:clinic.column.action')),
+            ),
+          ),
       ),
     ),
     body,
@@ -54,13 +68,13 @@ export function clinicCasesView(ctx: ConsoleContext): View {
     h(
       'div',
       { class: 'view-head' },
-      h('h1', { id: 'clinic-title', tabindex: -1 }, 'Cases'),
+      h('h1', { id: 'clinic-title', tabindex: -1 }, t('worklist:clinic.title')),
       h(
         'div',
         { class: 'toolbar' },
         counts,
-        h('a', { class: 'button primary', href: '#/orders' }, 'Register an exam'),
-        h('a', { class: 'button secondary', href: '#/upload' }, 'Upload images'),
+        h('a', { class: 'button primary', href: '#/orders' }, t('worklist:clinic.registerExam')),
+        h('a', { class: 'button secondary', href: '#/upload' }, t('worklist:clinic.uploadImages')),
       ),
     ),
     error,
@@ -73,15 +87,18 @@ export function clinicCasesView(ctx: ConsoleContext): View {
     const cases = ctx.store.list();
     const signed = cases.filter((item) => item.status === 'signed').length;
     const returned = cases.filter((item) => item.status === 'returned').length;
+    const waiting = cases.length - signed - returned;
     counts.textContent = ctx.store.loaded
-      ? `${cases.length - signed - returned} waiting · ${signed} signed` +
-        (returned > 0 ? ` · ${returned} to record again` : '')
-      : 'Loading…';
+      ? returned > 0
+        ? t('worklist:clinic.countsWithReturned', { waiting, signed, returned })
+        : t('worklist:clinic.counts', { waiting, signed })
+      : t('common:loading');
+    counts.dataset['loaded'] = String(ctx.store.loaded);
     const now = Date.now();
     if (!ctx.store.loaded) {
-      replaceContent(body, emptyRow('Loading your cases…'));
+      replaceContent(body, emptyRow(t('worklist:clinic.loadingList')));
     } else if (cases.length === 0) {
-      replaceContent(body, emptyRow('No ECGs from this clinic yet.'));
+      replaceContent(body, emptyRow(t('worklist:clinic.empty')));
     } else {
       replaceContent(
         body,
@@ -107,7 +124,7 @@ export function clinicCasesView(ctx: ConsoleContext): View {
         {},
         formatDateTime(item.createdAt),
         h('br'),
-        h('span', { class: 'muted' }, ageClock(item.createdAt), ' ago'),
+        h('span', { class: 'muted' }, agoClock(item.createdAt)),
       ),
       h('td', {}, caseExamLabel(item)),
       h('td', {}, priorityBadge(item.priority)),
@@ -123,10 +140,10 @@ export function clinicCasesView(ctx: ConsoleContext): View {
             class: 'button small secondary',
             href: caseHref(item.id),
             'data-focus-key': `open-${item.id}`,
-            // Begins with the visible words, so a speech user can say what they see (WCAG 2.5.3).
-            'aria-label': `${diagnosis ? 'Open report' : 'Open'}: ${item.study ? 'study' : 'ECG'} received ${formatDateTime(item.createdAt)}`,
+            'aria-label': openLabel(item, diagnosis !== undefined),
+            'data-testid': 'open-case',
           },
-          diagnosis ? 'Open report' : 'Open',
+          diagnosis ? t('worklist:clinic.openReport') : t('worklist:clinic.open'),
         ),
       ),
     );
@@ -141,22 +158,27 @@ export function clinicCasesView(ctx: ConsoleContext): View {
         h(
           'p',
           { class: 'signature' },
-          diagnosis.signedByName,
-          diagnosis.hospitalName ? `, ${diagnosis.hospitalName}` : '',
+          diagnosis.hospitalName
+            ? t('worklist:clinic.signedByAt', {
+                reader: diagnosis.signedByName,
+                hospital: diagnosis.hospitalName,
+              })
+            : diagnosis.signedByName,
           ' · ',
           h('time', { datetime: diagnosis.signedAt }, formatDateTime(diagnosis.signedAt)),
         ),
       );
     }
-    if (item.status === 'signed') return h('span', { class: 'muted' }, 'Loading the diagnosis…');
+    if (item.status === 'signed')
+      return h('span', { class: 'muted' }, t('worklist:clinic.loadingDiagnosis'));
     if (item.status === 'returned') {
       return h(
         'p',
         { class: 'returned-notice' },
-        `Record again: ${item.returnReason ?? 'the recording could not be read'}`,
+        t('case:recordAgainBecause', { reason: item.returnReason ?? t('case:unreadable') }),
       );
     }
-    return h('span', { class: 'muted' }, WAITING_TEXT[item.status] ?? statusLabel(item.status));
+    return h('span', { class: 'muted' }, waitingText(item.status));
   }
 
   /** Signed cases from the initial list: their diagnoses, a few requests at a time. */
@@ -179,7 +201,9 @@ export function clinicCasesView(ctx: ConsoleContext): View {
         })
         .catch((failure: unknown) => {
           if (disposed) return;
-          error.textContent = `Some diagnoses could not be loaded: ${describeError(failure)}`;
+          error.textContent = t('worklist:clinic.diagnosesFailed', {
+            reason: describeError(failure),
+          });
           error.hidden = false;
         })
         .finally(() => {
@@ -209,6 +233,19 @@ export function clinicCasesView(ctx: ConsoleContext): View {
       boxes.dispose();
     },
   };
+}
+
+/** The open link's name for a screen reader: what it opens, from when. */
+function openLabel(item: CaseSummary, hasReport: boolean): string {
+  const time = formatDateTime(item.createdAt);
+  if (item.study) {
+    return hasReport
+      ? t('worklist:clinic.openStudyReportLabel', { time })
+      : t('worklist:clinic.openStudyLabel', { time });
+  }
+  return hasReport
+    ? t('worklist:clinic.openEcgReportLabel', { time })
+    : t('worklist:clinic.openEcgLabel', { time });
 }
 
 function emptyRow(text: string): HTMLTableRowElement {

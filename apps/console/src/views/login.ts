@@ -1,6 +1,7 @@
 import type { LoginResponse } from '#contracts';
 import { RelayApi, describeError } from '../api.js';
 import { h } from '../dom.js';
+import { t } from '../i18n/i18n.js';
 import { languageSwitch } from '../i18n/switch.js';
 
 /** The sign-in form. `notice` explains why the user is here again (session ended, …). */
@@ -28,15 +29,19 @@ export function loginView(
     required: true,
     maxlength: 256,
   });
-  const submit = h('button', { type: 'submit', class: 'button primary wide' }, 'Sign in');
+  const submit = h(
+    'button',
+    { type: 'submit', class: 'button primary wide', 'data-testid': 'sign-in' },
+    t('login:signIn'),
+  );
   const form = h(
     'form',
     { class: 'login-form', novalidate: true, 'aria-labelledby': 'login-title' },
-    h('h1', { id: 'login-title' }, 'Sign in'),
-    h('p', { class: 'hint' }, 'Readers and clinic staff of the Telerelay network.'),
-    h('label', { for: 'username' }, 'Username'),
+    h('h1', { id: 'login-title' }, t('login:title')),
+    h('p', { class: 'hint' }, t('login:hint')),
+    h('label', { for: 'username' }, t('login:username')),
     username,
-    h('label', { for: 'password' }, 'Password'),
+    h('label', { for: 'password' }, t('login:password')),
     password,
     error,
     submit,
@@ -48,21 +53,24 @@ export function loginView(
   async function signIn(): Promise<void> {
     error.hidden = true;
     if (!username.value.trim() || !password.value) {
-      error.textContent = 'Enter your username and password.';
+      error.textContent = t('login:missing');
       error.hidden = false;
       (username.value.trim() ? password : username).focus();
       return;
     }
     submit.disabled = true;
-    submit.textContent = 'Signing in…';
+    submit.textContent = t('login:signingIn');
     let login: LoginResponse;
     try {
       login = await RelayApi.login(username.value.trim(), password.value);
     } catch (failure) {
-      error.textContent = describeError(failure);
+      error.textContent = describeError(failure, {
+        UNAUTHENTICATED: t('login:wrongCredentials'),
+        TOO_MANY_ATTEMPTS: t('login:tooManyAttempts'),
+      });
       error.hidden = false;
       submit.disabled = false;
-      submit.textContent = 'Sign in';
+      submit.textContent = t('login:signIn');
       password.select();
       password.focus();
       return;
@@ -77,7 +85,7 @@ export function loginView(
       'div',
       { class: 'login-card' },
       onLanguageSwitched ? languageSwitch(onLanguageSwitched) : null,
-      h('p', { class: 'brand' }, brandMark(), 'Telerelay'),
+      h('p', { class: 'brand' }, brandMark(), t('common:app.name')),
       form,
     ),
   );

@@ -2,6 +2,7 @@ import type { Phrase } from '#contracts';
 import { describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
 import { insertPhrase } from '../format.js';
+import { currentLocale, t } from '../i18n/i18n.js';
 import type { ConsoleContext } from './context.js';
 
 /**
@@ -10,19 +11,23 @@ import type { ConsoleContext } from './context.js';
  */
 export function phrasePicker(ctx: ConsoleContext, target: HTMLTextAreaElement): HTMLElement {
   let phrases: Phrase[] = [];
-  const list = h('ul', { class: 'phrases', 'aria-label': 'Phrases of your hospital' });
-  const status = h('p', { class: 'hint', role: 'status' }, 'Loading phrases…');
+  const list = h('ul', { class: 'phrases', 'aria-label': t('case:phrases.listLabel') });
+  const status = h('p', { class: 'hint', role: 'status' }, t('case:phrases.loading'));
   const input = h('input', {
     id: 'new-phrase',
     type: 'text',
     maxlength: 500,
     autocomplete: 'off',
-    placeholder: 'New phrase',
+    placeholder: t('case:phrases.new'),
   });
-  const add = h('button', { type: 'button', class: 'button small secondary' }, 'Save phrase');
+  const add = h(
+    'button',
+    { type: 'button', class: 'button small secondary' },
+    t('case:phrases.save'),
+  );
 
   function render(): void {
-    status.textContent = phrases.length === 0 ? 'No phrases yet.' : '';
+    status.textContent = phrases.length === 0 ? t('case:phrases.none') : '';
     replaceContent(
       list,
       phrases.map((phrase) =>
@@ -34,7 +39,7 @@ export function phrasePicker(ctx: ConsoleContext, target: HTMLTextAreaElement): 
             {
               type: 'button',
               class: 'phrase-insert',
-              title: 'Insert into the conclusion',
+              title: t('case:phrases.insert'),
               'data-focus-key': `phrase-${phrase.id}`,
               onclick: () => insert(phrase.text),
             },
@@ -45,7 +50,7 @@ export function phrasePicker(ctx: ConsoleContext, target: HTMLTextAreaElement): 
             {
               type: 'button',
               class: 'phrase-remove',
-              'aria-label': `Remove phrase: ${phrase.text}`,
+              'aria-label': t('case:phrases.remove', { text: phrase.text }),
               onclick: () => void remove(phrase),
             },
             '×',
@@ -70,7 +75,7 @@ export function phrasePicker(ctx: ConsoleContext, target: HTMLTextAreaElement): 
       phrases = phrases.filter((known) => known.id !== phrase.id);
       render();
     } catch (failure) {
-      status.textContent = `Not removed: ${describeError(failure)}`;
+      status.textContent = t('case:phrases.notRemoved', { reason: describeError(failure) });
     }
   }
 
@@ -81,12 +86,12 @@ export function phrasePicker(ctx: ConsoleContext, target: HTMLTextAreaElement): 
     try {
       const saved = await ctx.api.addPhrase(text);
       phrases = [...phrases.filter((known) => known.id !== saved.id), saved].sort((a, b) =>
-        a.text.localeCompare(b.text),
+        a.text.localeCompare(b.text, currentLocale()),
       );
       input.value = '';
       render();
     } catch (failure) {
-      status.textContent = `Not saved: ${describeError(failure)}`;
+      status.textContent = t('case:phrases.notSaved', { reason: describeError(failure) });
     } finally {
       add.disabled = false;
     }
@@ -104,19 +109,20 @@ export function phrasePicker(ctx: ConsoleContext, target: HTMLTextAreaElement): 
       phrases = loaded;
       render();
     },
-    (failure: unknown) => (status.textContent = `Phrases not loaded: ${describeError(failure)}`),
+    (failure: unknown) =>
+      (status.textContent = t('case:phrases.notLoaded', { reason: describeError(failure) })),
   );
 
   return h(
     'div',
     { class: 'phrase-picker' },
-    h('p', { class: 'label' }, 'Phrases'),
+    h('p', { class: 'label' }, t('case:phrases.title')),
     list,
     status,
     h(
       'div',
       { class: 'phrase-add' },
-      h('label', { for: 'new-phrase', class: 'visually-hidden' }, 'New phrase'),
+      h('label', { for: 'new-phrase', class: 'visually-hidden' }, t('case:phrases.new')),
       input,
       add,
     ),

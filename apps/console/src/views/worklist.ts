@@ -1,6 +1,7 @@
 import type { CaseSummary } from '#contracts';
 import { ApiFailure, describeError } from '../api.js';
 import { h, replaceContent } from '../dom.js';
+import { t } from '../i18n/i18n.js';
 import { PRIORITY_LABEL, caseExamLabel, formatDateTime } from '../format.js';
 import { ageClock, dueClock, priorityBadge, statusBadge, tickClocks, topFlag } from './badges.js';
 import { shortcut } from '../shortcuts.js';
@@ -22,16 +23,17 @@ export function readerWorklistView(ctx: ConsoleContext): View {
       type: 'button',
       class: 'button primary',
       'data-focus-key': 'claim-next',
+      'data-testid': 'claim-next',
       ...shortcut('claim-next'),
       onclick: () => void claimFirstWaiting(),
     },
-    'Claim next',
+    t('worklist:claimNext'),
   );
   const body = h('tbody');
   const table = h(
     'table',
     { class: 'cases worklist' },
-    h('caption', {}, 'Open cases of your hospital, most urgent first. Updates live.'),
+    h('caption', {}, t('worklist:caption')),
     h(
       'thead',
       {},
@@ -39,15 +41,15 @@ export function readerWorklistView(ctx: ConsoleContext): View {
         'tr',
         {},
         [
-          'Priority',
-          'Analysis',
-          'Clinic',
-          'Exam',
-          'Age',
-          'Due in',
-          'Status',
-          'Claimed by',
-          'Action',
+          t('worklist:column.priority'),
+          t('worklist:column.analysis'),
+          t('worklist:column.clinic'),
+          t('worklist:column.exam'),
+          t('worklist:column.age'),
+          t('worklist:column.dueIn'),
+          t('worklist:column.status'),
+          t('worklist:column.claimedBy'),
+          t('worklist:column.action'),
         ].map((name) => h('th', { scope: 'col' }, name)),
       ),
     ),
@@ -59,7 +61,7 @@ export function readerWorklistView(ctx: ConsoleContext): View {
     h(
       'div',
       { class: 'view-head' },
-      h('h1', { id: 'worklist-title', tabindex: -1 }, 'Worklist'),
+      h('h1', { id: 'worklist-title', tabindex: -1 }, t('worklist:title')),
       h('div', { class: 'toolbar' }, counts, claimNext),
     ),
     error,
@@ -76,14 +78,15 @@ export function readerWorklistView(ctx: ConsoleContext): View {
     const cases = ctx.store.list();
     const waiting = cases.filter((item) => item.status === 'awaiting_review').length;
     counts.textContent = ctx.store.loaded
-      ? `${waiting} awaiting · ${cases.length - waiting} in review`
-      : 'Loading…';
+      ? t('worklist:counts', { waiting, inReview: cases.length - waiting })
+      : t('common:loading');
+    counts.dataset['loaded'] = String(ctx.store.loaded);
     claimNext.disabled = busy || waiting === 0;
     const now = Date.now();
     if (!ctx.store.loaded) {
-      replaceContent(body, emptyRow('Loading the worklist…'));
+      replaceContent(body, emptyRow(t('worklist:loadingList')));
     } else if (cases.length === 0) {
-      replaceContent(body, emptyRow('No open cases. New recordings appear here as they arrive.'));
+      replaceContent(body, emptyRow(t('worklist:empty')));
     } else {
       replaceContent(
         body,
@@ -94,7 +97,7 @@ export function readerWorklistView(ctx: ConsoleContext): View {
 
   function row(item: CaseSummary, isFresh: boolean): HTMLTableRowElement {
     const mine = item.claimedById === ctx.user.id;
-    const where = `${PRIORITY_LABEL[item.priority]} case from ${item.clinicName}`;
+    const which = { priority: PRIORITY_LABEL[item.priority], clinic: item.clinicName };
     let action: HTMLElement;
     if (item.status === 'awaiting_review') {
       action = h(
@@ -103,11 +106,12 @@ export function readerWorklistView(ctx: ConsoleContext): View {
           type: 'button',
           class: 'button small',
           'data-focus-key': `claim-${item.id}`,
-          'aria-label': `Claim ${where}`,
+          'aria-label': t('worklist:claimLabel', which),
+          'data-testid': 'claim',
           disabled: busy,
           onclick: () => void claim([item.id]),
         },
-        'Claim',
+        t('worklist:claim'),
       );
     } else {
       action = h(
@@ -116,9 +120,10 @@ export function readerWorklistView(ctx: ConsoleContext): View {
           class: 'button small secondary',
           href: caseHref(item.id),
           'data-focus-key': `open-${item.id}`,
-          'aria-label': `${mine ? 'Continue' : 'View'} ${where}`,
+          'aria-label': mine ? t('worklist:continueLabel', which) : t('worklist:viewLabel', which),
+          'data-testid': mine ? 'continue' : 'view',
         },
-        mine ? 'Continue' : 'View',
+        mine ? t('worklist:continue') : t('worklist:view'),
       );
     }
     // Warned at 80 % of the deadline: the row stands out until someone claims the case.
@@ -151,9 +156,11 @@ export function readerWorklistView(ctx: ConsoleContext): View {
               'span',
               {
                 class: 'badge deadline-badge',
-                title: `Moves on at ${item.deadlineAt ? formatDateTime(item.deadlineAt) : 'its deadline'} unless claimed`,
+                title: item.deadlineAt
+                  ? t('worklist:movesOnAt', { time: formatDateTime(item.deadlineAt) })
+                  : t('worklist:movesOn'),
               },
-              'Deadline near',
+              t('worklist:deadlineNear'),
             )
           : null,
       ),
@@ -163,8 +170,8 @@ export function readerWorklistView(ctx: ConsoleContext): View {
         {},
         item.claimedById !== null
           ? mine
-            ? 'You'
-            : (item.claimedByName ?? 'Another reader')
+            ? t('common:you')
+            : (item.claimedByName ?? t('common:anotherReader'))
           : h('span', { class: 'muted' }, '—'),
       ),
       h('td', { class: 'action' }, action),
@@ -190,10 +197,14 @@ export function readerWorklistView(ctx: ConsoleContext): View {
           throw failure;
         }
       }
-      showError('Every waiting case was taken by another reader. The list has been refreshed.');
+      showError(t('worklist:allTaken'));
       ctx.reload();
     } catch (failure) {
-      showError(`Could not claim the case: ${describeError(failure)}`);
+      showError(
+        t('worklist:claimFailed', {
+          reason: describeError(failure, { CONFLICT: t('worklist:takenByAnother') }),
+        }),
+      );
       if (failure instanceof ApiFailure && failure.status === 409) ctx.reload();
     } finally {
       busy = false;
@@ -214,7 +225,10 @@ export function readerWorklistView(ctx: ConsoleContext): View {
     if (change.type === 'case' && change.added) {
       fresh.set(change.summary.id, Date.now());
       ctx.announce(
-        `New ${PRIORITY_LABEL[change.summary.priority]} case from ${change.summary.clinicName}`,
+        t('worklist:newCase', {
+          priority: PRIORITY_LABEL[change.summary.priority],
+          clinic: change.summary.clinicName,
+        }),
       );
       setTimeout(render, FRESH_MS + 50);
     }
