@@ -6,33 +6,13 @@
 // Only Node.js built-ins are imported besides the version check, so nothing that an older
 // Node.js fails to load runs before it; the relay's own entry point checks again.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { exitUnlessSupportedNode } from '../apps/relay/src/node-version.js';
+import { waitForRelay } from './relay-runtime.js';
 
 exitUnlessSupportedNode();
 
 const dataDir = resolve(process.env['DATA_DIR'] ?? './data');
-const runtimeFile = join(dataDir, 'relay.json');
-
-interface RelayRuntime {
-  pid: number;
-  httpPort: number;
-  mqttPort: number;
-}
-
-async function waitForRelay(relay: ChildProcess): Promise<RelayRuntime> {
-  for (;;) {
-    if (relay.exitCode !== null) throw new Error(`the relay exited with code ${relay.exitCode}`);
-    try {
-      const runtime = JSON.parse(await readFile(runtimeFile, 'utf8')) as RelayRuntime;
-      if (runtime.pid === relay.pid) return runtime;
-    } catch {
-      // not written yet
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-}
 
 async function main(): Promise<void> {
   const relay = spawn(process.execPath, ['dist/apps/relay/src/main.js'], {
@@ -50,7 +30,7 @@ async function main(): Promise<void> {
     process.exitCode = code ?? 0;
   });
 
-  const { mqttPort } = await waitForRelay(relay);
+  const { mqttPort } = await waitForRelay(relay, dataDir);
   const simulator = spawn(
     process.execPath,
     [

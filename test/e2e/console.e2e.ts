@@ -7,7 +7,7 @@ import type { CaseDetail, CaseSummary, SignDiagnosisRequest } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient } from '../support/clients.js';
 import { DEMO_PASSWORD, RelayProcess } from '../support/relay-process.js';
-import { launchChromium } from '../support/browser.js';
+import { expectAccessible, launchChromium } from '../support/browser.js';
 
 /** Screenshots and the printed PDF go to the temp directory, never into the repository. */
 
@@ -59,7 +59,10 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
   /** Signs `username` in on `page` (a fresh profile, or one another user has used). */
   async function signInOn(page: Page, username: string): Promise<Page> {
     await page.goto(relay.httpUrl);
-    if (contexts.length === 1) await page.screenshot({ path: join(artifacts, 'login.png') });
+    if (contexts.length === 1) {
+      await page.screenshot({ path: join(artifacts, 'login.png') });
+      await expectAccessible(page, { context: 'the sign-in page' });
+    }
     await page.locator('#username').fill(username);
     await page.locator('#password').fill(DEMO_PASSWORD);
     await page.locator('[data-testid=sign-in]').click();
@@ -140,6 +143,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     expect(rowText).toContain('待诊断');
     await expect(reader.locator('h1').innerText()).resolves.toBe('待诊列表');
     await reader.screenshot({ path: join(artifacts, 'reader-worklist.png') });
+    await expectAccessible(reader, { context: 'the reader’s worklist' });
     // The due-time countdown runs.
     const due = row.locator('[data-due]');
     const dueBefore = await due.innerText();
@@ -184,6 +188,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     expect(pixels.grid / pixels.total).toBeGreaterThan(0.05);
     expect(pixels.label).toContain('12 导联心电图');
     await reader.screenshot({ path: join(artifacts, 'reader-case.png') });
+    await expectAccessible(reader, { context: 'the case view with the ECG and the sign form' });
     await canvas.screenshot({ path: join(artifacts, 'reader-ecg.png') });
 
     // ---- sign -----------------------------------------------------------------------------------
@@ -209,6 +214,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     // The list was not re-read to get there: the socket brought it.
     expect(clinicReads()).toBe(0);
     await clinic.screenshot({ path: join(artifacts, 'clinic-cases.png') });
+    await expectAccessible(clinic, { context: 'the clinic’s cases with a diagnosis' });
 
     // The signed case leaves the reader's worklist.
     await reader.locator('[data-testid=back-to-worklist]').click();
@@ -328,12 +334,13 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
       .waitFor({ timeout: 5_000 });
     await clinic.locator('canvas.ecg-canvas[data-rendered="true"]').waitFor();
     await clinic.screenshot({ path: join(artifacts, 'clinic-returned-case.png') });
+    await expectAccessible(clinic, { context: 'a returned case seen by the clinic' });
     await clinic.getByRole('link', { name: '← 病例列表' }).click();
 
     // ---- live: the clinic watches the box stream and stores a strip ----------------------------
     const stream = box.startStream({ leads: ['I', 'II', 'V5'], sampleRateHz: 250, seed: 7 });
     try {
-      const watch = clinic.getByRole('button', { name: `实时查看 ${box.deviceId}` });
+      const watch = clinic.getByRole('button', { name: `实时查看：${box.deviceId}` });
       await watch.click();
       const live = clinic.locator('.live');
       const liveStatus = live.locator('.live-status[data-state="live"]');

@@ -4,6 +4,7 @@ import { h, replaceContent } from './dom.js';
 import { preferredLocale, t, useLocale } from './i18n/i18n.js';
 import { languageSwitch } from './i18n/switch.js';
 import { RealtimeLink, type LinkState } from './realtime.js';
+import { installShortcuts, shortcutHelpButton } from './shortcuts.js';
 import {
   clearAllDrafts,
   clearSession,
@@ -127,6 +128,7 @@ class SignedIn {
           { class: 'session' },
           this.linkState,
           languageSwitch(() => start(this.session), user.id),
+          user.role === 'reader' ? shortcutHelpButton() : null,
           user.role === 'reader' || user.role === 'clinic_staff'
             ? h(
                 'a',
@@ -381,7 +383,7 @@ function unsupportedView(user: SessionUser): View {
   return {
     element: h(
       'section',
-      { class: 'view' },
+      { class: 'view', 'data-testid': 'nothing-to-read' },
       h('h1', { tabindex: -1 }, t('shell:unsupported.title')),
       h(
         'p',
@@ -423,4 +425,5 @@ async function boot(): Promise<void> {
   }
 }
 
+installShortcuts();
 void boot();

@@ -10,6 +10,7 @@ import enOrders from './locales/en/orders.json' with { type: 'json' };
 import enRecords from './locales/en/records.json' with { type: 'json' };
 import enReport from './locales/en/report.json' with { type: 'json' };
 import enShell from './locales/en/shell.json' with { type: 'json' };
+import enShortcuts from './locales/en/shortcuts.json' with { type: 'json' };
 import enUpload from './locales/en/upload.json' with { type: 'json' };
 import enWorklist from './locales/en/worklist.json' with { type: 'json' };
 import zhBoxes from './locales/zh-CN/boxes.json' with { type: 'json' };
@@ -24,6 +25,7 @@ import zhOrders from './locales/zh-CN/orders.json' with { type: 'json' };
 import zhRecords from './locales/zh-CN/records.json' with { type: 'json' };
 import zhReport from './locales/zh-CN/report.json' with { type: 'json' };
 import zhShell from './locales/zh-CN/shell.json' with { type: 'json' };
+import zhShortcuts from './locales/zh-CN/shortcuts.json' with { type: 'json' };
 import zhUpload from './locales/zh-CN/upload.json' with { type: 'json' };
 import zhWorklist from './locales/zh-CN/worklist.json' with { type: 'json' };
 
@@ -46,6 +48,7 @@ export const RESOURCES = {
     records: zhRecords,
     report: zhReport,
     shell: zhShell,
+    shortcuts: zhShortcuts,
     upload: zhUpload,
     worklist: zhWorklist,
   },
@@ -62,6 +65,7 @@ export const RESOURCES = {
     records: enRecords,
     report: enReport,
     shell: enShell,
+    shortcuts: enShortcuts,
     upload: enUpload,
     worklist: enWorklist,
   },

@@ -59,7 +59,8 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
   let disposed = false;
 
   const listError = h('p', { class: 'alert', role: 'alert', hidden: true });
-  const items = h('ul', { class: 'box-list' });
+  // Scrolls when a clinic has many boxes: focusable, so the keyboard can scroll it too.
+  const items = h('ul', { class: 'box-list', tabindex: 0, 'aria-labelledby': 'boxes-title' });
   const list = h(
     'section',
     { class: 'panel boxes', 'aria-labelledby': 'boxes-title' },
@@ -126,7 +127,10 @@ export function boxesPanel(ctx: ConsoleContext): BoxesPanel {
               type: 'button',
               class: 'button small secondary',
               'data-focus-key': `watch-${device.id}`,
-              'aria-label': t('boxes:watchLabel', { device: device.id }),
+              // Begins with the visible words, so a speech user can say what they see (WCAG 2.5.3).
+              'aria-label': t(watching === device.id ? 'boxes:watchingLabel' : 'boxes:watchLabel', {
+                device: device.id,
+              }),
               'aria-pressed': String(watching === device.id),
               disabled: state !== 'online' || !socket,
               onclick: () => watch(device.id),

@@ -27,6 +27,7 @@ import {
   type MeasurementKey,
 } from '../measurements.js';
 import { clearDraft, loadDraft, saveDraft, type Draft } from '../session.js';
+import { shortcut } from '../shortcuts.js';
 import { agoClock, dueClock, flagList, priorityBadge, statusBadge, tickClocks } from './badges.js';
 import type { ConsoleContext, View } from './context.js';
 import { phrasePicker } from './phrases.js';
@@ -479,7 +480,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     });
     const submit = h(
       'button',
-      { type: 'submit', class: 'button primary', 'data-testid': 'sign' },
+      { type: 'submit', class: 'button primary', 'data-testid': 'sign', ...shortcut('sign') },
       t('case:sign.button'),
     );
     conclusion.value = draft?.conclusion ?? '';

@@ -4,6 +4,7 @@ import { h, replaceContent } from '../dom.js';
 import { t } from '../i18n/i18n.js';
 import { PRIORITY_LABEL, caseExamLabel, formatDateTime } from '../format.js';
 import { ageClock, dueClock, priorityBadge, statusBadge, tickClocks, topFlag } from './badges.js';
+import { shortcut } from '../shortcuts.js';
 import { caseHref, type ConsoleContext, type View } from './context.js';
 
 const FRESH_MS = 5_000;
@@ -23,6 +24,7 @@ export function readerWorklistView(ctx: ConsoleContext): View {
       class: 'button primary',
       'data-focus-key': 'claim-next',
       'data-testid': 'claim-next',
+      ...shortcut('claim-next'),
       onclick: () => void claimFirstWaiting(),
     },
     t('worklist:claimNext'),
