@@ -1,7 +1,7 @@
 import type { CaseSummary, LoginResponse, SessionUser } from '#contracts';
 import { ApiFailure, RelayApi, describeError, summaryOf } from './api.js';
 import { h, replaceContent } from './dom.js';
-import { preferredLocale, useLocale } from './i18n/i18n.js';
+import { preferredLocale, t, useLocale } from './i18n/i18n.js';
 import { languageSwitch } from './i18n/switch.js';
 import { RealtimeLink, type LinkState } from './realtime.js';
 import {
@@ -24,6 +24,7 @@ import {
   REQUEST_RECORD_HREF,
   requestRecordView,
 } from './views/records.js';
+import { supervisionView } from './views/supervision.js';
 import { uploadView } from './views/upload.js';
 import { readerWorklistView } from './views/worklist.js';
 
@@ -135,11 +136,14 @@ class SignedIn {
       this.announcer,
     );
     const supported = user.role === 'reader' || user.role === 'clinic_staff';
-    this.link = supported
+    // The supervision is live as well (its view listens); the administrator's pages ask the
+    // REST API and are pushed nothing, so they have no link and show no badge.
+    const live = supported || user.role === 'health_authority';
+    this.link = live
       ? new RealtimeLink({
           token: session.accessToken,
           onState: (state) => this.showLinkState(state),
-          onReady: () => void this.reload(),
+          onReady: () => (supported ? void this.reload() : undefined),
           onUnauthorized: expire,
         })
       : null;
@@ -152,7 +156,7 @@ class SignedIn {
       reload: () => void this.reload(),
     };
     if (this.link) this.listen(this.link);
-    if (!supported) this.showLinkState('offline');
+    if (!live) this.linkState.remove();
     window.addEventListener('hashchange', this.onHashChange);
     if (supported) void this.reload();
     this.scheduleRefresh();
@@ -274,7 +278,9 @@ class SignedIn {
     const record = /^#\/records\/([^/]+)(?:\/([^/]+))?$/.exec(hash);
     const grants = /^#\/patients\/([^/]+)\/grants$/.exec(hash);
     const user = this.session.user;
-    if (user.role !== 'reader' && user.role !== 'clinic_staff') {
+    if (user.role === 'health_authority') {
+      this.view = supervisionView(this.context);
+    } else if (user.role !== 'reader' && user.role !== 'clinic_staff') {
       this.view = unsupportedView(user);
     } else if (hash === REQUEST_RECORD_HREF) {
       this.view = requestRecordView(this.context);
@@ -310,7 +316,7 @@ class SignedIn {
               : user.role === 'reader'
                 ? 'Worklist'
                 : 'Cases';
-    document.title = `${page} · Telerelay`;
+    document.title = `${user.role === 'health_authority' ? t('supervision:title') : page} · Telerelay`;
     heading?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }

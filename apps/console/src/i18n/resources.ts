@@ -1,5 +1,7 @@
 import enCommon from './locales/en/common.json' with { type: 'json' };
+import enSupervision from './locales/en/supervision.json' with { type: 'json' };
 import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
+import zhSupervision from './locales/zh-CN/supervision.json' with { type: 'json' };
 
 /**
  * Every namespace in both languages. One JSON file per namespace and language, so a page's
@@ -7,6 +9,6 @@ import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
  * (i18n.test.ts) hold the two languages to the same keys.
  */
 export const RESOURCES = {
-  'zh-CN': { common: zhCommon },
-  en: { common: enCommon },
+  'zh-CN': { common: zhCommon, supervision: zhSupervision },
+  en: { common: enCommon, supervision: enSupervision },
 } as const;
