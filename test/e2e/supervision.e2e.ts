@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
@@ -36,8 +39,12 @@ describe('supervision dashboard in a real browser: known figures, moving live', 
   let county: ConsoleClient;
   let authority: ConsoleClient;
   let countySocket: ConsoleSocket;
+  /** Screenshots go to the temp directory, never into the repository. */
+  let artifacts: string;
 
   beforeAll(async () => {
+    artifacts = await mkdtemp(join(tmpdir(), 'telerelay-supervision-e2e-'));
+    console.log(`supervision e2e screenshots: ${artifacts}`);
     relay = await RelayProcess.start();
     browser = await launchChromium();
     const device = (await relay.demoDevices()).find((d) => d.clinicId === 'clinic-1')!;
@@ -238,6 +245,8 @@ describe('supervision dashboard in a real browser: known figures, moving live', 
     await page.locator('[data-charts-of]').waitFor();
     await expect(page.locator('.chart canvas').count()).resolves.toBeGreaterThanOrEqual(4);
     await expect(page.locator('.chart-table table, .chart-table ul').count()).resolves.toBe(4);
+
+    await page.screenshot({ path: join(artifacts, 'supervision.zh-CN.png'), fullPage: true });
 
     // ---- live: E is signed while the page is open ----------------------------------------
     await sign(open.id);

@@ -190,11 +190,14 @@ export function supervisionView(ctx: ConsoleContext): View {
     try {
       const fresh = await ctx.api.supervision(period);
       if (disposed || mine !== generation) return;
-      const first = report === null;
+      const before = report;
       report = fresh;
       showError(null);
       render(fresh);
-      if (!first) ctx.announce(t('supervision:changed'));
+      // Said only when a figure moved, not at every quiet re-read.
+      if (before && JSON.stringify(before.region) !== JSON.stringify(fresh.region)) {
+        ctx.announce(t('supervision:changed'));
+      }
     } catch (failure) {
       if (disposed || mine !== generation) return;
       showError(t('supervision:loadFailed', { reason: describeError(failure) }));
