@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -270,6 +270,29 @@ describe('supervision dashboard in a real browser: known figures, moving live', 
       'Health authority — live supervision',
     );
     await expect(tile(page, 'received')).resolves.toBe('3');
+
+    // ---- another period, and the period's CSV from the page ------------------------------
+    const yesterday = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(
+      new Date(Date.now() - 86_400_000),
+    );
+    await page.locator('#supervision-from').fill(yesterday);
+    await page.locator('#supervision-to').fill(yesterday);
+    await page.locator('[data-testid=supervision-period] button[type=submit]').click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-kpi="exams"]')?.getAttribute('data-value') === '0',
+    );
+    await expect(tile(page, 'breaches')).resolves.toBe('0');
+    await page.locator('[data-testid=supervision-today]').click();
+    await page.waitForFunction(
+      () => document.querySelector('[data-kpi="exams"]')?.getAttribute('data-value') === '5',
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('[data-testid=supervision-csv]').click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^supervision-[\d-]{10}-[\d-]{10}\.csv$/);
+    const csv = await readFile(await download.path(), 'utf8');
+    expect(csv).toContain(',clinic-1,clinic,Township Clinic 1,county-1,5,');
     expect(pageProblems).toEqual([]);
   });
 

@@ -223,12 +223,18 @@ function hierarchy(slot: ChartSlot, report: SupervisionReport): void {
           roam: false,
           nodeClick: false,
           breadcrumb: { show: false },
-          leafDepth: 3,
-          upperLabel: { show: true, height: 22, color: '#fff' },
+          // Tertiary hospital, county hospitals, clinics: the two upper levels as named bands
+          // in their own colour, the clinics as tiles.
           levels: [
-            { itemStyle: { borderWidth: 0, gapWidth: 4 } },
-            { itemStyle: { borderWidth: 4, gapWidth: 2 } },
-            { itemStyle: { borderWidth: 2, gapWidth: 1 } },
+            {
+              itemStyle: { borderWidth: 3, gapWidth: 3, borderColor: '#12324a' },
+              upperLabel: { show: true, height: 20, color: '#fff' },
+            },
+            {
+              itemStyle: { borderWidth: 3, gapWidth: 2, borderColor: '#5a6573' },
+              upperLabel: { show: true, height: 18, color: '#fff' },
+            },
+            { itemStyle: { gapWidth: 1 } },
           ],
           data: roots.map(node),
         },

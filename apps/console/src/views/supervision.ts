@@ -353,16 +353,19 @@ function facilityTable(facilities: SupervisionFacility[]): HTMLElement {
   ];
   // Parents before their children, as the hierarchy reads.
   const ordered: SupervisionFacility[] = [];
-  const place = (parentId: string | null, depth: number) => {
-    for (const facility of facilities.filter((f) => f.parentId === parentId)) {
+  const byId = (a: SupervisionFacility, b: SupervisionFacility) =>
+    a.id.localeCompare(b.id, undefined, { numeric: true });
+  const place = (parentId: string) => {
+    for (const facility of facilities.filter((f) => f.parentId === parentId).sort(byId)) {
       ordered.push(facility);
-      place(facility.id, depth + 1);
+      place(facility.id);
     }
   };
   const ids = new Set(facilities.map((f) => f.id));
-  for (const top of facilities.filter((f) => f.parentId === null || !ids.has(f.parentId))) {
+  const tops = facilities.filter((f) => f.parentId === null || !ids.has(f.parentId));
+  for (const top of tops.sort(byId)) {
     ordered.push(top);
-    place(top.id, 1);
+    place(top.id);
   }
   return h(
     'section',
