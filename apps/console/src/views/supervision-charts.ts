@@ -165,7 +165,9 @@ function perHour(slot: ChartSlot, report: SupervisionReport): void {
 }
 
 function breaches(slot: ChartSlot, report: SupervisionReport): void {
-  const clinics = report.facilities.filter((f) => f.kind === 'clinic');
+  const clinics = report.facilities
+    .filter((f) => f.kind === 'clinic')
+    .sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
   const labels = clinics.map((f) => f.name);
   const values = clinics.map((f) => f.figures.breaches);
   bars(slot, labels, values, 30);
@@ -201,7 +203,10 @@ function hierarchy(slot: ChartSlot, report: SupervisionReport): void {
     });
   const ids = new Set(report.facilities.map((f) => f.id));
   const node = (facility: SupervisionFacility): TreeNode => {
-    const children = report.facilities.filter((f) => f.parentId === facility.id).map(node);
+    const children = report.facilities
+      .filter((f) => f.parentId === facility.id)
+      .sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }))
+      .map(node);
     return {
       name: facility.name,
       // Area: exams, at least one unit so an idle clinic still has its place.
@@ -220,6 +225,10 @@ function hierarchy(slot: ChartSlot, report: SupervisionReport): void {
       series: [
         {
           type: 'treemap',
+          top: 4,
+          bottom: 4,
+          left: 4,
+          right: 4,
           roam: false,
           nodeClick: false,
           breadcrumb: { show: false },
