@@ -232,9 +232,10 @@ function hierarchy(slot: ChartSlot, report: SupervisionReport): void {
           roam: false,
           nodeClick: false,
           breadcrumb: { show: false },
-          // Tertiary hospital, county hospitals, clinics: the two upper levels as named bands
-          // in their own colour, the clinics as tiles.
+          // The treemap's own root, then tertiary hospital, county hospitals, clinics: the two
+          // hospital levels as named bands in their own colour, the clinics as tiles.
           levels: [
+            { itemStyle: { borderWidth: 0, gapWidth: 2 } },
             {
               itemStyle: { borderWidth: 3, gapWidth: 3, borderColor: '#12324a' },
               upperLabel: { show: true, height: 20, color: '#fff' },
