@@ -16,8 +16,8 @@ describe('SupervisionQuerySchema', () => {
     [{ from: '2026-03-02', to: '2026-03-01' }, 'ends before it starts'],
     [{ from: '2026-01-01', to: '2026-12-31' }, `longer than ${MAX_PERIOD_DAYS} days`],
     [{ from: '2026-03-01', limit: '5' }, 'an unknown key'],
-  ])('refuses %o (%s)', (query) => {
-    expect(SupervisionQuerySchema.safeParse(query).success).toBe(false);
+  ])('refuses %o (%s)', (query: Record<string, string>, why: string) => {
+    expect(SupervisionQuerySchema.safeParse(query).success, why).toBe(false);
   });
 
   it(`accepts exactly ${MAX_PERIOD_DAYS} days`, () => {
