@@ -271,6 +271,15 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
     path: () => '/api/stats',
     cells: { ...ADMIN_ONLY, 'health.authority': 'ok' },
   },
+  // The supervision is the health authority's (its region; figures only).
+  'GET /api/stats/supervision': {
+    path: () => '/api/stats/supervision',
+    cells: { ...ADMIN_ONLY, admin: 403, 'health.authority': 'ok' },
+  },
+  'GET /api/stats/supervision.csv': {
+    path: () => '/api/stats/supervision.csv',
+    cells: { ...ADMIN_ONLY, admin: 403, 'health.authority': 'ok' },
+  },
   'GET /api/admin/hospitals/:id/policy': {
     path: () => '/api/admin/hospitals/county-1/policy',
     cells: ADMIN_ONLY,
@@ -681,7 +690,16 @@ describe('access matrix: every route, room and topic, as each role of another fa
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+    return { status: response.status, body: text ? parsedOrText(text) : undefined };
+  }
+
+  /** JSON answers parsed; others (the supervision's CSV) as their text. */
+  function parsedOrText(text: string): unknown {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
   }
 
   /** Every audit row since `since`, through the admin API, following its pages. */
@@ -881,7 +899,15 @@ describe('access matrix: every route, room and topic, as each role of another fa
     // (A's events included, had they leaked) has arrived by the time the answer does.
     await Promise.all([...observers.values()].map((socket) => roundTrip(socket)));
     for (const [actor, events] of heard) {
-      expect({ actor, events }).toEqual({ actor, events: [] });
+      // A's region's health authority hears that its figures moved: facility ids, nothing
+      // of the case (docs/supervision.md).
+      const told =
+        actor === 'health.authority'
+          ? events.filter(
+              (event) => !/^supervision\.changed \{"facilityIds":\["[\w.",-]*\]\}$/.test(event),
+            )
+          : events;
+      expect({ actor, events: told }).toEqual({ actor, events: [] });
     }
 
     // Acknowledging A's events from another clinic, or as a reader, is refused and audited,

@@ -18,6 +18,7 @@ import type {
   Phrase,
   SessionUser,
   SignDiagnosisRequest,
+  SupervisionReport,
 } from '#contracts';
 import { t } from './i18n/i18n.js';
 
@@ -217,6 +218,11 @@ export class RelayApi {
     return this.call('GET', `/api/records/patients/${encodeURIComponent(patientId)}/grants`);
   }
 
+  /** The health authority's figures for a period (days in Asia/Shanghai; default today). */
+  supervision(period: { from?: string; to?: string } = {}): Promise<SupervisionReport> {
+    return this.call('GET', `/api/stats/supervision${periodQuery(period)}`);
+  }
+
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     try {
       return await request<T>(method, path, this.token, body);
@@ -225,6 +231,15 @@ export class RelayApi {
       throw error;
     }
   }
+}
+
+/** `?from=…&to=…` for the supervision's routes (also the CSV export's link). */
+export function periodQuery(period: { from?: string; to?: string }): string {
+  const query = new URLSearchParams();
+  if (period.from) query.set('from', period.from);
+  if (period.to) query.set('to', period.to);
+  const text = query.toString();
+  return text ? `?${text}` : '';
 }
 
 async function request<T>(

@@ -25,6 +25,7 @@ import {
   REQUEST_RECORD_HREF,
   requestRecordView,
 } from './views/records.js';
+import { supervisionView } from './views/supervision.js';
 import { uploadView } from './views/upload.js';
 import { readerWorklistView } from './views/worklist.js';
 
@@ -149,11 +150,14 @@ class SignedIn {
       this.announcer,
     );
     const supported = user.role === 'reader' || user.role === 'clinic_staff';
-    this.link = supported
+    // The supervision is live as well (its view listens); the administrator's pages ask the
+    // REST API and are pushed nothing, so they have no link and show no badge.
+    const live = supported || user.role === 'health_authority';
+    this.link = live
       ? new RealtimeLink({
           token: session.accessToken,
           onState: (state) => this.showLinkState(state),
-          onReady: () => void this.reload(),
+          onReady: () => (supported ? void this.reload() : undefined),
           onUnauthorized: expire,
         })
       : null;
@@ -166,7 +170,7 @@ class SignedIn {
       reload: () => void this.reload(),
     };
     if (this.link) this.listen(this.link);
-    if (!supported) this.showLinkState('offline');
+    if (!live) this.linkState.remove();
     window.addEventListener('hashchange', this.onHashChange);
     if (supported) void this.reload();
     this.scheduleRefresh();
@@ -302,7 +306,9 @@ class SignedIn {
     const record = /^#\/records\/([^/]+)(?:\/([^/]+))?$/.exec(hash);
     const grants = /^#\/patients\/([^/]+)\/grants$/.exec(hash);
     const user = this.session.user;
-    if (user.role !== 'reader' && user.role !== 'clinic_staff') {
+    if (user.role === 'health_authority') {
+      this.view = supervisionView(this.context);
+    } else if (user.role !== 'reader' && user.role !== 'clinic_staff') {
       this.view = unsupportedView(user);
     } else if (hash === REQUEST_RECORD_HREF) {
       this.view = requestRecordView(this.context);
@@ -338,7 +344,7 @@ class SignedIn {
               : user.role === 'reader'
                 ? t('shell:page.worklist')
                 : t('shell:page.cases');
-    document.title = pageTitle(page);
+    document.title = pageTitle(user.role === 'health_authority' ? t('supervision:title') : page);
     heading?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }

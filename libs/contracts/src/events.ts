@@ -3,6 +3,7 @@ import { ResourceIdSchema } from './admin.js';
 import type { CaseSummary, Diagnosis } from './cases.js';
 import type { ConsentCodeNotice } from './consent.js';
 import type { DeadlineNearAlert } from './routing.js';
+import type { SupervisionChanged } from './supervision.js';
 
 /**
  * Server → client Socket.IO events. Gateways and clients type their sockets with this
@@ -31,6 +32,11 @@ export interface ServerToClientEvents {
    * shown for the patient to read out (room `clinic:<registering clinic>`).
    */
   'consent.code': (notice: ConsentCodeNotice) => void;
+  /**
+   * The health authority's figures moved for these facilities of its region (room
+   * `region:<authority's facility>`); the console reads the report again. No case or patient.
+   */
+  'supervision.changed': (change: SupervisionChanged) => void;
   /** Sent once after the handshake: who the relay thinks you are. */
   'session.ready': (session: { userId: string; rooms: string[] }) => void;
 }

@@ -10,3 +10,4 @@ export * from './admin.js';
 export * from './imaging.js';
 export * from './consent.js';
 export * from './patients.js';
+export * from './supervision.js';

@@ -11,6 +11,7 @@ import enRecords from './locales/en/records.json' with { type: 'json' };
 import enReport from './locales/en/report.json' with { type: 'json' };
 import enShell from './locales/en/shell.json' with { type: 'json' };
 import enShortcuts from './locales/en/shortcuts.json' with { type: 'json' };
+import enSupervision from './locales/en/supervision.json' with { type: 'json' };
 import enUpload from './locales/en/upload.json' with { type: 'json' };
 import enWorklist from './locales/en/worklist.json' with { type: 'json' };
 import zhBoxes from './locales/zh-CN/boxes.json' with { type: 'json' };
@@ -26,6 +27,7 @@ import zhRecords from './locales/zh-CN/records.json' with { type: 'json' };
 import zhReport from './locales/zh-CN/report.json' with { type: 'json' };
 import zhShell from './locales/zh-CN/shell.json' with { type: 'json' };
 import zhShortcuts from './locales/zh-CN/shortcuts.json' with { type: 'json' };
+import zhSupervision from './locales/zh-CN/supervision.json' with { type: 'json' };
 import zhUpload from './locales/zh-CN/upload.json' with { type: 'json' };
 import zhWorklist from './locales/zh-CN/worklist.json' with { type: 'json' };
 
@@ -49,6 +51,7 @@ export const RESOURCES = {
     report: zhReport,
     shell: zhShell,
     shortcuts: zhShortcuts,
+    supervision: zhSupervision,
     upload: zhUpload,
     worklist: zhWorklist,
   },
@@ -66,6 +69,7 @@ export const RESOURCES = {
     report: enReport,
     shell: enShell,
     shortcuts: enShortcuts,
+    supervision: enSupervision,
     upload: enUpload,
     worklist: enWorklist,
   },

@@ -13,7 +13,7 @@ import type { SessionsService } from '../identity/sessions.service.js';
 import { TokenService } from '../identity/token.service.js';
 import { GATEWAY_OPTIONS } from './gateway-options.js';
 import type { Notifier, RelayServer } from './notifier.js';
-import { RealtimeGateway } from './realtime.gateway.js';
+import { RealtimeGateway, roomsFor } from './realtime.gateway.js';
 
 const reader: SessionUser = {
   id: 'u-1',
@@ -81,5 +81,17 @@ describe('RealtimeGateway on a real Socket.IO server', () => {
     });
     const reason = await new Promise<string>((resolve) => socket.once('disconnect', resolve));
     expect(reason).toBe('io server disconnect');
+  });
+
+  it("puts each role in the rooms it may hear: the health authority in its region's, the administrator in none", () => {
+    const as = (role: SessionUser['role'], facilityId: string): SessionUser => ({
+      ...reader,
+      role,
+      facilityId,
+    });
+    expect(roomsFor(reader)).toEqual(['hospital:county-1']);
+    expect(roomsFor(as('clinic_staff', 'clinic-1'))).toEqual(['clinic:clinic-1']);
+    expect(roomsFor(as('health_authority', 'tertiary-1'))).toEqual(['region:tertiary-1']);
+    expect(roomsFor(as('admin', 'tertiary-1'))).toEqual([]);
   });
 });

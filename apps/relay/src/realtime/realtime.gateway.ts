@@ -15,7 +15,7 @@ import { bearerToken } from '../identity/auth.guard.js';
 import { SessionsService } from '../identity/sessions.service.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { GATEWAY_OPTIONS } from './gateway-options.js';
-import { clinicRoom, hospitalRoom, Notifier, type RelayServer } from './notifier.js';
+import { clinicRoom, hospitalRoom, Notifier, regionRoom, type RelayServer } from './notifier.js';
 
 type RelaySocket = Socket<
   ClientToServerEvents,
@@ -34,8 +34,11 @@ export function roomsFor(user: SessionUser): string[] {
       return [hospitalRoom(user.facilityId)];
     case 'clinic_staff':
       return [clinicRoom(user.facilityId)];
-    case 'admin':
     case 'health_authority':
+      // Its facility and everything below it; the room hears `supervision.changed` only.
+      return [regionRoom(user.facilityId)];
+    case 'admin':
+      // The administrator's pages ask the REST API; nothing is pushed to them.
       return [];
   }
 }
