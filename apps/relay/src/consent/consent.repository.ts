@@ -136,6 +136,26 @@ export class ConsentRepository {
     return row;
   }
 
+  /**
+   * Ends a live grant on this patient now. Nothing happens to a grant already revoked or
+   * run out, or of another patient; the answer says whether this call ended it.
+   */
+  async revokeGrant(grantId: string, patientId: string, now: Date): Promise<boolean> {
+    const rows = await this.database.db
+      .update(accessGrants)
+      .set({ revokedAt: now })
+      .where(
+        and(
+          eq(accessGrants.id, grantId),
+          eq(accessGrants.patientId, patientId),
+          isNull(accessGrants.revokedAt),
+          gt(accessGrants.expiresAt, now),
+        ),
+      )
+      .returning({ id: accessGrants.id });
+    return rows.length === 1;
+  }
+
   async grant(id: string): Promise<AccessGrant | undefined> {
     const [row] = await this.grantsWhere(eq(accessGrants.id, id), 1);
     return row;
