@@ -1,7 +1,7 @@
 import type { CaseSummary, LoginResponse, SessionUser } from '#contracts';
 import { ApiFailure, RelayApi, describeError, summaryOf } from './api.js';
 import { h, replaceContent } from './dom.js';
-import { preferredLocale, useLocale } from './i18n/i18n.js';
+import { preferredLocale, t, useLocale } from './i18n/i18n.js';
 import { languageSwitch } from './i18n/switch.js';
 import { RealtimeLink, type LinkState } from './realtime.js';
 import {
@@ -12,6 +12,7 @@ import {
   type StoredSession,
 } from './session.js';
 import { CaseStore, byNewest, byUrgency } from './store.js';
+import { accessLogView } from './views/access-log.js';
 import { caseView } from './views/case.js';
 import { clinicCasesView } from './views/clinic.js';
 import { ordersView } from './views/orders.js';
@@ -273,6 +274,7 @@ class SignedIn {
     const orders = hash === '#/orders' && this.session.user.role === 'clinic_staff';
     const record = /^#\/records\/([^/]+)(?:\/([^/]+))?$/.exec(hash);
     const grants = /^#\/patients\/([^/]+)\/grants$/.exec(hash);
+    const accessLog = /^#\/patients\/([^/]+)\/access-log$/.exec(hash);
     const user = this.session.user;
     if (user.role !== 'reader' && user.role !== 'clinic_staff') {
       this.view = unsupportedView(user);
@@ -281,6 +283,8 @@ class SignedIn {
     } else if (record) {
       const caseId = record[2] === undefined ? undefined : decodeURIComponent(record[2]);
       this.view = patientRecordView(this.context, decodeURIComponent(record[1]!), caseId);
+    } else if (accessLog && user.role === 'clinic_staff') {
+      this.view = accessLogView(this.context, decodeURIComponent(accessLog[1]!));
     } else if (grants && user.role === 'clinic_staff') {
       this.view = patientGrantsView(this.context, decodeURIComponent(grants[1]!));
     } else if (match) {
@@ -301,15 +305,17 @@ class SignedIn {
         : 'Earlier record'
       : grants
         ? 'Access to the record'
-        : match
-          ? 'Case'
-          : orders
-            ? 'Register an exam'
-            : upload && user.role === 'clinic_staff'
-              ? 'Upload images'
-              : user.role === 'reader'
-                ? 'Worklist'
-                : 'Cases';
+        : accessLog
+          ? t('accessLog:title')
+          : match
+            ? 'Case'
+            : orders
+              ? 'Register an exam'
+              : upload && user.role === 'clinic_staff'
+                ? 'Upload images'
+                : user.role === 'reader'
+                  ? 'Worklist'
+                  : 'Cases';
     document.title = `${page} · Telerelay`;
     heading?.focus({ preventScroll: true });
     window.scrollTo(0, 0);

@@ -12,7 +12,9 @@ import { EcgViewer } from '../ecg/viewer.js';
 import { h, replaceContent } from '../dom.js';
 import { examLabel, formatDateTime, statusLabel } from '../format.js';
 import { MEASUREMENTS, formatMeasurement } from '../measurements.js';
+import { accessLogLink } from './access-log.js';
 import type { ConsoleContext, View } from './context.js';
+import { addRevokeButtons } from './grant-revoke.js';
 
 export const REQUEST_RECORD_HREF = '#/records/request';
 
@@ -481,15 +483,23 @@ export function patientGrantsView(ctx: ConsoleContext, patientId: string): View 
       h('a', { class: 'back', href: '#/' }, '← Cases'),
       h('h1', { id: 'grants-title', tabindex: -1 }, 'Access to this patient’s record'),
     ),
+    accessLogLink(patientId),
     body,
   );
   let disposed = false;
-  ctx.api.patientGrants(patientId).then(
-    (grants) => !disposed && replaceContent(body, grantsTable(grants)),
-    (failure: unknown) =>
-      !disposed &&
-      replaceContent(body, h('p', { class: 'alert', role: 'alert' }, describeError(failure))),
-  );
+  const load = () =>
+    ctx.api.patientGrants(patientId).then(
+      (grants) =>
+        !disposed &&
+        replaceContent(
+          body,
+          addRevokeButtons(ctx, grantsTable(grants), patientId, grants, () => void load()),
+        ),
+      (failure: unknown) =>
+        !disposed &&
+        replaceContent(body, h('p', { class: 'alert', role: 'alert' }, describeError(failure))),
+    );
+  void load();
   return {
     element,
     dispose() {

@@ -119,9 +119,13 @@ export class ConsentRepository {
     userId: string,
     patientId: string,
     now: Date,
-  ): Promise<{ id: string; expiresAt: Date } | undefined> {
+  ): Promise<{ id: string; expiresAt: Date; purpose: string } | undefined> {
     const [row] = await this.database.db
-      .select({ id: accessGrants.id, expiresAt: accessGrants.expiresAt })
+      .select({
+        id: accessGrants.id,
+        expiresAt: accessGrants.expiresAt,
+        purpose: accessGrants.purpose,
+      })
       .from(accessGrants)
       .where(
         and(

@@ -24,7 +24,7 @@ import { SharedRecordRepository } from './shared-record.repository.js';
 
 /** Why a user may read a patient's record now, or nothing. */
 export type RecordAccess =
-  | { kind: 'grant'; grantId: string; expiresAt: Date }
+  | { kind: 'grant'; grantId: string; expiresAt: Date; purpose: string }
   /** The user's hospital holds, or signed, a case of the patient. */
   | { kind: 'treating' };
 
@@ -213,7 +213,14 @@ export class ConsentService {
   async accessOf(user: SessionUser, patientId: string, now: Date): Promise<RecordAccess | null> {
     if (user.role !== 'reader' && user.role !== 'clinic_staff') return null;
     const grant = await this.consents.liveGrant(user.id, patientId, now);
-    if (grant) return { kind: 'grant', grantId: grant.id, expiresAt: grant.expiresAt };
+    if (grant) {
+      return {
+        kind: 'grant',
+        grantId: grant.id,
+        expiresAt: grant.expiresAt,
+        purpose: grant.purpose,
+      };
+    }
     if (user.role === 'reader' && (await this.records.hospitalTreats(user.facilityId, patientId))) {
       return { kind: 'treating' };
     }
