@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { DocumentType, PatientSex } from '#contracts';
 import { Database, type Queryable } from '../infra/database/database.js';
 import { cases, patients } from '../infra/database/schema.js';
@@ -19,6 +19,7 @@ export interface Patient {
 
 export interface NewPatient extends Omit<Patient, 'id' | 'createdAt'> {
   identifierSealed: string;
+  mobileSealed: string | null;
 }
 
 const columns = {
@@ -63,6 +64,15 @@ export class PatientsRepository {
     return row;
   }
 
+  /** The sealed mobile number of a patient, if one was given. */
+  async mobileSealed(id: string): Promise<string | null> {
+    const [row] = await this.database.db
+      .select({ mobileSealed: patients.mobileSealed })
+      .from(patients)
+      .where(eq(patients.id, id));
+    return row?.mobileSealed ?? null;
+  }
+
   /**
    * Inserts the patient unless one with this lookup key exists, and returns the one stored:
    * two clinics registering the same person at once end with one patient.
@@ -77,6 +87,15 @@ export class PatientsRepository {
       .onConflictDoNothing({ target: patients.identifierKey })
       .returning(columns);
     if (inserted) return { patient: inserted, inserted: true };
+    if (patient.mobileSealed !== null) {
+      // A later registration may add a mobile number; it never replaces one (docs/consent.md).
+      await tx
+        .update(patients)
+        .set({ mobileSealed: patient.mobileSealed })
+        .where(
+          and(eq(patients.identifierKey, patient.identifierKey), isNull(patients.mobileSealed)),
+        );
+    }
     const existing = await this.byIdentifierKey(patient.identifierKey, tx);
     if (!existing) throw new Error('patient neither inserted nor found');
     return { patient: existing, inserted: false };
