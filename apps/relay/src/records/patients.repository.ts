@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull } from 'drizzle-orm';
 import type { DocumentType, PatientSex } from '#contracts';
 import { Database, type Queryable } from '../infra/database/database.js';
 import { cases, patients } from '../infra/database/schema.js';
@@ -18,6 +18,13 @@ export interface Patient {
 }
 
 export interface NewPatient extends Omit<Patient, 'id' | 'createdAt'> {
+  identifierSealed: string;
+  mobileSealed: string | null;
+}
+
+/** What a patient row holds sealed (PatientIdentity.seal), for re-keying. */
+export interface SealedValues {
+  id: string;
   identifierSealed: string;
   mobileSealed: string | null;
 }
@@ -71,6 +78,42 @@ export class PatientsRepository {
       .from(patients)
       .where(eq(patients.id, id));
     return row?.mobileSealed ?? null;
+  }
+
+  /** The sealed values of up to `limit` patients after `afterId` in id order (re-keying). */
+  sealedBatch(afterId: string | null, limit: number): Promise<SealedValues[]> {
+    return this.database.db
+      .select({
+        id: patients.id,
+        identifierSealed: patients.identifierSealed,
+        mobileSealed: patients.mobileSealed,
+      })
+      .from(patients)
+      .where(afterId === null ? undefined : gt(patients.id, afterId))
+      .orderBy(asc(patients.id))
+      .limit(limit);
+  }
+
+  /**
+   * Replaces a patient's sealed values if they are still the ones read (`from`): a value
+   * written meanwhile (a mobile number added by a registration) is not overwritten, and the
+   * answer says whether the row was changed.
+   */
+  async replaceSealed(from: SealedValues, to: Omit<SealedValues, 'id'>): Promise<boolean> {
+    const rows = await this.database.db
+      .update(patients)
+      .set(to)
+      .where(
+        and(
+          eq(patients.id, from.id),
+          eq(patients.identifierSealed, from.identifierSealed),
+          from.mobileSealed === null
+            ? isNull(patients.mobileSealed)
+            : eq(patients.mobileSealed, from.mobileSealed),
+        ),
+      )
+      .returning({ id: patients.id });
+    return rows.length === 1;
   }
 
   /**
