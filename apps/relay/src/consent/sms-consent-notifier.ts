@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../infra/logging/logger.js';
 import { SmsDeliveryError, type HttpSmsGateway } from '../infra/sms/sms-gateway.js';
-import { type PatientsService } from '../records/patients.service.js';
+import type { PatientsService } from '../records/patients.service.js';
 import { ConsentNotifier, type CodeRecipient, type CodeRequest } from './consent-notifier.js';
 
 /**

@@ -1,5 +1,5 @@
 import { type PatientIdentity, SealedIdentifierError } from './patient-identity.js';
-import { type PatientsRepository, type SealedValues } from './patients.repository.js';
+import type { PatientsRepository, SealedValues } from './patients.repository.js';
 
 /** What one run of the re-keying did (docs/patients.md, "Keys and rotation"). */
 export interface RekeyReport {
