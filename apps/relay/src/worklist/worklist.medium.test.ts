@@ -304,22 +304,20 @@ describe.each(DRIVERS)('the reading workflow (%s)', (driver) => {
       .update(cases)
       .set({ patientId: patient.id })
       .where(eq(cases.id, caseId));
-    expect((await world.audit.accessLogFor(patient.identifierKey, { limit: 500 })).entries).toEqual(
-      [],
-    );
+    const accessLog = async () =>
+      (await world.audit.accessLogFor(patient.identifierKey, { limit: 500 })).entries;
+    expect(await accessLog()).toEqual([]);
 
     const detail = await world.queries.getCase(world.readers.c1, caseId);
 
     expect(detail.patient).toMatchObject({ name: '测试患者', maskedIdentifier: 'E1*****78' });
-    expect((await world.audit.accessLogFor(patient.identifierKey, { limit: 500 })).entries).toEqual(
-      [
-        expect.objectContaining({
-          action: 'case.patient.read',
-          role: 'reader',
-          facilityId: 'hosp-c1',
-        }),
-      ],
-    );
+    expect(await accessLog()).toEqual([
+      expect.objectContaining({
+        action: 'case.patient.read',
+        role: 'reader',
+        facilityId: 'hosp-c1',
+      }),
+    ]);
   });
 
   it('ten readers claim the same case at once: exactly one gets it', async () => {
