@@ -1,12 +1,11 @@
 import 'reflect-metadata';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readAnchors } from '../apps/relay/src/audit/anchor-file.js';
 import { verifyChain, type Anchor } from '../apps/relay/src/audit/audit-chain.js';
 import { AuditRepository } from '../apps/relay/src/audit/audit.repository.js';
 import { ConfigError, loadConfig } from '../apps/relay/src/config/config.js';
 import { Database } from '../apps/relay/src/infra/database/database.js';
+import { runningRelay } from './running-relay.js';
 
 /**
  * `npm run audit:verify [-- --anchor <seq>:<hash> …]`: walks the audit trail's hash chain
@@ -72,22 +71,6 @@ async function main(): Promise<number> {
 function parseAnchor(text: string): Anchor | undefined {
   const match = /^(\d+):([0-9a-f]{64})$/.exec(text);
   return match ? { seq: Number(match[1]), hash: match[2]!, at: 'the command line' } : undefined;
-}
-
-/** The pid of a live relay that wrote DATA_DIR/relay.json, if one is still running. */
-async function runningRelay(dataDir: string): Promise<number | undefined> {
-  let pid: number;
-  try {
-    pid = (JSON.parse(await readFile(join(dataDir, 'relay.json'), 'utf8')) as { pid: number }).pid;
-  } catch {
-    return undefined;
-  }
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
 }
 
 main().then(

@@ -422,6 +422,13 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
     path: (ids) => `/api/records/patients/${ids.patientId}/grants`,
     cells: { ...RECORD_READ, 'county2.reader': 403, 'tertiary.reader': 403, admin: 'ok' },
   },
+  // Only the registering clinic (A's, not among the actors) revokes; other clinics find no
+  // such patient, every other role is refused by its role. No grant of A's is live here.
+  'POST /api/records/patients/:patientId/grants/:grantId/revoke': {
+    path: (ids) =>
+      `/api/records/patients/${ids.patientId}/grants/00000000-0000-4000-8000-000000000000/revoke`,
+    cells: { ...CLINIC_STAFF_ONLY, 'clinic2.staff': 404, 'clinic4.staff': 404 },
+  },
   'GET /fhir/DiagnosticReport/:id': {
     path: (ids) => `/fhir/DiagnosticReport/${ids.caseId}`,
     cells: FHIR_READ,

@@ -4,7 +4,7 @@ import { desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../apps/relay/src/infra/database/database.js';
 import { auditChainHead, auditLog } from '../../apps/relay/src/infra/database/schema.js';
-import type { CreatedExamOrder, PatientAccessEntry } from '#contracts';
+import type { CreatedExamOrder, PatientAccessPage } from '#contracts';
 import { ConsoleClient } from '../support/clients.js';
 import { RelayProcess } from '../support/relay-process.js';
 
@@ -68,12 +68,12 @@ describe('npm run audit:verify on a relay’s data directory', () => {
       role: 'clinic_staff',
       facilityId: 'clinic-1',
     };
-    expect((await clinic.get<PatientAccessEntry[]>(path)).body).toEqual([
+    expect((await clinic.get<PatientAccessPage>(path)).body.entries).toEqual([
       expect.objectContaining({ action: 'exam_order.create', ...byClinic1 }),
     ]);
-    const seen = await clinic.get<PatientAccessEntry[]>(path);
-    expect(seen.body).toHaveLength(2);
-    expect(seen.body).toEqual(
+    const seen = await clinic.get<PatientAccessPage>(path);
+    expect(seen.body.entries).toHaveLength(2);
+    expect(seen.body.entries).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ action: 'exam_order.create', ...byClinic1 }),
         expect.objectContaining({ action: 'records.access-log.read', ...byClinic1 }),

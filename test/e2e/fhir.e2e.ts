@@ -7,7 +7,7 @@ import {
   type AuditPage,
   type CaseEcg,
   type CreatedExamOrder,
-  type PatientAccessEntry,
+  type PatientAccessPage,
 } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { fhirSchemaErrors } from '../../apps/relay/src/fhir/testing/fhir-schema.js';
@@ -264,11 +264,11 @@ describe('FHIR R4 for the regional platform: a signed ECG case read as a Bundle 
     );
     expect(reads).toHaveLength(2);
     expect(JSON.stringify(page.body)).not.toContain(NATIONAL_ID);
-    const looked = await admin.get<PatientAccessEntry[]>(
+    const looked = await admin.get<PatientAccessPage>(
       `/api/records/patients/${created.body.order.patient.id}/access-log`,
     );
     expect(looked.status).toBe(200);
-    expect(looked.body.filter((entry) => entry.action === 'fhir.read')).toHaveLength(2);
+    expect(looked.body.entries.filter((entry) => entry.action === 'fhir.read')).toHaveLength(2);
   });
 
   it('each read is in the audit trail, the refusals too', async () => {

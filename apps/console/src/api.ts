@@ -15,6 +15,7 @@ import type {
   ImagingStudy,
   LoginResponse,
   PatientHistory,
+  PatientAccessPage,
   Phrase,
   SessionUser,
   SignDiagnosisRequest,
@@ -221,6 +222,27 @@ export class RelayApi {
   /** The health authority's figures for a period (days in Asia/Shanghai; default today). */
   supervision(period: { from?: string; to?: string } = {}): Promise<SupervisionReport> {
     return this.call('GET', `/api/stats/supervision${periodQuery(period)}`);
+  }
+
+  /**
+   * A page of "who looked at my record", newest first; `before` is the `nextBefore` of the
+   * page shown so far (the registering clinic's staff).
+   */
+  patientAccessLog(patientId: string, limit: number, before?: number): Promise<PatientAccessPage> {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (before !== undefined) query.set('before', String(before));
+    return this.call(
+      'GET',
+      `/api/records/patients/${encodeURIComponent(patientId)}/access-log?${query.toString()}`,
+    );
+  }
+
+  /** The patient withdraws a grant, through the clinic that registered them. */
+  revokeGrant(patientId: string, grantId: string): Promise<AccessGrant> {
+    return this.call(
+      'POST',
+      `/api/records/patients/${encodeURIComponent(patientId)}/grants/${encodeURIComponent(grantId)}/revoke`,
+    );
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

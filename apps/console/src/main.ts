@@ -13,6 +13,7 @@ import {
   type StoredSession,
 } from './session.js';
 import { CaseStore, byNewest, byUrgency } from './store.js';
+import { accessLogView } from './views/access-log.js';
 import { caseView } from './views/case.js';
 import { clinicCasesView } from './views/clinic.js';
 import { ordersView } from './views/orders.js';
@@ -305,6 +306,7 @@ class SignedIn {
     const orders = hash === '#/orders' && this.session.user.role === 'clinic_staff';
     const record = /^#\/records\/([^/]+)(?:\/([^/]+))?$/.exec(hash);
     const grants = /^#\/patients\/([^/]+)\/grants$/.exec(hash);
+    const accessLog = /^#\/patients\/([^/]+)\/access-log$/.exec(hash);
     const user = this.session.user;
     if (user.role === 'health_authority') {
       this.view = supervisionView(this.context);
@@ -315,6 +317,8 @@ class SignedIn {
     } else if (record) {
       const caseId = record[2] === undefined ? undefined : decodeURIComponent(record[2]);
       this.view = patientRecordView(this.context, decodeURIComponent(record[1]!), caseId);
+    } else if (accessLog && user.role === 'clinic_staff') {
+      this.view = accessLogView(this.context, decodeURIComponent(accessLog[1]!));
     } else if (grants && user.role === 'clinic_staff') {
       this.view = patientGrantsView(this.context, decodeURIComponent(grants[1]!));
     } else if (match) {
@@ -335,15 +339,17 @@ class SignedIn {
         : t('shell:page.earlierRecord')
       : grants
         ? t('shell:page.grants')
-        : match
-          ? t('shell:page.case')
-          : orders
-            ? t('shell:page.orders')
-            : upload && user.role === 'clinic_staff'
-              ? t('shell:page.upload')
-              : user.role === 'reader'
-                ? t('shell:page.worklist')
-                : t('shell:page.cases');
+        : accessLog
+          ? t('accessLog:title')
+          : match
+            ? t('shell:page.case')
+            : orders
+              ? t('shell:page.orders')
+              : upload && user.role === 'clinic_staff'
+                ? t('shell:page.upload')
+                : user.role === 'reader'
+                  ? t('shell:page.worklist')
+                  : t('shell:page.cases');
     document.title = pageTitle(user.role === 'health_authority' ? t('supervision:title') : page);
     heading?.focus({ preventScroll: true });
     window.scrollTo(0, 0);

@@ -270,3 +270,28 @@ export const PatientAccessEntrySchema = z
   })
   .meta({ id: 'PatientAccessEntry' });
 export type PatientAccessEntry = z.infer<typeof PatientAccessEntrySchema>;
+
+/** Rows of "who looked at my record" per page at most; the default page is shorter. */
+export const PATIENT_ACCESS_PAGE_MAX = 500;
+
+/**
+ * GET /api/records/patients/:patientId/access-log: newest first, `limit` rows per page,
+ * `before` the `nextBefore` of the previous page.
+ */
+export const PatientAccessQuerySchema = z.strictObject({
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(PATIENT_ACCESS_PAGE_MAX).default(50),
+});
+export type PatientAccessQuery = z.input<typeof PatientAccessQuerySchema>;
+export type PatientAccessFilter = z.output<typeof PatientAccessQuerySchema>;
+
+export const PatientAccessPageSchema = z
+  .object({
+    entries: z.array(PatientAccessEntrySchema),
+    nextBefore: z
+      .number()
+      .nullable()
+      .describe('Pass as `before` for the next (older) page; null when this was the last.'),
+  })
+  .meta({ id: 'PatientAccessPage' });
+export type PatientAccessPage = z.infer<typeof PatientAccessPageSchema>;

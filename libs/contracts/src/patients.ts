@@ -96,7 +96,17 @@ export const orderNumberSchema = z
   .transform((value) => value.replace(/[\s-]/g, ''))
   .pipe(z.string().regex(/^[2-9A-HJKMNP-Z]{8}$/, 'must be an 8-character order number'));
 
-/** The patient's part of a registration: the identifier, name, sex, date of birth. */
+/**
+ * A mainland China mobile number: 11 digits starting 13–19 (MIIT numbering plan), written
+ * with or without +86 / 0086 and spaces or dashes; kept as the 11 digits.
+ */
+export const mobileNumberSchema = z
+  .string()
+  .max(24)
+  .transform((value) => value.replace(/[\s-]/g, '').replace(/^(?:\+86|0086)/, ''))
+  .pipe(z.string().regex(/^1[3-9][0-9]{9}$/, 'must be a mainland mobile number (11 digits)'));
+
+/** The patient's part of a registration: the identifier, name, sex, date of birth, mobile. */
 export const RegisterPatientSchema = z
   .strictObject({
     documentType: documentTypeSchema,
@@ -112,6 +122,12 @@ export const RegisterPatientSchema = z
       .date()
       .optional()
       .describe('YYYY-MM-DD; taken from a resident ID when left out; must agree when given.'),
+    mobile: mobileNumberSchema
+      .optional()
+      .describe(
+        'Mainland mobile number the verification codes are sent to by SMS; kept sealed, ' +
+          'never answered or logged.',
+      ),
   })
   .superRefine((patient, context) => {
     if (patient.documentType !== 'resident_id') return;

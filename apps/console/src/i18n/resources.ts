@@ -1,9 +1,11 @@
+import enAccessLog from './locales/en/accessLog.json' with { type: 'json' };
 import enBoxes from './locales/en/boxes.json' with { type: 'json' };
 import enCase from './locales/en/case.json' with { type: 'json' };
 import enCommon from './locales/en/common.json' with { type: 'json' };
 import enEcg from './locales/en/ecg.json' with { type: 'json' };
 import enErrors from './locales/en/errors.json' with { type: 'json' };
 import enFormat from './locales/en/format.json' with { type: 'json' };
+import enGrantRevoke from './locales/en/grantRevoke.json' with { type: 'json' };
 import enImaging from './locales/en/imaging.json' with { type: 'json' };
 import enLogin from './locales/en/login.json' with { type: 'json' };
 import enOrders from './locales/en/orders.json' with { type: 'json' };
@@ -14,12 +16,14 @@ import enShortcuts from './locales/en/shortcuts.json' with { type: 'json' };
 import enSupervision from './locales/en/supervision.json' with { type: 'json' };
 import enUpload from './locales/en/upload.json' with { type: 'json' };
 import enWorklist from './locales/en/worklist.json' with { type: 'json' };
+import zhAccessLog from './locales/zh-CN/accessLog.json' with { type: 'json' };
 import zhBoxes from './locales/zh-CN/boxes.json' with { type: 'json' };
 import zhCase from './locales/zh-CN/case.json' with { type: 'json' };
 import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
 import zhEcg from './locales/zh-CN/ecg.json' with { type: 'json' };
 import zhErrors from './locales/zh-CN/errors.json' with { type: 'json' };
 import zhFormat from './locales/zh-CN/format.json' with { type: 'json' };
+import zhGrantRevoke from './locales/zh-CN/grantRevoke.json' with { type: 'json' };
 import zhImaging from './locales/zh-CN/imaging.json' with { type: 'json' };
 import zhLogin from './locales/zh-CN/login.json' with { type: 'json' };
 import zhOrders from './locales/zh-CN/orders.json' with { type: 'json' };
@@ -38,12 +42,14 @@ import zhWorklist from './locales/zh-CN/worklist.json' with { type: 'json' };
  */
 export const RESOURCES = {
   'zh-CN': {
+    accessLog: zhAccessLog,
     boxes: zhBoxes,
     case: zhCase,
     common: zhCommon,
     ecg: zhEcg,
     errors: zhErrors,
     format: zhFormat,
+    grantRevoke: zhGrantRevoke,
     imaging: zhImaging,
     login: zhLogin,
     orders: zhOrders,
@@ -56,12 +62,14 @@ export const RESOURCES = {
     worklist: zhWorklist,
   },
   en: {
+    accessLog: enAccessLog,
     boxes: enBoxes,
     case: enCase,
     common: enCommon,
     ecg: enEcg,
     errors: enErrors,
     format: enFormat,
+    grantRevoke: enGrantRevoke,
     imaging: enImaging,
     login: enLogin,
     orders: enOrders,

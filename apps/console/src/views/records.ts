@@ -13,7 +13,9 @@ import { h, replaceContent } from '../dom.js';
 import { examLabel, formatDateTime, statusLabel } from '../format.js';
 import { t } from '../i18n/i18n.js';
 import { MEASUREMENTS, formatMeasurement } from '../measurements.js';
+import { accessLogLink } from './access-log.js';
 import type { ConsoleContext, View } from './context.js';
+import { addRevokeButtons } from './grant-revoke.js';
 
 export const REQUEST_RECORD_HREF = '#/records/request';
 
@@ -510,15 +512,23 @@ export function patientGrantsView(ctx: ConsoleContext, patientId: string): View 
       h('a', { class: 'back', href: '#/' }, t('records:backToCases')),
       h('h1', { id: 'grants-title', tabindex: -1 }, t('records:grants.title')),
     ),
+    accessLogLink(patientId),
     body,
   );
   let disposed = false;
-  ctx.api.patientGrants(patientId).then(
-    (grants) => !disposed && replaceContent(body, grantsTable(grants)),
-    (failure: unknown) =>
-      !disposed &&
-      replaceContent(body, h('p', { class: 'alert', role: 'alert' }, describeError(failure))),
-  );
+  const load = () =>
+    ctx.api.patientGrants(patientId).then(
+      (grants) =>
+        !disposed &&
+        replaceContent(
+          body,
+          addRevokeButtons(ctx, grantsTable(grants), patientId, grants, () => void load()),
+        ),
+      (failure: unknown) =>
+        !disposed &&
+        replaceContent(body, h('p', { class: 'alert', role: 'alert' }, describeError(failure))),
+    );
+  void load();
   return {
     element,
     dispose() {

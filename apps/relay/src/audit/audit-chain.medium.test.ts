@@ -264,7 +264,7 @@ describe.each(DRIVERS)('the audit hash chain (%s)', (driver) => {
     clock.advance(1_000);
     await access('key-of-patient-1', 'consent.code.verify', 'denied');
 
-    const log1 = await audit.accessLogFor('key-of-patient-1');
+    const log1 = (await audit.accessLogFor('key-of-patient-1', { limit: 500 })).entries;
     expect(log1).toEqual([
       {
         at: clock.now().toISOString(),
@@ -279,7 +279,10 @@ describe.each(DRIVERS)('the audit hash chain (%s)', (driver) => {
       expect.objectContaining({ action: 'records.history.read', outcome: 'allowed' }),
     ]);
     expect(JSON.stringify(log1)).not.toContain(reader!.id);
-    expect(await audit.accessLogFor('key-of-unknown')).toEqual([]);
+    expect(await audit.accessLogFor('key-of-unknown', { limit: 500 })).toEqual({
+      entries: [],
+      nextBefore: null,
+    });
 
     const stored = await database.db
       .select({ patientKey: auditLog.patientKey, detail: auditLog.detail })
@@ -292,5 +295,25 @@ describe.each(DRIVERS)('the audit hash chain (%s)', (driver) => {
     ]);
     expect(JSON.stringify(stored)).not.toContain('11010519491231002X');
     expect((await verify()).ok).toBe(true);
+
+    // A page at a time, newest first: the pages join up to the whole log, no row twice.
+    for (let read = 0; read < 5; read += 1) {
+      clock.advance(1_000);
+      await access('key-of-patient-1', `records.read.${read}`, 'allowed');
+    }
+    const whole = (await audit.accessLogFor('key-of-patient-1', { limit: 500 })).entries;
+    expect(whole).toHaveLength(7);
+    const paged: typeof whole = [];
+    let before: number | undefined;
+    let pages = 0;
+    do {
+      const page = await audit.accessLogFor('key-of-patient-1', { before, limit: 3 });
+      paged.push(...page.entries);
+      before = page.nextBefore ?? undefined;
+      pages += 1;
+    } while (before !== undefined);
+    expect(pages).toBe(3);
+    expect(paged).toEqual(whole);
+    expect(paged[0]!.action).toBe('records.read.4');
   });
 });

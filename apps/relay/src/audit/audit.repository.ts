@@ -29,6 +29,7 @@ export interface ChainCut {
 
 /** A read of one patient's rows, with the actor as a clinic may show them to the patient. */
 export interface PatientAccessRow {
+  id: number;
   at: Date;
   action: string;
   outcome: 'allowed' | 'denied' | 'failed';
@@ -185,13 +186,18 @@ export class AuditRepository {
   }
 
   /**
-   * One patient's rows, newest first: who (the user's display name, and the role and
+   * One patient's rows older than `before` (a row id), newest first: who (the user's display name, and the role and
    * facility they acted in, as written at the time), what, when, with what outcome.
    */
-  async patientAccess(patientKey: string, limit: number): Promise<PatientAccessRow[]> {
+  async patientAccess(
+    patientKey: string,
+    before: number | undefined,
+    limit: number,
+  ): Promise<PatientAccessRow[]> {
     const facilityId = sql<string | null>`${auditLog.detail} ->> 'facilityId'`;
     const rows = await this.database.db
       .select({
+        id: auditLog.id,
         at: auditLog.at,
         action: auditLog.action,
         outcome: auditLog.outcome,
@@ -205,7 +211,12 @@ export class AuditRepository {
       .from(auditLog)
       .leftJoin(users, sql`${auditLog.actor} = 'user:' || ${users.id}::text`)
       .leftJoin(facilities, eq(facilities.id, facilityId))
-      .where(eq(auditLog.patientKey, patientKey))
+      .where(
+        and(
+          eq(auditLog.patientKey, patientKey),
+          before === undefined ? undefined : lt(auditLog.id, before),
+        ),
+      )
       .orderBy(desc(auditLog.id))
       .limit(limit);
     return rows;

@@ -1,5 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { AuditFilter, AuditPage, PatientAccessEntry, SessionUser } from '#contracts';
+import type {
+  AuditFilter,
+  AuditPage,
+  PatientAccessFilter,
+  PatientAccessPage,
+  SessionUser,
+} from '#contracts';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/domain-error.js';
 import { LOGGER } from '../common/tokens.js';
@@ -24,9 +30,6 @@ export interface RefusalSite {
 
 // Compared in lower case, as the logger does: `NationalId` is dropped as `nationalId` is.
 const REDACTED: ReadonlySet<string> = new Set(REDACTED_KEYS.map((key) => key.toLowerCase()));
-
-/** Rows "who looked at my record" returns at most. */
-const PATIENT_ACCESS_LIMIT = 500;
 
 /** A read or write of one patient's data, as `recordPatientAccess` writes it down. */
 export interface PatientAccess {
@@ -123,25 +126,28 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * "Who looked at my record": the rows about one patient, newest first, each with the
-   * actor's name, role and facility and nothing else of them (no user id, username or
-   * address). The caller decides who may ask, and audits the asking.
+   * "Who looked at my record": the rows about one patient, newest first, a page at a time
+   * (`nextBefore` continues), each with the actor's name, role and facility and nothing else
+   * of them (no user id, username or address). The caller decides who may ask, and audits
+   * the asking.
    */
-  async accessLogFor(
-    patientKey: string,
-    limit = PATIENT_ACCESS_LIMIT,
-  ): Promise<PatientAccessEntry[]> {
-    const rows = await this.audits.patientAccess(patientKey, limit);
-    return rows.map((row) => ({
-      at: row.at.toISOString(),
-      action: row.action,
-      outcome: row.outcome,
-      actorName: row.actorName ?? actorKind(row.actor),
-      role: row.role,
-      facilityId: row.facilityId,
-      facilityName: row.facilityName,
-      purpose: row.purpose,
-    }));
+  async accessLogFor(patientKey: string, page: PatientAccessFilter): Promise<PatientAccessPage> {
+    // One row more than asked for says whether an older page exists.
+    const rows = await this.audits.patientAccess(patientKey, page.before, page.limit + 1);
+    const shown = rows.slice(0, page.limit);
+    return {
+      entries: shown.map((row) => ({
+        at: row.at.toISOString(),
+        action: row.action,
+        outcome: row.outcome,
+        actorName: row.actorName ?? actorKind(row.actor),
+        role: row.role,
+        facilityId: row.facilityId,
+        facilityName: row.facilityName,
+        purpose: row.purpose,
+      })),
+      nextBefore: rows.length > page.limit ? (shown.at(-1)?.id ?? null) : null,
+    };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PatientAccessEntry, SessionUser } from '#contracts';
+import type { PatientAccessFilter, PatientAccessPage, SessionUser } from '#contracts';
 import { DomainError } from '../common/domain-error.js';
 import { PatientsService } from '../records/patients.service.js';
 import { AuditService } from './audit.service.js';
@@ -15,7 +15,11 @@ export class PatientAccessLog {
     private readonly audit: AuditService,
   ) {}
 
-  async forPatient(user: SessionUser, patientId: string): Promise<PatientAccessEntry[]> {
+  async forPatient(
+    user: SessionUser,
+    patientId: string,
+    page: PatientAccessFilter,
+  ): Promise<PatientAccessPage> {
     const patient = await this.patients.byId(patientId);
     const mayRead =
       user.role === 'admin' ||
@@ -28,7 +32,7 @@ export class PatientAccessLog {
       });
     }
     const patientKey = this.patients.patientKey(patient);
-    const entries = await this.audit.accessLogFor(patientKey);
+    const found = await this.audit.accessLogFor(patientKey, page);
     // Looking at the log is itself an access the patient will see; nothing is answered
     // unless it is written down.
     await this.audit.recordPatientAccess({
@@ -38,8 +42,8 @@ export class PatientAccessLog {
       action: 'records.access-log.read',
       patientKey,
       outcome: 'allowed',
-      detail: { patientId, returned: entries.length },
+      detail: { patientId, returned: found.entries.length },
     });
-    return entries;
+    return found;
   }
 }

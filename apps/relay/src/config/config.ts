@@ -162,6 +162,19 @@ const ConfigSchema = z
       .min(0.05)
       .max(24 * 60)
       .default(30),
+    // docs/consent.md, "SMS gateway": both or neither; without them no SMS is sent.
+    CONSENT_SMS_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .optional()
+      .describe("The SMS gateway's endpoint: JSON POST {phoneNumber, message}"),
+    CONSENT_SMS_TOKEN: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .optional()
+      .describe('Bearer token for the SMS gateway'),
+    CONSENT_SMS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    CONSENT_SMS_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+    CONSENT_SMS_BACKOFF_MS: z.coerce.number().int().min(1).max(60_000).default(1_000),
     // docs/patients.md, "Protected identity".
     PATIENT_ID_HMAC_KEY: z
       .base64('must be base64')
@@ -185,6 +198,17 @@ const ConfigSchema = z
             code: 'custom',
             path: [key],
             message: 'required unless DEMO=true (then set both or neither)',
+          });
+        }
+      }
+    }
+    if ((c.CONSENT_SMS_URL === undefined) !== (c.CONSENT_SMS_TOKEN === undefined)) {
+      for (const key of ['CONSENT_SMS_URL', 'CONSENT_SMS_TOKEN'] as const) {
+        if (c[key] === undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'set both CONSENT_SMS_URL and CONSENT_SMS_TOKEN, or neither',
           });
         }
       }
@@ -268,13 +292,30 @@ export interface RelayConfig {
   repeatExamWindowDays: number;
   /** How long ended rows are kept before the retention sweep deletes them. */
   /** Verification codes and the grants they give (docs/consent.md). */
-  consent: { codeTtlMs: number; grantTtlMs: number };
+  consent: {
+    codeTtlMs: number;
+    grantTtlMs: number;
+    /** The SMS gateway that sends codes to patients; null when none is configured. */
+    sms: SmsGatewayConfig | null;
+  };
   retention: {
     auditDays: number;
     sessionDays: number;
     clinicEventDays: number;
     sweepIntervalSeconds: number;
   };
+}
+
+/** Where and how verification codes are sent by SMS (docs/consent.md, "SMS gateway"). */
+export interface SmsGatewayConfig {
+  url: string;
+  token: string;
+  /** Per attempt, from the request to the whole answer. */
+  timeoutMs: number;
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** The wait before the second attempt; it doubles for each one after. */
+  backoffMs: number;
 }
 
 export class ConfigError extends Error {
@@ -359,6 +400,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     consent: {
       codeTtlMs: Math.round(c.CONSENT_CODE_MINUTES * 60_000),
       grantTtlMs: Math.round(c.CONSENT_GRANT_MINUTES * 60_000),
+      sms:
+        c.CONSENT_SMS_URL !== undefined && c.CONSENT_SMS_TOKEN !== undefined
+          ? {
+              url: c.CONSENT_SMS_URL,
+              token: c.CONSENT_SMS_TOKEN,
+              timeoutMs: c.CONSENT_SMS_TIMEOUT_MS,
+              attempts: c.CONSENT_SMS_ATTEMPTS,
+              backoffMs: c.CONSENT_SMS_BACKOFF_MS,
+            }
+          : null,
     },
     patientIdentity: patientIdentityConfig(c.PATIENT_ID_HMAC_KEY, c.PATIENT_ID_KEYS),
     repeatExamWindowDays: c.REPEAT_EXAM_WINDOW_DAYS,

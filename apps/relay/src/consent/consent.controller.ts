@@ -125,4 +125,24 @@ export class ConsentController {
   ): Promise<AccessGrant[]> {
     return this.consent.grantsOf(user, patientId);
   }
+
+  @ApiRoute({
+    summary: 'Revoke a grant before it runs out (the patient, through the registering clinic)',
+    description:
+      "From the answer on, the grantee's reads are refused as without a grant (404). Staff " +
+      'of the clinic that registered the patient; 404 to anyone else, and for a grant of ' +
+      'another patient. A grant already revoked is answered unchanged; 409 CONFLICT for one ' +
+      "that has run out. Audited as `consent.revoke` in the patient's access log.",
+    response: AccessGrantSchema,
+  })
+  @Roles('clinic_staff')
+  @Post('patients/:patientId/grants/:grantId/revoke')
+  @HttpCode(200)
+  revoke(
+    @CurrentUser() user: SessionUser,
+    @Param('patientId', uuid) patientId: string,
+    @Param('grantId', uuid) grantId: string,
+  ): Promise<AccessGrant> {
+    return this.consent.revokeGrant(user, patientId, grantId);
+  }
 }

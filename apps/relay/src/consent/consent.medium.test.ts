@@ -516,6 +516,73 @@ describe.each(DRIVERS)('consent by verification code on %s', (driver) => {
       });
     }
   });
+
+  it('revokes a grant for the registering clinic: the reader reads nothing from then on, and the revocation is in the chain', async () => {
+    const reader = people['reader2']!;
+    const clinic = people['clinic1']!;
+    const ticket = await ask('reader2', PATIENT_B_ID, 'compare before the patient withdrew');
+    const grant = await consent.verifyCode(reader, ticket.requestId, await codeFor(patientB));
+    expect((await record.history(reader, patientB)).access).toBe('grant');
+
+    // Nobody but the registering clinic may revoke; to them the patient does not exist.
+    for (const other of ['clinic4', 'reader2', 'tertiary', 'admin']) {
+      expect(await refusal(consent.revokeGrant(people[other]!, patientB, grant.id))).toEqual({
+        code: 'NOT_FOUND',
+        message: 'Patient not found',
+      });
+    }
+    // A grant of another patient is not reached through this patient's record.
+    expect(await refusal(consent.revokeGrant(clinic, patientA, grant.id))).toEqual({
+      code: 'NOT_FOUND',
+      message: 'Grant not found',
+    });
+    expect(await consent.canRead(reader, patientB, clock.now())).toBe(true);
+
+    clock.advance(MINUTE);
+    const revoked = await consent.revokeGrant(clinic, patientB, grant.id);
+    expect(revoked).toMatchObject({ id: grant.id, revokedAt: clock.now().toISOString() });
+    expect(await consent.canRead(reader, patientB, clock.now())).toBe(false);
+    expect(await refusal(record.history(reader, patientB))).toEqual({
+      code: 'NOT_FOUND',
+      message: 'Patient not found',
+    });
+    // Twice is the same as once: the first revocation's time stands, one audit row.
+    clock.advance(MINUTE);
+    expect(await consent.revokeGrant(clinic, patientB, grant.id)).toEqual(revoked);
+    const rows = await database.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'consent.revoke'), eq(auditLog.outcome, 'allowed')));
+    const ours = rows.filter((row) => row.detail?.['grantId'] === grant.id);
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatchObject({
+      actor: `user:${clinic.id}`,
+      patientKey: identity.lookupKey('resident_id', PATIENT_B_ID),
+      detail: expect.objectContaining({
+        role: 'clinic_staff',
+        facilityId: 'clinic-1',
+        granteeId: reader.id,
+        purpose: 'compare before the patient withdrew',
+      }),
+    });
+    expect(ours[0]!.seq).not.toBeNull();
+    expect(JSON.stringify(ours)).not.toContain(PATIENT_B_ID);
+  });
+
+  it('refuses to revoke a grant that has run out, and leaves it as it was', async () => {
+    const reader = people['tertiary']!;
+    const ticket = await ask('tertiary', PATIENT_A_ID, 'ran out before the revocation');
+    const grant = await consent.verifyCode(reader, ticket.requestId, await codeFor(patientA));
+    clock.advance(30 * MINUTE);
+    expect(await refusal(consent.revokeGrant(people['clinic1']!, patientA, grant.id))).toEqual({
+      code: 'CONFLICT',
+      message: 'The grant has already run out; there is nothing to revoke',
+    });
+    const [stored] = (await consent.grantsOf(people['clinic1']!, patientA)).filter(
+      (g) => g.id === grant.id,
+    );
+    expect(stored).toEqual(grant);
+  });
 });
 
 function median(values: number[]): number {

@@ -119,9 +119,13 @@ export class ConsentRepository {
     userId: string,
     patientId: string,
     now: Date,
-  ): Promise<{ id: string; expiresAt: Date } | undefined> {
+  ): Promise<{ id: string; expiresAt: Date; purpose: string } | undefined> {
     const [row] = await this.database.db
-      .select({ id: accessGrants.id, expiresAt: accessGrants.expiresAt })
+      .select({
+        id: accessGrants.id,
+        expiresAt: accessGrants.expiresAt,
+        purpose: accessGrants.purpose,
+      })
       .from(accessGrants)
       .where(
         and(
@@ -134,6 +138,26 @@ export class ConsentRepository {
       .orderBy(desc(accessGrants.expiresAt))
       .limit(1);
     return row;
+  }
+
+  /**
+   * Ends a live grant on this patient now. Nothing happens to a grant already revoked or
+   * run out, or of another patient; the answer says whether this call ended it.
+   */
+  async revokeGrant(grantId: string, patientId: string, now: Date): Promise<boolean> {
+    const rows = await this.database.db
+      .update(accessGrants)
+      .set({ revokedAt: now })
+      .where(
+        and(
+          eq(accessGrants.id, grantId),
+          eq(accessGrants.patientId, patientId),
+          isNull(accessGrants.revokedAt),
+          gt(accessGrants.expiresAt, now),
+        ),
+      )
+      .returning({ id: accessGrants.id });
+    return rows.length === 1;
   }
 
   async grant(id: string): Promise<AccessGrant | undefined> {

@@ -24,7 +24,7 @@ import { SharedRecordRepository } from './shared-record.repository.js';
 
 /** Why a user may read a patient's record now, or nothing. */
 export type RecordAccess =
-  | { kind: 'grant'; grantId: string; expiresAt: Date }
+  | { kind: 'grant'; grantId: string; expiresAt: Date; purpose: string }
   /** The user's hospital holds, or signed, a case of the patient. */
   | { kind: 'treating' };
 
@@ -213,7 +213,14 @@ export class ConsentService {
   async accessOf(user: SessionUser, patientId: string, now: Date): Promise<RecordAccess | null> {
     if (user.role !== 'reader' && user.role !== 'clinic_staff') return null;
     const grant = await this.consents.liveGrant(user.id, patientId, now);
-    if (grant) return { kind: 'grant', grantId: grant.id, expiresAt: grant.expiresAt };
+    if (grant) {
+      return {
+        kind: 'grant',
+        grantId: grant.id,
+        expiresAt: grant.expiresAt,
+        purpose: grant.purpose,
+      };
+    }
     if (user.role === 'reader' && (await this.records.hospitalTreats(user.facilityId, patientId))) {
       return { kind: 'treating' };
     }
@@ -232,6 +239,55 @@ export class ConsentService {
         (user.role === 'clinic_staff' && patient.registeredBy === user.facilityId));
     if (!allowed) throw patientNotFound(user, patientId);
     return this.consents.grantsOfPatient(patientId);
+  }
+
+  /**
+   * The patient withdraws a consent before it runs out, through the clinic that registered
+   * them: from now the grantee reads nothing under it (`liveGrant` skips revoked grants), as
+   * if it had never been given. Revoking a grant already revoked answers it unchanged; one
+   * that has run out is a conflict (nothing is left to withdraw).
+   */
+  async revokeGrant(user: SessionUser, patientId: string, grantId: string): Promise<AccessGrant> {
+    const patient = await this.patients.byId(patientId);
+    if (!patient || user.role !== 'clinic_staff' || patient.registeredBy !== user.facilityId) {
+      throw patientNotFound(user, patientId);
+    }
+    const now = this.clock.now();
+    const revoked = await this.consents.revokeGrant(grantId, patientId, now);
+    const grant = await this.consents.grant(grantId);
+    if (!grant || grant.patientId !== patientId) {
+      throw new DomainError('NOT_FOUND', 'Grant not found', {
+        actor: `user:${user.id}`,
+        subject: `grant:${grantId}`,
+        detail: { patientId },
+      });
+    }
+    if (!revoked) {
+      if (grant.revokedAt !== null) return grant;
+      throw new DomainError(
+        'CONFLICT',
+        'The grant has already run out; there is nothing to revoke',
+      );
+    }
+    // After the revocation, not before: withdrawing access must not wait on the audit. If
+    // the row cannot be written the clinic gets 503, and the grant is revoked all the same.
+    await this.audit.recordPatientAccess({
+      actor: `user:${user.id}`,
+      role: user.role,
+      facilityId: user.facilityId,
+      action: 'consent.revoke',
+      patientKey: patient.identifierKey,
+      outcome: 'allowed',
+      detail: {
+        patientId,
+        grantId,
+        granteeId: grant.granteeId,
+        grantFacilityId: grant.facilityId,
+        purpose: grant.purpose,
+        expiresAt: grant.expiresAt,
+      },
+    });
+    return grant;
   }
 
   private async sendCode(

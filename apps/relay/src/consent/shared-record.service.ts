@@ -93,7 +93,8 @@ export class SharedRecordService {
       detail: {
         patientId,
         access: access.kind,
-        ...(access.kind === 'grant' ? { grantId: access.grantId } : {}),
+        // The purpose the patient consented to is the "why" of each read in their access log.
+        ...(access.kind === 'grant' ? { grantId: access.grantId, purpose: access.purpose } : {}),
         ...detail,
       },
     });

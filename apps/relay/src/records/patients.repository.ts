@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull } from 'drizzle-orm';
 import type { DocumentType, PatientSex } from '#contracts';
 import { Database, type Queryable } from '../infra/database/database.js';
 import { cases, patients } from '../infra/database/schema.js';
@@ -19,6 +19,14 @@ export interface Patient {
 
 export interface NewPatient extends Omit<Patient, 'id' | 'createdAt'> {
   identifierSealed: string;
+  mobileSealed: string | null;
+}
+
+/** What a patient row holds sealed (PatientIdentity.seal), for re-keying. */
+export interface SealedValues {
+  id: string;
+  identifierSealed: string;
+  mobileSealed: string | null;
 }
 
 const columns = {
@@ -63,6 +71,51 @@ export class PatientsRepository {
     return row;
   }
 
+  /** The sealed mobile number of a patient, if one was given. */
+  async mobileSealed(id: string): Promise<string | null> {
+    const [row] = await this.database.db
+      .select({ mobileSealed: patients.mobileSealed })
+      .from(patients)
+      .where(eq(patients.id, id));
+    return row?.mobileSealed ?? null;
+  }
+
+  /** The sealed values of up to `limit` patients after `afterId` in id order (re-keying). */
+  sealedBatch(afterId: string | null, limit: number): Promise<SealedValues[]> {
+    return this.database.db
+      .select({
+        id: patients.id,
+        identifierSealed: patients.identifierSealed,
+        mobileSealed: patients.mobileSealed,
+      })
+      .from(patients)
+      .where(afterId === null ? undefined : gt(patients.id, afterId))
+      .orderBy(asc(patients.id))
+      .limit(limit);
+  }
+
+  /**
+   * Replaces a patient's sealed values if they are still the ones read (`from`): a value
+   * written meanwhile (a mobile number added by a registration) is not overwritten, and the
+   * answer says whether the row was changed.
+   */
+  async replaceSealed(from: SealedValues, to: Omit<SealedValues, 'id'>): Promise<boolean> {
+    const rows = await this.database.db
+      .update(patients)
+      .set(to)
+      .where(
+        and(
+          eq(patients.id, from.id),
+          eq(patients.identifierSealed, from.identifierSealed),
+          from.mobileSealed === null
+            ? isNull(patients.mobileSealed)
+            : eq(patients.mobileSealed, from.mobileSealed),
+        ),
+      )
+      .returning({ id: patients.id });
+    return rows.length === 1;
+  }
+
   /**
    * Inserts the patient unless one with this lookup key exists, and returns the one stored:
    * two clinics registering the same person at once end with one patient.
@@ -77,6 +130,15 @@ export class PatientsRepository {
       .onConflictDoNothing({ target: patients.identifierKey })
       .returning(columns);
     if (inserted) return { patient: inserted, inserted: true };
+    if (patient.mobileSealed !== null) {
+      // A later registration may add a mobile number; it never replaces one (docs/consent.md).
+      await tx
+        .update(patients)
+        .set({ mobileSealed: patient.mobileSealed })
+        .where(
+          and(eq(patients.identifierKey, patient.identifierKey), isNull(patients.mobileSealed)),
+        );
+    }
     const existing = await this.byIdentifierKey(patient.identifierKey, tx);
     if (!existing) throw new Error('patient neither inserted nor found');
     return { patient: existing, inserted: false };

@@ -50,11 +50,21 @@ export class PatientsService {
         name: input.name,
         sex: input.sex ?? (fromId ? nationalIdSex(number.toUpperCase()) : 'unknown'),
         birthDate: input.birthDate ?? (fromId ? nationalIdBirthDate(number) : null),
+        mobileSealed: input.mobile === undefined ? null : this.identity.seal(input.mobile),
         registeredBy: actor.facilityId,
       },
       tx,
     );
     return { patient, registered: inserted };
+  }
+
+  /**
+   * The patient's mobile number in clear, for the SMS notifier only: never answered,
+   * logged or audited. Null when none was given.
+   */
+  async mobileOf(patientId: string): Promise<string | null> {
+    const sealed = await this.patients.mobileSealed(patientId);
+    return sealed === null ? null : this.identity.open(sealed);
   }
 
   byId(id: string, tx?: Queryable): Promise<Patient | undefined> {

@@ -569,6 +569,8 @@ export const patients = pgTable('patients', {
   name: text('name').notNull(),
   sex: text('sex', { enum: ['female', 'male', 'unknown'] }).notNull(),
   birthDate: date('birth_date', { mode: 'string' }),
+  /** The mobile number verification codes go to, sealed like the identifier; null if none. */
+  mobileSealed: text('mobile_sealed'),
   /** The facility that registered the patient first. */
   registeredBy: text('registered_by')
     .notNull()

@@ -19,6 +19,9 @@ export const REDACTED_KEYS = [
   'identifier',
   'documentNumber',
   'patientRef',
+  // The patient's mobile number (docs/consent.md, "SMS gateway").
+  'mobile',
+  'phoneNumber',
 ] as const;
 
 const CENSOR = '[redacted]';
