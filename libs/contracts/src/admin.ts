@@ -100,18 +100,35 @@ export const AdminUserSchema = z
   .meta({ id: 'AdminUser' });
 export type AdminUser = z.infer<typeof AdminUserSchema>;
 
+/**
+ * Without `secret` the relay makes one (128 random bits) and answers it this once; with one
+ * (a secret already set in the box's firmware) the answer does not repeat it.
+ */
 export const CreateDeviceRequestSchema = z.strictObject({
   id: ResourceIdSchema,
   facilityId: ResourceIdSchema,
-  secret: deviceSecret,
+  secret: deviceSecret.optional(),
 });
 export type CreateDeviceRequest = z.infer<typeof CreateDeviceRequestSchema>;
 
 /** A box just registered at its clinic. */
 export const RegisteredDeviceSchema = z
-  .object({ id: z.string(), clinicId: z.string() })
+  .object({
+    id: z.string(),
+    clinicId: z.string(),
+    secret: z
+      .string()
+      .optional()
+      .describe(
+        'Only when the relay made the secret: shown this once; the relay keeps only its hash.',
+      ),
+  })
   .meta({ id: 'RegisteredDevice' });
 export type RegisteredDevice = z.infer<typeof RegisteredDeviceSchema>;
+
+/** Disabling a box refuses its next connect and closes its connection now. */
+export const UpdateDeviceRequestSchema = z.strictObject({ disabled: z.boolean() });
+export type UpdateDeviceRequest = z.infer<typeof UpdateDeviceRequestSchema>;
 
 /**
  * REGION_FILE: the region a relay serves, applied idempotently at start. Facilities are

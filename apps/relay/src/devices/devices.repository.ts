@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { asc, eq, inArray, like, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, like, max, or } from 'drizzle-orm';
 import { Database, type Queryable } from '../infra/database/database.js';
-import { devices } from '../infra/database/schema.js';
+import { devices, recordings } from '../infra/database/schema.js';
 
 export interface Device {
   id: string;
@@ -26,18 +26,41 @@ export class DevicesRepository {
     );
   }
 
-  async list(clinicId: string | undefined) {
-    const rows = await this.database.db
+  /** Boxes with their last contact, firmware and newest recording: all, one clinic's, or one. */
+  async list(filter: { clinicId?: string; id?: string } = {}) {
+    const newest = this.database.db
+      .select({ deviceId: recordings.deviceId, at: max(recordings.receivedAt).as('newest_at') })
+      .from(recordings)
+      .groupBy(recordings.deviceId)
+      .as('newest');
+    return this.database.db
       .select({
         id: devices.id,
         clinicId: devices.facilityId,
         disabled: devices.disabled,
         lastSeenAt: devices.lastSeenAt,
+        firmware: devices.firmware,
+        lastRecordingAt: newest.at,
       })
       .from(devices)
-      .where(clinicId === undefined ? undefined : eq(devices.facilityId, clinicId))
+      .leftJoin(newest, eq(newest.deviceId, devices.id))
+      .where(
+        and(
+          filter.clinicId === undefined ? undefined : eq(devices.facilityId, filter.clinicId),
+          filter.id === undefined ? undefined : eq(devices.id, filter.id),
+        ),
+      )
       .orderBy(asc(devices.id));
-    return rows;
+  }
+
+  /** Enables or disables a box; false when there is no such box. */
+  async setDisabled(id: string, disabled: boolean): Promise<boolean> {
+    const rows = await this.database.db
+      .update(devices)
+      .set({ disabled })
+      .where(eq(devices.id, id))
+      .returning({ id: devices.id });
+    return rows.length > 0;
   }
 
   /** The registered ones among these ids, with their secret hashes. */
@@ -72,8 +95,12 @@ export class DevicesRepository {
     return rows.length > 0;
   }
 
-  async markSeen(id: string, at: Date): Promise<void> {
-    await this.database.db.update(devices).set({ lastSeenAt: at }).where(eq(devices.id, id));
+  /** The box was heard from; `firmware` when it announced one on `status`. */
+  async markSeen(id: string, at: Date, firmware?: string): Promise<void> {
+    await this.database.db
+      .update(devices)
+      .set(firmware === undefined ? { lastSeenAt: at } : { lastSeenAt: at, firmware })
+      .where(eq(devices.id, id));
   }
 
   /** Disables every box whose id starts with one of the prefixes. */
