@@ -12,6 +12,7 @@ import {
   type StoredSession,
 } from './session.js';
 import { CaseStore, byNewest, byUrgency } from './store.js';
+import { adminView } from './views/admin/admin.js';
 import { caseView } from './views/case.js';
 import { clinicCasesView } from './views/clinic.js';
 import { ordersView } from './views/orders.js';
@@ -274,7 +275,9 @@ class SignedIn {
     const record = /^#\/records\/([^/]+)(?:\/([^/]+))?$/.exec(hash);
     const grants = /^#\/patients\/([^/]+)\/grants$/.exec(hash);
     const user = this.session.user;
-    if (user.role !== 'reader' && user.role !== 'clinic_staff') {
+    if (user.role === 'admin') {
+      this.view = adminView(this.context, hash);
+    } else if (user.role !== 'reader' && user.role !== 'clinic_staff') {
       this.view = unsupportedView(user);
     } else if (hash === REQUEST_RECORD_HREF) {
       this.view = requestRecordView(this.context);
@@ -310,7 +313,8 @@ class SignedIn {
               : user.role === 'reader'
                 ? 'Worklist'
                 : 'Cases';
-    document.title = `${page} · Telerelay`;
+    // The administrator's pages name themselves (views/admin/admin.ts).
+    if (user.role !== 'admin') document.title = `${page} · Telerelay`;
     heading?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }

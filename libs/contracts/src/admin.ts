@@ -226,6 +226,7 @@ export const RegionStatsSchema = z
 export type RegionStats = z.infer<typeof RegionStatsSchema>;
 
 export const AUDIT_OUTCOMES = ['allowed', 'denied', 'failed'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 /**
  * GET /api/admin/audit: newest first. `actor` and `action` match exactly (`user:<id>`,

@@ -1,4 +1,6 @@
+import enAdmin from './locales/en/admin.json' with { type: 'json' };
 import enCommon from './locales/en/common.json' with { type: 'json' };
+import zhAdmin from './locales/zh-CN/admin.json' with { type: 'json' };
 import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
 
 /**
@@ -7,6 +9,6 @@ import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
  * (i18n.test.ts) hold the two languages to the same keys.
  */
 export const RESOURCES = {
-  'zh-CN': { common: zhCommon },
-  en: { common: enCommon },
+  'zh-CN': { common: zhCommon, admin: zhAdmin },
+  en: { common: enCommon, admin: enAdmin },
 } as const;
