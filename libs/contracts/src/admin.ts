@@ -87,11 +87,19 @@ export const CreateUserRequestSchema = z.strictObject({
 });
 export type CreateUserRequest = z.infer<typeof CreateUserRequestSchema>;
 
-/** Disabling a user also ends every session they have (refresh and access tokens, sockets). */
+/**
+ * Disabling a user, setting a new password (a reset: the administrator tells the user) or
+ * changing the role ends every session they have (refresh and access tokens, sockets).
+ */
 export const UpdateUserRequestSchema = z
-  .strictObject({ displayName: name.optional(), disabled: z.boolean().optional() })
-  .refine((body) => body.displayName !== undefined || body.disabled !== undefined, {
-    message: 'give displayName and/or disabled',
+  .strictObject({
+    displayName: name.optional(),
+    disabled: z.boolean().optional(),
+    password: password.optional(),
+    role: z.enum(ROLES).optional(),
+  })
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    message: 'give displayName, disabled, password and/or role',
   });
 export type UpdateUserRequest = z.infer<typeof UpdateUserRequestSchema>;
 

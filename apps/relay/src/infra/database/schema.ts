@@ -351,7 +351,7 @@ export const sessions = pgTable(
     /** Fixed at sign-in (REFRESH_TOKEN_TTL_SECONDS); rotation does not extend it. */
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
-    /** logout | reuse | user-disabled */
+    /** logout | reuse | user-disabled | credentials-changed (new password or role) */
     revokedReason: text('revoked_reason'),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],
