@@ -187,6 +187,38 @@ describe('administrator in a real browser: a box registered with its secret show
       }),
     ).rejects.toMatchObject({ code: 4 });
 
+    // ---- moving clinic 1 to county 2 would strand its open case: the 409 in plain words ---
+    await page.locator('[data-testid=admin-nav-facilities]').click();
+    await page
+      .locator('[data-testid=facility-tree] li[data-facility-id="clinic-1"] > button')
+      .click();
+    await page.locator('#facility-edit-parent').selectOption('county-2');
+    await page.locator('[data-testid=facility-edit-form] button[type=submit]').click();
+    const moveRefusal = page.locator('[data-testid=facility-edit-form] [role=alert]');
+    await moveRefusal.waitFor();
+    await expect(moveRefusal.innerText()).resolves.toBe(
+      '无法把 clinic-1 移到 county-2 之下：它下面还有 1 例未完成的病例，正由移动后不再是其上级的医院处理。请先签发、退回或上转这些病例，再移动。',
+    );
+    expect(conflicts).toHaveLength(2);
+    // Nothing moved.
+    const facilities =
+      await admin.get<{ id: string; parentId: string | null }[]>('/api/admin/facilities');
+    expect(facilities.body.find((f) => f.id === 'clinic-1')?.parentId).toBe('county-1');
+    await expect(
+      page
+        .locator(
+          '[data-testid=facility-tree] li[data-facility-id="county-1"] li[data-facility-id="clinic-1"]',
+        )
+        .count(),
+    ).resolves.toBe(1);
+    await page.screenshot({ path: join(artifacts, 'admin-facilities.png') });
+
+    // The other pages draw what the relay has (no console errors, checked at the end).
+    await page.locator('[data-testid=admin-nav-users]').click();
+    await page.locator('[data-testid=users-table] tr[data-username="county1.reader"]').waitFor();
+    await page.locator('[data-testid=admin-nav-policies]').click();
+    await page.locator('[data-testid=policy-form] [data-testid=deadline-ecg-stat]').waitFor();
+
     // ---- the audit trail, filtered in the browser: the refusals, with their reason -------
     await page.locator('[data-testid=admin-nav-audit]').click();
     await page.locator('#audit-actor').fill(`device:${BOX_ID}`);

@@ -3,10 +3,16 @@ import { t } from '../../i18n/i18n.js';
 import type { ConsoleContext, View } from '../context.js';
 import { adminAuditView } from './audit.js';
 import { adminBoxesView } from './boxes.js';
+import { adminFacilitiesView } from './facilities.js';
+import { adminPoliciesView } from './policies.js';
+import { adminUsersView } from './users.js';
 
 /** The administrator's pages, in the order of the navigation; the first is the landing page. */
 const PAGES = {
+  facilities: adminFacilitiesView,
   boxes: adminBoxesView,
+  users: adminUsersView,
+  policies: adminPoliciesView,
   audit: adminAuditView,
 } satisfies Record<string, (ctx: ConsoleContext) => View>;
 type AdminPage = keyof typeof PAGES;
@@ -19,7 +25,10 @@ export function adminHref(page: AdminPage): string {
 
 function pageTitle(page: AdminPage): string {
   const titles: Record<AdminPage, string> = {
+    facilities: t('admin:nav.facilities'),
     boxes: t('admin:nav.boxes'),
+    users: t('admin:nav.users'),
+    policies: t('admin:nav.policies'),
     audit: t('admin:nav.audit'),
   };
   return titles[page];
@@ -31,7 +40,7 @@ function pageTitle(page: AdminPage): string {
  */
 export function adminView(ctx: ConsoleContext, hash: string): View {
   const named = /^#\/admin\/([a-z-]+)$/.exec(hash)?.[1] ?? '';
-  const page: AdminPage = isPage(named) ? named : 'boxes';
+  const page: AdminPage = isPage(named) ? named : 'facilities';
   const inner = PAGES[page](ctx);
   const nav = h(
     'nav',
