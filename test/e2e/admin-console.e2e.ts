@@ -213,11 +213,40 @@ describe('administrator in a real browser: a box registered with its secret show
     ).resolves.toBe(1);
     await page.screenshot({ path: join(artifacts, 'admin-facilities.png') });
 
-    // The other pages draw what the relay has (no console errors, checked at the end).
+    // ---- users: create one, reset its password; the new password signs in ----------------
     await page.locator('[data-testid=admin-nav-users]').click();
     await page.locator('[data-testid=users-table] tr[data-username="county1.reader"]').waitFor();
+    await page.locator('#user-username').fill('clinic1.nurse2');
+    await page.locator('#user-display-name').fill('护士 二');
+    await page.locator('#user-role').selectOption('clinic_staff');
+    await page.locator('#user-facility').selectOption('clinic-1');
+    await page.locator('#user-password').fill('first-password-1');
+    await page.locator('[data-testid=user-create-form] button[type=submit]').click();
+    const nurse = page.locator('[data-testid=users-table] tr[data-username="clinic1.nurse2"]');
+    await nurse.waitFor();
+    page.once('dialog', (dialog) => void dialog.accept('second-password-2'));
+    await nurse.locator('button[data-action=reset-password]').click();
+    await page.locator('.form-message.done', { hasText: '护士 二 的密码已重置' }).waitFor();
+    await ConsoleClient.login(relay.httpUrl, 'clinic1.nurse2', 'second-password-2');
+
+    // ---- a county hospital's deadline: ECG STAT to 90 s, escalating --------------------------
     await page.locator('[data-testid=admin-nav-policies]').click();
-    await page.locator('[data-testid=policy-form] [data-testid=deadline-ecg-stat]').waitFor();
+    const statEcg = page.locator('[data-testid=policy-form] [data-testid=deadline-ecg-stat]');
+    await statEcg.waitFor();
+    // The first county hospital is shown first.
+    await expect(page.locator('#policy-hospital').inputValue()).resolves.toBe('county-1');
+    await statEcg.fill('90');
+    await page.locator('#policy-action').selectOption('escalate');
+    await page.locator('[data-testid=policy-form] button[type=submit]').click();
+    await waitFor(
+      async () =>
+        (
+          await admin.get<{ overrides: { ecg?: { stat?: number } } }>(
+            '/api/admin/hospitals/county-1/policy',
+          )
+        ).body.overrides.ecg?.stat === 90,
+      { timeoutMs: 10_000, what: "county 1's ECG STAT deadline saved as 90 s" },
+    );
 
     // ---- the audit trail, filtered in the browser: the refusals, with their reason -------
     await page.locator('[data-testid=admin-nav-audit]').click();
