@@ -1,5 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, inArray, like, max, or } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  eq,
+  getTableName,
+  inArray,
+  like,
+  or,
+  sql,
+  type Column,
+  type Table,
+} from 'drizzle-orm';
 import { Database, type Queryable } from '../infra/database/database.js';
 import { devices, recordings } from '../infra/database/schema.js';
 
@@ -28,11 +39,6 @@ export class DevicesRepository {
 
   /** Boxes with their last contact, firmware and newest recording: all, one clinic's, or one. */
   async list(filter: { clinicId?: string; id?: string } = {}) {
-    const newest = this.database.db
-      .select({ deviceId: recordings.deviceId, at: max(recordings.receivedAt).as('newest_at') })
-      .from(recordings)
-      .groupBy(recordings.deviceId)
-      .as('newest');
     return this.database.db
       .select({
         id: devices.id,
@@ -40,10 +46,14 @@ export class DevicesRepository {
         disabled: devices.disabled,
         lastSeenAt: devices.lastSeenAt,
         firmware: devices.firmware,
-        lastRecordingAt: newest.at,
+        // Per box, so recordings_device_idx answers it from its last entry (no scan of all
+        // recordings on each refresh of the list).
+        lastRecordingAt: sql<Date | null>`(
+          select max(${column(recordings, recordings.receivedAt)}) from ${recordings}
+          where ${column(recordings, recordings.deviceId)} = ${column(devices, devices.id)}
+        )`.mapWith(recordings.receivedAt),
       })
       .from(devices)
-      .leftJoin(newest, eq(newest.deviceId, devices.id))
       .where(
         and(
           filter.clinicId === undefined ? undefined : eq(devices.facilityId, filter.clinicId),
@@ -113,4 +123,12 @@ export class DevicesRepository {
         or(...prefixes.map((prefix) => like(devices.id, `${prefix.replace(/[\\%_]/g, '\\$&')}%`))),
       );
   }
+}
+
+/**
+ * A column named with its table, for a correlated subquery: drizzle leaves columns
+ * unqualified in a query without joins, where the inner and outer `id` would be the same.
+ */
+function column(table: Table, of: Column) {
+  return sql`${sql.identifier(getTableName(table))}.${sql.identifier(of.name)}`;
 }

@@ -39,7 +39,7 @@ export class DevicesService {
       ...row,
       online: this.links.isOnline(row.id),
       lastSeenAt: row.lastSeenAt?.toISOString() ?? null,
-      lastRecordingAt: row.lastRecordingAt ? new Date(row.lastRecordingAt).toISOString() : null,
+      lastRecordingAt: row.lastRecordingAt?.toISOString() ?? null,
     }));
   }
 
