@@ -331,6 +331,11 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
     body: { id: 'matrix-box', facilityId: 'clinic-1', secret: 'matrix-secret-0123456789' },
     cells: ADMIN_ONLY,
   },
+  'PATCH /api/admin/devices/:id': {
+    path: (ids) => `/api/admin/devices/${ids.boxId}`,
+    body: { disabled: true },
+    cells: ADMIN_ONLY,
+  },
   'GET /api/admin/audit': { path: () => '/api/admin/audit', cells: ADMIN_ONLY },
   'GET /api/imaging/studies': {
     path: () => '/api/imaging/studies',
@@ -821,6 +826,7 @@ describe('access matrix: every route, room and topic, as each role of another fa
     ).toBeNull();
     const boxes = await admin.get<DeviceSummary[]>('/api/devices');
     expect(boxes.body.find((d) => d.id === 'matrix-box')).toBeUndefined();
+    expect(boxes.body.find((d) => d.id === ids.boxId)?.disabled).toBe(false);
     const clinicA = await ConsoleClient.login(relay.httpUrl, 'clinic1.staff');
     const orders = await clinicA.get<ExamOrder[]>('/api/records/orders');
     expect(orders.body.find((o) => o.orderNumber === ids.orderNumber)?.status).toBe('open');

@@ -1,10 +1,17 @@
 import type {
   AccessGrant,
+  AdminUser,
   ApiError,
+  AuditPage,
+  AuditQuery,
   CaseDetail,
   CaseEcg,
   CasePriority,
   CaseSummary,
+  ClinicAeTitles,
+  CreateDeviceRequest,
+  CreateFacilityRequest,
+  CreateUserRequest,
   CreatedExamOrder,
   CreateExamOrder,
   ConsentCodeRequest,
@@ -12,14 +19,22 @@ import type {
   DeviceSummary,
   Diagnosis,
   ExamOrder,
+  Facility,
+  HospitalPolicy,
+  HospitalPolicyRequest,
   ImagingStudy,
   LoginResponse,
   PatientHistory,
   PatientAccessPage,
   Phrase,
+  RegisteredDevice,
   SessionUser,
+  SetAeTitlesRequest,
   SignDiagnosisRequest,
   SupervisionReport,
+  UpdateDeviceRequest,
+  UpdateFacilityRequest,
+  UpdateUserRequest,
 } from '#contracts';
 import { t } from './i18n/i18n.js';
 
@@ -243,6 +258,69 @@ export class RelayApi {
       'POST',
       `/api/records/patients/${encodeURIComponent(patientId)}/grants/${encodeURIComponent(grantId)}/revoke`,
     );
+  }
+
+  // ---- administrators (views/admin) ----------------------------------------------------
+
+  facilities(): Promise<Facility[]> {
+    return this.call('GET', '/api/admin/facilities');
+  }
+
+  createFacility(body: CreateFacilityRequest): Promise<Facility> {
+    return this.call('POST', '/api/admin/facilities', body);
+  }
+
+  /** Renames a facility or moves it under another parent (409 when open cases would strand). */
+  updateFacility(id: string, body: UpdateFacilityRequest): Promise<Facility> {
+    return this.call('PATCH', `/api/admin/facilities/${encodeURIComponent(id)}`, body);
+  }
+
+  aeTitles(facilityId: string): Promise<ClinicAeTitles> {
+    return this.call('GET', `/api/admin/facilities/${encodeURIComponent(facilityId)}/ae-titles`);
+  }
+
+  setAeTitles(facilityId: string, aeTitles: string[]): Promise<ClinicAeTitles> {
+    return this.call('PUT', `/api/admin/facilities/${encodeURIComponent(facilityId)}/ae-titles`, {
+      aeTitles,
+    } satisfies SetAeTitlesRequest);
+  }
+
+  /** Without a secret the relay makes one and answers it this once. */
+  registerDevice(body: CreateDeviceRequest): Promise<RegisteredDevice> {
+    return this.call('POST', '/api/admin/devices', body);
+  }
+
+  updateDevice(id: string, body: UpdateDeviceRequest): Promise<DeviceSummary> {
+    return this.call('PATCH', `/api/admin/devices/${encodeURIComponent(id)}`, body);
+  }
+
+  users(): Promise<AdminUser[]> {
+    return this.call('GET', '/api/admin/users');
+  }
+
+  createUser(body: CreateUserRequest): Promise<AdminUser> {
+    return this.call('POST', '/api/admin/users', body);
+  }
+
+  updateUser(id: string, body: UpdateUserRequest): Promise<AdminUser> {
+    return this.call('PATCH', `/api/admin/users/${encodeURIComponent(id)}`, body);
+  }
+
+  hospitalPolicy(hospitalId: string): Promise<HospitalPolicy> {
+    return this.call('GET', `/api/admin/hospitals/${encodeURIComponent(hospitalId)}/policy`);
+  }
+
+  setHospitalPolicy(hospitalId: string, body: HospitalPolicyRequest): Promise<HospitalPolicy> {
+    return this.call('PUT', `/api/admin/hospitals/${encodeURIComponent(hospitalId)}/policy`, body);
+  }
+
+  /** The audit trail, newest first; empty filters are left out. */
+  audit(query: AuditQuery): Promise<AuditPage> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') params.set(name, String(value));
+    }
+    return this.call('GET', `/api/admin/audit?${params.toString()}`);
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

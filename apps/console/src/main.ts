@@ -14,6 +14,7 @@ import {
 } from './session.js';
 import { CaseStore, byNewest, byUrgency } from './store.js';
 import { accessLogView } from './views/access-log.js';
+import { adminView } from './views/admin/admin.js';
 import { caseView } from './views/case.js';
 import { clinicCasesView } from './views/clinic.js';
 import { ordersView } from './views/orders.js';
@@ -310,6 +311,8 @@ class SignedIn {
     const user = this.session.user;
     if (user.role === 'health_authority') {
       this.view = supervisionView(this.context);
+    } else if (user.role === 'admin') {
+      this.view = adminView(this.context, hash);
     } else if (user.role !== 'reader' && user.role !== 'clinic_staff') {
       this.view = unsupportedView(user);
     } else if (hash === REQUEST_RECORD_HREF) {
@@ -350,7 +353,10 @@ class SignedIn {
                 : user.role === 'reader'
                   ? t('shell:page.worklist')
                   : t('shell:page.cases');
-    document.title = pageTitle(user.role === 'health_authority' ? t('supervision:title') : page);
+    // The administrator's pages name themselves (views/admin/admin.ts).
+    if (user.role !== 'admin') {
+      document.title = pageTitle(user.role === 'health_authority' ? t('supervision:title') : page);
+    }
     heading?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }

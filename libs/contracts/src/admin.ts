@@ -87,11 +87,19 @@ export const CreateUserRequestSchema = z.strictObject({
 });
 export type CreateUserRequest = z.infer<typeof CreateUserRequestSchema>;
 
-/** Disabling a user also ends every session they have (refresh and access tokens, sockets). */
+/**
+ * Disabling a user, setting a new password (a reset: the administrator tells the user) or
+ * changing the role ends every session they have (refresh and access tokens, sockets).
+ */
 export const UpdateUserRequestSchema = z
-  .strictObject({ displayName: name.optional(), disabled: z.boolean().optional() })
-  .refine((body) => body.displayName !== undefined || body.disabled !== undefined, {
-    message: 'give displayName and/or disabled',
+  .strictObject({
+    displayName: name.optional(),
+    disabled: z.boolean().optional(),
+    password: password.optional(),
+    role: z.enum(ROLES).optional(),
+  })
+  .refine((body) => Object.values(body).some((value) => value !== undefined), {
+    message: 'give displayName, disabled, password and/or role',
   });
 export type UpdateUserRequest = z.infer<typeof UpdateUserRequestSchema>;
 
@@ -100,18 +108,35 @@ export const AdminUserSchema = z
   .meta({ id: 'AdminUser' });
 export type AdminUser = z.infer<typeof AdminUserSchema>;
 
+/**
+ * Without `secret` the relay makes one (128 random bits) and answers it this once; with one
+ * (a secret already set in the box's firmware) the answer does not repeat it.
+ */
 export const CreateDeviceRequestSchema = z.strictObject({
   id: ResourceIdSchema,
   facilityId: ResourceIdSchema,
-  secret: deviceSecret,
+  secret: deviceSecret.optional(),
 });
 export type CreateDeviceRequest = z.infer<typeof CreateDeviceRequestSchema>;
 
 /** A box just registered at its clinic. */
 export const RegisteredDeviceSchema = z
-  .object({ id: z.string(), clinicId: z.string() })
+  .object({
+    id: z.string(),
+    clinicId: z.string(),
+    secret: z
+      .string()
+      .optional()
+      .describe(
+        'Only when the relay made the secret: shown this once; the relay keeps only its hash.',
+      ),
+  })
   .meta({ id: 'RegisteredDevice' });
 export type RegisteredDevice = z.infer<typeof RegisteredDeviceSchema>;
+
+/** Disabling a box refuses its next connect and closes its connection now. */
+export const UpdateDeviceRequestSchema = z.strictObject({ disabled: z.boolean() });
+export type UpdateDeviceRequest = z.infer<typeof UpdateDeviceRequestSchema>;
 
 /**
  * REGION_FILE: the region a relay serves, applied idempotently at start. Facilities are
@@ -209,6 +234,7 @@ export const RegionStatsSchema = z
 export type RegionStats = z.infer<typeof RegionStatsSchema>;
 
 export const AUDIT_OUTCOMES = ['allowed', 'denied', 'failed'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 /**
  * GET /api/admin/audit: newest first. `actor` and `action` match exactly (`user:<id>`,

@@ -68,6 +68,11 @@ export const DeviceSummarySchema = z
     online: z.boolean(),
     disabled: z.boolean(),
     lastSeenAt: z.string().nullable(),
+    firmware: z.string().nullable().describe('As the box last announced it on `status`.'),
+    lastRecordingAt: z
+      .string()
+      .nullable()
+      .describe('When the relay stored the newest recording the box sent.'),
   })
   .meta({ id: 'DeviceSummary' });
 export type DeviceSummary = z.infer<typeof DeviceSummarySchema>;

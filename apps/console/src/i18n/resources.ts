@@ -1,4 +1,5 @@
 import enAccessLog from './locales/en/accessLog.json' with { type: 'json' };
+import enAdmin from './locales/en/admin.json' with { type: 'json' };
 import enBoxes from './locales/en/boxes.json' with { type: 'json' };
 import enCase from './locales/en/case.json' with { type: 'json' };
 import enCommon from './locales/en/common.json' with { type: 'json' };
@@ -17,6 +18,7 @@ import enSupervision from './locales/en/supervision.json' with { type: 'json' };
 import enUpload from './locales/en/upload.json' with { type: 'json' };
 import enWorklist from './locales/en/worklist.json' with { type: 'json' };
 import zhAccessLog from './locales/zh-CN/accessLog.json' with { type: 'json' };
+import zhAdmin from './locales/zh-CN/admin.json' with { type: 'json' };
 import zhBoxes from './locales/zh-CN/boxes.json' with { type: 'json' };
 import zhCase from './locales/zh-CN/case.json' with { type: 'json' };
 import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
@@ -43,6 +45,7 @@ import zhWorklist from './locales/zh-CN/worklist.json' with { type: 'json' };
 export const RESOURCES = {
   'zh-CN': {
     accessLog: zhAccessLog,
+    admin: zhAdmin,
     boxes: zhBoxes,
     case: zhCase,
     common: zhCommon,
@@ -63,6 +66,7 @@ export const RESOURCES = {
   },
   en: {
     accessLog: enAccessLog,
+    admin: enAdmin,
     boxes: enBoxes,
     case: enCase,
     common: enCommon,

@@ -1,56 +1,63 @@
-import { Body, Controller, Post } from '@nestjs/common';
+import { Body, Controller, Param, Patch, Post } from '@nestjs/common';
 import {
   CreateDeviceRequestSchema,
+  DeviceSummarySchema,
   RegisteredDeviceSchema,
+  ResourceIdSchema,
+  UpdateDeviceRequestSchema,
+  type CreateDeviceRequest,
+  type DeviceSummary,
   type RegisteredDevice,
   type SessionUser,
+  type UpdateDeviceRequest,
 } from '#contracts';
 import { ApiRoute } from '../common/api-route.js';
-import { AuditService } from '../audit/audit.service.js';
-import { DomainError } from '../common/domain-error.js';
-import { parseInput } from '../common/validation.js';
-import { FacilitiesRepository } from '../facilities/facilities.repository.js';
-import { devicePlacementProblem } from '../facilities/hierarchy.js';
+import { ContractPipe } from '../common/validation.js';
 import { CurrentUser, Roles } from '../identity/auth.guard.js';
-import { SecretHasher } from '../identity/secret-hasher.js';
-import { DevicesRepository } from './devices.repository.js';
+import { DevicesService } from './devices.service.js';
 
-/** Registering a box at a clinic, for administrators (REGION_FILE does the same at start). */
+/**
+ * Registering and disabling boxes, for administrators (REGION_FILE registers at start too).
+ * The list with online state is GET /api/devices, which an administrator sees whole.
+ */
 @Roles('admin')
 @Controller('api/admin/devices')
 export class DevicesAdminController {
-  constructor(
-    private readonly devices: DevicesRepository,
-    private readonly facilities: FacilitiesRepository,
-    private readonly hasher: SecretHasher,
-    private readonly audit: AuditService,
-  ) {}
+  constructor(private readonly devices: DevicesService) {}
 
-  @ApiRoute({ summary: 'Register an ECG box at a clinic', response: RegisteredDeviceSchema })
+  @ApiRoute({
+    summary: 'Register an ECG box at a clinic',
+    description:
+      'Without `secret`, the relay makes one and answers it this once; it keeps only its hash.',
+    response: RegisteredDeviceSchema,
+  })
   @Post()
-  async create(
+  create(
     @CurrentUser() admin: SessionUser,
-    @Body({ schema: CreateDeviceRequestSchema }) body: unknown,
+    @Body({
+      schema: CreateDeviceRequestSchema,
+      pipes: [new ContractPipe(CreateDeviceRequestSchema)],
+    })
+    body: CreateDeviceRequest,
   ): Promise<RegisteredDevice> {
-    const request = parseInput(CreateDeviceRequestSchema, body);
-    const facility = await this.facilities.get(request.facilityId);
-    const problem = facility
-      ? devicePlacementProblem(facility.kind)
-      : `facility ${request.facilityId} does not exist`;
-    if (problem) throw new DomainError('INVALID_INPUT', problem);
-    const secretHash = await this.hasher.hashMachineSecret(request.secret);
-    const created = await this.devices.provision(
-      { id: request.id, facilityId: request.facilityId, secretHash },
-      'create',
-    );
-    if (!created) throw new DomainError('CONFLICT', `device ${request.id} exists already`);
-    await this.audit.record({
-      actor: `user:${admin.id}`,
-      action: 'admin.device.create',
-      outcome: 'allowed',
-      subject: `device:${request.id}`,
-      detail: { clinicId: request.facilityId },
-    });
-    return { id: request.id, clinicId: request.facilityId };
+    return this.devices.register(admin, body);
+  }
+
+  @ApiRoute({
+    summary: 'Disable or enable an ECG box',
+    description: 'A disabled box is disconnected now and refused at its next connect.',
+    response: DeviceSummarySchema,
+  })
+  @Patch(':id')
+  update(
+    @CurrentUser() admin: SessionUser,
+    @Param('id', new ContractPipe(ResourceIdSchema)) id: string,
+    @Body({
+      schema: UpdateDeviceRequestSchema,
+      pipes: [new ContractPipe(UpdateDeviceRequestSchema)],
+    })
+    body: UpdateDeviceRequest,
+  ): Promise<DeviceSummary> {
+    return this.devices.update(admin, id, body);
   }
 }

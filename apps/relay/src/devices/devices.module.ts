@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { FacilitiesModule } from '../facilities/facilities.module.js';
 import { DeviceGateService } from './device-gate.service.js';
 import { DevicesAdminController } from './devices-admin.controller.js';
+import { DevicesService } from './devices.service.js';
 import { DevicesController } from './devices.controller.js';
 import { DevicesRepository } from './devices.repository.js';
 
@@ -12,7 +13,7 @@ import { DevicesRepository } from './devices.repository.js';
 @Module({
   imports: [FacilitiesModule],
   controllers: [DevicesController, DevicesAdminController],
-  providers: [DevicesRepository, DeviceGateService],
+  providers: [DevicesRepository, DeviceGateService, DevicesService],
   exports: [DevicesRepository, DeviceGateService],
 })
 export class DevicesModule {}

@@ -1,7 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { asc, eq, inArray, like, or } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  eq,
+  getTableName,
+  inArray,
+  like,
+  or,
+  sql,
+  type Column,
+  type Table,
+} from 'drizzle-orm';
 import { Database, type Queryable } from '../infra/database/database.js';
-import { devices } from '../infra/database/schema.js';
+import { devices, recordings } from '../infra/database/schema.js';
 
 export interface Device {
   id: string;
@@ -26,18 +37,40 @@ export class DevicesRepository {
     );
   }
 
-  async list(clinicId: string | undefined) {
-    const rows = await this.database.db
+  /** Boxes with their last contact, firmware and newest recording: all, one clinic's, or one. */
+  async list(filter: { clinicId?: string; id?: string } = {}) {
+    return this.database.db
       .select({
         id: devices.id,
         clinicId: devices.facilityId,
         disabled: devices.disabled,
         lastSeenAt: devices.lastSeenAt,
+        firmware: devices.firmware,
+        // Per box, so recordings_device_idx answers it from its last entry (no scan of all
+        // recordings on each refresh of the list).
+        lastRecordingAt: sql<Date | null>`(
+          select max(${column(recordings, recordings.receivedAt)}) from ${recordings}
+          where ${column(recordings, recordings.deviceId)} = ${column(devices, devices.id)}
+        )`.mapWith(recordings.receivedAt),
       })
       .from(devices)
-      .where(clinicId === undefined ? undefined : eq(devices.facilityId, clinicId))
+      .where(
+        and(
+          filter.clinicId === undefined ? undefined : eq(devices.facilityId, filter.clinicId),
+          filter.id === undefined ? undefined : eq(devices.id, filter.id),
+        ),
+      )
       .orderBy(asc(devices.id));
-    return rows;
+  }
+
+  /** Enables or disables a box; false when there is no such box. */
+  async setDisabled(id: string, disabled: boolean): Promise<boolean> {
+    const rows = await this.database.db
+      .update(devices)
+      .set({ disabled })
+      .where(eq(devices.id, id))
+      .returning({ id: devices.id });
+    return rows.length > 0;
   }
 
   /** The registered ones among these ids, with their secret hashes. */
@@ -72,8 +105,12 @@ export class DevicesRepository {
     return rows.length > 0;
   }
 
-  async markSeen(id: string, at: Date): Promise<void> {
-    await this.database.db.update(devices).set({ lastSeenAt: at }).where(eq(devices.id, id));
+  /** The box was heard from; `firmware` when it announced one on `status`. */
+  async markSeen(id: string, at: Date, firmware?: string): Promise<void> {
+    await this.database.db
+      .update(devices)
+      .set(firmware === undefined ? { lastSeenAt: at } : { lastSeenAt: at, firmware })
+      .where(eq(devices.id, id));
   }
 
   /** Disables every box whose id starts with one of the prefixes. */
@@ -86,4 +123,12 @@ export class DevicesRepository {
         or(...prefixes.map((prefix) => like(devices.id, `${prefix.replace(/[\\%_]/g, '\\$&')}%`))),
       );
   }
+}
+
+/**
+ * A column named with its table, for a correlated subquery: drizzle leaves columns
+ * unqualified in a query without joins, where the inner and outer `id` would be the same.
+ */
+function column(table: Table, of: Column) {
+  return sql`${sql.identifier(getTableName(table))}.${sql.identifier(of.name)}`;
 }

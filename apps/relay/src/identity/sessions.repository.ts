@@ -4,7 +4,7 @@ import { Database, type Queryable } from '../infra/database/database.js';
 import { retiredRefreshTokens, sessions, users } from '../infra/database/schema.js';
 import type { RefreshLookup } from './refresh-tokens.js';
 
-export type RevokeReason = 'logout' | 'reuse' | 'user-disabled';
+export type RevokeReason = 'logout' | 'reuse' | 'user-disabled' | 'credentials-changed';
 
 @Injectable()
 export class SessionsRepository {

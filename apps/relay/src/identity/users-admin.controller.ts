@@ -33,8 +33,8 @@ export class UsersAdminController {
   }
 
   @ApiRoute({
-    summary: 'Rename or disable a user',
-    description: 'Disabling a user ends every session they have.',
+    summary: 'Rename, disable, reset the password of, or change the role of a user',
+    description: 'Disabling a user, a new password or a new role ends every session they have.',
     response: AdminUserSchema,
   })
   @Patch(':id')

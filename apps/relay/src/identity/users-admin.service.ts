@@ -46,17 +46,34 @@ export class UsersAdminService {
   }
 
   async update(admin: SessionUser, id: string, request: UpdateUserRequest): Promise<AdminUser> {
-    const updated = await this.users.update(id, request);
+    const { password, ...changes } = request;
+    if (changes.role !== undefined) {
+      const user = await this.users.findById(id);
+      if (!user) throw new DomainError('NOT_FOUND', 'No such user');
+      const facility = await this.facilities.get(user.facilityId);
+      const problem = facility && rolePlacementProblem(changes.role, facility.kind);
+      if (problem) throw new DomainError('INVALID_INPUT', problem);
+    }
+    const updated = await this.users.update(id, {
+      ...changes,
+      ...(password === undefined ? {} : { passwordHash: await this.hasher.hash(password) }),
+    });
     if (!updated) throw new DomainError('NOT_FOUND', 'No such user');
     // The guard also refuses a disabled user's sessions; revoking them here ends their
-    // refresh tokens and disconnects their sockets now.
-    const ended = request.disabled ? await this.sessions.revokeAllOf(id, 'user-disabled') : [];
+    // refresh tokens and disconnects their sockets now. A new password or role ends them
+    // too: whoever held the old password, or the old role's pages, signs in again.
+    const ended = request.disabled
+      ? await this.sessions.revokeAllOf(id, 'user-disabled')
+      : password !== undefined || changes.role !== undefined
+        ? await this.sessions.revokeAllOf(id, 'credentials-changed')
+        : [];
     await this.audit.record({
       actor: `user:${admin.id}`,
       action: 'admin.user.update',
       outcome: 'allowed',
       subject: `user:${id}`,
-      detail: { changed: Object.keys(request), sessionsEnded: ended.length },
+      // Which fields changed, never the password itself.
+      detail: { changed: Object.keys(request), role: changes.role, sessionsEnded: ended.length },
     });
     return updated;
   }

@@ -92,7 +92,7 @@ export class UsersRepository {
 
   async update(
     id: string,
-    changes: { displayName?: string; disabled?: boolean },
+    changes: { displayName?: string; disabled?: boolean; passwordHash?: string; role?: Role },
     tx: Queryable = this.database.db,
   ): Promise<AdminUser | undefined> {
     const [row] = await tx

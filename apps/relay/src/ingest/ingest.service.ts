@@ -309,8 +309,8 @@ export class IngestService {
   }
 
   private async status(deviceId: string, payload: Buffer): Promise<void> {
-    parseJson(DeviceStatusSchema, payload);
-    await this.devices.markSeen(deviceId, this.clock.now());
+    const status = parseJson(DeviceStatusSchema, payload);
+    await this.devices.markSeen(deviceId, this.clock.now(), status.firmware);
   }
 
   /**

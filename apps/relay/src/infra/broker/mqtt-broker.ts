@@ -279,6 +279,17 @@ export class MqttBroker {
   }
 
   /**
+   * Closes the box's connection, if it has one (a box just disabled). Its session stays
+   * as MQTT keeps it; the box's reconnect meets the gate again.
+   */
+  disconnect(deviceId: string): boolean {
+    const client = this.online.get(deviceId);
+    if (!client) return false;
+    client.close();
+    return true;
+  }
+
+  /**
    * Stops reading from every box until `resumeInput`. Used when the relay is behind: TCP
    * then pushes back on the boxes, which keep their unacknowledged chunks in their own
    * memory, instead of the relay queueing without bound until nothing gets through.

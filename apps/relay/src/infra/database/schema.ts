@@ -54,6 +54,8 @@ export const devices = pgTable('devices', {
   secretHash: text('secret_hash').notNull(),
   disabled: boolean('disabled').notNull().default(false),
   lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+  /** What the box last announced on `status`; null until it says. */
+  firmware: text('firmware'),
   createdAt: createdAt(),
 });
 
@@ -82,7 +84,11 @@ export const recordings = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     receivedAt: createdAt(),
   },
-  (t) => [index('recordings_clinic_idx').on(t.clinicId)],
+  (t) => [
+    index('recordings_clinic_idx').on(t.clinicId),
+    // A box's newest recording, for the administrator's list of boxes.
+    index('recordings_device_idx').on(t.deviceId, t.receivedAt),
+  ],
 );
 
 export const cases = pgTable(
@@ -345,7 +351,7 @@ export const sessions = pgTable(
     /** Fixed at sign-in (REFRESH_TOKEN_TTL_SECONDS); rotation does not extend it. */
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
-    /** logout | reuse | user-disabled */
+    /** logout | reuse | user-disabled | credentials-changed (new password or role) */
     revokedReason: text('revoked_reason'),
   },
   (t) => [index('sessions_user_idx').on(t.userId)],

@@ -1,0 +1,145 @@
+import type { AuditOutcome, Facility, FacilityKind, Role } from '#contracts';
+import { ApiFailure, describeError } from '../../api.js';
+import { h, type Child } from '../../dom.js';
+import { t } from '../../i18n/i18n.js';
+
+/** What a facility is, in the words its people use (乡镇卫生院, 县级医院, 三甲医院). */
+export function kindLabel(kind: FacilityKind): string {
+  const labels: Record<FacilityKind, string> = {
+    clinic: t('admin:kind.clinic'),
+    county: t('admin:kind.county'),
+    tertiary: t('admin:kind.tertiary'),
+  };
+  return labels[kind];
+}
+
+export function roleLabel(role: Role): string {
+  const labels: Record<Role, string> = {
+    clinic_staff: t('admin:role.clinicStaff'),
+    reader: t('admin:role.reader'),
+    admin: t('admin:role.admin'),
+    health_authority: t('admin:role.healthAuthority'),
+  };
+  return labels[role];
+}
+
+export function outcomeLabel(outcome: AuditOutcome): string {
+  const labels: Record<AuditOutcome, string> = {
+    allowed: t('admin:audit.outcome.allowed'),
+    denied: t('admin:audit.outcome.denied'),
+    failed: t('admin:audit.outcome.failed'),
+  };
+  return labels[outcome];
+}
+
+/** "Township Clinic 1 (clinic-1)", or the id alone for a facility not (yet) listed. */
+export function facilityLine(facilities: readonly Facility[], id: string): string {
+  const facility = facilities.find((candidate) => candidate.id === id);
+  return facility ? t('admin:facilityLine', { name: facility.name, id }) : id;
+}
+
+/**
+ * The operations whose 409 the relay explains: each gets one plain sentence here, with what
+ * can be read out of the relay's message (an id, a count), so nobody has to read
+ * "CONFLICT: … held by a hospital that would no longer be above their clinic".
+ */
+export type AdminOperation =
+  | { kind: 'facilityCreate'; id: string }
+  | { kind: 'facilityMove'; id: string; parentId: string | null }
+  | { kind: 'aeTitles' }
+  | { kind: 'deviceCreate'; id: string }
+  | { kind: 'userCreate'; username: string };
+
+/** A failed administrator's call as a sentence for the page: a 409 in plain words. */
+export function adminErrorText(failure: unknown, operation: AdminOperation): string {
+  if (!(failure instanceof ApiFailure) || failure.status !== 409) return describeError(failure);
+  switch (operation.kind) {
+    case 'facilityCreate':
+      return t('admin:conflict.facilityExists', { id: operation.id });
+    case 'facilityMove': {
+      const count = /: (\d+) open case/.exec(failure.message)?.[1];
+      const parent = operation.parentId ?? t('admin:facilities.noParent');
+      return count === undefined
+        ? t('admin:conflict.facilityMoveStrands', { id: operation.id, parent })
+        : t('admin:conflict.facilityMoveStrandsCount', {
+            id: operation.id,
+            parent,
+            count: Number(count),
+          });
+    }
+    case 'aeTitles': {
+      const taken = [...failure.message.matchAll(/AE title (\S+) belongs to (\S+)/g)].map(
+        ([, title, clinic]) => t('admin:conflict.aeTitleOwner', { title, clinic }),
+      );
+      return t('admin:conflict.aeTitlesTaken', {
+        titles: taken.join(t('admin:listSeparator')),
+      });
+    }
+    case 'deviceCreate':
+      return t('admin:conflict.deviceExists', { id: operation.id });
+    case 'userCreate':
+      return t('admin:conflict.usernameTaken', { username: operation.username });
+  }
+}
+
+/** A label above its control, with an optional hint below. */
+export function field(id: string, label: string, control: HTMLElement, hint?: string): HTMLElement {
+  control.id = id;
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: id }, label),
+    control,
+    hint ? h('p', { class: 'hint' }, hint) : null,
+  );
+}
+
+/** A `<select>` of these values, each shown with its label. */
+export function choice(
+  name: string,
+  options: readonly { value: string; label: string }[],
+  selected?: string,
+): HTMLSelectElement {
+  return h(
+    'select',
+    { name },
+    options.map((option) =>
+      h('option', { value: option.value, selected: option.value === selected }, option.label),
+    ),
+  );
+}
+
+/** The status line of a form: an error (role=alert) or a confirmation (role=status). */
+export class FormMessage {
+  readonly element = h('p', { class: 'form-message', hidden: true });
+
+  error(text: string): void {
+    this.show(text, 'alert');
+  }
+
+  done(text: string): void {
+    this.show(text, 'status');
+  }
+
+  clear(): void {
+    this.element.hidden = true;
+    this.element.textContent = '';
+  }
+
+  private show(text: string, role: 'alert' | 'status'): void {
+    this.element.className = role === 'alert' ? 'form-message alert' : 'form-message done';
+    this.element.setAttribute('role', role);
+    this.element.textContent = text;
+    this.element.hidden = false;
+  }
+}
+
+/** A panel with a heading of its own level two. */
+export function panel(id: string, title: string, ...children: Child[]): HTMLElement {
+  return h(
+    'section',
+    { class: 'panel admin-panel', 'aria-labelledby': id },
+    h('h2', { id }, title),
+    ...children,
+  );
+}

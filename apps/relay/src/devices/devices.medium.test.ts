@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionUser } from '#contracts';
+import { AuditRepository } from '../audit/audit.repository.js';
+import { AuditService } from '../audit/audit.service.js';
+import { TestClock } from '../common/testing/test-clock.js';
+import { FacilitiesRepository } from '../facilities/facilities.repository.js';
+import { SecretHasher } from '../identity/secret-hasher.js';
+import type { Database } from '../infra/database/database.js';
+import { auditLog, devices, facilities, recordings } from '../infra/database/schema.js';
+import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
+import { quietLog } from '../infra/logging/testing/quiet-log.js';
+import { DevicesRepository } from './devices.repository.js';
+import { DevicesService, type DeviceLinks } from './devices.service.js';
+
+/** The broker at its boundary: which boxes are connected, and which were disconnected. */
+class FakeLinks implements DeviceLinks {
+  readonly connected = new Set<string>();
+  readonly disconnected: string[] = [];
+  isOnline(deviceId: string): boolean {
+    return this.connected.has(deviceId);
+  }
+  disconnect(deviceId: string): boolean {
+    if (!this.connected.delete(deviceId)) return false;
+    this.disconnected.push(deviceId);
+    return true;
+  }
+}
+
+const admin: SessionUser = {
+  id: randomUUID(),
+  username: 'admin',
+  displayName: 'Admin',
+  role: 'admin',
+  facilityId: 'county-x',
+  facilityKind: 'county',
+};
+
+/** Registering, listing and disabling boxes on a real database per driver. */
+describe.each(DRIVERS)('DevicesService on %s', (driver) => {
+  let database: Database;
+  let dispose: () => Promise<void>;
+  let service: DevicesService;
+  let repository: DevicesRepository;
+  let links: FakeLinks;
+  const hasher = new SecretHasher();
+  const clock = new TestClock();
+
+  beforeAll(async () => {
+    ({ database, dispose } = await openTestDatabase(driver));
+    await database.db.insert(facilities).values([
+      { id: 'county-x', kind: 'county', name: 'County X', parentId: null },
+      { id: 'clinic-x', kind: 'clinic', name: 'Clinic X', parentId: 'county-x' },
+      { id: 'clinic-y', kind: 'clinic', name: 'Clinic Y', parentId: 'county-x' },
+    ]);
+    links = new FakeLinks();
+    repository = new DevicesRepository(database);
+    service = new DevicesService(
+      repository,
+      new FacilitiesRepository(database),
+      hasher,
+      new AuditService(new AuditRepository(database), clock, quietLog),
+      links,
+    );
+  }, 60_000);
+  afterAll(() => dispose());
+
+  const auditRows = (action: string) =>
+    database.db.select().from(auditLog).where(eq(auditLog.action, action));
+
+  it('makes a secret when none is given, answers it once, and keeps only its hash', async () => {
+    const registered = await service.register(admin, { id: 'box-made', facilityId: 'clinic-x' });
+    expect(registered).toMatchObject({ id: 'box-made', clinicId: 'clinic-x' });
+    expect(registered.secret).toMatch(/^[0-9a-f]{32}$/);
+    const stored = (await repository.find('box-made'))!;
+    expect(stored.secretHash).not.toContain(registered.secret);
+    expect(await hasher.verifyMachineSecret(stored.secretHash, registered.secret!)).toBe(true);
+    // Two registrations never share a secret.
+    const other = await service.register(admin, { id: 'box-made-2', facilityId: 'clinic-x' });
+    expect(other.secret).not.toBe(registered.secret);
+    // The list never carries a secret or its hash.
+    expect(JSON.stringify(await service.summaries())).not.toMatch(/secret|argon2/i);
+    const [row] = await auditRows('admin.device.create');
+    expect(row).toMatchObject({ subject: 'device:box-made', outcome: 'allowed' });
+    expect(JSON.stringify(row)).not.toContain(registered.secret);
+  });
+
+  it('does not repeat a secret the administrator gave', async () => {
+    const registered = await service.register(admin, {
+      id: 'box-given',
+      facilityId: 'clinic-y',
+      secret: 'given-secret-0123456789',
+    });
+    expect(registered).toEqual({ id: 'box-given', clinicId: 'clinic-y' });
+    const stored = (await repository.find('box-given'))!;
+    expect(await hasher.verifyMachineSecret(stored.secretHash, 'given-secret-0123456789')).toBe(
+      true,
+    );
+  });
+
+  it('refuses a second box of the same id (409) and a box outside a clinic', async () => {
+    await expect(
+      service.register(admin, { id: 'box-made', facilityId: 'clinic-y' }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(
+      service.register(admin, { id: 'box-county', facilityId: 'county-x' }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: 'a box belongs to a clinic' });
+    await expect(
+      service.register(admin, { id: 'box-nowhere', facilityId: 'clinic-none' }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await repository.find('box-county')).toBeUndefined();
+  });
+
+  it('lists online state, last contact, firmware and the newest recording, per clinic or all', async () => {
+    links.connected.add('box-made');
+    const seenAt = new Date('2026-03-01T08:00:00Z');
+    await repository.markSeen('box-made', seenAt, 'fw-2.1.0');
+    // A status without firmware keeps what the box said before.
+    await repository.markSeen('box-made', new Date('2026-03-01T08:05:00Z'));
+    const recording = (receivedAt: Date) => ({
+      id: randomUUID(),
+      deviceId: 'box-made',
+      clinicId: 'clinic-x',
+      examKind: 'resting-12-lead',
+      leads: ['I'],
+      sampleRateHz: 500,
+      microvoltsPerLsb: 5,
+      samplesPerLead: 500,
+      chunkCount: 1,
+      sha256: randomUUID().replaceAll('-', '').padEnd(64, '0'),
+      startedAt: receivedAt,
+      receivedAt,
+    });
+    await database.db
+      .insert(recordings)
+      .values([
+        recording(new Date('2026-03-01T07:00:00Z')),
+        recording(new Date('2026-03-01T07:30:00Z')),
+      ]);
+
+    const clinicX = await service.summaries({ clinicId: 'clinic-x' });
+    expect(clinicX.map((device) => device.id)).toEqual(['box-made', 'box-made-2']);
+    expect(clinicX[0]).toEqual({
+      id: 'box-made',
+      clinicId: 'clinic-x',
+      online: true,
+      disabled: false,
+      lastSeenAt: '2026-03-01T08:05:00.000Z',
+      firmware: 'fw-2.1.0',
+      lastRecordingAt: '2026-03-01T07:30:00.000Z',
+    });
+    expect(clinicX[1]).toMatchObject({
+      online: false,
+      lastSeenAt: null,
+      firmware: null,
+      lastRecordingAt: null,
+    });
+    expect((await service.summaries()).map((device) => device.id)).toEqual([
+      'box-given',
+      'box-made',
+      'box-made-2',
+    ]);
+  });
+
+  it('disables a box: the flag the gate reads is set, its connection closed, and it is audited', async () => {
+    const disabled = await service.update(admin, 'box-made', { disabled: true });
+    expect(disabled).toMatchObject({ id: 'box-made', disabled: true, online: false });
+    expect(links.disconnected).toEqual(['box-made']);
+    expect((await repository.find('box-made'))!.disabled).toBe(true);
+    const [row] = await auditRows('admin.device.disable');
+    expect(row).toMatchObject({ subject: 'device:box-made', detail: { disconnected: true } });
+
+    const enabled = await service.update(admin, 'box-made', { disabled: false });
+    expect(enabled.disabled).toBe(false);
+    expect((await repository.find('box-made'))!.disabled).toBe(false);
+    expect(await auditRows('admin.device.enable')).toHaveLength(1);
+    // Enabling never disconnects.
+    expect(links.disconnected).toEqual(['box-made']);
+
+    await expect(service.update(admin, 'box-none', { disabled: true })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    const [unchanged] = await database.db.select().from(devices).where(eq(devices.id, 'box-given'));
+    expect(unchanged!.disabled).toBe(false);
+  });
+});
