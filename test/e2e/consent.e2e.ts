@@ -263,8 +263,8 @@ describe('consent by verification code: a reader of another county and a patient
     const grantRow = clinicPage.locator('table.grants tbody tr');
     await grantRow.first().waitFor();
     const grantText = await grantRow.first().innerText();
-    expect(grantText).toContain('Dr. County 2 Reader');
-    expect(grantText).toContain('County 2 Hospital');
+    expect(grantText).toContain('王芳医生');
+    expect(grantText).toContain('北岭区人民医院');
     expect(grantText).toContain('serial comparison, chest pain');
 
     // ---- county 1, which reads P's case, sees the earlier exam on the case page ----------

@@ -125,7 +125,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
   it('shows the new case live, draws the ECG, signs it, and the clinic sees the diagnosis without reloading', async () => {
     const reader = await signIn('county1.reader');
     const clinic = await signIn('clinic1.staff');
-    await expect(reader.locator('header').textContent()).resolves.toContain('Dr. County 1 Reader');
+    await expect(reader.locator('header').textContent()).resolves.toContain('李明医生');
     const readerListReads = countListReads(reader);
 
     // ---- a clinic-1 box records; the county 1 worklist shows it without a reload -----------
@@ -137,7 +137,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     await row.waitFor({ timeout: 15_000 });
     expect(readerListReads()).toBe(0);
     const rowText = await row.innerText();
-    expect(rowText).toContain('Township Clinic 1');
+    expect(rowText).toContain('石桥镇卫生院');
     // Chinese by default, in the glossary's words.
     expect(rowText).toContain('常规十二导联心电图');
     expect(rowText).toContain('待诊断');
@@ -209,7 +209,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     // How fast is for a benchmark, not a test: only that it comes without a reload.
     await clinicRow.locator('.conclusion', { hasText: CONCLUSION }).waitFor({ timeout: 15_000 });
     expect(await sameDocument(clinic)).toBe(true);
-    expect(await clinicRow.innerText()).toContain('Dr. County 1 Reader');
+    expect(await clinicRow.innerText()).toContain('李明医生');
     await expect(clinicRow.locator('.badge').allInnerTexts()).resolves.toContain('已签发');
     // The list was not re-read to get there: the socket brought it.
     expect(clinicReads()).toBe(0);
@@ -408,7 +408,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     expect(await sameDocument(reader)).toBe(true);
 
     // ---- a case in English ---------------------------------------------------------------------
-    await row.getByRole('button', { name: /^Claim the .+ case from Township Clinic 1$/ }).click();
+    await row.getByRole('button', { name: /^Claim the .+ case from 石桥镇卫生院$/ }).click();
     await onCase(reader, sent.caseId);
     await reader.locator('canvas.ecg-canvas[data-rendered="true"]').waitFor();
     await expect(reader.locator('[data-testid=sign]').innerText()).resolves.toBe('Sign diagnosis');

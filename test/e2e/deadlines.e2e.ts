@@ -161,7 +161,7 @@ describe.each(RELAY_DATABASES)(
         kind: 'escalated',
         byName: null,
         fromHospitalId: 'county-1',
-        fromHospitalName: 'County 1 Hospital',
+        fromHospitalName: '南山区人民医院',
         toHospitalId: 'tertiary-1',
         note: 'deadline passed',
         deadline: {
@@ -179,15 +179,15 @@ describe.each(RELAY_DATABASES)(
       expect(signed.status).toBe(200);
       expect(signed.body).toMatchObject({
         hospitalId: 'tertiary-1',
-        hospitalName: 'City Heart Hospital',
+        hospitalName: '市心血管病医院',
       });
 
       await until(() => delivered.some((delivery) => delivery.diagnosis.caseId === caseId));
       expect(
         delivered.find((delivery) => delivery.diagnosis.caseId === caseId)?.diagnosis,
       ).toMatchObject({
-        signedByName: 'Dr. Tertiary Reader',
-        hospitalName: 'City Heart Hospital',
+        signedByName: '陈思远医生',
+        hospitalName: '市心血管病医院',
       });
     });
 
@@ -267,9 +267,9 @@ describe.each(RELAY_DATABASES)(
       expect(detail.transfers).toEqual([
         expect.objectContaining({
           kind: 'escalated',
-          byName: 'Dr. County 2 Reader',
-          fromHospitalName: 'County 2 Hospital',
-          toHospitalName: 'City Heart Hospital',
+          byName: '王芳医生',
+          fromHospitalName: '北岭区人民医院',
+          toHospitalName: '市心血管病医院',
           note,
           deadline: null,
         }),

@@ -171,7 +171,7 @@ describe('patients: a registered exam from the clinic console to the printed rep
     const warning = clinic.locator('.repeat-warning');
     await warning.waitFor();
     const warned = await warning.innerText();
-    expect(warned).toContain('心电图 · Township Clinic 1');
+    expect(warned).toContain('心电图 · 石桥镇卫生院');
     expect(warned).toMatch(/验证码/);
     expect(await clinic.locator('.order-result .order-number').count()).toBe(0);
     await clinic.getByRole('button', { name: '继续检查' }).click();

@@ -133,7 +133,7 @@ describe('one ECG travels the whole way: box → relay → county reader → cli
     expect(delivered.diagnosis).toMatchObject({
       caseId: sent.caseId,
       conclusion: 'Sinus rhythm, 72/min. Normal ECG.',
-      signedByName: 'Dr. County 1 Reader',
+      signedByName: '李明医生',
     });
     expect(delivered.eventId).toBeTruthy();
     const onBox = await toBox;

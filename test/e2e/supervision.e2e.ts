@@ -236,7 +236,7 @@ describe('supervision dashboard in a real browser: known figures, moving live', 
     const lateRows = page.locator('[data-testid="supervision-late"] tbody tr');
     await expect(lateRows.count()).resolves.toBe(1);
     await expect(lateRows.first().getAttribute('data-overdue')).resolves.toBe('yes');
-    await expect(lateRows.first().innerText()).resolves.toContain('Township Clinic 1');
+    await expect(lateRows.first().innerText()).resolves.toContain('石桥镇卫生院');
     const pageText = await page.locator('main').innerText();
     for (const caseId of [late.id, escalated.id, onTime.id, returned.id, open.id]) {
       expect(pageText).not.toContain(caseId);
@@ -292,7 +292,7 @@ describe('supervision dashboard in a real browser: known figures, moving live', 
     ]);
     expect(download.suggestedFilename()).toMatch(/^supervision-[\d-]{10}-[\d-]{10}\.csv$/);
     const csv = await readFile(await download.path(), 'utf8');
-    expect(csv).toContain(',clinic-1,clinic,Township Clinic 1,county-1,5,');
+    expect(csv).toContain(',clinic-1,clinic,石桥镇卫生院,county-1,5,');
     expect(pageProblems).toEqual([]);
   });
 

@@ -18,18 +18,24 @@ interface DemoFacility {
   aeTitles?: string[];
 }
 
+/** The demo's township health centres (乡镇卫生院), clinic-1 … clinic-6; the names are made up. */
+const DEMO_TOWNS = ['石桥镇', '河口镇', '青龙镇', '白沙镇', '龙泉镇', '双河镇'];
+/** The nurse signed in at each demo clinic (a surname, as colleagues address each other). */
+const DEMO_NURSES = ['刘', '赵', '孙', '周', '吴', '郑'];
+
 /**
- * 1 tertiary hospital, 2 county hospitals, 6 township clinics (1–3 → county 1, 4–6 → county 2).
+ * 1 tertiary hospital, 2 county hospitals, 6 township clinics (1–3 → county 1, 4–6 → county 2),
+ * named in Chinese as the clinics' own records would name them.
  * Clinic n's CT and X-ray machines call the DICOM listener as CLINICn_CT and CLINICn_DX.
  */
 export const DEMO_FACILITIES: DemoFacility[] = [
-  { id: 'tertiary-1', kind: 'tertiary', name: 'City Heart Hospital', parentId: null },
-  { id: 'county-1', kind: 'county', name: 'County 1 Hospital', parentId: 'tertiary-1' },
-  { id: 'county-2', kind: 'county', name: 'County 2 Hospital', parentId: 'tertiary-1' },
+  { id: 'tertiary-1', kind: 'tertiary', name: '市心血管病医院', parentId: null },
+  { id: 'county-1', kind: 'county', name: '南山区人民医院', parentId: 'tertiary-1' },
+  { id: 'county-2', kind: 'county', name: '北岭区人民医院', parentId: 'tertiary-1' },
   ...[1, 2, 3, 4, 5, 6].map((n) => ({
     id: `clinic-${n}`,
     kind: 'clinic' as const,
-    name: `Township Clinic ${n}`,
+    name: `${DEMO_TOWNS[n - 1]}卫生院`,
     parentId: n <= 3 ? 'county-1' : 'county-2',
     aeTitles: [`CLINIC${n}_CT`, `CLINIC${n}_DX`],
   })),
@@ -43,37 +49,37 @@ export const DEMO_USERS: {
 }[] = [
   {
     username: 'admin',
-    displayName: 'Relay administrator',
+    displayName: '系统管理员',
     role: 'admin',
     facilityId: 'tertiary-1',
   },
   {
     username: 'health.authority',
-    displayName: 'Regional health authority',
+    displayName: '区卫健委监管员',
     role: 'health_authority',
     facilityId: 'tertiary-1',
   },
   {
     username: 'tertiary.reader',
-    displayName: 'Dr. Tertiary Reader',
+    displayName: '陈思远医生',
     role: 'reader',
     facilityId: 'tertiary-1',
   },
   {
     username: 'county1.reader',
-    displayName: 'Dr. County 1 Reader',
+    displayName: '李明医生',
     role: 'reader',
     facilityId: 'county-1',
   },
   {
     username: 'county2.reader',
-    displayName: 'Dr. County 2 Reader',
+    displayName: '王芳医生',
     role: 'reader',
     facilityId: 'county-2',
   },
   ...[1, 2, 3, 4, 5, 6].map((n) => ({
     username: `clinic${n}.staff`,
-    displayName: `Clinic ${n} staff`,
+    displayName: `${DEMO_NURSES[n - 1]}护士（${DEMO_TOWNS[n - 1]}卫生院）`,
     role: 'clinic_staff' as const,
     facilityId: `clinic-${n}`,
   })),
