@@ -237,7 +237,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     // The printed report is in the page's language too.
     expect(printed).toContain('常规十二导联心电图诊断报告');
     expect(printed).toContain('诊断结论');
-    expect(printed).toMatch(/诊断医生：Dr\. County 1 Reader/);
+    expect(printed).toMatch(/诊断医生：李明医生/);
     expect(await report.locator('canvas.report-ecg').count()).toBe(1);
     await clinic.emulateMedia({ media: 'print' });
     // The printable area of A4 landscape with the report's 10 mm margins, at 96 px per inch.
