@@ -132,7 +132,7 @@ describe('the access log and revoking a grant, in the clinic’s console', () =>
     const first = rows(page).first();
     expect(await first.getAttribute('data-action')).toBe('records.history.read');
     const firstText = await first.innerText();
-    for (const words of ['王芳医生', '诊断医生', '北岭区人民医院', PURPOSE]) {
+    for (const words of ['张伟', '诊断医生', '北岭区人民医院', PURPOSE]) {
       expect(firstText).toContain(words);
     }
     expect(firstText).toContain('查看既往检查');
@@ -202,7 +202,7 @@ describe('the access log and revoking a grant, in the clinic’s console', () =>
     await row.locator('[data-testid=revoke-grant]').click();
     await row.and(page.locator('[data-grant-state="revoked"]')).waitFor();
     expect(questions).toHaveLength(1);
-    expect(questions[0]).toContain('王芳医生');
+    expect(questions[0]).toContain('张伟');
     expect(await row.locator('[data-testid=revoke-grant]').count()).toBe(0);
 
     // From now on the reader is where a reader without a grant is: no such patient.

@@ -263,7 +263,7 @@ describe('consent by verification code: a reader of another county and a patient
     const grantRow = clinicPage.locator('table.grants tbody tr');
     await grantRow.first().waitFor();
     const grantText = await grantRow.first().innerText();
-    expect(grantText).toContain('王芳医生');
+    expect(grantText).toContain('张伟');
     expect(grantText).toContain('北岭区人民医院');
     expect(grantText).toContain('serial comparison, chest pain');
 

@@ -125,7 +125,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
   it('shows the new case live, draws the ECG, signs it, and the clinic sees the diagnosis without reloading', async () => {
     const reader = await signIn('county1.reader');
     const clinic = await signIn('clinic1.staff');
-    await expect(reader.locator('header').textContent()).resolves.toContain('李明医生');
+    await expect(reader.locator('header').textContent()).resolves.toContain('李明');
     const readerListReads = countListReads(reader);
 
     // ---- a clinic-1 box records; the county 1 worklist shows it without a reload -----------
@@ -209,7 +209,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     // How fast is for a benchmark, not a test: only that it comes without a reload.
     await clinicRow.locator('.conclusion', { hasText: CONCLUSION }).waitFor({ timeout: 15_000 });
     expect(await sameDocument(clinic)).toBe(true);
-    expect(await clinicRow.innerText()).toContain('李明医生');
+    expect(await clinicRow.innerText()).toContain('李明');
     await expect(clinicRow.locator('.badge').allInnerTexts()).resolves.toContain('已签发');
     // The list was not re-read to get there: the socket brought it.
     expect(clinicReads()).toBe(0);
@@ -237,7 +237,7 @@ describe('review console in a real browser: a reader signs, the clinic sees it l
     // The printed report is in the page's language too.
     expect(printed).toContain('常规十二导联心电图诊断报告');
     expect(printed).toContain('诊断结论');
-    expect(printed).toMatch(/诊断医生：李明医生/);
+    expect(printed).toMatch(/诊断医生：李明/);
     expect(await report.locator('canvas.report-ecg').count()).toBe(1);
     await clinic.emulateMedia({ media: 'print' });
     // The printable area of A4 landscape with the report's 10 mm margins, at 96 px per inch.

@@ -186,7 +186,7 @@ describe.each(RELAY_DATABASES)(
       expect(
         delivered.find((delivery) => delivery.diagnosis.caseId === caseId)?.diagnosis,
       ).toMatchObject({
-        signedByName: '陈思远医生',
+        signedByName: '陈思远',
         hospitalName: '市心血管病医院',
       });
     });
@@ -267,7 +267,7 @@ describe.each(RELAY_DATABASES)(
       expect(detail.transfers).toEqual([
         expect.objectContaining({
           kind: 'escalated',
-          byName: '王芳医生',
+          byName: '张伟',
           fromHospitalName: '北岭区人民医院',
           toHospitalName: '市心血管病医院',
           note,

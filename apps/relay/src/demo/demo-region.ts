@@ -61,19 +61,19 @@ export const DEMO_USERS: {
   },
   {
     username: 'tertiary.reader',
-    displayName: '陈思远医生',
+    displayName: '陈思远',
     role: 'reader',
     facilityId: 'tertiary-1',
   },
   {
     username: 'county1.reader',
-    displayName: '李明医生',
+    displayName: '李明',
     role: 'reader',
     facilityId: 'county-1',
   },
   {
     username: 'county2.reader',
-    displayName: '王芳医生',
+    displayName: '张伟',
     role: 'reader',
     facilityId: 'county-2',
   },
