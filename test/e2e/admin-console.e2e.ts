@@ -142,7 +142,7 @@ describe('administrator in a real browser: a box registered with its secret show
     );
     await expect(row.locator('[data-field=firmware]').innerText()).resolves.toBe('sim-1.0');
     await expect(row.locator('[data-field=last-recording]').innerText()).resolves.toMatch(
-      /^\d{4}-\d\d-\d\d \d\d:\d\d$/,
+      /^\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d$/,
     );
     await expect(row.innerText()).resolves.toContain('在线');
 
