@@ -74,7 +74,13 @@ export const AnalysisFlagSchema = z
   .object({
     code: z.string(),
     severity: z.enum(['critical', 'major', 'minor']),
-    text: z.string(),
+    text: z.string().describe('The finding in English, with its numbers.'),
+    values: z
+      .record(z.string(), z.union([z.string(), z.number()]))
+      .optional()
+      .describe(
+        'The numbers and leads in `text` by name, for saying the finding in another language (absent on flags from before this field).',
+      ),
   })
   .meta({ id: 'AnalysisFlag' });
 export type AnalysisFlag = z.infer<typeof AnalysisFlagSchema>;

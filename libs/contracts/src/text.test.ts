@@ -65,6 +65,7 @@ const VALID: Record<string, unknown> = {
     devices: [{ id: 'box-1', facilityId: 'clinic-1', secret: 'a'.repeat(16) }],
   },
   AuditQuerySchema: { actor: 'anonymous', action: 'POST /api/auth/login' },
+  SupervisionQuerySchema: { from: '2026-12-01', to: '2026-12-07' },
   SignDiagnosisSchema: { conclusion: 'Sinus rhythm', findings: ['normal axis'] },
   EscalateCaseSchema: { note: 'please look' },
   ReturnCaseSchema: { reason: 'lead V3 off' },

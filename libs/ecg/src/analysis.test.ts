@@ -234,14 +234,16 @@ describe('analyzeEcg', () => {
 
   it('derives the priority from the most severe flag', () => {
     expect(priorityOf([])).toBe('routine');
-    expect(priorityOf([{ code: 'PVCS', severity: 'minor', text: '' }])).toBe('routine');
+    expect(priorityOf([{ code: 'PVCS', severity: 'minor', text: '', values: {} }])).toBe('routine');
     expect(
       priorityOf([
-        { code: 'PVCS', severity: 'minor', text: '' },
-        { code: 'ATRIAL_FIBRILLATION', severity: 'major', text: '' },
+        { code: 'PVCS', severity: 'minor', text: '', values: {} },
+        { code: 'ATRIAL_FIBRILLATION', severity: 'major', text: '', values: {} },
       ]),
     ).toBe('urgent');
-    expect(priorityOf([{ code: 'STEMI', severity: 'critical', text: '' }])).toBe('stat');
+    expect(priorityOf([{ code: 'STEMI', severity: 'critical', text: '', values: {} }])).toBe(
+      'stat',
+    );
   });
 });
 

@@ -40,7 +40,13 @@ export type FlagCode = (typeof FLAG_CODES)[number];
 export interface EcgFlag {
   code: FlagCode;
   severity: FlagSeverity;
+  /** The finding in English, with its numbers. */
   text: string;
+  /**
+   * The numbers and leads in `text`, by name, so a reader's screen can say the finding in its
+   * own language (the console's `ecgFlags` texts); `text` stays the record's own wording.
+   */
+  values: Record<string, string | number>;
 }
 
 /** What the analysis may know of the patient (docs/patients.md); either may be unknown. */
@@ -190,15 +196,22 @@ function stLeads(
 export function flagEcg(input: FlagInput): EcgFlag[] {
   const { measurements: m, quality, sampleRateHz: fs } = input;
   const flags: EcgFlag[] = [];
-  const add = (code: FlagCode, severity: FlagSeverity, text: string) =>
-    flags.push({ code, severity, text });
+  const add = (
+    code: FlagCode,
+    severity: FlagSeverity,
+    text: string,
+    values: Record<string, string | number> = {},
+  ) => flags.push({ code, severity, text, values });
 
   for (const q of quality.perLead) {
     if (q.status === 'off')
-      add('LEAD_OFF', 'minor', `Lead ${q.lead} off or flat — check the electrode`);
+      add('LEAD_OFF', 'minor', `Lead ${q.lead} off or flat — check the electrode`, {
+        lead: q.lead,
+      });
   }
   const noisy = quality.perLead.filter((q) => q.status === 'noisy').map((q) => q.lead);
-  if (noisy.length) add('NOISY_LEADS', 'minor', `Noisy leads: ${noisy.join(', ')}`);
+  if (noisy.length)
+    add('NOISY_LEADS', 'minor', `Noisy leads: ${noisy.join(', ')}`, { leads: noisy.join(', ') });
   if (quality.limbLeadReversal) {
     add(
       'LIMB_LEAD_REVERSAL',
@@ -211,6 +224,7 @@ export function flagEcg(input: FlagInput): EcgFlag[] {
       'LOW_SAMPLE_RATE',
       'minor',
       `Sampled at ${fs} Hz; 500 Hz is recommended for diagnostic ECGs`,
+      { rate: fs },
     );
 
   if (!quality.readable) {
@@ -243,17 +257,22 @@ export function flagEcg(input: FlagInput): EcgFlag[] {
   const irregular = irregularity !== null && irregularity > AF_NORMALISED_RMSSD;
 
   const forAge = child ? ` for age ${input.patient?.ageYears}` : '';
+  const ageValue: Record<string, number> =
+    child && input.patient?.ageYears != null ? { age: input.patient.ageYears } : {};
+
   if (hr < limits.extremeBrady) {
     add(
       'EXTREME_BRADYCARDIA',
       'critical',
       `Heart rate ${round(hr)}/min (< ${limits.extremeBrady}${forAge})`,
+      { rate: round(hr), limit: limits.extremeBrady, ...ageValue },
     );
   } else if (hr > limits.extremeTachy) {
     add(
       'EXTREME_TACHYCARDIA',
       'critical',
       `Heart rate ${round(hr)}/min (> ${limits.extremeTachy}${forAge})`,
+      { rate: round(hr), limit: limits.extremeTachy, ...ageValue },
     );
   }
   // An irregular rhythm needs clearer P waves to count as sinus: missing AF is worse
@@ -264,21 +283,34 @@ export function flagEcg(input: FlagInput): EcgFlag[] {
       'ATRIAL_FIBRILLATION',
       'major',
       `Irregular rhythm without P waves (RMSSD/RR ${irregularity.toFixed(2)}), atrial fibrillation suspected; rate ${round(hr)}/min`,
+      { irregularity: irregularity.toFixed(2), rate: round(hr) },
     );
   } else if (m.pWavePresent) {
     if (hr < limits.brady && hr >= limits.extremeBrady) {
-      add('SINUS_BRADYCARDIA', 'minor', `Sinus bradycardia ${round(hr)}/min${forAge}`);
+      add('SINUS_BRADYCARDIA', 'minor', `Sinus bradycardia ${round(hr)}/min${forAge}`, {
+        rate: round(hr),
+        ...ageValue,
+      });
     } else if (hr > limits.tachy && hr <= limits.extremeTachy) {
-      add('SINUS_TACHYCARDIA', 'minor', `Sinus tachycardia ${round(hr)}/min${forAge}`);
+      add('SINUS_TACHYCARDIA', 'minor', `Sinus tachycardia ${round(hr)}/min${forAge}`, {
+        rate: round(hr),
+        ...ageValue,
+      });
     }
   } else if (hr > limits.tachy && hr <= limits.extremeTachy) {
-    add('TACHYCARDIA', 'major', `Tachycardia ${round(hr)}/min without visible P waves`);
+    add('TACHYCARDIA', 'major', `Tachycardia ${round(hr)}/min without visible P waves`, {
+      rate: round(hr),
+    });
   }
 
   if (longest > 3) {
-    add('PAUSE_OVER_3S', 'critical', `Pause of ${longest.toFixed(1)} s (> 3 s)`);
+    add('PAUSE_OVER_3S', 'critical', `Pause of ${longest.toFixed(1)} s (> 3 s)`, {
+      seconds: longest.toFixed(1),
+    });
   } else if (longest > 2) {
-    add('PAUSE_OVER_2S', 'major', `Pause of ${longest.toFixed(1)} s (> 2 s)`);
+    add('PAUSE_OVER_2S', 'major', `Pause of ${longest.toFixed(1)} s (> 2 s)`, {
+      seconds: longest.toFixed(1),
+    });
   }
 
   if (m.pvcCount > 0) {
@@ -289,12 +321,24 @@ export function flagEcg(input: FlagInput): EcgFlag[] {
       longestRun = Math.max(longestRun, run);
     }
     const burden = `${m.pvcCount} of ${m.beatCount} beats (${m.pvcBurdenPercent.toFixed(0)} %)`;
+    const burdenValues = {
+      pvcs: m.pvcCount,
+      beats: m.beatCount,
+      percent: m.pvcBurdenPercent.toFixed(0),
+    };
     if (longestRun >= 3) {
-      add('VENTRICULAR_RUN', 'major', `Run of ${longestRun} ventricular beats (non-sustained VT?)`);
+      add(
+        'VENTRICULAR_RUN',
+        'major',
+        `Run of ${longestRun} ventricular beats (non-sustained VT?)`,
+        {
+          beats: longestRun,
+        },
+      );
     }
     if (m.pvcBurdenPercent >= PVC_FREQUENT_PERCENT)
-      add('FREQUENT_PVCS', 'major', `Frequent PVCs: ${burden}`);
-    else add('PVCS', 'minor', `PVCs: ${burden}`);
+      add('FREQUENT_PVCS', 'major', `Frequent PVCs: ${burden}`, burdenValues);
+    else add('PVCS', 'minor', `PVCs: ${burden}`, burdenValues);
   }
 
   const wide = m.qrsMs !== null && m.qrsMs >= WIDE_QRS_MS;
@@ -316,17 +360,30 @@ export function flagEcg(input: FlagInput): EcgFlag[] {
         'ST_ELEVATION_WIDE_QRS',
         'major',
         `ST elevation in ${where} with QRS ${round(m.qrsMs!)} ms: STEMI criteria do not apply to wide QRS (LBBB/paced) — review (Sgarbossa)`,
+        { leads: where, qrs: round(m.qrsMs!) },
       );
     } else {
-      add('STEMI', 'critical', `ST elevation meeting STEMI criteria in contiguous leads: ${where}`);
+      add(
+        'STEMI',
+        'critical',
+        `ST elevation meeting STEMI criteria in contiguous leads: ${where}`,
+        {
+          leads: where,
+        },
+      );
     }
   }
   const depression = stLeads(input, (_lead, st) => Math.max(st.j, st.j60) <= -ST_DEPRESSION_UV);
   if (depression.pairs.length > 0 && !wide) {
-    add('ST_DEPRESSION', 'major', `ST depression ≥ 0.1 mV in ${depression.leads.join(', ')}`);
+    add('ST_DEPRESSION', 'major', `ST depression ≥ 0.1 mV in ${depression.leads.join(', ')}`, {
+      leads: depression.leads.join(', '),
+    });
   }
   if (!wide && m.qtcBazettMs !== null && m.qtcBazettMs >= QTC_LONG_MS) {
-    add('LONG_QTC', 'major', `QTc ${round(m.qtcBazettMs)} ms (Bazett) ≥ ${QTC_LONG_MS} ms`);
+    add('LONG_QTC', 'major', `QTc ${round(m.qtcBazettMs)} ms (Bazett) ≥ ${QTC_LONG_MS} ms`, {
+      qtc: round(m.qtcBazettMs),
+      limit: QTC_LONG_MS,
+    });
   }
   return flags;
 }

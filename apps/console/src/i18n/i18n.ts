@@ -37,6 +37,11 @@ export function t(key: string, options: TOptions = {}): string {
   return i18n.t(key, options) as string;
 }
 
+/** Whether `key` has a text in the current language (for texts chosen by a code the relay sends). */
+export function hasTranslation(key: string): boolean {
+  return i18n.exists(key);
+}
+
 export function currentLocale(): Locale {
   return isLocale(i18n.language) ? i18n.language : DEFAULT_LOCALE;
 }

@@ -4,6 +4,7 @@ import enBoxes from './locales/en/boxes.json' with { type: 'json' };
 import enCase from './locales/en/case.json' with { type: 'json' };
 import enCommon from './locales/en/common.json' with { type: 'json' };
 import enEcg from './locales/en/ecg.json' with { type: 'json' };
+import enEcgFlags from './locales/en/ecgFlags.json' with { type: 'json' };
 import enErrors from './locales/en/errors.json' with { type: 'json' };
 import enFormat from './locales/en/format.json' with { type: 'json' };
 import enGrantRevoke from './locales/en/grantRevoke.json' with { type: 'json' };
@@ -23,6 +24,7 @@ import zhBoxes from './locales/zh-CN/boxes.json' with { type: 'json' };
 import zhCase from './locales/zh-CN/case.json' with { type: 'json' };
 import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
 import zhEcg from './locales/zh-CN/ecg.json' with { type: 'json' };
+import zhEcgFlags from './locales/zh-CN/ecgFlags.json' with { type: 'json' };
 import zhErrors from './locales/zh-CN/errors.json' with { type: 'json' };
 import zhFormat from './locales/zh-CN/format.json' with { type: 'json' };
 import zhGrantRevoke from './locales/zh-CN/grantRevoke.json' with { type: 'json' };
@@ -50,6 +52,7 @@ export const RESOURCES = {
     case: zhCase,
     common: zhCommon,
     ecg: zhEcg,
+    ecgFlags: zhEcgFlags,
     errors: zhErrors,
     format: zhFormat,
     grantRevoke: zhGrantRevoke,
@@ -71,6 +74,7 @@ export const RESOURCES = {
     case: enCase,
     common: enCommon,
     ecg: enEcg,
+    ecgFlags: enEcgFlags,
     errors: enErrors,
     format: enFormat,
     grantRevoke: enGrantRevoke,

@@ -8,7 +8,7 @@ import {
   formatTimeLeft,
   statusLabel,
 } from '../format.js';
-import { t } from '../i18n/i18n.js';
+import { currentLocale, hasTranslation as i18nHas, t } from '../i18n/i18n.js';
 
 export function priorityBadge(priority: CasePriority): HTMLElement {
   return h('span', { class: `badge priority-${priority}` }, PRIORITY_LABEL[priority]);
@@ -27,10 +27,23 @@ function severityLabel(severity: AnalysisFlag['severity']): string {
   return labels[severity];
 }
 
+/**
+ * The finding in the page's language: the analysis sends its numbers and leads by name
+ * (`values`), so a flag it knows is said from `ecgFlags`; in English, and for a flag from
+ * before `values` or with a code this console does not know, the analysis's own words.
+ */
+export function flagText(flag: AnalysisFlag): string {
+  const key = `ecgFlags:${flag.code}`;
+  if (currentLocale() === 'en' || !flag.values || !i18nHas(key)) return flag.text;
+  const age = flag.values['age'];
+  const forAge = age === undefined ? '' : t('ecgFlags:forAge', { age });
+  return t(key, { ...flag.values, forAge });
+}
+
 export function flagBadge(flag: AnalysisFlag): HTMLElement {
   return h(
     'span',
-    { class: `badge flag flag-${flag.severity}`, title: flag.text, 'data-flag': flag.code },
+    { class: `badge flag flag-${flag.severity}`, title: flagText(flag), 'data-flag': flag.code },
     flagLabel(flag.code),
   );
 }
@@ -43,13 +56,9 @@ export function topFlag(flags: AnalysisFlag[]): HTMLElement {
     'span',
     { class: 'top-flag' },
     flagBadge(first),
-    h('span', { class: 'visually-hidden' }, t('case:flagText', { text: first.text })),
+    h('span', { class: 'visually-hidden' }, t('case:flagText', { text: flagText(first) })),
     rest.length > 0
-      ? h(
-          'span',
-          { class: 'more-flags', title: rest.map((flag) => flag.text).join('\n') },
-          `+${rest.length}`,
-        )
+      ? h('span', { class: 'more-flags', title: rest.map(flagText).join('\n') }, `+${rest.length}`)
       : null,
   );
 }
@@ -69,7 +78,7 @@ export function flagList(flags: AnalysisFlag[]): HTMLElement {
           { class: 'visually-hidden' },
           t('case:severityNote', { severity: severityLabel(flag.severity) }),
         ),
-        h('span', { class: 'flag-text' }, flag.text),
+        h('span', { class: 'flag-text' }, flagText(flag)),
       ),
     ),
   );
