@@ -224,8 +224,20 @@ describe('administrator in a real browser: a box registered with its secret show
     await page.locator('[data-testid=user-create-form] button[type=submit]').click();
     const nurse = page.locator('[data-testid=users-table] tr[data-username="clinic1.nurse2"]');
     await nurse.waitFor();
-    page.once('dialog', (dialog) => void dialog.accept('second-password-2'));
+    // The reset asks in a dialog of the page, with a password field: too short is held back.
     await nurse.locator('button[data-action=reset-password]').click();
+    const resetDialog = page.locator('[data-testid=password-dialog]');
+    const newPassword = resetDialog.locator('input#new-password');
+    await expect(newPassword.getAttribute('type')).resolves.toBe('password');
+    await expect(newPassword.getAttribute('autocomplete')).resolves.toBe('new-password');
+    await newPassword.fill('short');
+    await resetDialog.locator('button[type=submit]').click();
+    await expect(
+      newPassword.evaluate((input: HTMLInputElement) => input.validity.tooShort),
+    ).resolves.toBe(true);
+    await expect(resetDialog.isVisible()).resolves.toBe(true);
+    await newPassword.fill('second-password-2');
+    await resetDialog.locator('button[type=submit]').click();
     await page.locator('.form-message.done', { hasText: '护士 二 的密码已重置' }).waitFor();
     await ConsoleClient.login(relay.httpUrl, 'clinic1.nurse2', 'second-password-2');
 
@@ -255,10 +267,12 @@ describe('administrator in a real browser: a box registered with its secret show
     await page.locator('#audit-outcome').selectOption('denied');
     await page.locator('[data-testid=audit-filters] button[type=submit]').click();
     const denied = page.locator('[data-testid=audit-table] tbody tr[data-outcome=denied]');
-    await waitFor(async () => (await denied.count()) >= 2, {
-      timeoutMs: 10_000,
-      what: 'the two refused connects in the filtered trail',
-    });
+    // The unfiltered trail, drawn first, holds denied rows too: wait for the filtered answer.
+    const rows = page.locator('[data-testid=audit-table] tbody tr');
+    await waitFor(
+      async () => (await denied.count()) >= 2 && (await rows.count()) === (await denied.count()),
+      { timeoutMs: 10_000, what: 'only the refused connects (at least two) in the filtered trail' },
+    );
     const shown = await page
       .locator('[data-testid=audit-table] tbody tr')
       .evaluateAll((rows) => rows.map((tr) => (tr as HTMLElement).innerText));

@@ -86,21 +86,11 @@ export function adminUsersView(ctx: ConsoleContext): View {
           { type: 'button', class: 'button small', 'data-action': 'reset-password' },
           t('admin:users.resetPassword'),
         );
-        reset.addEventListener('click', () => {
-          const password = window.prompt(
-            t('admin:users.newPasswordPrompt', { name: user.displayName, min: MIN_PASSWORD }),
-          );
-          if (password === null) return;
-          if (password.length < MIN_PASSWORD) {
-            listMessage.error(t('admin:users.passwordTooShort', { min: MIN_PASSWORD }));
-            return;
-          }
-          void change(
-            user,
-            { password },
-            t('admin:users.passwordDone', { name: user.displayName }),
-          );
-        });
+        reset.addEventListener('click', () =>
+          askNewPassword(user, (password) =>
+            change(user, { password }, t('admin:users.passwordDone', { name: user.displayName })),
+          ),
+        );
         return h(
           'tr',
           {
@@ -280,4 +270,67 @@ export function adminUsersView(ctx: ConsoleContext): View {
       disposed = true;
     },
   };
+}
+
+/**
+ * A modal dialog with a password field (never shown while typed, unlike `prompt()`); the
+ * browser checks the length the API requires before `save` is called.
+ */
+function askNewPassword(user: AdminUser, save: (password: string) => Promise<void>): void {
+  const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  const password = h('input', {
+    type: 'password',
+    name: 'new-password',
+    autocomplete: 'new-password',
+    required: true,
+    minlength: String(MIN_PASSWORD),
+    maxlength: '256',
+  });
+  const cancel = h(
+    'button',
+    { type: 'button', class: 'button secondary', onclick: () => dialog.close() },
+    t('admin:users.passwordDialogCancel'),
+  );
+  const form = h(
+    'form',
+    { class: 'password-dialog-form', 'data-testid': 'password-dialog-form' },
+    field(
+      'new-password',
+      t('admin:users.newPassword'),
+      password,
+      t('admin:users.passwordHint', { min: MIN_PASSWORD }),
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit', class: 'button' }, t('admin:users.passwordDialogSave')),
+      ' ',
+      cancel,
+    ),
+  );
+  const dialog = h(
+    'dialog',
+    {
+      class: 'password-dialog',
+      'data-testid': 'password-dialog',
+      'aria-labelledby': 'password-dialog-title',
+    },
+    h('h2', { id: 'password-dialog-title' }, t('admin:users.passwordDialogTitle')),
+    h('p', {}, t('admin:users.newPasswordPrompt', { name: user.displayName, min: MIN_PASSWORD })),
+    form,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const value = password.value;
+    dialog.close();
+    void save(value);
+  });
+  dialog.addEventListener('close', () => {
+    password.value = '';
+    dialog.remove();
+    opener?.focus();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  password.focus();
 }
