@@ -373,7 +373,11 @@ function facilityTable(facilities: SupervisionFacility[]): HTMLElement {
     h('h2', { id: 'supervision-facilities-heading' }, t('supervision:facilities.heading')),
     h(
       'div',
-      { class: 'table-wrap' },
+      {
+        class: 'table-wrap',
+        // A wide table scrolls sideways on a tablet: keyboard users must be able to scroll it.
+        tabindex: 0,
+      },
       h(
         'table',
         { class: 'cases supervision-facilities', 'data-testid': 'supervision-facilities' },
@@ -453,7 +457,11 @@ function lateTable(late: LateCase[], names: Map<string, string>): HTMLElement {
     heading,
     h(
       'div',
-      { class: 'table-wrap' },
+      {
+        class: 'table-wrap',
+        // A wide table scrolls sideways on a tablet: keyboard users must be able to scroll it.
+        tabindex: 0,
+      },
       h(
         'table',
         { class: 'cases', 'data-testid': 'supervision-late' },
@@ -516,7 +524,11 @@ function readerTable(readers: ReaderLoad[], names: Map<string, string>): HTMLEle
       ? h('p', { class: 'counts' }, t('supervision:readers.none'))
       : h(
           'div',
-          { class: 'table-wrap' },
+          {
+            class: 'table-wrap',
+            // A wide table scrolls sideways on a tablet: keyboard users must be able to scroll it.
+            tabindex: 0,
+          },
           h(
             'table',
             { class: 'cases', 'data-testid': 'supervision-readers' },
