@@ -5,7 +5,7 @@ import { verifyChain, type Anchor } from '../apps/relay/src/audit/audit-chain.js
 import { AuditRepository } from '../apps/relay/src/audit/audit.repository.js';
 import { ConfigError, loadConfig } from '../apps/relay/src/config/config.js';
 import { Database } from '../apps/relay/src/infra/database/database.js';
-import { runningRelay } from './running-relay.js';
+import { databaseFreeForCommand } from './running-relay.js';
 
 /**
  * `npm run audit:verify [-- --anchor <seq>:<hash> …]`: walks the audit trail's hash chain
@@ -34,15 +34,7 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  if (!config.databaseUrl) {
-    const running = await runningRelay(config.dataDir);
-    if (running !== undefined) {
-      console.error(
-        `the relay (pid ${running}) has the PGlite database in ${config.dataDir} open; stop it first`,
-      );
-      return 2;
-    }
-  }
+  if (!(await databaseFreeForCommand(config))) return 2;
   const anchors = [...(await readAnchors(config.dataDir)), ...(given as Anchor[])];
   const database = await Database.open({
     databaseUrl: config.databaseUrl,

@@ -9,7 +9,7 @@ import { createLogger } from '../apps/relay/src/infra/logging/logger.js';
 import { PatientIdentity } from '../apps/relay/src/records/patient-identity.js';
 import { rekeyPatients } from '../apps/relay/src/records/patient-rekey.js';
 import { PatientsRepository } from '../apps/relay/src/records/patients.repository.js';
-import { runningRelay } from './running-relay.js';
+import { databaseFreeForCommand } from './running-relay.js';
 
 /**
  * `npm run records:rekey [-- --batch-size 500]`: after a new key was put first in
@@ -45,15 +45,7 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  if (!config.databaseUrl) {
-    const running = await runningRelay(config.dataDir);
-    if (running !== undefined) {
-      console.error(
-        `the relay (pid ${running}) has the PGlite database in ${config.dataDir} open; stop it first`,
-      );
-      return 2;
-    }
-  }
+  if (!(await databaseFreeForCommand(config))) return 2;
   const database = await Database.open({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

@@ -19,3 +19,20 @@ export async function runningRelay(dataDir: string): Promise<number | undefined>
     return undefined;
   }
 }
+
+/**
+ * For an operator command about to open the database: false (having said why) when it is
+ * the embedded PGlite and a relay has it open.
+ */
+export async function databaseFreeForCommand(config: {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+}): Promise<boolean> {
+  if (config.databaseUrl) return true;
+  const running = await runningRelay(config.dataDir);
+  if (running === undefined) return true;
+  console.error(
+    `the relay (pid ${running}) has the PGlite database in ${config.dataDir} open; stop it first`,
+  );
+  return false;
+}

@@ -4,7 +4,7 @@ import { h, replaceContent } from '../../dom.js';
 import { formatDateTime } from '../../format.js';
 import { t } from '../../i18n/i18n.js';
 import type { ConsoleContext, View } from '../context.js';
-import { choice, field, FormMessage, outcomeLabel } from './shared.js';
+import { choice, field, FormMessage, outcomeLabel, adminTable } from './shared.js';
 
 const PAGE_SIZE = 50;
 
@@ -129,29 +129,18 @@ export function adminAuditView(ctx: ConsoleContext): View {
     h('p', { class: 'hint' }, t('admin:audit.intro')),
     form,
     message.element,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'cases admin-table', 'data-testid': 'audit-table' },
-        h('caption', {}, t('admin:audit.caption')),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col' }, t('admin:audit.at')),
-            h('th', { scope: 'col' }, t('admin:audit.actor')),
-            h('th', { scope: 'col' }, t('admin:audit.action')),
-            h('th', { scope: 'col' }, t('admin:audit.outcomeHeading')),
-            h('th', { scope: 'col' }, t('admin:audit.subject')),
-            h('th', { scope: 'col' }, t('admin:audit.detail')),
-          ),
-        ),
-        rows,
-      ),
+    adminTable(
+      'audit-table',
+      t('admin:audit.caption'),
+      [
+        t('admin:audit.at'),
+        t('admin:audit.actor'),
+        t('admin:audit.action'),
+        t('admin:audit.outcomeHeading'),
+        t('admin:audit.subject'),
+        t('admin:audit.detail'),
+      ],
+      rows,
     ),
     h('div', { class: 'panel-actions' }, more),
   );

@@ -4,7 +4,7 @@ import { h, replaceContent } from '../../dom.js';
 import { formatDateTime } from '../../format.js';
 import { t } from '../../i18n/i18n.js';
 import type { ConsoleContext, View } from '../context.js';
-import { adminErrorText, facilityLine, field, FormMessage, panel } from './shared.js';
+import { adminErrorText, facilityLine, field, FormMessage, panel, adminTable } from './shared.js';
 
 /** Online state has no push event for administrators, so the list is re-read while shown. */
 const REFRESH_MS = 10_000;
@@ -287,30 +287,19 @@ export function adminBoxesView(ctx: ConsoleContext): View {
     h('p', { class: 'hint' }, t('admin:boxes.intro')),
     panel('box-register-title', t('admin:boxes.registerTitle'), form, secretSlot),
     listMessage.element,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'cases admin-table', 'data-testid': 'boxes-table' },
-        h('caption', {}, t('admin:boxes.caption')),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col' }, t('admin:boxes.id')),
-            h('th', { scope: 'col' }, t('admin:boxes.clinic')),
-            h('th', { scope: 'col' }, t('admin:boxes.stateHeading')),
-            h('th', { scope: 'col' }, t('admin:boxes.lastSeen')),
-            h('th', { scope: 'col' }, t('admin:boxes.firmware')),
-            h('th', { scope: 'col' }, t('admin:boxes.lastRecording')),
-            h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, t('admin:actions'))),
-          ),
-        ),
-        rows,
-      ),
+    adminTable(
+      'boxes-table',
+      t('admin:boxes.caption'),
+      [
+        t('admin:boxes.id'),
+        t('admin:boxes.clinic'),
+        t('admin:boxes.stateHeading'),
+        t('admin:boxes.lastSeen'),
+        t('admin:boxes.firmware'),
+        t('admin:boxes.lastRecording'),
+        null,
+      ],
+      rows,
     ),
   );
   return {

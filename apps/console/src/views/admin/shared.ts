@@ -143,3 +143,41 @@ export function panel(id: string, title: string, ...children: Child[]): HTMLElem
     ...children,
   );
 }
+
+/**
+ * A list page's table: caption, column headings (a heading of `null` is an actions column,
+ * named for screen readers only) and the body the page keeps current.
+ */
+export function adminTable(
+  testId: string,
+  caption: string,
+  headings: readonly (string | null)[],
+  rows: HTMLTableSectionElement,
+): HTMLElement {
+  return h(
+    'div',
+    // A wide table scrolls sideways on a tablet: keyboard users must be able to scroll it.
+    { class: 'table-wrap', tabindex: 0 },
+    h(
+      'table',
+      { class: 'cases admin-table', 'data-testid': testId },
+      h('caption', {}, caption),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          headings.map((heading) =>
+            h(
+              'th',
+              { scope: 'col' },
+              heading ?? h('span', { class: 'visually-hidden' }, t('admin:actions')),
+            ),
+          ),
+        ),
+      ),
+      rows,
+    ),
+  );
+}

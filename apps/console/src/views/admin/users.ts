@@ -11,6 +11,7 @@ import {
   FormMessage,
   panel,
   roleLabel,
+  adminTable,
 } from './shared.js';
 
 const MIN_PASSWORD = 8;
@@ -239,29 +240,18 @@ export function adminUsersView(ctx: ConsoleContext): View {
     h('p', { class: 'hint' }, t('admin:users.intro')),
     panel('user-create-title', t('admin:users.createTitle'), form),
     listMessage.element,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'cases admin-table', 'data-testid': 'users-table' },
-        h('caption', {}, t('admin:users.caption')),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col' }, t('admin:users.username')),
-            h('th', { scope: 'col' }, t('admin:users.displayName')),
-            h('th', { scope: 'col' }, t('admin:users.role')),
-            h('th', { scope: 'col' }, t('admin:users.facility')),
-            h('th', { scope: 'col' }, t('admin:users.state')),
-            h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, t('admin:actions'))),
-          ),
-        ),
-        rows,
-      ),
+    adminTable(
+      'users-table',
+      t('admin:users.caption'),
+      [
+        t('admin:users.username'),
+        t('admin:users.displayName'),
+        t('admin:users.role'),
+        t('admin:users.facility'),
+        t('admin:users.state'),
+        null,
+      ],
+      rows,
     ),
   );
   return {
