@@ -3,9 +3,8 @@ import { parseArgs } from 'node:util';
 import { readAnchors } from '../apps/relay/src/audit/anchor-file.js';
 import { verifyChain, type Anchor } from '../apps/relay/src/audit/audit-chain.js';
 import { AuditRepository } from '../apps/relay/src/audit/audit.repository.js';
-import { ConfigError, loadConfig } from '../apps/relay/src/config/config.js';
 import { Database } from '../apps/relay/src/infra/database/database.js';
-import { databaseFreeForCommand } from './running-relay.js';
+import { commandConfig, databaseFreeForCommand } from './running-relay.js';
 
 /**
  * `npm run audit:verify [-- --anchor <seq>:<hash> …]`: walks the audit trail's hash chain
@@ -17,16 +16,8 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: { anchor: { type: 'string', multiple: true, default: [] } },
   });
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const config = commandConfig();
+  if (!config) return 2;
   const given = values.anchor.map(parseAnchor);
   if (given.includes(undefined)) {
     console.error(

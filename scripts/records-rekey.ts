@@ -3,13 +3,12 @@ import { parseArgs } from 'node:util';
 import { AuditRepository } from '../apps/relay/src/audit/audit.repository.js';
 import { AuditService } from '../apps/relay/src/audit/audit.service.js';
 import { SystemClock } from '../apps/relay/src/common/clock.js';
-import { ConfigError, loadConfig } from '../apps/relay/src/config/config.js';
 import { Database } from '../apps/relay/src/infra/database/database.js';
 import { createLogger } from '../apps/relay/src/infra/logging/logger.js';
 import { PatientIdentity } from '../apps/relay/src/records/patient-identity.js';
 import { rekeyPatients } from '../apps/relay/src/records/patient-rekey.js';
 import { PatientsRepository } from '../apps/relay/src/records/patients.repository.js';
-import { databaseFreeForCommand } from './running-relay.js';
+import { commandConfig, databaseFreeForCommand } from './running-relay.js';
 
 /**
  * `npm run records:rekey [-- --batch-size 500]`: after a new key was put first in
@@ -28,16 +27,8 @@ async function main(): Promise<number> {
     console.error('--batch-size takes a whole number from 1 to 10000');
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 2;
-    }
-    throw error;
-  }
+  const config = commandConfig();
+  if (!config) return 2;
   const [newest, ...older] = config.patientIdentity.sealKeys;
   if (config.patientIdentity.demo) {
     console.error(

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConfigError, loadConfig, type RelayConfig } from '../apps/relay/src/config/config.js';
 
 /**
  * The pid of a live relay that wrote DATA_DIR/relay.json, if one is still running: PGlite
@@ -35,4 +36,18 @@ export async function databaseFreeForCommand(config: {
     `the relay (pid ${running}) has the PGlite database in ${config.dataDir} open; stop it first`,
   );
   return false;
+}
+
+/**
+ * The relay's configuration for an operator command, read as the relay reads it; undefined
+ * (having said why) when it is not valid, which the commands answer with exit 2.
+ */
+export function commandConfig(): RelayConfig | undefined {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return undefined;
+  }
 }

@@ -193,13 +193,24 @@ async function signIn(page: Page, baseUrl: string, username: string, password: s
   await page.locator('#main h1').first().waitFor();
 }
 
-/** Fonts loaded, requests done, the live badge decided, charts' entry animations over. */
+/** Fonts loaded, requests done, the live badge decided, charts drawn. */
 async function settle(page: Page): Promise<void> {
   await page.evaluate(() => document.fonts.ready.then(() => undefined));
   await page.waitForLoadState('networkidle');
   await page.waitForFunction(() => !document.querySelector('[data-link-state="connecting"]'));
-  // Chart libraries animate their first drawing for about a second and say nothing when done.
-  await page.waitForTimeout(1500);
+  // The charts draw without animation (supervision-charts.ts), on the frame after setOption:
+  // every chart has its canvas, then one more frame has been painted.
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLElement>('[_echarts_instance_]')].every(
+      (chart) => chart.querySelector('canvas') !== null,
+    ),
+  );
+  await page.evaluate(
+    () =>
+      new Promise<void>((painted) =>
+        requestAnimationFrame(() => requestAnimationFrame(() => painted())),
+      ),
+  );
 }
 
 /** county1.reader claims and signs the case through the REST API, in Chinese. */

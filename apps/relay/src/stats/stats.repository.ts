@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { and, count, eq, gte, inArray, sql } from 'drizzle-orm';
-import { Database } from '../infra/database/database.js';
+import { and, count, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { Database, type Queryable } from '../infra/database/database.js';
 import { caseEvents, cases, diagnoses, repeatExamWarnings } from '../infra/database/schema.js';
 
 export interface FacilityCounts {
@@ -98,19 +98,7 @@ export class StatsRepository {
     }
     // Repeated-exam warnings belong to the clinic that was warned (docs/patients.md).
     if (by === 'clinic') {
-      const warnings = await db
-        .select({
-          id: repeatExamWarnings.clinicId,
-          n: count(),
-          wentAhead: sql<number>`count(*) filter (where ${repeatExamWarnings.wentAhead})`.mapWith(
-            Number,
-          ),
-        })
-        .from(repeatExamWarnings)
-        .where(
-          and(inArray(repeatExamWarnings.clinicId, ids), gte(repeatExamWarnings.warnedAt, since)),
-        )
-        .groupBy(repeatExamWarnings.clinicId);
+      const warnings = await repeatWarningsByClinic(db, ids, since);
       for (const row of warnings) {
         entry(row.id).repeatExamWarnings = row.n;
         entry(row.id).repeatExamsWentAhead = row.wentAhead;
@@ -118,4 +106,34 @@ export class StatsRepository {
     }
     return result;
   }
+}
+
+/**
+ * Repeated-exam warnings per warned clinic (docs/patients.md) since `since` (and before
+ * `until`), with how many exams went ahead anyway: the statistics and the supervision both
+ * count them this way.
+ */
+export function repeatWarningsByClinic(
+  db: Queryable,
+  clinicIds: string[],
+  since: Date,
+  until?: Date,
+): Promise<{ id: string; n: number; wentAhead: number }[]> {
+  return db
+    .select({
+      id: repeatExamWarnings.clinicId,
+      n: count(),
+      wentAhead: sql<number>`count(*) filter (where ${repeatExamWarnings.wentAhead})`.mapWith(
+        Number,
+      ),
+    })
+    .from(repeatExamWarnings)
+    .where(
+      and(
+        inArray(repeatExamWarnings.clinicId, clinicIds),
+        gte(repeatExamWarnings.warnedAt, since),
+        until === undefined ? undefined : lt(repeatExamWarnings.warnedAt, until),
+      ),
+    )
+    .groupBy(repeatExamWarnings.clinicId);
 }

@@ -2,14 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { ReaderLoad } from '#contracts';
 import { Database } from '../infra/database/database.js';
-import {
-  caseEvents,
-  cases,
-  clinicEvents,
-  diagnoses,
-  repeatExamWarnings,
-  users,
-} from '../infra/database/schema.js';
+import { caseEvents, cases, clinicEvents, diagnoses, users } from '../infra/database/schema.js';
+import { repeatWarningsByClinic } from './stats.repository.js';
 import type { ClinicTally, CohortCase } from './supervision-figures.js';
 
 export interface OpenLateCase {
@@ -89,23 +83,7 @@ export class SupervisionRepository {
       return tally;
     };
     const db = this.database.db;
-    const warnings = await db
-      .select({
-        id: repeatExamWarnings.clinicId,
-        n: count(),
-        wentAhead: sql<number>`count(*) filter (where ${repeatExamWarnings.wentAhead})`.mapWith(
-          Number,
-        ),
-      })
-      .from(repeatExamWarnings)
-      .where(
-        and(
-          inArray(repeatExamWarnings.clinicId, clinicIds),
-          gte(repeatExamWarnings.warnedAt, start),
-          lt(repeatExamWarnings.warnedAt, end),
-        ),
-      )
-      .groupBy(repeatExamWarnings.clinicId);
+    const warnings = await repeatWarningsByClinic(db, clinicIds, start, end);
     for (const row of warnings) {
       entry(row.id).repeatExamWarnings = row.n;
       entry(row.id).repeatExamsWentAhead = row.wentAhead;
