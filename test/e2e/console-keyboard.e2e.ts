@@ -173,20 +173,28 @@ describe('review console by keyboard and on clinic screens', () => {
         () => document.documentElement.scrollWidth > document.documentElement.clientWidth,
       );
 
-    /** Scrolled to, the element lies wholly inside the window's width and is shown. */
+    /**
+     * Scrolled to, the element lies wholly inside the window's width and is shown. Scrolled and
+     * measured in one step in the page: the live worklist may redraw a row between two steps.
+     */
     async function expectReachable(page: Page, selector: string): Promise<void> {
-      const element = page.locator(selector).first();
-      await element.scrollIntoViewIfNeeded();
-      expect(await element.isVisible(), `${selector} is visible`).toBe(true);
-      const box = await element.boundingBox();
-      expect(box, `${selector} has a box`).not.toBeNull();
-      expect(box!.x, `${selector} starts inside the window`).toBeGreaterThanOrEqual(0);
-      expect(box!.x + box!.width, `${selector} ends inside the window`).toBeLessThanOrEqual(
+      const placed = await page.locator(selector).first().evaluate((element) => {
+        element.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+        const box = element.getBoundingClientRect();
+        const style = getComputedStyle(element);
+        return {
+          shown: box.width > 0 && box.height > 0 && style.visibility !== 'hidden',
+          left: box.left,
+          right: box.right,
+          bottom: box.bottom,
+        };
+      });
+      expect(placed.shown, `${selector} is visible`).toBe(true);
+      expect(placed.left, `${selector} starts inside the window`).toBeGreaterThanOrEqual(0);
+      expect(placed.right, `${selector} ends inside the window`).toBeLessThanOrEqual(
         viewport.width,
       );
-      expect(box!.y + box!.height, `${selector} scrolled into view`).toBeLessThanOrEqual(
-        viewport.height,
-      );
+      expect(placed.bottom, `${selector} scrolled into view`).toBeLessThanOrEqual(viewport.height);
     }
 
     it('shows the worklist, the ECG paper with the sign form, and the clinic’s cases without sideways scrolling', async () => {

@@ -64,6 +64,9 @@ export class ApiFailure extends Error {
 
 /** The relay's REST API, as the signed-in user. */
 export class RelayApi {
+  /** Cancels what is still on its way when the user signs out, before the session ends at the relay. */
+  private readonly session = new AbortController();
+
   constructor(
     private token: string,
     /** Called when the relay stops accepting the token (session ended, user disabled). */
@@ -87,6 +90,20 @@ export class RelayApi {
   /** The access token after a refresh. */
   useToken(token: string): void {
     this.token = token;
+  }
+
+  /**
+   * Abandons every request still on its way. Called when the user signs out, before the relay
+   * is told: an answer to a request that raced the logout would otherwise be a 401 for a
+   * session the user already left.
+   */
+  end(): void {
+    this.session.abort();
+  }
+
+  /** Ended with the session: for requests made outside this class (exports, uploads). */
+  get signal(): AbortSignal {
+    return this.session.signal;
   }
 
   /** The current access token, for requests made outside this class (DICOMweb, uploads). */
@@ -325,8 +342,9 @@ export class RelayApi {
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     try {
-      return await request<T>(method, path, this.token, body);
+      return await request<T>(method, path, this.token, body, this.session.signal);
     } catch (error) {
+      if (this.session.signal.aborted) throw error;
       if (error instanceof ApiFailure && error.status === 401) this.onUnauthorized();
       throw error;
     }
@@ -347,6 +365,7 @@ async function request<T>(
   path: string,
   token?: string,
   body?: unknown,
+  signal?: AbortSignal,
 ): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers['authorization'] = `Bearer ${token}`;
@@ -357,8 +376,13 @@ async function request<T>(
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
   } catch {
+    if (signal?.aborted) {
+      // i18n-exempt: the developer's message; nobody sees it, the view that asked is gone
+      throw new ApiFailure(0, 'ABORTED', 'Abandoned at sign-out');
+    }
     // i18n-exempt: the developer's message; describeError shows people errors:code.NETWORK
     throw new ApiFailure(0, 'NETWORK', 'The relay cannot be reached');
   }

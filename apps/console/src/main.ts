@@ -197,8 +197,10 @@ class SignedIn {
   private async refresh(): Promise<void> {
     if (this.stopped) return;
     try {
-      const renewed = saveSession(await RelayApi.refresh(this.session.refreshToken));
+      const answer = await RelayApi.refresh(this.session.refreshToken);
+      // Signed out meanwhile: the renewed tokens are not kept (the relay ended the session).
       if (this.stopped) return;
+      const renewed = saveSession(answer);
       this.session = { ...renewed, user: this.session.user };
       this.api.useToken(renewed.accessToken);
       this.link?.useToken(renewed.accessToken);
@@ -373,6 +375,8 @@ class SignedIn {
   }
 
   private logout(): void {
+    // Everything of this session stops first, so no request races the revocation below.
+    this.stop();
     // Revoked at the relay too, so the tokens stop working everywhere, not only in this tab.
     RelayApi.logout(this.session.refreshToken).catch(() => undefined);
     clearSession();
@@ -388,7 +392,9 @@ class SignedIn {
   }
 
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
+    this.api.end();
     clearTimeout(this.refreshTimer);
     this.view?.dispose();
     this.view = null;

@@ -252,6 +252,7 @@ export function supervisionView(ctx: ConsoleContext): View {
       // A download needs the bytes: fetched with the token, handed to the browser as a file.
       const response = await fetch(`/api/stats/supervision.csv${periodQuery(period)}`, {
         headers: { authorization: `Bearer ${ctx.api.accessToken()}` },
+        signal: ctx.api.signal,
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       const blob = await response.blob();
