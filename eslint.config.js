@@ -28,8 +28,9 @@ const noRedisBrokerQueue = {
     'ioredis',
     'rate-limiter-flexible',
     'dcmjs-dimse',
+    'prom-client',
   ],
-  message: `Redis, BullMQ, Aedes and the DICOM network (dcmjs-dimse) are reached through an adapter in ${RELAY}/infra (RedisConnections, JobQueues, MqttBroker, DimseServer, a store).`,
+  message: `Redis, BullMQ, Aedes, the DICOM network (dcmjs-dimse) and Prometheus (prom-client) are reached through an adapter in ${RELAY}/infra (RedisConnections, JobQueues, MqttBroker, DimseServer, PrometheusMetrics behind common/metrics.ts, a store).`,
 };
 const noDatabase = {
   group: [

@@ -36,6 +36,7 @@ const outsideParts = [
   "import { Aedes } from 'aedes';",
   "import { RateLimiterRedis } from 'rate-limiter-flexible';",
   "import dcmjsDimse from 'dcmjs-dimse';",
+  "import { Counter } from 'prom-client';",
 ];
 const database = [
   "import { eq } from 'drizzle-orm';",

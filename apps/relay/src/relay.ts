@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { readFile, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -19,6 +20,9 @@ import { DeviceGateService } from './devices/device-gate.service.js';
 import { DicomListener } from './imaging/dicom-listener.js';
 import { Infrastructure } from './infra/infrastructure.js';
 import { createLogger, type Logger } from './infra/logging/logger.js';
+import { requestCorrelation } from './infra/logging/request-correlation.js';
+import { METRICS_PATH, metricsEndpoint } from './infra/metrics/metrics-endpoint.js';
+import { IngestBridge } from './ingest/ingest.bridge.js';
 import { NestPinoLogger } from './infra/logging/nest-logger.js';
 import { RedisNotInstalledError } from './infra/redis/embedded-redis.js';
 import { loadRegionFile, RegionFileError } from './region/region-file.js';
@@ -97,7 +101,22 @@ async function main(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(infra), {
     logger: new NestPinoLogger(log),
   });
-  app.useGlobalFilters(new DomainErrorFilter(log, app.get(AuditService)));
+  // Before every other handler, so each request's log lines carry its id (docs/operations.md).
+  app.use(requestCorrelation());
+  const audit = app.get(AuditService);
+  app.use(
+    METRICS_PATH,
+    metricsEndpoint(infra.metrics, config.metrics.token, (request) => {
+      infra.metrics.count('telerelay_refusals_total', { edge: 'rest', code: 'UNAUTHENTICATED' });
+      audit.recordLater({
+        actor: 'anonymous',
+        action: `GET ${METRICS_PATH}`,
+        outcome: 'denied',
+        remoteAddress: request.ip,
+      });
+    }),
+  );
+  app.useGlobalFilters(new DomainErrorFilter(log, audit, infra.metrics));
   const demoOrder = demo
     ? await seedDemoPatients(
         app.get(UsersRepository),
@@ -162,25 +181,63 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'relay stopping');
-    await stop(app, infra, log);
-    process.exit(0);
+    log.info({ signal, graceMs: config.shutdownGraceMs }, 'relay stopping');
+    // Closing itself must not hang the process: past the grace and a margin, it exits.
+    setTimeout(() => {
+      log.error('relay did not close in time: exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs + CLOSE_MARGIN_MS).unref();
+    const drained = await stop(app, infra, log, config.shutdownGraceMs);
+    log.info({ drained }, 'relay stopped');
+    process.exit(drained ? 0 : 1);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
+/** How long closing may take after the grace (connections, Redis, the database). */
+const CLOSE_MARGIN_MS = 5_000;
+
+/**
+ * A graceful stop (docs/operations.md, "Stopping"): stop accepting, let the work in hand end
+ * within `graceMs`, then close. Returns whether the work in hand ended in time; what did not
+ * is safe anyway (a box resends what was not acknowledged, BullMQ gives a stalled job to
+ * another worker, the outbox keeps rows not yet queued), only later.
+ */
 async function stop(
   app: NestExpressApplication,
   infra: Infrastructure,
   log: Logger,
-): Promise<void> {
+  graceMs: number,
+): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), graceMs);
+  });
+  const drained = await Promise.race([drain(app, infra, log).then(() => true as const), graceOver]);
+  clearTimeout(timer);
+  if (!drained) log.warn({ graceMs }, 'grace period over: closing with work still in hand');
   try {
     await app.close();
   } catch (error) {
     log.error({ err: error }, 'error while closing the application');
   }
   await infra.close();
+  return drained;
+}
+
+async function drain(app: NestExpressApplication, infra: Infrastructure, log: Logger) {
+  // No new connection, request, association or publish from here on.
+  (app.getHttpServer() as Server).close();
+  infra.broker.stopAccepting();
+  const dicom = app.get(DicomListener).stopAccepting();
+  // What boxes already sent is stored and acknowledged; what they did not hear back about
+  // they still hold and resend.
+  await app.get(IngestBridge).drain();
+  log.info('mqtt drained');
+  await infra.queues.stopWorkers();
+  log.info('running jobs finished');
+  await dicom;
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,7 @@ import type { ArgumentsHost } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import type { AuditService, RefusalSite } from '../audit/audit.service.js';
 import type { Logger } from '../infra/logging/logger.js';
+import { PrometheusMetrics } from '../infra/metrics/prometheus-metrics.js';
 import { DomainError } from './domain-error.js';
 import { DomainErrorFilter } from './domain-error.filter.js';
 
@@ -22,7 +23,8 @@ function harness(user?: { id: string }) {
     },
   } as unknown as AuditService;
   const log = { error: () => undefined } as unknown as Logger;
-  const filter = new DomainErrorFilter(log, audit);
+  const metrics = new PrometheusMetrics({ warn: () => undefined } as unknown as Logger);
+  const filter = new DomainErrorFilter(log, audit, metrics);
   const request = {
     method: 'POST',
     route: { path: '/api/cases/:id/claim' },
@@ -42,7 +44,16 @@ function harness(user?: { id: string }) {
       } as unknown as ArgumentsHost;
       filter.catch(error, host);
     });
-  return { recorded, answer };
+  /** The REST refusals counted in the metrics exposition, by code. */
+  const refusals = async () => {
+    const { body } = await metrics.exposition();
+    return Object.fromEntries(
+      [...body.matchAll(/^telerelay_refusals_total\{edge="rest",code="(\w+)"\} (\d+)$/gm)].map(
+        (match) => [match[1], Number(match[2])],
+      ),
+    );
+  };
+  return { recorded, answer, refusals };
 }
 
 describe('DomainErrorFilter', () => {
@@ -69,6 +80,15 @@ describe('DomainErrorFilter', () => {
     const { recorded, answer } = harness();
     expect((await answer(new DomainError('UNAUTHENTICATED', 'Sign in'))).status).toBe(401);
     expect(recorded[0]?.site.actor).toBe('anonymous');
+  });
+
+  it('counts refusals by code in the metrics, and answers that refuse nobody not at all', async () => {
+    const { answer, refusals } = harness({ id: 'u-1' });
+    await answer(new DomainError('UNAUTHENTICATED', 'Sign in'));
+    await answer(new DomainError('FORBIDDEN', 'Readers only'));
+    await answer(new DomainError('FORBIDDEN', 'Readers only'));
+    await answer(new DomainError('CONFLICT', 'Claimed by another reader'));
+    expect(await refusals()).toEqual({ UNAUTHENTICATED: 1, FORBIDDEN: 2 });
   });
 
   it('does not audit answers that refuse nobody', async () => {

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { ApiError, SessionUser } from '#contracts';
 import type { AuditService } from '../audit/audit.service.js';
 import { DOMAIN_ERROR_STATUS, DomainError } from './domain-error.js';
+import type { Metrics } from './metrics.js';
 import type { Logger } from '../infra/logging/logger.js';
 
 /**
@@ -15,6 +16,7 @@ export class DomainErrorFilter implements ExceptionFilter {
   constructor(
     private readonly log: Logger,
     private readonly audit: AuditService,
+    private readonly metrics: Metrics,
   ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
@@ -28,6 +30,7 @@ export class DomainErrorFilter implements ExceptionFilter {
       send();
       return;
     }
+    this.metrics.count('telerelay_refusals_total', { edge: 'rest', code: error.code });
     this.audit
       .refused(error, {
         actor: request.user ? `user:${request.user.id}` : 'anonymous',

@@ -75,6 +75,22 @@ describe('loadConfig', () => {
     ).toBe('10.0.0.0/8, loopback');
   });
 
+  it('keeps /metrics closed without METRICS_TOKEN, and refuses a short token without echoing it', () => {
+    expect(loadConfig(TEST_PATIENT_KEYS).metrics.token).toBeUndefined();
+    const token = 'm'.repeat(40);
+    expect(loadConfig({ ...TEST_PATIENT_KEYS, METRICS_TOKEN: token }).metrics.token).toBe(token);
+    expect(() => loadConfig({ ...TEST_PATIENT_KEYS, METRICS_TOKEN: 'short-token' })).toThrow(
+      /METRICS_TOKEN: must be at least 32 characters/,
+    );
+    expect(() => loadConfig({ ...TEST_PATIENT_KEYS, METRICS_TOKEN: 'short-token' })).not.toThrow(
+      /short-token/,
+    );
+    expect(loadConfig(TEST_PATIENT_KEYS).shutdownGraceMs).toBe(10_000);
+    expect(() => loadConfig({ ...TEST_PATIENT_KEYS, SHUTDOWN_GRACE_MS: '5' })).toThrow(
+      /SHUTDOWN_GRACE_MS/,
+    );
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ ...TEST_PATIENT_KEYS, REDIS_URL: '', PORT: '' }).http.port).toBe(3000);
   });

@@ -108,6 +108,20 @@ const ConfigSchema = z
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    // docs/operations.md, "Metrics" and "Stopping".
+    METRICS_TOKEN: z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+      .optional()
+      .describe('Bearer token Prometheus sends to scrape /metrics; unset = /metrics answers 404'),
+    SHUTDOWN_GRACE_MS: z.coerce
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe('How long SIGTERM/SIGINT waits for in-flight recordings and jobs before exiting'),
     ECG_SLA_SECONDS: z.coerce.number().int().min(10).default(180),
     ECG_STAT_SLA_SECONDS: z.coerce.number().int().min(10).default(60),
     IMAGING_SLA_SECONDS: z.coerce.number().int().min(10).default(3600),
@@ -263,6 +277,10 @@ export interface RelayConfig {
   regionFile: string | undefined;
   demo: { enabled: boolean; password: string | undefined };
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
+  /** The bearer token that opens /metrics; undefined keeps it closed (404). */
+  metrics: { token: string | undefined };
+  /** The longest a graceful stop waits for work in hand before the process exits anyway. */
+  shutdownGraceMs: number;
   /** Default reading deadlines; a hospital's policy may override them (hospital_policies). */
   sla: {
     ecgSeconds: number;
@@ -378,6 +396,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     regionFile: c.REGION_FILE === undefined ? undefined : resolve(c.REGION_FILE),
     demo: { enabled: c.DEMO, password: c.DEMO_PASSWORD },
     logLevel: c.LOG_LEVEL,
+    metrics: { token: c.METRICS_TOKEN },
+    shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     sla: {
       ecgSeconds: c.ECG_SLA_SECONDS,
       ecgStatSeconds: c.ECG_STAT_SLA_SECONDS,

@@ -4,6 +4,7 @@ import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes
 import type { ApiError } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { DomainErrorFilter } from '../common/domain-error.filter.js';
+import { Metrics } from '../common/metrics.js';
 import { LOGGER } from '../common/tokens.js';
 import type { Logger } from '../infra/logging/logger.js';
 
@@ -40,8 +41,8 @@ export function operationOutcome(error: ApiError): OperationOutcome {
 @Catch()
 @Injectable()
 export class FhirErrorFilter extends DomainErrorFilter {
-  constructor(@Inject(LOGGER) log: Logger, audit: AuditService) {
-    super(log, audit);
+  constructor(@Inject(LOGGER) log: Logger, audit: AuditService, metrics: Metrics) {
+    super(log, audit, metrics);
   }
 
   protected override respond(response: Response, body: ApiError): void {

@@ -85,7 +85,11 @@ export class HealthService {
       status: up ? 'up' : 'down',
       checkedAt: this.clock.now().toISOString(),
       components,
-      ingest: { ...this.ingest.counters, limits: this.ingest.limits },
+      ingest: {
+        accepted: { ...this.ingest.counters.accepted },
+        rejected: { ...this.ingest.counters.rejected },
+        limits: this.ingest.limits,
+      },
     };
   }
 }

@@ -13,6 +13,7 @@ import type { AuditEntry, AuditService } from '../audit/audit.service.js';
 import type { RelayConfig } from '../config/config.js';
 import type { ClinicAeTitlesRepository } from '../facilities/clinic-ae-titles.repository.js';
 import { waitFor } from '../../../../test/support/wait.js';
+import { PrometheusMetrics } from '../infra/metrics/prometheus-metrics.js';
 import { DicomListener } from './dicom-listener.js';
 import type { ImagingIntake, StoreOutcome, StoreSource } from './imaging-intake.js';
 
@@ -74,6 +75,7 @@ let intake: RecordingIntake;
 let listener: DicomListener;
 let port: number;
 const audits: AuditEntry[] = [];
+const metrics = new PrometheusMetrics(pino({ level: 'silent' }));
 
 async function writeInstance(name: string, bytes: Uint8Array): Promise<string> {
   const path = join(dir, name);
@@ -135,6 +137,7 @@ beforeAll(async () => {
     audit,
     config,
     pino({ level: 'silent' }),
+    metrics,
   );
   port = (await listener.listen('127.0.0.1')) ?? 0;
 });
@@ -170,6 +173,9 @@ describe('DICOM listener (C-ECHO, C-STORE) with DCMTK as the modality', () => {
         outcome: 'denied',
         detail: expect.objectContaining({ reason: 'calling-ae-not-recognised' }),
       }),
+    );
+    expect((await metrics.exposition()).body).toMatch(
+      /^telerelay_refusals_total\{edge="dicom",code="calling-ae-not-recognised"\} [1-9]/m,
     );
   });
 

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ACCEPTED_SOP_CLASSES, ACCEPTED_TRANSFER_SYNTAXES } from '#dicom';
 import { AuditService } from '../audit/audit.service.js';
+import { Metrics } from '../common/metrics.js';
 import { CONFIG, LOGGER } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
 import { ClinicAeTitlesRepository } from '../facilities/clinic-ae-titles.repository.js';
@@ -74,6 +75,7 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
     private readonly audit: AuditService,
     @Inject(CONFIG) private readonly config: RelayConfig,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.server = new DimseServer<AeSession>(log);
   }
@@ -102,6 +104,11 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
     return this.server.port;
   }
 
+  /** A graceful stop: no new association; resolves when those under way have ended. */
+  stopAccepting(): Promise<void> {
+    return this.server.stopAccepting();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.server.close();
   }
@@ -125,6 +132,7 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
       detail: { calledAe: attempt.calledAe, ...(refusal && { reason: refusal }) },
     });
     if (refusal || clinicId === undefined) {
+      this.refusal(refusal ?? 'calling-ae-not-recognised');
       this.log.warn(
         {
           callingAe: attempt.callingAe,
@@ -148,6 +156,7 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
 
   async store(session: AeSession, instance: ReceivedInstance): Promise<StoreReply> {
     if (instance.kind === 'too-large') {
+      this.refusal('TOO_LARGE');
       this.audit.recordLater({
         actor: `ae:${session.callingAe}`,
         action: 'dicom.c-store',
@@ -163,6 +172,7 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
     }
     if (!(await this.intake.hasRoomFor(instance.bytes))) {
       await rm(instance.path, { force: true });
+      this.refusal('INSUFFICIENT_STORAGE');
       this.log.warn(
         { clinicId: session.clinicId },
         'C-STORE refused: the data disk is nearly full',
@@ -198,6 +208,7 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
         // PS3.4 B.2.3: a repeated instance is a success for the sender; it is kept once.
         return { status: CStoreStatus.Success };
       case 'refused':
+        this.refusal(outcome.refusal.code);
         this.log.warn(
           { callingAe: session.callingAe, clinicId: session.clinicId, code: outcome.refusal.code },
           'C-STORE refused',
@@ -207,6 +218,7 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
           errorComment: comment(outcome.refusal.reason),
         };
       case 'conflict':
+        this.refusal('CONFLICT');
         this.log.warn(
           { callingAe: session.callingAe, clinicId: session.clinicId },
           'C-STORE conflict: SOP Instance UID stored with other content',
@@ -216,5 +228,9 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
           errorComment: comment(outcome.reason),
         };
     }
+  }
+
+  private refusal(code: string): void {
+    this.metrics.count('telerelay_refusals_total', { edge: 'dicom', code });
   }
 }

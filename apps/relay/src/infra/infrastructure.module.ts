@@ -1,11 +1,13 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { Clock, SystemClock } from '../common/clock.js';
+import { Metrics } from '../common/metrics.js';
 import { AUTH_SECRET, CONFIG, LOGGER } from '../common/tokens.js';
 import { BlobStore } from './blobs/blob-store.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
 import { Database } from './database/database.js';
 import type { Infrastructure } from './infrastructure.js';
 import { AttemptLimits } from './limits/attempt-limits.js';
+import { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import { JobQueues } from './queue/job-queues.js';
 import { RedisConnections } from './redis/redis-connections.js';
 
@@ -28,6 +30,9 @@ export class InfrastructureModule {
       { provide: JobQueues, useValue: infra.queues },
       { provide: BlobStore, useValue: infra.blobs },
       { provide: MqttBroker, useValue: infra.broker },
+      // Domain code records through the port; only the /metrics edge reads the exposition.
+      { provide: Metrics, useValue: infra.metrics },
+      { provide: PrometheusMetrics, useValue: infra.metrics },
       { provide: AttemptLimits, useValue: AttemptLimits.onRedis(infra.redis.command('limits')) },
       // The one time source of domain code; medium tests build services with a clock they move.
       { provide: Clock, useClass: SystemClock },

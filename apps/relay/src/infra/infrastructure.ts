@@ -6,6 +6,7 @@ import { FileBlobStore, type BlobStore } from './blobs/blob-store.js';
 import { MqttBroker } from './broker/mqtt-broker.js';
 import { Database } from './database/database.js';
 import type { Logger } from './logging/logger.js';
+import { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import { JobQueues } from './queue/job-queues.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
 import { RedisConnections } from './redis/redis-connections.js';
@@ -25,6 +26,7 @@ export class Infrastructure {
     readonly blobs: BlobStore,
     readonly broker: MqttBroker,
     readonly authSecret: string,
+    readonly metrics: PrometheusMetrics,
     private readonly embeddedRedis: EmbeddedRedis | undefined,
   ) {}
 
@@ -48,9 +50,11 @@ export class Infrastructure {
     if (!redisUrl) throw new Error('no Redis URL');
     log.info({ embedded: embeddedRedis !== undefined }, 'redis ready');
     const redis = new RedisConnections(redisUrl);
-    const queues = new JobQueues(redis, log);
+    const metrics = new PrometheusMetrics(log);
+    const queues = new JobQueues(redis, log, metrics);
     const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
     const broker = await MqttBroker.create(log);
+    metrics.gauge('telerelay_boxes_connected', () => broker.connectedDevices);
     const authSecret =
       config.auth.secret ?? (await persistentSecret(join(config.dataDir, 'auth-secret')));
     return new Infrastructure(
@@ -62,6 +66,7 @@ export class Infrastructure {
       blobs,
       broker,
       authSecret,
+      metrics,
       embeddedRedis,
     );
   }

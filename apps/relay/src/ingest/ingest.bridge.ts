@@ -5,6 +5,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { Metrics } from '../common/metrics.js';
 import { LOGGER } from '../common/tokens.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import type { Logger } from '../infra/logging/logger.js';
@@ -30,12 +31,19 @@ export class IngestBridge implements OnApplicationBootstrap, OnApplicationShutdo
     else this.broker.resumeInput();
   });
   private lagProbe: NodeJS.Timeout | undefined;
+  /** Messages being handled and replies being published: what a graceful stop waits for. */
+  private readonly inHand = new Set<Promise<void>>();
   // Acks are cumulative and re-derived on every rec/open, so a lost one costs a resend at
   // worst and they go at QoS 0; errors are rare and each one matters (docs/protocol.md).
   private readonly acks = new StoredAckBatcher((deviceId, ack) => {
-    this.broker
-      .publishToDevice(deviceId, 'ack', JSON.stringify(ack), { qos: 0 })
-      .catch((error: unknown) => this.log.error({ err: error, deviceId }, 'ack to device failed'));
+    this.metrics.count('telerelay_stored_acks_sent_total', {});
+    this.hold(
+      this.broker
+        .publishToDevice(deviceId, 'ack', JSON.stringify(ack), { qos: 0 })
+        .catch((error: unknown) =>
+          this.log.error({ err: error, deviceId }, 'ack to device failed'),
+        ),
+    );
   });
 
   constructor(
@@ -43,6 +51,7 @@ export class IngestBridge implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly ingest: IngestService,
     private readonly devices: DevicesRepository,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -51,9 +60,16 @@ export class IngestBridge implements OnApplicationBootstrap, OnApplicationShutdo
     this.broker.onDeviceMessage((message) => {
       const counted = message.channel === 'rec/chunk';
       if (counted) this.throttle.chunkStarted();
-      void this.ingest
+      const channel = message.channel;
+      this.metrics.count('telerelay_ingest_messages_received_total', { channel });
+      const startedAt = performance.now();
+      const handled = this.ingest
         .receive(message)
         .then(async (reply) => {
+          if (reply) {
+            const seconds = (performance.now() - startedAt) / 1000;
+            this.metrics.observe('telerelay_ingest_reply_seconds', { channel }, seconds);
+          }
           if (reply?.channel === 'ack') this.acks.add(message.deviceId, reply.body);
           if (reply?.channel === 'error') {
             await this.broker.publishToDevice(
@@ -69,6 +85,7 @@ export class IngestBridge implements OnApplicationBootstrap, OnApplicationShutdo
         .finally(() => {
           if (counted) this.throttle.chunkFinished();
         });
+      this.hold(handled);
     });
     this.broker.onDeviceConnection((deviceId, online) => {
       this.log.info({ deviceId, online }, online ? 'device connected' : 'device disconnected');
@@ -78,6 +95,24 @@ export class IngestBridge implements OnApplicationBootstrap, OnApplicationShutdo
 
   onApplicationShutdown(): void {
     clearInterval(this.lagProbe);
+  }
+
+  /**
+   * Resolves once every message already taken from a box has been handled and its reply
+   * handed to the broker. The graceful stop calls it after the broker stopped reading, so
+   * what a box was told "stored" is stored, and what it was not told it still holds.
+   */
+  async drain(): Promise<void> {
+    while (this.inHand.size > 0) {
+      await Promise.allSettled([...this.inHand]);
+      // Let the ack batcher send what the last replies queued (it flushes on setImmediate).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private hold(work: Promise<void>): void {
+    this.inHand.add(work);
+    void work.finally(() => this.inHand.delete(work));
   }
 
   private probeEventLoopLag(): void {

@@ -9,6 +9,7 @@ import type { DeviceError, RecordingOpen, StoredAck } from '#contracts';
 import { encodeChunkFrame } from '#ecg';
 import type { AuditEntry, AuditService } from '../audit/audit.service.js';
 import type { DeviceMessage } from '../infra/broker/mqtt-broker.js';
+import { PrometheusMetrics } from '../infra/metrics/prometheus-metrics.js';
 import { EmbeddedRedis } from '../infra/redis/embedded-redis.js';
 import { RedisRecordingStagingStore } from '../infra/redis/recording-staging.store.js';
 import type { CasesRepository } from '../worklist/cases.repository.js';
@@ -118,6 +119,7 @@ describe('IngestService with Redis staging', () => {
     const archived = new Map<string, { staged: StagedRecording; samples: Buffer }>();
     const audits: AuditEntry[] = [];
     const dbCases = options.dbCases ?? new Map<string, DbCase>();
+    const metrics = new PrometheusMetrics(pino({ level: 'silent' }));
     const service = new IngestService(
       staging,
       {
@@ -143,6 +145,7 @@ describe('IngestService with Redis staging', () => {
             ? { id: 'order-1' }
             : undefined,
       } as unknown as ExamOrdersService,
+      metrics,
     );
     const send = (deviceId: string, channel: DeviceMessage['channel'], payload: Buffer | object) =>
       service.receive({
@@ -150,8 +153,34 @@ describe('IngestService with Redis staging', () => {
         channel,
         payload: Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload)),
       } as DeviceMessage);
-    return { service, staging, archived, audits, send };
+    return { service, staging, archived, audits, send, metrics };
   }
+
+  /** One sample of the exposition, e.g. `telerelay_refusals_total{edge="mqtt",code="X"}`. */
+  async function sample(metrics: PrometheusMetrics, series: string): Promise<number | undefined> {
+    const { body } = await metrics.exposition();
+    const line = body.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  }
+
+  it('counts what it stores and what it refuses in the metrics exposition', async () => {
+    const { send, metrics } = relay();
+    const r = recording(3);
+    expect(await sample(metrics, 'telerelay_ingest_chunks_stored_total')).toBe(0);
+    await send('box-a', 'rec/open', openMessage(r.recordingId));
+    for (const f of r.frames) await send('box-a', 'rec/chunk', f);
+    // A chunk of a recording never opened is refused, and counted by its code.
+    await send('box-a', 'rec/chunk', recording(1).frames[0]!);
+    await send('box-a', 'rec/close', r.close);
+    expect(await sample(metrics, 'telerelay_ingest_recordings_opened_total')).toBe(1);
+    expect(await sample(metrics, 'telerelay_ingest_chunks_stored_total')).toBe(3);
+    expect(await sample(metrics, 'telerelay_ingest_recordings_stored_total')).toBe(1);
+    expect(
+      await sample(metrics, 'telerelay_refusals_total{edge="mqtt",code="UNKNOWN_RECORDING"}'),
+    ).toBe(1);
+    // prom-client's process metrics are exposed beside the relay's own.
+    expect(await sample(metrics, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
 
   describe('a stored recording answers only its own box, with its own checksum', () => {
     it('refuses another box that opens or closes the id, without the case id', async () => {

@@ -18,7 +18,9 @@ import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
+import { Metrics } from '../common/metrics.js';
 import type { DeviceMessage } from '../infra/broker/mqtt-broker.js';
+import { withCorrelation } from '../infra/logging/correlation.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { ExamOrdersService } from '../records/exam-orders.service.js';
 import { CasesRepository } from '../worklist/cases.repository.js';
@@ -41,7 +43,7 @@ export type DeviceReply =
  */
 @Injectable()
 export class IngestService {
-  readonly counters = new IngestCounters();
+  readonly counters: IngestCounters;
   /** Opens and closes under way, by box and recording: a chunk of that recording waits for them. */
   private readonly opening = new Map<string, Promise<DeviceReply>>();
   private readonly closing = new Map<string, Promise<DeviceReply>>();
@@ -57,7 +59,9 @@ export class IngestService {
     @Inject(LOGGER) private readonly log: Logger,
     private readonly clock: Clock,
     private readonly orders: ExamOrdersService,
+    metrics: Metrics,
   ) {
+    this.counters = new IngestCounters(metrics);
     this.inFlight = new OpenRecordings(staging, () => clock.now().getTime());
   }
 
@@ -92,8 +96,11 @@ export class IngestService {
   private open(deviceId: string, payload: Buffer): Promise<DeviceReply> {
     const request = parseJson(RecordingOpenSchema, payload);
     // A box sends its first chunks right behind the open, without waiting for its ack.
-    return once(this.opening, `${deviceId}/${request.recordingId}`, () =>
-      this.openRecording(deviceId, request),
+    // The recording id is the correlation id of everything it causes (docs/operations.md).
+    return withCorrelation(request.recordingId, () =>
+      once(this.opening, `${deviceId}/${request.recordingId}`, () =>
+        this.openRecording(deviceId, request),
+      ),
     );
   }
 
@@ -130,7 +137,7 @@ export class IngestService {
       recording = await this.inFlight.get(request.recordingId);
     }
     if (!recording || recording.staged.deviceId !== deviceId) throw inUse(request.recordingId);
-    this.counters.accepted.opens += 1;
+    this.counters.opened();
     return { channel: 'ack', body: recording.held.ack(request.recordingId) };
   }
 
@@ -184,7 +191,7 @@ export class IngestService {
       throw error;
     }
     recording.held.add(sequence);
-    this.counters.accepted.chunks += 1;
+    this.counters.chunkStored();
     return { channel: 'ack', body: recording.held.ack(recordingId) };
   }
 
@@ -200,8 +207,10 @@ export class IngestService {
   private close(deviceId: string, payload: Buffer): Promise<DeviceReply> {
     const request = parseJson(RecordingCloseSchema, payload);
     // One close per recording at a time; a resent close waits for the first and gets its answer.
-    return once(this.closing, `${deviceId}/${request.recordingId}`, () =>
-      this.completeRecording(deviceId, request),
+    return withCorrelation(request.recordingId, () =>
+      once(this.closing, `${deviceId}/${request.recordingId}`, () =>
+        this.completeRecording(deviceId, request),
+      ),
     );
   }
 
@@ -278,7 +287,7 @@ export class IngestService {
       sha256: request.sha256,
     });
     this.inFlight.forget(recordingId);
-    this.counters.accepted.recordings += 1;
+    this.counters.recordingStored();
     this.log.info({ recordingId, caseId, deviceId }, 'recording stored');
     return {
       channel: 'ack',

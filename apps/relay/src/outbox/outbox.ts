@@ -7,6 +7,7 @@ import {
 import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
 import type { Tx } from '../infra/database/database.js';
+import { currentCorrelationId } from '../infra/logging/correlation.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { JobQueues, type NewJob } from '../infra/queue/job-queues.js';
 import { OutboxRepository } from './outbox.repository.js';
@@ -55,7 +56,12 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
 
   /** Call inside the transaction that makes the change; then `flush()` after commit. */
   async append<T extends object>(tx: Tx, queue: string, job: NewJob<T>): Promise<void> {
-    const payload: OutboxPayload = { queue, job: job as NewJob<Record<string, unknown>> };
+    // Taken now: the row is dispatched later, outside the request or job that wrote it.
+    const correlationId = job.correlationId ?? currentCorrelationId();
+    const payload: OutboxPayload = {
+      queue,
+      job: { ...(job as NewJob<Record<string, unknown>>), correlationId },
+    };
     await this.rows.insert(tx, `${queue}:${job.name}`, { ...payload });
   }
 

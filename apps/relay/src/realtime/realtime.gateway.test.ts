@@ -8,9 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SOCKET_PATH, type SessionUser } from '#contracts';
 import type { AuditService } from '../audit/audit.service.js';
 import { SystemClock } from '../common/clock.js';
+import { waitFor } from '../../../../test/support/wait.js';
 import type { AuthService } from '../identity/auth.service.js';
 import type { SessionsService } from '../identity/sessions.service.js';
 import { TokenService } from '../identity/token.service.js';
+import { PrometheusMetrics } from '../infra/metrics/prometheus-metrics.js';
 import { GATEWAY_OPTIONS } from './gateway-options.js';
 import type { Notifier, RelayServer } from './notifier.js';
 import { RealtimeGateway, roomsFor } from './realtime.gateway.js';
@@ -31,7 +33,9 @@ describe('RealtimeGateway on a real Socket.IO server', () => {
   });
 
   /** The gateway as Nest wires it, with a token service whose tokens last `ttlSeconds`. */
-  async function serve(ttlSeconds: number): Promise<{ url: string; tokens: TokenService }> {
+  async function serve(
+    ttlSeconds: number,
+  ): Promise<{ url: string; tokens: TokenService; metrics: PrometheusMetrics }> {
     const tokens = new TokenService('k'.repeat(32), ttlSeconds);
     const auth = {
       authenticate: (token: string | undefined) =>
@@ -40,6 +44,7 @@ describe('RealtimeGateway on a real Socket.IO server', () => {
     const sessions = { onRevoked: () => undefined } as unknown as SessionsService;
     const notifier = { attach: () => undefined } as unknown as Notifier;
     const audit = { recordLater: () => undefined } as unknown as AuditService;
+    const metrics = new PrometheusMetrics(pino({ level: 'silent' }));
     const gateway = new RealtimeGateway(
       auth,
       sessions,
@@ -48,6 +53,7 @@ describe('RealtimeGateway on a real Socket.IO server', () => {
       // Tokens expire by the wall clock (jose), so the gateway reads the same one here.
       new SystemClock(),
       pino({ level: 'silent' }),
+      metrics,
     );
     const http: HttpServer = createServer();
     const server = new Server(http, GATEWAY_OPTIONS) as unknown as RelayServer;
@@ -57,7 +63,7 @@ describe('RealtimeGateway on a real Socket.IO server', () => {
     await once(http, 'listening');
     cleanup.push(() => new Promise<void>((resolve) => void server.close(() => resolve())));
     const { port } = http.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, tokens };
+    return { url: `http://127.0.0.1:${port}`, tokens, metrics };
   }
 
   function connect(url: string, token: string): Socket {
@@ -73,14 +79,18 @@ describe('RealtimeGateway on a real Socket.IO server', () => {
 
   it('closes a socket when its access token expires, so the client must come back with a fresh one', async () => {
     // Expiry is in whole seconds from a whole-second issue time: 2 s leaves at least one.
-    const { url, tokens } = await serve(2);
+    const { url, tokens, metrics } = await serve(2);
     const socket = connect(url, await tokens.issue(reader, 's-1'));
     await new Promise<void>((resolve, reject) => {
       socket.once('session.ready', () => resolve());
       socket.once('connect_error', reject);
     });
+    const connected = async () =>
+      /^telerelay_sockets_connected (\d+)$/m.exec((await metrics.exposition()).body)?.[1];
+    expect(await connected()).toBe('1');
     const reason = await new Promise<string>((resolve) => socket.once('disconnect', resolve));
     expect(reason).toBe('io server disconnect');
+    await waitFor(async () => (await connected()) === '0');
   });
 
   it("puts each role in the rooms it may hear: the health authority in its region's, the administrator in none", () => {

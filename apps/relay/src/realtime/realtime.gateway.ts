@@ -9,6 +9,7 @@ import type { Socket } from 'socket.io';
 import { type ClientToServerEvents, type ServerToClientEvents, type SessionUser } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
+import { Metrics } from '../common/metrics.js';
 import { LOGGER } from '../common/tokens.js';
 import { AuthService } from '../identity/auth.service.js';
 import { bearerToken } from '../identity/auth.guard.js';
@@ -60,10 +61,12 @@ export class RealtimeGateway
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   afterInit(server: RelayServer): void {
     this.notifier.attach(server);
+    this.metrics.gauge('telerelay_sockets_connected', () => server.engine.clientsCount);
     // A revoked session keeps no socket: disconnected now, refused at the next handshake.
     this.sessions.onRevoked((sessionIds) => {
       server.in(sessionIds.map(sessionRoom)).disconnectSockets(true);

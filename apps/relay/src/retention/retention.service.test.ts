@@ -7,6 +7,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { waitFor } from '../../../../test/support/wait.js';
 import { TestClock } from '../common/testing/test-clock.js';
 import { loadConfig } from '../config/config.js';
+import { PrometheusMetrics } from '../infra/metrics/prometheus-metrics.js';
 import { JobQueues } from '../infra/queue/job-queues.js';
 import { EmbeddedRedis } from '../infra/redis/embedded-redis.js';
 import { RedisConnections } from '../infra/redis/redis-connections.js';
@@ -26,7 +27,7 @@ describe('RetentionService (real Redis, BullMQ)', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'telerelay-retention-queue-'));
     redis = await EmbeddedRedis.start({ bin: 'redis-server', dataDir, log });
     connections = new RedisConnections(redis.url);
-    queues = new JobQueues(connections, log, 'retention-test');
+    queues = new JobQueues(connections, log, new PrometheusMetrics(log), 'retention-test');
   }, 60_000);
   afterAll(async () => {
     await queues.close();

@@ -74,14 +74,15 @@ export class ClinicInboxRepository {
 
   /**
    * Marks the box's not yet received event of this kind about the case (or the case of the
-   * recording) received; returns the case, or null when no such event was waiting.
+   * recording) received; returns the case and when the event was owed, or null when no
+   * such event was waiting.
    */
   async markBoxReceived(
     deviceId: string,
     kind: ClinicEventKind,
     about: { caseId: string } | { recordingId: string },
     at: Date,
-  ): Promise<string | null> {
+  ): Promise<{ caseId: string; owedAt: Date } | null> {
     const which =
       'caseId' in about
         ? eq(clinicEvents.caseId, about.caseId)
@@ -103,8 +104,8 @@ export class ClinicInboxRepository {
           which,
         ),
       )
-      .returning({ caseId: clinicEvents.caseId });
-    return row?.caseId ?? null;
+      .returning({ caseId: clinicEvents.caseId, owedAt: clinicEvents.createdAt });
+    return row ?? null;
   }
 
   /**
@@ -116,7 +117,7 @@ export class ClinicInboxRepository {
     clinicId: string,
     userId: string,
     at: Date,
-  ): Promise<{ caseId: string; kind: ClinicEventKind } | null> {
+  ): Promise<{ caseId: string; kind: ClinicEventKind; owedAt: Date } | null> {
     const [row] = await this.database.db
       .update(clinicEvents)
       .set({ acknowledgedAt: at, acknowledgedBy: userId })
@@ -127,7 +128,11 @@ export class ClinicInboxRepository {
           isNull(clinicEvents.acknowledgedAt),
         ),
       )
-      .returning({ caseId: clinicEvents.caseId, kind: clinicEvents.kind });
+      .returning({
+        caseId: clinicEvents.caseId,
+        kind: clinicEvents.kind,
+        owedAt: clinicEvents.createdAt,
+      });
     return row ?? null;
   }
 

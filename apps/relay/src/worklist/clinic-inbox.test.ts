@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClock } from '../common/testing/test-clock.js';
 import { Database } from '../infra/database/database.js';
+import { quietLog } from '../infra/logging/testing/quiet-log.js';
+import { PrometheusMetrics } from '../infra/metrics/prometheus-metrics.js';
 import { cases, devices, facilities, recordings } from '../infra/database/schema.js';
 import { ClinicInboxRepository } from './clinic-inbox.repository.js';
 import { ClinicInbox, type ClinicEventKind } from './clinic-inbox.js';
@@ -13,11 +15,14 @@ describe('ClinicInbox, the box side (real PGlite)', () => {
   let dataDir: string;
   let database: Database;
   let inbox: ClinicInbox;
+  // Started at the wall clock: an event's owed time is the database's own now().
+  const clock = new TestClock(Date.now());
+  const metrics = new PrometheusMetrics(quietLog);
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'telerelay-inbox-'));
     database = await Database.open({ dataDir });
-    inbox = new ClinicInbox(new ClinicInboxRepository(database), new TestClock());
+    inbox = new ClinicInbox(new ClinicInboxRepository(database), clock, metrics);
     await database.db.insert(facilities).values([
       { id: 't-1', kind: 'tertiary', name: 'T1' },
       { id: 'c-1', kind: 'county', name: 'C1', parentId: 't-1' },
@@ -91,6 +96,8 @@ describe('ClinicInbox, the box side (real PGlite)', () => {
     expect(await inbox.pendingForBox('box-c', both, null)).toEqual([]);
 
     // Another box cannot settle it; the owner can, once; a return is settled by recording.
+    // The box comes back a minute and a half after the events were owed.
+    clock.advance(90_000);
     expect(await inbox.boxReceived('box-b', 'diagnosis.signed', first)).toBeNull();
     expect(await inbox.boxReceived('box-a', 'case.returned', first)).toBeNull();
     expect(await inbox.boxReceived('box-a', 'diagnosis.signed', first)).toBe(first.caseId);
@@ -104,5 +111,17 @@ describe('ClinicInbox, the box side (real PGlite)', () => {
 
     // The clinic's own debt is separate: the box's PUBACK does not settle it.
     expect((await inbox.pending('k-1')).map((e) => e.caseId)).toContain(first.caseId);
+
+    // Each first receipt, and only those, is measured as the box's delivery lag.
+    const { body } = await metrics.exposition();
+    const value = (series: string) => {
+      const line = body.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    const lag = 'telerelay_delivery_lag_seconds';
+    expect(value(`${lag}_count{to="box",kind="diagnosis.signed"}`)).toBe(1);
+    expect(value(`${lag}_count{to="box",kind="case.returned"}`)).toBe(1);
+    expect(value(`${lag}_bucket{le="60",to="box",kind="diagnosis.signed"}`)).toBe(0);
+    expect(value(`${lag}_bucket{le="300",to="box",kind="diagnosis.signed"}`)).toBe(1);
   });
 });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { SessionUser } from '#contracts';
 import { Clock } from '../common/clock.js';
 import { DomainError } from '../common/domain-error.js';
+import { Metrics } from '../common/metrics.js';
 import type { Tx } from '../infra/database/database.js';
 import {
   ClinicInboxRepository,
@@ -33,6 +34,7 @@ export class ClinicInbox {
   constructor(
     private readonly events: ClinicInboxRepository,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -76,7 +78,11 @@ export class ClinicInbox {
     about: { caseId: string } | { recordingId: string },
   ): Promise<string | null> {
     // The receipt time is what the retention sweep counts from (docs/architecture.md).
-    return this.events.markBoxReceived(deviceId, kind, about, this.clock.now());
+    const now = this.clock.now();
+    const received = await this.events.markBoxReceived(deviceId, kind, about, now);
+    if (!received) return null;
+    this.lag('box', kind, received.owedAt, now);
+    return received.caseId;
   }
 
   /**
@@ -91,12 +97,22 @@ export class ClinicInbox {
   ): Promise<{ caseId: string; kind: ClinicEventKind } | null> {
     const id = Number(eventId);
     if (!Number.isSafeInteger(id) || id <= 0) return null;
-    const row = await this.events.markAcknowledged(id, user.facilityId, user.id, this.clock.now());
-    if (row) return row;
+    const now = this.clock.now();
+    const row = await this.events.markAcknowledged(id, user.facilityId, user.id, now);
+    if (row) {
+      this.lag('clinic', row.kind, row.owedAt, now);
+      return { caseId: row.caseId, kind: row.kind };
+    }
     if ((await this.events.clinicOf(id)) === user.facilityId) return null;
     throw new DomainError('NOT_FOUND', 'No such event for your clinic', {
       subject: `clinic-event:${id}`,
       detail: { reason: 'not in scope or missing', facilityId: user.facilityId },
     });
+  }
+
+  /** From the moment the event was owed (the sign or return committed) to its first receipt. */
+  private lag(to: 'clinic' | 'box', kind: ClinicEventKind, owedAt: Date, now: Date): void {
+    const seconds = (now.getTime() - owedAt.getTime()) / 1000;
+    this.metrics.observe('telerelay_delivery_lag_seconds', { to, kind }, seconds);
   }
 }

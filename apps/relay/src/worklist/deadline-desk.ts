@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { Clock } from '../common/clock.js';
+import { Metrics } from '../common/metrics.js';
 import { LOGGER } from '../common/tokens.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { Database } from '../infra/database/database.js';
@@ -35,6 +36,7 @@ export class DeadlineDesk implements OnApplicationBootstrap {
     private readonly notifier: Notifier,
     private readonly clock: Clock,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -118,6 +120,7 @@ export class DeadlineDesk implements OnApplicationBootstrap {
     if (!state) return;
     if (state.status === 'in_review') {
       // Not taken from the reader; if they give it back after this, it acts then (release).
+      this.breached('claimed');
       this.log.info({ caseId: job.caseId }, 'deadline passed while claimed: stays with the reader');
       return;
     }
@@ -125,6 +128,7 @@ export class DeadlineDesk implements OnApplicationBootstrap {
     const planned = await this.plannedMove(job.caseId, job.hospitalId);
     const to = planned && (await this.facilities.get(planned.move.toHospitalId));
     if (!planned || !to) {
+      this.breached('stranded');
       this.log.warn(
         { caseId: job.caseId, hospitalId: job.hospitalId },
         'deadline passed, nowhere to move the case',
@@ -158,10 +162,15 @@ export class DeadlineDesk implements OnApplicationBootstrap {
       }),
     );
     if (!moved) return;
+    this.breached('moved');
     await this.worklist.afterMove(job.caseId, job.hospitalId, move.kind, true);
     this.log.info(
       { caseId: job.caseId, from: job.hospitalId, to: to.id, kind: move.kind },
       'deadline passed: case moved',
     );
+  }
+
+  private breached(outcome: 'moved' | 'claimed' | 'stranded'): void {
+    this.metrics.count('telerelay_deadline_breaches_total', { outcome });
   }
 }

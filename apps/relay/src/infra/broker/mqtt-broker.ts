@@ -98,6 +98,8 @@ export class MqttBroker {
   private tlsServer: TlsServer | undefined;
   private readonly online = new Map<string, Client>();
   private inputPaused = false;
+  /** Set by a graceful stop: input stays paused whatever the intake throttle says. */
+  private inputStopped = false;
   /** Publishes that arrived while input was paused, each waiting for its go-ahead. */
   private readonly heldPublishes: (() => void)[] = [];
   private maxPacketBytes = Number.POSITIVE_INFINITY;
@@ -305,9 +307,23 @@ export class MqttBroker {
   }
 
   resumeInput(): void {
-    if (!this.inputPaused) return;
+    if (!this.inputPaused || this.inputStopped) return;
     this.inputPaused = false;
     for (const release of this.heldPublishes.splice(0)) release();
+  }
+
+  /**
+   * The first step of a graceful stop: no new connection is taken and no further publish is
+   * read. A publish arriving now is held before its PUBACK, as under `pauseInput`, so its box
+   * keeps it and sends it again to the relay it reaches next; the boxes stay connected until
+   * `close`, while what was already read is stored and acknowledged.
+   */
+  stopAccepting(): void {
+    this.inputStopped = true;
+    this.inputPaused = true;
+    // Listening ends now; the callbacks (all connections gone) are not waited for here.
+    if (this.server.listening) this.server.close();
+    if (this.tlsServer?.listening) this.tlsServer.close();
   }
 
   onDeviceMessage(handler: (message: DeviceMessage) => void): void {

@@ -110,6 +110,16 @@ export class DimseServer<S> {
     this.server = server;
   }
 
+  /**
+   * Takes no new association and resolves once those under way have ended (released,
+   * aborted or dropped by their peer): a graceful stop lets a C-STORE in progress finish.
+   */
+  async stopAccepting(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
   /** Stops accepting, and ends every open association (their partial files are removed). */
   async close(): Promise<void> {
     const server = this.server;

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type LogFn, type Logger } from 'pino';
+import { currentCorrelationId } from './correlation.js';
 
 /**
  * Keys whose values are never written anywhere, at any depth: secrets, tokens and patient
@@ -161,6 +162,11 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     level,
     base: { service: 'telerelay-relay' },
     serializers: { err: serializeError },
+    // Every line written while a recording, request or job is handled names what caused it.
+    mixin: () => {
+      const correlationId = currentCorrelationId();
+      return correlationId === undefined ? {} : { correlationId };
+    },
     formatters: {
       // The `err` key is left to its serializer, which pino applies after this hook. (pino
       // does not pass a child logger's bindings through here: bind ids only.)

@@ -1,4 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Metrics } from '../../common/metrics.js';
+import { currentCorrelationId, withCorrelation } from '../logging/correlation.js';
 import type { Logger } from '../logging/logger.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 
@@ -7,6 +9,8 @@ export interface QueuedJob<T> {
   name: string;
   data: T;
   attempt: number;
+  /** What started the work this job continues (docs/operations.md, "Logs"). */
+  correlationId: string | undefined;
 }
 
 export interface NewJob<T> {
@@ -22,7 +26,15 @@ export interface NewJob<T> {
    * job reaches the queue, so a job that waited in the outbox (a restart) is not late.
    */
   runAtMs?: number;
+  /**
+   * The correlation id of what caused the job; the current one when left out. The worker
+   * runs the job under it, so its log lines carry it. An id, never patient data.
+   */
+  correlationId?: string;
 }
+
+/** The key under which a job's data carries its correlation id. */
+const CORRELATION_KEY = 'correlationId';
 
 /** A job that must not be retried (poison input): the queue records it as failed at once. */
 export class PermanentJobError extends Error {
@@ -50,15 +62,25 @@ export class JobQueues {
   constructor(
     private readonly redis: RedisConnections,
     private readonly log: Logger,
+    private readonly metrics: Metrics,
     private readonly prefix = 'telerelay',
-  ) {}
+  ) {
+    metrics.gauge('telerelay_queue_jobs', async () =>
+      Object.entries(await this.counts()).flatMap(([queue, counts]) =>
+        Object.entries(counts).map(([state, value]) => ({ labels: { queue, state }, value })),
+      ),
+    );
+  }
 
   /**
    * Adds the job unless its id is known. `now` is the caller's time (its clock), from which
    * a `runAtMs` becomes the delay BullMQ waits.
    */
   async add<T extends object>(queueName: string, job: NewJob<T>, now: Date): Promise<void> {
-    await this.queue(queueName).add(job.name, job.data, {
+    const correlationId = job.correlationId ?? currentCorrelationId();
+    const data =
+      correlationId === undefined ? job.data : { ...job.data, [CORRELATION_KEY]: correlationId };
+    await this.queue(queueName).add(job.name, data, {
       jobId: job.id,
       priority: job.priority,
       delay: job.runAtMs === undefined ? job.delayMs : Math.max(0, job.runAtMs - now.getTime()),
@@ -94,13 +116,24 @@ export class JobQueues {
     const worker = new Worker<T>(
       queueName,
       async (job: Job<T>) => {
+        const dueAt = job.timestamp + (job.delay ?? 0);
+        this.metrics.observe(
+          'telerelay_queue_wait_seconds',
+          { queue: queueName },
+          ((job.processedOn ?? Date.now()) - dueAt) / 1000,
+        );
+        const carried = (job.data as Record<string, unknown> | null)?.[CORRELATION_KEY];
+        const correlationId = typeof carried === 'string' ? carried : undefined;
         try {
-          await handler({
-            id: job.id ?? '',
-            name: job.name,
-            data: job.data,
-            attempt: job.attemptsMade + 1,
-          });
+          await withCorrelation(correlationId ?? `job:${job.id ?? ''}`, () =>
+            handler({
+              id: job.id ?? '',
+              name: job.name,
+              data: job.data,
+              attempt: job.attemptsMade + 1,
+              correlationId,
+            }),
+          );
         } catch (error) {
           if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
           throw error;
@@ -146,8 +179,16 @@ export class JobQueues {
     this.queue(queueName);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Workers take no new job and resolve once the jobs they run have finished (a graceful
+   * stop); queues stay open, so a finishing job can still queue the next step.
+   */
+  async stopWorkers(): Promise<void> {
     await Promise.allSettled(this.workers.map((worker) => worker.close()));
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorkers();
     await Promise.allSettled([...this.queues.values()].map((queue) => queue.close()));
   }
 

@@ -29,6 +29,7 @@ import { WorklistAnnouncer } from '../worklist-announcer.js';
 import { WorklistQueries } from '../worklist-queries.js';
 import { WorklistService } from '../worklist.service.js';
 import { quietLog } from '../../infra/logging/testing/quiet-log.js';
+import { PrometheusMetrics } from '../../infra/metrics/prometheus-metrics.js';
 
 /**
  * The medium test tier of the reading workflow (docs/development.md): the real services on
@@ -111,7 +112,8 @@ export async function worklistWorld(database: Database) {
   );
   const transitions = new CaseTransitions(new CaseTransitionsRepository(), clock);
   const announcer = new WorklistAnnouncer(repository, notifier, clock);
-  const inbox = new ClinicInbox(new ClinicInboxRepository(database), clock);
+  const metrics = new PrometheusMetrics(quietLog);
+  const inbox = new ClinicInbox(new ClinicInboxRepository(database), clock, metrics);
   const audit = new AuditService(new AuditRepository(database), clock, quietLog);
   const patients = new PatientsService(
     new PatientsRepository(database),
@@ -147,6 +149,7 @@ export async function worklistWorld(database: Database) {
     notifier,
     clock,
     quietLog,
+    metrics,
   );
 
   await database.db.insert(facilities).values([
