@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Database } from '../database/database.js';
 import { facilities, users } from '../database/schema.js';
+import { requestCorrelationId, withCorrelation } from './correlation.js';
 import { createLogger } from './logger.js';
 import { NestPinoLogger } from './nest-logger.js';
 
@@ -62,6 +63,41 @@ describe('log redaction', () => {
     expect(entry?.['msg']).toBe('bounded');
     expect(JSON.stringify(entry)).not.toContain('bottom-password');
     expect(JSON.stringify(entry)).toContain('[too deep]');
+  });
+});
+
+describe('the correlation id in the log', () => {
+  it('writes the id of the work under way on every line, across awaits, and none outside', async () => {
+    const { log, entries } = capturedLogger();
+    log.info('before');
+    await withCorrelation('rec-7f3a', async () => {
+      log.info({ caseId: 'case-1' }, 'stored');
+      await new Promise((resolve) => setImmediate(resolve));
+      // Work started inside carries the id on, even while another id is in use elsewhere.
+      await Promise.all([
+        withCorrelation('req-other', async () => log.info('elsewhere')),
+        Promise.resolve().then(() => log.info('queued')),
+      ]);
+    });
+    log.info('after');
+    expect(entries().map((entry) => [entry['msg'], entry['correlationId']])).toEqual([
+      ['before', undefined],
+      ['stored', 'rec-7f3a'],
+      ['elsewhere', 'req-other'],
+      ['queued', 'rec-7f3a'],
+      ['after', undefined],
+    ]);
+  });
+
+  it('keeps a well-formed x-request-id and replaces anything that could forge a line', () => {
+    expect(requestCorrelationId('haproxy-0A1B:2C3D.42_x')).toBe('haproxy-0A1B:2C3D.42_x');
+    expect(requestCorrelationId(['first-id', 'second-id'])).toBe('first-id');
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const bad of [undefined, '', 'a'.repeat(65), 'id\n{"msg":"forged"}', 'two words', 'é']) {
+      const id = requestCorrelationId(bad);
+      expect(id).toMatch(uuid);
+    }
+    expect(requestCorrelationId(undefined)).not.toBe(requestCorrelationId(undefined));
   });
 });
 
