@@ -131,13 +131,14 @@ export class RelayProcess {
     return file.devices;
   }
 
-  /** Graceful stop (SIGTERM), as an operator would. */
-  async stop(): Promise<void> {
+  /** Graceful stop (SIGTERM), as an operator would; how the process ended, if it was running. */
+  async stop(): Promise<{ code: number | null; signal: string | null } | undefined> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
+    if (!child || child.exitCode !== null || child.signalCode !== null) return undefined;
+    const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
     child.kill('SIGTERM');
-    await exited;
+    const [code, signal] = await exited;
+    return { code, signal };
   }
 
   /** A crash: SIGKILL, no shutdown hooks. */
