@@ -82,7 +82,7 @@ describe('operations: metrics, correlated logs and a graceful stop of the relay 
     cleanups.push(() => box.stop());
     await box.start();
     const listed = nextEvent(readerSocket, 'worklist.case-added', (s) => s.clinicId === 'clinic-2');
-    const recorded = await box.record({ durationSeconds: 2, seed: 401 });
+    const recorded = await box.record({ durationSeconds: 4, seed: 72 });
     const caseId = recorded.caseId!;
     expect((await listed).id).toBe(caseId);
 
@@ -94,7 +94,10 @@ describe('operations: metrics, correlated logs and a graceful stop of the relay 
     expect(chunks).toBeGreaterThan(0);
     expect(moved('telerelay_ingest_messages_received_total{channel="rec/chunk"}')).toBe(chunks);
     expect(moved('telerelay_stored_acks_sent_total')).toBeGreaterThan(0);
-    expect(moved('telerelay_ingest_reply_seconds_count{channel="rec/close"}')).toBe(1);
+    // Every close is answered (the simulator may close again while its last acks are on the air).
+    const closes = moved('telerelay_ingest_messages_received_total{channel="rec/close"}');
+    expect(closes).toBeGreaterThanOrEqual(1);
+    expect(moved('telerelay_ingest_reply_seconds_count{channel="rec/close"}')).toBe(closes);
     expect(at(afterRecording, 'telerelay_boxes_connected')).toBeGreaterThanOrEqual(1);
     expect(at(afterRecording, 'telerelay_sockets_connected')).toBeGreaterThanOrEqual(1);
     expect(moved('telerelay_queue_wait_seconds_count{queue="ecg-analysis"}')).toBe(1);
