@@ -10,6 +10,7 @@ import { PrometheusMetrics } from './metrics/prometheus-metrics.js';
 import { JobQueues } from './queue/job-queues.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
 import { RedisConnections } from './redis/redis-connections.js';
+import { warnOnRedisDurability } from './redis/redis-durability.js';
 
 /**
  * Every outside part the relay runs on, started in dependency order and closed in reverse.
@@ -50,6 +51,7 @@ export class Infrastructure {
     if (!redisUrl) throw new Error('no Redis URL');
     log.info({ embedded: embeddedRedis !== undefined }, 'redis ready');
     const redis = new RedisConnections(redisUrl);
+    await warnOnRedisDurability(redis.command('settings'), log);
     const metrics = new PrometheusMetrics(log);
     const queues = new JobQueues(redis, log, metrics);
     const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
