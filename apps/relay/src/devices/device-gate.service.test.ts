@@ -5,6 +5,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { RelayConfig } from '../config/config.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
 import { AttemptLimits } from '../infra/limits/attempt-limits.js';
+import { PrometheusMetrics } from '../infra/metrics/prometheus-metrics.js';
 import { DeviceGateService } from './device-gate.service.js';
 import type { DevicesRepository } from './devices.repository.js';
 
@@ -23,6 +24,7 @@ async function gate(connectsPerMinute = { device: 30, address: 600 }) {
   } as unknown as DevicesRepository;
   const audit = { recordLater: () => undefined } as unknown as AuditService;
   const config = { mqtt: { connectsPerMinute } } as RelayConfig;
+  const metrics = new PrometheusMetrics(pino({ level: 'silent' }));
   const service = new DeviceGateService(
     devices,
     hasher,
@@ -30,6 +32,7 @@ async function gate(connectsPerMinute = { device: 30, address: 600 }) {
     pino({ level: 'silent' }),
     config,
     AttemptLimits.inMemory(),
+    metrics,
   );
   const connect = (deviceId: string, secret: string, remoteAddress: string) =>
     service.authenticate({
@@ -38,20 +41,30 @@ async function gate(connectsPerMinute = { device: 30, address: 600 }) {
       secret: Buffer.from(secret),
       remoteAddress,
     });
-  return { connect };
+  /** The broker's refusals counted in the metrics, by code. */
+  const refusals = async () =>
+    Object.fromEntries(
+      [
+        ...(await metrics.exposition()).body.matchAll(
+          /^telerelay_refusals_total\{edge="mqtt",code="(\w+)"\} (\d+)$/gm,
+        ),
+      ].map((match) => [match[1], Number(match[2])]),
+    );
+  return { connect, refusals };
 }
 
 describe('DeviceGateService at CONNECT', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('refuses 30 wrong secrets naming a real box from elsewhere, and still admits the box from its own address', async () => {
-    const { connect } = await gate();
+    const { connect, refusals } = await gate();
     const attacker = '203.0.113.9';
     for (let attempt = 0; attempt < 30; attempt += 1) {
       expect(await connect('box-1', `guess-${attempt}`, attacker)).toBe('refused');
     }
     expect(await connect('box-1', 'guess-30', attacker)).toBe('throttled');
     expect(await connect('box-1', SECRET, '10.20.30.40')).toBe('accepted');
+    expect(await refusals()).toEqual({ CONNECT_REFUSED: 30, CONNECT_THROTTLED: 1 });
   });
 
   it('throttles a flood from a shared address, but not a box that connected from there before', async () => {

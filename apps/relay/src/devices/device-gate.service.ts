@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
+import { Metrics } from '../common/metrics.js';
 import { CONFIG, LOGGER } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
 import { CredentialThrottle } from '../common/credential-throttle.js';
@@ -8,6 +9,12 @@ import type { ConnectDecision, DeviceGate } from '../infra/broker/mqtt-broker.js
 import { AttemptLimits, type AttemptRule } from '../infra/limits/attempt-limits.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { DevicesRepository } from './devices.repository.js';
+
+/**
+ * The broker's own refusals as counted in /metrics, beside ingest's `DeviceError` codes
+ * (docs/operations.md, "Metrics").
+ */
+type MqttRefusalCode = 'CONNECT_REFUSED' | 'CONNECT_THROTTLED' | 'CONNECT_PROTOCOL';
 
 /** Decides which boxes may connect to the broker; every refusal is audited. */
 @Injectable()
@@ -23,6 +30,7 @@ export class DeviceGateService implements DeviceGate {
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(CONFIG) config: RelayConfig,
     limits: AttemptLimits,
+    private readonly metrics: Metrics,
   ) {
     // Many boxes may share one address (a county's mobile carrier NAT); guesses naming a box
     // from elsewhere must not keep it out, so its own budget is per (box, address). Device
@@ -39,7 +47,7 @@ export class DeviceGateService implements DeviceGate {
     // Checked before the secret hash, so a flood costs little.
     const admission = await this.throttle.admit(deviceId ?? 'anonymous', remoteAddress);
     if (!admission.admitted) {
-      this.deny(deviceId, remoteAddress, 'too many connection attempts');
+      this.deny(deviceId, remoteAddress, 'too many connection attempts', 'CONNECT_THROTTLED');
       return 'throttled';
     }
     const device = deviceId ? await this.devices.find(deviceId) : undefined;
@@ -53,7 +61,7 @@ export class DeviceGateService implements DeviceGate {
     // The client id is the device id, so one box cannot hold another's session.
     else if (clientId !== device.id) reason = 'client id differs from device id';
     if (reason || !device) {
-      this.deny(deviceId, remoteAddress, reason ?? 'bad device id or secret');
+      this.deny(deviceId, remoteAddress, reason ?? 'bad device id or secret', 'CONNECT_REFUSED');
       return 'refused';
     }
     await this.throttle.succeeded(device.id, remoteAddress, admission);
@@ -69,7 +77,9 @@ export class DeviceGateService implements DeviceGate {
     deviceId: string | undefined,
     remoteAddress: string | undefined,
     reason: string,
+    code: MqttRefusalCode,
   ): void {
+    this.metrics.count('telerelay_refusals_total', { edge: 'mqtt', code });
     this.log.warn({ deviceId, remoteAddress, reason }, 'device refused at CONNECT');
     this.audit.recordLater({
       actor: deviceId ? `device:${deviceId}` : 'anonymous',
@@ -85,10 +95,12 @@ export class DeviceGateService implements DeviceGate {
       event.deviceId,
       event.remoteAddress,
       `unacceptable protocol version (level ${event.protocolVersion}); MQTT 3.1.1 only`,
+      'CONNECT_PROTOCOL',
     );
   }
 
   oversize(event: Parameters<DeviceGate['oversize']>[0]): void {
+    this.metrics.count('telerelay_refusals_total', { edge: 'mqtt', code: 'PACKET_TOO_LARGE' });
     this.log.warn(event, 'mqtt packet over the size limit; connection closed');
     this.audit.recordLater({
       actor: event.deviceId ? `device:${event.deviceId}` : 'anonymous',
@@ -100,6 +112,8 @@ export class DeviceGateService implements DeviceGate {
   }
 
   refused(event: Parameters<DeviceGate['refused']>[0]): void {
+    const code = event.action === 'publish' ? 'PUBLISH_REFUSED' : 'SUBSCRIBE_REFUSED';
+    this.metrics.count('telerelay_refusals_total', { edge: 'mqtt', code });
     this.log.warn(event, 'device request refused');
     this.audit.recordLater({
       actor: `device:${event.deviceId}`,

@@ -80,6 +80,10 @@ export class RealtimeGateway
       this.auth.authenticate(token).then(
         (claims) => {
           if (!claims) {
+            this.metrics.count('telerelay_refusals_total', {
+              edge: 'socket',
+              code: 'UNAUTHENTICATED',
+            });
             this.audit.recordLater({
               actor: 'anonymous',
               action: 'socket.connect',
