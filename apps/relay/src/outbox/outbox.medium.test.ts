@@ -4,6 +4,7 @@ import { TestClock } from '../common/testing/test-clock.js';
 import type { Database } from '../infra/database/database.js';
 import { outbox } from '../infra/database/schema.js';
 import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
+import { withCorrelation } from '../infra/logging/correlation.js';
 import type { Logger } from '../infra/logging/logger.js';
 import type { JobQueues, NewJob } from '../infra/queue/job-queues.js';
 import { OutboxRepository } from './outbox.repository.js';
@@ -14,7 +15,7 @@ import { Outbox, OUTBOX_PARK_AFTER_ATTEMPTS, outboxRetryDelayMs } from './outbox
  * the jobs whose ids are poisoned, and every job while Redis is "down".
  */
 class FakeQueues {
-  readonly added: { id: string; now: Date }[] = [];
+  readonly added: { id: string; now: Date; correlationId?: string }[] = [];
   readonly poisoned = new Set<string>();
   down = false;
   tries = 0;
@@ -23,7 +24,11 @@ class FakeQueues {
     this.tries++;
     if (this.down) return Promise.reject(new Error('connection refused'));
     if (this.poisoned.has(job.id)) return Promise.reject(new Error('job refused by the queue'));
-    this.added.push({ id: job.id, now });
+    this.added.push({
+      id: job.id,
+      now,
+      ...(job.correlationId !== undefined && { correlationId: job.correlationId }),
+    });
     return Promise.resolve();
   }
 
@@ -71,6 +76,16 @@ describe.each(DRIVERS)('the outbox (%s)', (driver) => {
       for (const id of ids) await dispatcher.append(tx, 'q', { name: 'job', id, data: {} });
     });
   const rows = () => database.db.select().from(outbox).orderBy(asc(outbox.id));
+
+  it('gives each job the correlation id of the work that wrote its row, not of whoever flushes', async () => {
+    await withCorrelation('recording-7', () => append('analysis-of-7'));
+    await append('sweep');
+    await withCorrelation('request-9', () => dispatcher.flush());
+    expect(queues.added).toEqual([
+      expect.objectContaining({ id: 'analysis-of-7', correlationId: 'recording-7' }),
+      { id: 'sweep', now: expect.any(Date) },
+    ]);
+  });
 
   it('queues rows in the order they were written, at the clock’s time, and deletes them once queued', async () => {
     await append('first', 'second');

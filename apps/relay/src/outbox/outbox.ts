@@ -7,7 +7,7 @@ import {
 import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
 import type { Tx } from '../infra/database/database.js';
-import { currentCorrelationId } from '../infra/logging/correlation.js';
+import { currentCorrelationId, withoutCorrelation } from '../infra/logging/correlation.js';
 import type { Logger } from '../infra/logging/logger.js';
 import { JobQueues, type NewJob } from '../infra/queue/job-queues.js';
 import { OutboxRepository } from './outbox.repository.js';
@@ -71,7 +71,8 @@ export class Outbox implements OnApplicationBootstrap, OnApplicationShutdown {
       this.again = true;
       return this.running;
     }
-    this.running = this.dispatchDue(this.clock.now())
+    // The loop queues rows of every cause: none of theirs is the caller's to lend it.
+    this.running = withoutCorrelation(() => this.dispatchDue(this.clock.now()))
       .catch((error: unknown) =>
         this.log.warn({ err: (error as Error).message }, 'outbox dispatch deferred'),
       )

@@ -15,6 +15,11 @@ export function withCorrelation<T>(correlationId: string, work: () => T): T {
   return current.run(correlationId, work);
 }
 
+/** Runs `work` outside any correlation: shared work (a dispatch loop) that no one cause owns. */
+export function withoutCorrelation<T>(work: () => T): T {
+  return current.exit(work);
+}
+
 export function currentCorrelationId(): string | undefined {
   return current.getStore();
 }

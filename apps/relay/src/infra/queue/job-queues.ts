@@ -1,6 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Metrics } from '../../common/metrics.js';
-import { currentCorrelationId, withCorrelation } from '../logging/correlation.js';
+import { withCorrelation } from '../logging/correlation.js';
 import type { Logger } from '../logging/logger.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 
@@ -27,8 +27,8 @@ export interface NewJob<T> {
    */
   runAtMs?: number;
   /**
-   * The correlation id of what caused the job; the current one when left out. The worker
-   * runs the job under it, so its log lines carry it. An id, never patient data.
+   * The correlation id of what caused the job (the outbox takes it when the row is written).
+   * The worker runs the job under it, so its log lines carry it. An id, never patient data.
    */
   correlationId?: string;
 }
@@ -77,7 +77,8 @@ export class JobQueues {
    * a `runAtMs` becomes the delay BullMQ waits.
    */
   async add<T extends object>(queueName: string, job: NewJob<T>, now: Date): Promise<void> {
-    const correlationId = job.correlationId ?? currentCorrelationId();
+    // Not the current id: the outbox adds jobs for every cause from one dispatch loop.
+    const correlationId = job.correlationId;
     const data =
       correlationId === undefined ? job.data : { ...job.data, [CORRELATION_KEY]: correlationId };
     await this.queue(queueName).add(job.name, data, {
