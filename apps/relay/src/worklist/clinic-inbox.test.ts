@@ -15,7 +15,7 @@ describe('ClinicInbox, the box side (real PGlite)', () => {
   let dataDir: string;
   let database: Database;
   let inbox: ClinicInbox;
-  // Started at the wall clock: an event's owed time is the database's own now().
+  // An event's owed time is the database's own now(): the test moves this clock from there.
   const clock = new TestClock(Date.now());
   const metrics = new PrometheusMetrics(quietLog);
 
@@ -96,8 +96,9 @@ describe('ClinicInbox, the box side (real PGlite)', () => {
     expect(await inbox.pendingForBox('box-c', both, null)).toEqual([]);
 
     // Another box cannot settle it; the owner can, once; a return is settled by recording.
-    // The box comes back a minute and a half after the events were owed.
-    clock.advance(90_000);
+    // The box comes back a minute and a half after the events were owed (by the wall clock,
+    // which the database's now() read when it wrote them).
+    clock.advance(Date.now() + 90_000 - clock.now().getTime());
     expect(await inbox.boxReceived('box-b', 'diagnosis.signed', first)).toBeNull();
     expect(await inbox.boxReceived('box-a', 'case.returned', first)).toBeNull();
     expect(await inbox.boxReceived('box-a', 'diagnosis.signed', first)).toBe(first.caseId);
