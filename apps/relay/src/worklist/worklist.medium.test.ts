@@ -127,7 +127,16 @@ describe.each(DRIVERS)('the reading workflow (%s)', (driver) => {
     });
   });
 
+  /** The deadline breaches counted in the metrics so far, with this outcome. */
+  async function breaches(outcome: 'moved' | 'claimed' | 'stranded'): Promise<number> {
+    const { body } = await world.metrics.exposition();
+    const series = `telerelay_deadline_breaches_total{outcome="${outcome}"} `;
+    const line = body.split('\n').find((candidate) => candidate.startsWith(series));
+    return line === undefined ? 0 : Number(line.slice(series.length));
+  }
+
   it('nobody claims it: County One is warned at 80 %, and at the deadline it escalates to the tertiary hospital', async () => {
+    const movedBefore = await breaches('moved');
     const caseId = await analysedCase();
     const deadline = deadlineJobs(await dispatched());
 
@@ -157,9 +166,11 @@ describe.each(DRIVERS)('the reading workflow (%s)', (driver) => {
     expect(await dispatched()).toMatchObject([
       { queue: reviewQueueOf('hosp-t'), job: { name: 'list-case' } },
     ]);
-    // The same job again (a retry) moves nothing.
+    expect(await breaches('moved')).toBe(movedBefore + 1);
+    // The same job again (a retry) moves nothing, and counts no second breach.
     await world.deadlines.passed(deadline.passed);
     expect(await world.eventsOf(caseId)).toHaveLength(3);
+    expect(await breaches('moved')).toBe(movedBefore + 1);
   });
 
   it('a hospital whose policy says overflow sends the unclaimed case to the named county hospital, with a window of its own', async () => {
@@ -198,8 +209,10 @@ describe.each(DRIVERS)('the reading workflow (%s)', (driver) => {
     const deadline = deadlineJobs(await dispatched());
     await world.worklist.claim(world.readers.c1, caseId);
     world.clock.advance(deadline.passedAt! - world.clock.now().getTime() + 5_000);
+    const claimedBefore = await breaches('claimed');
     await world.deadlines.passed(deadline.passed);
     expect((await world.caseRow(caseId))?.status).toBe('in_review');
+    expect(await breaches('claimed')).toBe(claimedBefore + 1);
 
     await world.worklist.release(world.readers.c1, caseId);
     const now = world.clock.now().getTime();

@@ -236,6 +236,7 @@ export async function worklistWorld(database: Database) {
     audit,
     readers,
     nurse,
+    metrics,
     /** Another reader of a hospital. */
     readerAt: (facilityId: string) => user('reader', facilityId, 'county'),
     caseAs,
