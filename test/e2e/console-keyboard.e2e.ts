@@ -178,17 +178,20 @@ describe('review console by keyboard and on clinic screens', () => {
      * measured in one step in the page: the live worklist may redraw a row between two steps.
      */
     async function expectReachable(page: Page, selector: string): Promise<void> {
-      const placed = await page.locator(selector).first().evaluate((element) => {
-        element.scrollIntoView({ block: 'nearest', inline: 'nearest' });
-        const box = element.getBoundingClientRect();
-        const style = getComputedStyle(element);
-        return {
-          shown: box.width > 0 && box.height > 0 && style.visibility !== 'hidden',
-          left: box.left,
-          right: box.right,
-          bottom: box.bottom,
-        };
-      });
+      const placed = await page
+        .locator(selector)
+        .first()
+        .evaluate((element) => {
+          element.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+          const box = element.getBoundingClientRect();
+          const style = getComputedStyle(element);
+          return {
+            shown: box.width > 0 && box.height > 0 && style.visibility !== 'hidden',
+            left: box.left,
+            right: box.right,
+            bottom: box.bottom,
+          };
+        });
       expect(placed.shown, `${selector} is visible`).toBe(true);
       expect(placed.left, `${selector} starts inside the window`).toBeGreaterThanOrEqual(0);
       expect(placed.right, `${selector} ends inside the window`).toBeLessThanOrEqual(
