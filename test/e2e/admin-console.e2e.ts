@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CaseSummary, DeviceSummary } from '#contracts';
+import type { AuditPage, CaseSummary, DeviceSummary } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConnectionRefusedError } from '../../device-simulator/src/errors.js';
 import { launchChromium } from '../support/browser.js';
@@ -301,5 +301,101 @@ describe('administrator in a real browser: a box registered with its secret show
     );
 
     expect(pageProblems).toEqual([]);
+  });
+
+  it('disables a clinic: its nurse is signed out at once and its box refused; a county with clinics in use stays, the reason in plain words; enabled again, the nurse signs in', async () => {
+    // The administrator left the first test in English; this one reads the Chinese page.
+    if ((await page.locator('html').getAttribute('lang')) !== 'zh-CN') {
+      await page.locator('[data-testid=language-switch]').click();
+    }
+    await page.locator('html[lang="zh-CN"]').waitFor({ state: 'attached' });
+
+    // ---- clinic 3's nurse signed in, and one of its boxes connected --------------------
+    const nurseContext = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    const nurse = await nurseContext.newPage();
+    await nurse.goto(relay.httpUrl);
+    await nurse.locator('#username').fill('clinic3.staff');
+    await nurse.locator('#password').fill(DEMO_PASSWORD);
+    await nurse.locator('form.login-form button[type=submit]').click();
+    await nurse.locator('[data-link-state="live"]').waitFor();
+    const demoBox = (await relay.demoDevices()).find((device) => device.clinicId === 'clinic-3');
+    if (!demoBox) throw new Error('the demo region has no box at clinic-3');
+    const refusals: Error[] = [];
+    const box = new SimulatedBox({
+      brokerUrl: relay.mqttUrl,
+      deviceId: demoBox.deviceId,
+      secret: demoBox.secret,
+      reconnect: { minMs: 100, maxMs: 300 },
+    });
+    box.on('error', (error: Error) => refusals.push(error));
+    boxes.push(box);
+    await box.start();
+
+    // ---- the county cannot go while its clinics are in use --------------------------------
+    await page.locator('[data-testid=admin-nav-facilities]').click();
+    const treeItem = (id: string) =>
+      page.locator(`[data-testid=facility-tree] li[data-facility-id="${id}"] > button`);
+    await treeItem('county-1').click();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('button[data-action=disable]').click();
+    const stateAlert = page.locator('[data-testid=facility-state] ~ [role=alert]');
+    await stateAlert.waitFor();
+    // Two reasons: clinic 1's case from the first test is open, and its clinics are in use.
+    const [openCases, inUse] = (await stateAlert.innerText()).split('\n');
+    expect(openCases).toBe(
+      '南山区人民医院（county-1）还有 1 例未完成的病例。请先签发、退回或上转这些病例，再停用。',
+    );
+    expect(inUse).toMatch(/^南山区人民医院（county-1）之下的.+仍在使用。/);
+    const countyRefusal = inUse ?? '';
+    for (const clinic of ['clinic-1', 'clinic-2', 'clinic-3']) {
+      expect(countyRefusal).toContain(`（${clinic}）`);
+    }
+    // The open case keeps clinic 1 too.
+    await treeItem('clinic-1').click();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('button[data-action=disable]').click();
+    await expect(stateAlert.innerText()).resolves.toBe(
+      '石桥镇卫生院（clinic-1）还有 1 例未完成的病例。请先签发、退回或上转这些病例，再停用。',
+    );
+
+    // ---- clinic 3 disabled: signed out, box off the broker --------------------------------
+    await treeItem('clinic-3').click();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('button[data-action=disable]').click();
+    await page.locator('[data-testid=facility-state][data-disabled=true]').waitFor();
+    await page
+      .locator('[data-testid=facility-tree] li[data-facility-id="clinic-3"][data-disabled=true]')
+      .waitFor();
+    await expect(treeItem('clinic-3').innerText()).resolves.toContain('已停用');
+    // The nurse's console is back at the sign-in form, saying the session ended.
+    await nurse.locator('form.login-form [role=alert]:not([hidden])').waitFor({ timeout: 15_000 });
+    await waitFor(() => refusals.some((error) => error instanceof ConnectionRefusedError), {
+      timeoutMs: 20_000,
+      what: "the disabled clinic's box refused at its reconnect",
+    });
+    await box.stop();
+    const signIn = () =>
+      fetch(`${relay.httpUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'clinic3.staff', password: DEMO_PASSWORD }),
+      });
+    expect((await signIn()).status).toBe(401);
+    await page.screenshot({ path: join(artifacts, 'admin-facility-disabled.png') });
+
+    // ---- enabled again: the nurse signs in --------------------------------------------------
+    await page.locator('button[data-action=enable]').click();
+    await page.locator('[data-testid=facility-state][data-disabled=false]').waitFor();
+    expect((await signIn()).status).toBe(200);
+    const admin = await ConsoleClient.login(relay.httpUrl, 'admin');
+    for (const action of ['admin.facility.disable', 'admin.facility.enable']) {
+      const audit = await admin.get<AuditPage>(`/api/admin/audit?action=${action}`);
+      expect(audit.body.entries.map((entry) => entry.subject)).toEqual(['facility:clinic-3']);
+    }
+    const [disabling] = (
+      await admin.get<AuditPage>('/api/admin/audit?action=admin.facility.disable')
+    ).body.entries;
+    expect(disabling?.detail).toMatchObject({ sessionsEnded: 1, boxesDisconnected: 1 });
+    await nurseContext.close();
   });
 });

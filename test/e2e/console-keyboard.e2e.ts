@@ -10,6 +10,7 @@ import {
 } from '../support/browser.js';
 import { ConsoleClient } from '../support/clients.js';
 import { DEMO_PASSWORD, RelayProcess } from '../support/relay-process.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The console without a mouse, and on the screens clinics have: a 1366×768 laptop and a
@@ -173,28 +174,28 @@ describe('review console by keyboard and on clinic screens', () => {
         () => document.documentElement.scrollWidth > document.documentElement.clientWidth,
       );
 
-    /**
-     * Scrolled to, the element lies wholly inside the window's width and is shown. Scrolled and
-     * measured in one step in the page: the live worklist may redraw a row between two steps.
-     */
+    /** Scrolled to, the element lies wholly inside the window's width and is shown. */
     async function expectReachable(page: Page, selector: string): Promise<void> {
-      const placed = await page.locator(selector).first().evaluate((element) => {
-        element.scrollIntoView({ block: 'nearest', inline: 'nearest' });
-        const box = element.getBoundingClientRect();
-        const style = getComputedStyle(element);
-        return {
-          shown: box.width > 0 && box.height > 0 && style.visibility !== 'hidden',
-          left: box.left,
-          right: box.right,
-          bottom: box.bottom,
-        };
-      });
-      expect(placed.shown, `${selector} is visible`).toBe(true);
-      expect(placed.left, `${selector} starts inside the window`).toBeGreaterThanOrEqual(0);
-      expect(placed.right, `${selector} ends inside the window`).toBeLessThanOrEqual(
+      const element = page.locator(selector).first();
+      // The live worklist may redraw a row while it is being scrolled to: scroll again then.
+      await waitFor(
+        () =>
+          element.scrollIntoViewIfNeeded({ timeout: 5_000 }).then(
+            () => true,
+            () => false,
+          ),
+        { timeoutMs: 20_000, what: `${selector} scrolled into view` },
+      );
+      expect(await element.isVisible(), `${selector} is visible`).toBe(true);
+      const box = await element.boundingBox();
+      expect(box, `${selector} has a box`).not.toBeNull();
+      expect(box!.x, `${selector} starts inside the window`).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width, `${selector} ends inside the window`).toBeLessThanOrEqual(
         viewport.width,
       );
-      expect(placed.bottom, `${selector} scrolled into view`).toBeLessThanOrEqual(viewport.height);
+      expect(box!.y + box!.height, `${selector} scrolled into view`).toBeLessThanOrEqual(
+        viewport.height,
+      );
     }
 
     it('shows the worklist, the ECG paper with the sign form, and the clinic’s cases without sideways scrolling', async () => {

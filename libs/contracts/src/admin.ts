@@ -22,6 +22,11 @@ export const FacilitySchema = z
     kind: z.enum(FACILITY_KINDS),
     name: z.string(),
     parentId: z.string().nullable(),
+    disabled: z
+      .boolean()
+      .describe(
+        'Closed or suspended: its people cannot sign in, its boxes and DICOM machines cannot connect.',
+      ),
   })
   .meta({ id: 'Facility' });
 export type Facility = z.infer<typeof FacilitySchema>;
@@ -34,12 +39,20 @@ export const CreateFacilityRequestSchema = z.strictObject({
 });
 export type CreateFacilityRequest = z.input<typeof CreateFacilityRequestSchema>;
 
-/** A facility's kind never changes (its children depend on it); its name and parent may. */
+/**
+ * A facility's kind never changes (its children depend on it); its name and parent may, and
+ * it may be disabled and enabled again (it stays in the records it is named in).
+ */
 export const UpdateFacilityRequestSchema = z
-  .strictObject({ name: name.optional(), parentId: ResourceIdSchema.nullable().optional() })
-  .refine((body) => body.name !== undefined || body.parentId !== undefined, {
-    message: 'give name and/or parentId',
-  });
+  .strictObject({
+    name: name.optional(),
+    parentId: ResourceIdSchema.nullable().optional(),
+    disabled: z.boolean().optional(),
+  })
+  .refine(
+    (body) => body.name !== undefined || body.parentId !== undefined || body.disabled !== undefined,
+    { message: 'give name, parentId and/or disabled' },
+  );
 export type UpdateFacilityRequest = z.input<typeof UpdateFacilityRequestSchema>;
 
 /**

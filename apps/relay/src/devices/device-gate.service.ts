@@ -58,6 +58,7 @@ export class DeviceGateService implements DeviceGate {
     let reason: string | null = null;
     if (!device || !valid) reason = 'bad device id or secret';
     else if (device.disabled) reason = 'device disabled';
+    else if (device.clinicDisabled) reason = 'clinic disabled';
     // The client id is the device id, so one box cannot hold another's session.
     else if (clientId !== device.id) reason = 'client id differs from device id';
     if (reason || !device) {

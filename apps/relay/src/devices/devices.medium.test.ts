@@ -5,28 +5,17 @@ import type { SessionUser } from '#contracts';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { AuditService } from '../audit/audit.service.js';
 import { TestClock } from '../common/testing/test-clock.js';
+import { ClinicAeTitlesRepository } from '../facilities/clinic-ae-titles.repository.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
+import { FacilitiesService } from '../facilities/facilities.service.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
 import type { Database } from '../infra/database/database.js';
 import { auditLog, devices, facilities, recordings } from '../infra/database/schema.js';
 import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
 import { quietLog } from '../infra/logging/testing/quiet-log.js';
 import { DevicesRepository } from './devices.repository.js';
-import { DevicesService, type DeviceLinks } from './devices.service.js';
-
-/** The broker at its boundary: which boxes are connected, and which were disconnected. */
-class FakeLinks implements DeviceLinks {
-  readonly connected = new Set<string>();
-  readonly disconnected: string[] = [];
-  isOnline(deviceId: string): boolean {
-    return this.connected.has(deviceId);
-  }
-  disconnect(deviceId: string): boolean {
-    if (!this.connected.delete(deviceId)) return false;
-    this.disconnected.push(deviceId);
-    return true;
-  }
-}
+import { DevicesService } from './devices.service.js';
+import { FakeLinks } from './testing/fake-links.js';
 
 const admin: SessionUser = {
   id: randomUUID(),
@@ -56,12 +45,15 @@ describe.each(DRIVERS)('DevicesService on %s', (driver) => {
     ]);
     links = new FakeLinks();
     repository = new DevicesRepository(database);
+    const audit = new AuditService(new AuditRepository(database), clock, quietLog);
+    const hierarchy = new FacilitiesRepository(database);
     service = new DevicesService(
       repository,
-      new FacilitiesRepository(database),
+      hierarchy,
       hasher,
-      new AuditService(new AuditRepository(database), clock, quietLog),
+      audit,
       links,
+      new FacilitiesService(hierarchy, database, audit, new ClinicAeTitlesRepository(database)),
     );
   }, 60_000);
   afterAll(() => dispose());

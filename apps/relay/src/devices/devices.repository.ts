@@ -12,13 +12,15 @@ import {
   type Table,
 } from 'drizzle-orm';
 import { Database, type Queryable } from '../infra/database/database.js';
-import { devices, recordings } from '../infra/database/schema.js';
+import { devices, facilities, recordings } from '../infra/database/schema.js';
 
 export interface Device {
   id: string;
   clinicId: string;
   secretHash: string;
   disabled: boolean;
+  /** The box's clinic is disabled: it may not connect, whatever the box's own flag says. */
+  clinicDisabled: boolean;
 }
 
 @Injectable()
@@ -26,15 +28,18 @@ export class DevicesRepository {
   constructor(private readonly database: Database) {}
 
   async find(id: string): Promise<Device | undefined> {
-    const [row] = await this.database.db.select().from(devices).where(eq(devices.id, id));
-    return (
-      row && {
-        id: row.id,
-        clinicId: row.facilityId,
-        secretHash: row.secretHash,
-        disabled: row.disabled,
-      }
-    );
+    const [row] = await this.database.db
+      .select({
+        id: devices.id,
+        clinicId: devices.facilityId,
+        secretHash: devices.secretHash,
+        disabled: devices.disabled,
+        clinicDisabled: facilities.disabled,
+      })
+      .from(devices)
+      .innerJoin(facilities, eq(facilities.id, devices.facilityId))
+      .where(eq(devices.id, id));
+    return row;
   }
 
   /** Boxes with their last contact, firmware and newest recording: all, one clinic's, or one. */

@@ -10,6 +10,7 @@ import type {
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
+import { FacilitiesService } from '../facilities/facilities.service.js';
 import { devicePlacementProblem } from '../facilities/hierarchy.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
@@ -30,7 +31,17 @@ export class DevicesService {
     private readonly hasher: SecretHasher,
     private readonly audit: AuditService,
     @Inject(MqttBroker) private readonly links: DeviceLinks,
-  ) {}
+    hierarchy: FacilitiesService,
+  ) {
+    // The gate refuses them at their next CONNECT; those connected now go at once.
+    hierarchy.onFacilityDisabled(async (facility) => {
+      let boxesDisconnected = 0;
+      for (const box of await this.devices.list({ clinicId: facility.id })) {
+        if (this.links.disconnect(box.id)) boxesDisconnected += 1;
+      }
+      return { boxesDisconnected };
+    });
+  }
 
   /** One clinic's boxes, or every box, with online state, last contact and newest recording. */
   async summaries(filter: { clinicId?: string; id?: string } = {}): Promise<DeviceSummary[]> {
@@ -53,6 +64,9 @@ export class DevicesService {
       ? devicePlacementProblem(facility.kind)
       : `facility ${request.facilityId} does not exist`;
     if (problem) throw new DomainError('INVALID_INPUT', problem);
+    if (facility?.disabled) {
+      throw new DomainError('CONFLICT', `${facility.id} is disabled; enable it first`);
+    }
     const made = request.secret === undefined ? randomBytes(SECRET_BYTES).toString('hex') : null;
     const secretHash = await this.hasher.hashMachineSecret(made ?? request.secret!);
     const created = await this.devices.provision(

@@ -1,19 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { asc, eq, inArray } from 'drizzle-orm';
 import { Database, type Queryable } from '../infra/database/database.js';
-import { clinicAeTitles } from '../infra/database/schema.js';
+import { clinicAeTitles, facilities } from '../infra/database/schema.js';
 
 /** Which clinic a calling AE title belongs to (the DICOM listener's association check). */
 @Injectable()
 export class ClinicAeTitlesRepository {
   constructor(private readonly database: Database) {}
 
-  async clinicOf(aeTitle: string): Promise<string | undefined> {
+  /** The clinic a calling AE title belongs to, and whether that clinic is disabled. */
+  async clinicOf(aeTitle: string): Promise<{ clinicId: string; disabled: boolean } | undefined> {
     const [row] = await this.database.db
-      .select({ clinicId: clinicAeTitles.clinicId })
+      .select({ clinicId: clinicAeTitles.clinicId, disabled: facilities.disabled })
       .from(clinicAeTitles)
+      .innerJoin(facilities, eq(facilities.id, clinicAeTitles.clinicId))
       .where(eq(clinicAeTitles.aeTitle, aeTitle));
-    return row?.clinicId;
+    return row;
   }
 
   async titlesOf(clinicId: string, tx: Queryable = this.database.db): Promise<string[]> {

@@ -39,7 +39,15 @@ export class FacilitiesController {
     return this.facilities.create(admin, parseInput(CreateFacilityRequestSchema, body));
   }
 
-  @ApiRoute({ summary: 'Rename a facility or change its parent', response: FacilitySchema })
+  @ApiRoute({
+    summary: 'Rename a facility, change its parent, or disable or enable it',
+    description:
+      'A disabled facility keeps its records; its people cannot sign in (their sessions end), ' +
+      'its boxes and DICOM machines cannot connect. 409 while it has open cases, enabled ' +
+      'facilities below it, or takes another hospital’s overflow; and for anything enabled, ' +
+      'created or moved under a disabled facility.',
+    response: FacilitySchema,
+  })
   @Patch(':id')
   update(
     @CurrentUser() admin: SessionUser,

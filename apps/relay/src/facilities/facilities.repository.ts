@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { and, asc, count, eq, inArray, notInArray } from 'drizzle-orm';
 import type { Facility } from '#contracts';
 import { Database, type Queryable } from '../infra/database/database.js';
-import { cases, facilities } from '../infra/database/schema.js';
+import { cases, facilities, hospitalPolicies } from '../infra/database/schema.js';
 
 export type { Facility } from '#contracts';
 
@@ -14,6 +14,7 @@ const columns = {
   kind: facilities.kind,
   name: facilities.name,
   parentId: facilities.parentId,
+  disabled: facilities.disabled,
 };
 
 /** The referral hierarchy: clinic → county hospital → tertiary hospital. */
@@ -36,15 +37,58 @@ export class FacilitiesRepository {
     return (await this.all()).filter((facility) => facility.kind !== 'clinic');
   }
 
-  /** Inserts or, for a known id, renames and re-parents (the kind is checked by callers). */
-  async upsert(facility: Facility, tx: Queryable = this.database.db): Promise<void> {
+  /**
+   * Inserts or, for a known id, renames, re-parents, disables or enables (the kind is checked
+   * by callers). Left out, `disabled` stays as it is (a region file does not say it).
+   */
+  async upsert(
+    facility: Omit<Facility, 'disabled'> & { disabled?: boolean },
+    tx: Queryable = this.database.db,
+  ): Promise<void> {
     await tx
       .insert(facilities)
       .values(facility)
       .onConflictDoUpdate({
         target: facilities.id,
-        set: { name: facility.name, parentId: facility.parentId },
+        set: {
+          name: facility.name,
+          parentId: facility.parentId,
+          ...(facility.disabled === undefined ? {} : { disabled: facility.disabled }),
+        },
       });
+  }
+
+  /** Open cases of a clinic, or held by a hospital. */
+  async openCasesOf(
+    facility: Pick<Facility, 'id' | 'kind'>,
+    tx: Queryable = this.database.db,
+  ): Promise<number> {
+    const [row] = await tx
+      .select({ n: count() })
+      .from(cases)
+      .where(
+        and(
+          eq(facility.kind === 'clinic' ? cases.clinicId : cases.hospitalId, facility.id),
+          inArray(cases.status, [...OPEN_STATUSES]),
+        ),
+      );
+    return row?.n ?? 0;
+  }
+
+  /** The enabled hospitals whose deadline policy sends overdue cases to this one. */
+  async hospitalsOverflowingTo(
+    hospitalId: string,
+    tx: Queryable = this.database.db,
+  ): Promise<string[]> {
+    const rows = await tx
+      .select({ id: hospitalPolicies.hospitalId })
+      .from(hospitalPolicies)
+      .innerJoin(facilities, eq(facilities.id, hospitalPolicies.hospitalId))
+      .where(
+        and(eq(hospitalPolicies.overflowHospitalId, hospitalId), eq(facilities.disabled, false)),
+      )
+      .orderBy(asc(hospitalPolicies.hospitalId));
+    return rows.map((row) => row.id);
   }
 
   /**

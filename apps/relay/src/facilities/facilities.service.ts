@@ -15,11 +15,13 @@ import { facilityChangeProblems } from './facility-changes.js';
 import { FacilitiesRepository } from './facilities.repository.js';
 
 type HospitalListener = (hospital: Facility) => void;
+type DisabledListener = (facility: Facility) => Promise<Record<string, number>>;
 
 /** The hierarchy as data, for administrators: every write checked and audited. */
 @Injectable()
 export class FacilitiesService {
   private readonly hospitalListeners: HospitalListener[] = [];
+  private readonly disabledListeners: DisabledListener[] = [];
 
   constructor(
     private readonly repository: FacilitiesRepository,
@@ -36,7 +38,7 @@ export class FacilitiesService {
     admin: SessionUser,
     request: z.output<typeof CreateFacilityRequestSchema>,
   ): Promise<Facility> {
-    const facility: Facility = { ...request };
+    const facility: Facility = { ...request, disabled: false };
     await this.database.db.transaction(async (tx) => {
       if (await this.repository.get(facility.id, tx)) {
         throw new DomainError('CONFLICT', `facility ${facility.id} exists already`);
@@ -69,19 +71,35 @@ export class FacilitiesService {
         ...before,
         name: request.name ?? before.name,
         parentId: request.parentId === undefined ? before.parentId : request.parentId,
+        disabled: request.disabled ?? before.disabled,
       };
       await this.write(tx, changed);
       return changed;
     });
+    const disabledNow = after.disabled && !before?.disabled;
+    // After the commit, and before the answer: when the administrator sees "disabled", the
+    // facility's sessions have ended and its boxes are off the broker.
+    const consequences: Record<string, number> = {};
+    if (disabledNow) {
+      for (const listener of this.disabledListeners) {
+        Object.assign(consequences, await listener(after));
+      }
+    }
     await this.audit.record({
       actor: `user:${admin.id}`,
-      action: 'admin.facility.update',
+      action:
+        after.disabled === before?.disabled
+          ? 'admin.facility.update'
+          : after.disabled
+            ? 'admin.facility.disable'
+            : 'admin.facility.enable',
       outcome: 'allowed',
       subject: `facility:${id}`,
       detail: {
         changed: Object.keys(request),
         fromParentId: before?.parentId,
         parentId: after.parentId,
+        ...consequences,
       },
     });
     return after;
@@ -127,10 +145,19 @@ export class FacilitiesService {
     this.hospitalListeners.push(listener);
   }
 
+  /**
+   * Called after a facility is disabled, awaited before the administrator is answered:
+   * identity ends the sessions of its people, devices takes its boxes off the broker. Each
+   * returns counts for the audit entry.
+   */
+  onFacilityDisabled(listener: DisabledListener): void {
+    this.disabledListeners.push(listener);
+  }
+
   private async write(tx: Tx, facility: Facility): Promise<void> {
-    const { problems, stranded } = await facilityChangeProblems(this.repository, [facility], tx);
+    const { problems, conflicts } = await facilityChangeProblems(this.repository, [facility], tx);
     if (problems.length > 0) throw new DomainError('INVALID_INPUT', problems.join('; '));
-    if (stranded.length > 0) throw new DomainError('CONFLICT', stranded.join('; '));
+    if (conflicts.length > 0) throw new DomainError('CONFLICT', conflicts.join('; '));
     await this.repository.upsert(facility, tx);
   }
 }

@@ -113,33 +113,69 @@ export function holdersAfterMove(
   return new Set([...below, ...above].map((facility) => facility.id));
 }
 
+/** A facility write: `disabled` left out keeps the facility's current state (a new one is enabled). */
+export type FacilityChange = Omit<Facility, 'disabled'> & { disabled?: boolean };
+
 /**
  * Checks a batch of facility writes (new ones and changes) against the hierarchy as it
- * stands, as if applied together. Returns the problems, the hierarchy after the batch, and
- * the facilities whose parent changes (which callers check for stranded cases).
+ * stands, as if applied together. Returns the problems with the request itself, the
+ * conflicts with the hierarchy's state (an enabled facility under a disabled one, a disabled
+ * one above enabled ones: every enabled clinic keeps an enabled county and tertiary to read
+ * and escalate its exams), the hierarchy after the batch, the facilities whose parent changes
+ * (which callers check for stranded cases) and those being disabled now (checked for open
+ * cases and overflow policies).
  */
 export function checkChanges(
-  changes: readonly Facility[],
+  changes: readonly FacilityChange[],
   existing: readonly Facility[],
-): { problems: string[]; after: Facility[]; moved: Facility[] } {
+): {
+  problems: string[];
+  conflicts: string[];
+  after: Facility[];
+  moved: Facility[];
+  disabledNow: Facility[];
+} {
   const before = new Map(existing.map((facility) => [facility.id, facility]));
   const afterById = new Map(before);
-  for (const change of changes) afterById.set(change.id, change);
+  const written = changes.map((change): Facility => {
+    const old = before.get(change.id);
+    return { ...change, disabled: change.disabled ?? old?.disabled ?? false };
+  });
+  for (const facility of written) afterById.set(facility.id, facility);
+  const after = [...afterById.values()];
   const problems: string[] = [];
+  const conflicts: string[] = [];
   const moved: Facility[] = [];
-  for (const change of changes) {
+  const disabledNow: Facility[] = [];
+  for (const change of written) {
     const old = before.get(change.id);
     if (old && old.kind !== change.kind) {
       problems.push(`${change.id} is a ${old.kind}; a facility's kind cannot change`);
       continue;
     }
-    const problem = placementProblem(
-      change,
-      change.parentId,
-      change.parentId === null ? undefined : afterById.get(change.parentId),
-    );
+    const parent = change.parentId === null ? undefined : afterById.get(change.parentId);
+    const problem = placementProblem(change, change.parentId, parent);
     if (problem) problems.push(`${change.id}: ${problem}`);
     if (old && old.parentId !== change.parentId) moved.push(change);
+    if (change.disabled && !old?.disabled) disabledNow.push(change);
+    if (!change.disabled && parent?.disabled) {
+      conflicts.push(
+        `${change.id} cannot be enabled under ${parent.id} while ${parent.id} is disabled; ` +
+          `enable ${parent.id} first`,
+      );
+    }
+    if (change.disabled) {
+      const enabledChildren = after
+        .filter((facility) => facility.parentId === change.id && !facility.disabled)
+        .map((facility) => facility.id);
+      if (enabledChildren.length > 0) {
+        conflicts.push(
+          `${change.id} cannot be disabled while ${enabledChildren.join(', ')} below it ` +
+            `${enabledChildren.length === 1 ? 'is' : 'are'} enabled; move or disable ` +
+            `${enabledChildren.length === 1 ? 'it' : 'them'} first`,
+        );
+      }
+    }
   }
-  return { problems, after: [...afterById.values()], moved };
+  return { problems, conflicts, after, moved, disabledNow };
 }

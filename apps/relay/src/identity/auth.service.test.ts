@@ -31,6 +31,7 @@ async function signInService(hasher: SecretHasher) {
     facilityKind: 'county',
     passwordHash: await hasher.hash('right-password'),
     disabled: false,
+    facilityDisabled: false,
   };
   const users = {
     findByUsername: (name: string) =>

@@ -66,16 +66,27 @@ export class AuthService {
     }
     const stored = await this.users.findByUsername(request.username);
     const valid = await this.hasher.verifyPassword(stored?.passwordHash, request.password);
-    if (!stored || !valid || stored.disabled) {
+    if (!stored || !valid || stored.disabled || stored.facilityDisabled) {
       // One message for every case, so a caller cannot probe which usernames exist.
       throw new DomainError('UNAUTHENTICATED', 'Unknown user or wrong password', {
         actor: stored ? `user:${stored.id}` : 'anonymous',
         action: 'auth.login',
-        detail: { reason: stored?.disabled ? 'disabled' : 'bad credentials' },
+        detail: {
+          reason: stored?.disabled
+            ? 'disabled'
+            : stored?.facilityDisabled
+              ? 'facility disabled'
+              : 'bad credentials',
+        },
       });
     }
     await this.throttle.succeeded(username, remoteAddress, admission);
-    const { passwordHash: _hash, disabled: _disabled, ...user } = stored;
+    const {
+      passwordHash: _hash,
+      disabled: _disabled,
+      facilityDisabled: _facilityDisabled,
+      ...user
+    } = stored;
     const session = await this.sessions.start(user.id, this.config.auth.refreshTokenTtlSeconds);
     await this.audit.record({
       actor: `user:${user.id}`,

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { Database, type Queryable } from '../infra/database/database.js';
-import { retiredRefreshTokens, sessions, users } from '../infra/database/schema.js';
+import { facilities, retiredRefreshTokens, sessions, users } from '../infra/database/schema.js';
 import type { RefreshLookup } from './refresh-tokens.js';
 
-export type RevokeReason = 'logout' | 'reuse' | 'user-disabled' | 'credentials-changed';
+export type RevokeReason =
+  'logout' | 'reuse' | 'user-disabled' | 'facility-disabled' | 'credentials-changed';
 
 @Injectable()
 export class SessionsRepository {
@@ -26,12 +27,14 @@ export class SessionsRepository {
       userId: sessions.userId,
       expiresAt: sessions.expiresAt,
       revokedAt: sessions.revokedAt,
-      userDisabled: users.disabled,
+      // The account, or its whole facility.
+      userDisabled: sql<boolean>`(${users.disabled} or ${facilities.disabled})`.mapWith(Boolean),
     };
     const [current] = await tx
       .select(columns)
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
+      .innerJoin(facilities, eq(facilities.id, users.facilityId))
       .where(eq(sessions.refreshHash, refreshHash));
     if (current) return { kind: 'current', ...current };
     const [retired] = await tx
@@ -39,6 +42,7 @@ export class SessionsRepository {
       .from(retiredRefreshTokens)
       .innerJoin(sessions, eq(sessions.id, retiredRefreshTokens.sessionId))
       .innerJoin(users, eq(users.id, sessions.userId))
+      .innerJoin(facilities, eq(facilities.id, users.facilityId))
       .where(eq(retiredRefreshTokens.refreshHash, refreshHash));
     return retired ? { kind: 'retired', ...retired } : { kind: 'unknown' };
   }
@@ -99,11 +103,13 @@ export class SessionsRepository {
       .select({ expiresAt: sessions.expiresAt })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
+      .innerJoin(facilities, eq(facilities.id, users.facilityId))
       .where(
         and(
           eq(sessions.id, sessionId),
           isNull(sessions.revokedAt),
           eq(users.disabled, false),
+          eq(facilities.disabled, false),
           gt(sessions.expiresAt, now),
         ),
       );

@@ -5,7 +5,9 @@ import type { SessionUser } from '#contracts';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { AuditService } from '../audit/audit.service.js';
 import { TestClock } from '../common/testing/test-clock.js';
+import { ClinicAeTitlesRepository } from '../facilities/clinic-ae-titles.repository.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
+import { FacilitiesService } from '../facilities/facilities.service.js';
 import type { Database } from '../infra/database/database.js';
 import { auditLog, facilities, sessions, users } from '../infra/database/schema.js';
 import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
@@ -46,12 +48,19 @@ describe.each(DRIVERS)('UsersAdminService on %s', (driver) => {
       new RefreshTokens('a-test-secret-of-enough-length-0123456789'),
       clock,
     );
+    const audit = new AuditService(new AuditRepository(database), clock, quietLog);
     service = new UsersAdminService(
       new UsersRepository(database),
       new FacilitiesRepository(database),
       hasher,
       sessionsService,
-      new AuditService(new AuditRepository(database), clock, quietLog),
+      audit,
+      new FacilitiesService(
+        new FacilitiesRepository(database),
+        database,
+        audit,
+        new ClinicAeTitlesRepository(database),
+      ),
     );
   }, 60_000);
   afterAll(() => dispose());

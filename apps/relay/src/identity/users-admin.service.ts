@@ -3,6 +3,7 @@ import type { AdminUser, CreateUserRequest, SessionUser, UpdateUserRequest } fro
 import { AuditService } from '../audit/audit.service.js';
 import { DomainError } from '../common/domain-error.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
+import { FacilitiesService } from '../facilities/facilities.service.js';
 import { rolePlacementProblem } from '../facilities/hierarchy.js';
 import { SecretHasher } from './secret-hasher.js';
 import { SessionsService } from './sessions.service.js';
@@ -17,7 +18,18 @@ export class UsersAdminService {
     private readonly hasher: SecretHasher,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
-  ) {}
+    hierarchy: FacilitiesService,
+  ) {
+    // The guard refuses them anyway (it reads the facility's flag); revoking ends their
+    // refresh tokens and closes their sockets now.
+    hierarchy.onFacilityDisabled(async (facility) => {
+      let sessionsEnded = 0;
+      for (const userId of await this.users.idsAt(facility.id)) {
+        sessionsEnded += (await this.sessions.revokeAllOf(userId, 'facility-disabled')).length;
+      }
+      return { sessionsEnded };
+    });
+  }
 
   list(): Promise<AdminUser[]> {
     return this.users.list();
@@ -29,6 +41,9 @@ export class UsersAdminService {
       throw new DomainError('INVALID_INPUT', `facility ${request.facilityId} does not exist`);
     const problem = rolePlacementProblem(request.role, facility.kind);
     if (problem) throw new DomainError('INVALID_INPUT', problem);
+    if (facility.disabled) {
+      throw new DomainError('CONFLICT', `${facility.id} is disabled; enable it first`);
+    }
     const { password, ...account } = request;
     const id = await this.users.provision(
       { ...account, passwordHash: await this.hasher.hash(password) },

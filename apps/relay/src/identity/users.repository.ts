@@ -7,6 +7,8 @@ import { facilities, users } from '../infra/database/schema.js';
 export interface StoredUser extends SessionUser {
   passwordHash: string;
   disabled: boolean;
+  /** The account's facility is disabled: nobody of it signs in, whatever the account says. */
+  facilityDisabled: boolean;
 }
 
 /** Who an account is: the columns every view of a user starts from. */
@@ -26,21 +28,35 @@ export class UsersRepository {
 
   async findByUsername(username: string): Promise<StoredUser | undefined> {
     const [row] = await this.database.db
-      .select({ ...sessionColumns, passwordHash: users.passwordHash, disabled: users.disabled })
+      .select({
+        ...sessionColumns,
+        passwordHash: users.passwordHash,
+        disabled: users.disabled,
+        facilityDisabled: facilities.disabled,
+      })
       .from(users)
       .innerJoin(facilities, eq(facilities.id, users.facilityId))
       .where(eq(users.username, username));
     return row;
   }
 
-  /** The signed-in view of an enabled account. */
+  /** The signed-in view of an enabled account at an enabled facility. */
   async sessionUserById(id: string): Promise<SessionUser | undefined> {
     const [row] = await this.database.db
       .select(sessionColumns)
       .from(users)
       .innerJoin(facilities, eq(facilities.id, users.facilityId))
-      .where(and(eq(users.id, id), eq(users.disabled, false)));
+      .where(and(eq(users.id, id), eq(users.disabled, false), eq(facilities.disabled, false)));
     return row;
+  }
+
+  /** The accounts of a facility. */
+  async idsAt(facilityId: string): Promise<string[]> {
+    const rows = await this.database.db
+      .select({ id: users.id })
+      .from(users)
+      .where(eq(users.facilityId, facilityId));
+    return rows.map((row) => row.id);
   }
 
   async findById(id: string, tx: Queryable = this.database.db): Promise<AdminUser | undefined> {

@@ -122,7 +122,14 @@ beforeAll(async () => {
   await import('node:fs/promises').then((fs) => fs.mkdir(scratch));
   intake = new RecordingIntake(scratch);
   const aeTitles = {
-    clinicOf: (title: string) => Promise.resolve(title === 'CLINIC1_CT' ? 'clinic-1' : undefined),
+    clinicOf: (title: string) =>
+      Promise.resolve(
+        title === 'CLINIC1_CT'
+          ? { clinicId: 'clinic-1', disabled: false }
+          : title === 'CLOSED_DX'
+            ? { clinicId: 'clinic-9', disabled: true }
+            : undefined,
+      ),
   } as unknown as ClinicAeTitlesRepository;
   const audit = {
     recordLater: (entry: AuditEntry) => audits.push(entry),
@@ -176,6 +183,20 @@ describe('DICOM listener (C-ECHO, C-STORE) with DCMTK as the modality', () => {
     );
     expect((await metrics.exposition()).body).toMatch(
       /^telerelay_refusals_total\{edge="dicom",code="calling-ae-not-recognised"\} [1-9]/m,
+    );
+  });
+
+  it('refuses the machine of a disabled clinic as an unknown caller; the audit says why', async () => {
+    const echo = await echoscu('CLOSED_DX');
+    expect(echo.ok).toBe(false);
+    expect(echo.output).toMatch(/Calling AE Title Not Recognized/i);
+    expect(audits).toContainEqual(
+      expect.objectContaining({
+        actor: 'ae:CLOSED_DX',
+        outcome: 'denied',
+        subject: 'facility:clinic-9',
+        detail: expect.objectContaining({ reason: 'clinic-disabled' }),
+      }),
     );
   });
 

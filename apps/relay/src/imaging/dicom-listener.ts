@@ -115,8 +115,11 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
 
   async associate(attempt: AssociationAttempt): Promise<AssociationVerdict<AeSession>> {
     const aeTitle = this.config.dicom?.aeTitle;
-    const clinicId =
+    const owner =
       attempt.calledAe === aeTitle ? await this.aeTitles.clinicOf(attempt.callingAe) : undefined;
+    // A disabled clinic's machines are answered as unknown callers (the standard has no
+    // closer reason); the audit trail says why.
+    const clinicId = owner && !owner.disabled ? owner.clinicId : undefined;
     const refusal =
       attempt.calledAe !== aeTitle
         ? ('called-ae-not-recognised' as const)
@@ -127,9 +130,12 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
       actor: `ae:${attempt.callingAe}`,
       action: 'dicom.associate',
       outcome: refusal ? 'denied' : 'allowed',
-      subject: clinicId && `facility:${clinicId}`,
+      subject: owner && `facility:${owner.clinicId}`,
       remoteAddress: attempt.remoteAddress,
-      detail: { calledAe: attempt.calledAe, ...(refusal && { reason: refusal }) },
+      detail: {
+        calledAe: attempt.calledAe,
+        ...(refusal && { reason: owner?.disabled ? 'clinic-disabled' : refusal }),
+      },
     });
     if (refusal || clinicId === undefined) {
       this.refusal(refusal ?? 'calling-ae-not-recognised');

@@ -45,6 +45,12 @@ export class PoliciesService {
           'overflowHospitalId: must be another county hospital',
         );
       }
+      if (target.disabled) {
+        throw new DomainError(
+          'CONFLICT',
+          `overflowHospitalId: ${target.id} is disabled; choose an enabled county hospital`,
+        );
+      }
     } else if (!hospital.parentId) {
       throw new DomainError(
         'INVALID_INPUT',

@@ -110,9 +110,9 @@ describe('applyRegion (REGION_FILE and demo seeding)', () => {
       ],
     });
     await apply(withTitles(['CLINIC1_CT', 'SHARED_DX'], []));
-    expect(await titles.clinicOf('SHARED_DX')).toBe('clinic-1');
+    expect(await titles.clinicOf('SHARED_DX')).toMatchObject({ clinicId: 'clinic-1' });
     await apply(withTitles(['CLINIC1_CT'], ['SHARED_DX']));
-    expect(await titles.clinicOf('SHARED_DX')).toBe('clinic-2');
+    expect(await titles.clinicOf('SHARED_DX')).toMatchObject({ clinicId: 'clinic-2' });
     await apply(withTitles(undefined, undefined));
     expect(await titles.titlesOf('clinic-1')).toEqual(['CLINIC1_CT']);
     await expect(apply(withTitles(['SHARED_DX'], undefined))).rejects.toThrow(

@@ -61,7 +61,7 @@ export async function applyRegion(
 
   return database.db.transaction(async (tx) => {
     const checked = await facilityChangeProblems(facilities, region.facilities, tx);
-    const problems = [...checked.problems, ...checked.stranded];
+    const problems = [...checked.problems, ...checked.conflicts];
     const after = checked.after;
     const kindOf = new Map(after.map((facility) => [facility.id, facility.kind]));
     for (const user of region.users) {

@@ -6,10 +6,10 @@ import { Notifier, type RelayServer } from '../realtime/notifier.js';
 import { SUPERVISION_DEBOUNCE_MS, SupervisionFeed } from './supervision-feed.js';
 
 const REGION: Facility[] = [
-  { id: 't-1', kind: 'tertiary', name: 'T1', parentId: null },
-  { id: 'c-1', kind: 'county', name: 'C1', parentId: 't-1' },
-  { id: 'k-1', kind: 'clinic', name: 'K1', parentId: 'c-1' },
-  { id: 'c-2', kind: 'county', name: 'C2', parentId: 't-1' },
+  { id: 't-1', kind: 'tertiary', name: 'T1', parentId: null, disabled: false },
+  { id: 'c-1', kind: 'county', name: 'C1', parentId: 't-1', disabled: false },
+  { id: 'k-1', kind: 'clinic', name: 'K1', parentId: 'c-1', disabled: false },
+  { id: 'c-2', kind: 'county', name: 'C2', parentId: 't-1', disabled: false },
 ];
 
 describe('SupervisionFeed', () => {

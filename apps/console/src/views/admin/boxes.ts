@@ -249,7 +249,9 @@ export function adminBoxesView(ctx: ConsoleContext): View {
   }
 
   function fillClinics(): void {
-    const clinics = facilities.filter((facility) => facility.kind === 'clinic');
+    const clinics = facilities.filter(
+      (facility) => facility.kind === 'clinic' && !facility.disabled,
+    );
     replaceContent(
       clinicSelect,
       clinics.map((clinic) =>

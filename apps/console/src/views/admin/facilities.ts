@@ -43,7 +43,11 @@ export function adminFacilitiesView(ctx: ConsoleContext): View {
           .filter((facility) => facility.kind === wanted)
           .map((facility) => ({
             value: facility.id,
-            label: facilityLine(facilities, facility.id),
+            label: facility.disabled
+              ? t('admin:facilities.disabledOption', {
+                  line: facilityLine(facilities, facility.id),
+                })
+              : facilityLine(facilities, facility.id),
           }));
   }
 
@@ -75,11 +79,18 @@ export function adminFacilitiesView(ctx: ConsoleContext): View {
               { class: 'kind' },
               t('admin:facilities.kindAndId', { kind: kindLabel(facility.kind), id: facility.id }),
             ),
+            facility.disabled
+              ? h('span', { class: 'tag tag-disabled' }, t('admin:facilities.disabledTag'))
+              : null,
           );
           button.addEventListener('click', () => select(facility.id));
           return h(
             'li',
-            { 'data-facility-id': facility.id, 'data-kind': facility.kind },
+            {
+              'data-facility-id': facility.id,
+              'data-kind': facility.kind,
+              'data-disabled': String(facility.disabled),
+            },
             button,
             children.length > 0 ? h('ul', {}, children) : null,
           );
@@ -172,7 +183,73 @@ export function adminFacilitiesView(ctx: ConsoleContext): View {
         ),
         form,
       ),
+      statePanel(facility),
       facility.kind === 'clinic' ? aeTitlesPanel(facility) : null,
+    );
+  }
+
+  /** In use or disabled, and the button that changes it; a refusal says why in plain words. */
+  function statePanel(facility: Facility): HTMLElement {
+    const message = new FormMessage();
+    const toggle = h(
+      'button',
+      {
+        type: 'button',
+        class: facility.disabled ? 'button' : 'button danger',
+        'data-action': facility.disabled ? 'enable' : 'disable',
+      },
+      facility.disabled ? t('admin:facilities.enable') : t('admin:facilities.disable'),
+    );
+    toggle.addEventListener('click', () => {
+      void (async () => {
+        const disabled = !facility.disabled;
+        const name = facilityLine(facilities, facility.id);
+        if (disabled && !window.confirm(t('admin:facilities.confirmDisable', { name }))) return;
+        message.clear();
+        toggle.disabled = true;
+        try {
+          const updated = await ctx.api.updateFacility(facility.id, { disabled });
+          if (disposed) return;
+          facilities = facilities.map((candidate) =>
+            candidate.id === updated.id ? updated : candidate,
+          );
+          renderTree();
+          renderEditor();
+          ctx.announce(
+            disabled
+              ? t('admin:facilities.disabledDone', { name })
+              : t('admin:facilities.enabledDone', { name }),
+          );
+        } catch (failure) {
+          toggle.disabled = false;
+          message.error(
+            adminErrorText(
+              failure,
+              disabled
+                ? { kind: 'facilityDisable', id: facility.id, facilities }
+                : { kind: 'facilityEnable', id: facility.id },
+            ),
+          );
+        }
+      })();
+    });
+    return panel(
+      'facility-state-title',
+      t('admin:facilities.status'),
+      h(
+        'p',
+        { 'data-testid': 'facility-state', 'data-disabled': String(facility.disabled) },
+        h(
+          'span',
+          { class: `box-state ${facility.disabled ? 'box-disabled' : 'box-online'}` },
+          facility.disabled
+            ? t('admin:facilities.disabledState')
+            : t('admin:facilities.enabledState'),
+        ),
+      ),
+      h('p', { class: 'hint' }, t('admin:facilities.disableHint')),
+      message.element,
+      toggle,
     );
   }
 

@@ -114,8 +114,12 @@ export function adminPoliciesView(ctx: ConsoleContext): View {
         ),
       ),
     );
+    // A disabled county takes no overflow (the relay refuses it), unless it is the one named now.
     const counties = facilities.filter(
-      (facility) => facility.kind === 'county' && facility.id !== policy.hospitalId,
+      (facility) =>
+        facility.kind === 'county' &&
+        facility.id !== policy.hospitalId &&
+        (!facility.disabled || facility.id === policy.overflowHospitalId),
     );
     const action = choice(
       'atDeadline',

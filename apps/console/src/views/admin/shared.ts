@@ -46,6 +46,8 @@ export function facilityLine(facilities: readonly Facility[], id: string): strin
 export type AdminOperation =
   | { kind: 'facilityCreate'; id: string }
   | { kind: 'facilityMove'; id: string; parentId: string | null }
+  | { kind: 'facilityDisable'; id: string; facilities: readonly Facility[] }
+  | { kind: 'facilityEnable'; id: string }
   | { kind: 'aeTitles' }
   | { kind: 'deviceCreate'; id: string }
   | { kind: 'userCreate'; username: string };
@@ -53,9 +55,21 @@ export type AdminOperation =
 /** A failed administrator's call as a sentence for the page: a 409 in plain words. */
 export function adminErrorText(failure: unknown, operation: AdminOperation): string {
   if (!(failure instanceof ApiFailure) || failure.status !== 409) return describeError(failure);
+  // Created, moved or enabled under a disabled facility.
+  const disabledParent = /cannot be enabled under (\S+) while/.exec(failure.message)?.[1];
+  if (disabledParent && operation.kind !== 'facilityDisable') {
+    return t('admin:conflict.parentDisabled', {
+      id: 'id' in operation ? operation.id : '',
+      parent: disabledParent,
+    });
+  }
   switch (operation.kind) {
     case 'facilityCreate':
       return t('admin:conflict.facilityExists', { id: operation.id });
+    case 'facilityEnable':
+      return describeError(failure);
+    case 'facilityDisable':
+      return disableConflictText(failure.message, operation.id, operation.facilities);
     case 'facilityMove': {
       const count = /: (\d+) open case/.exec(failure.message)?.[1];
       const parent = operation.parentId ?? t('admin:facilities.noParent');
@@ -80,6 +94,34 @@ export function adminErrorText(failure: unknown, operation: AdminOperation): str
     case 'userCreate':
       return t('admin:conflict.usernameTaken', { username: operation.username });
   }
+}
+
+/**
+ * Why the relay keeps a facility enabled, one sentence per reason it gave (open cases,
+ * enabled facilities below, hospitals whose overflow it takes), with names instead of ids.
+ */
+function disableConflictText(message: string, id: string, facilities: readonly Facility[]): string {
+  const names = (list: string) =>
+    list
+      .split(', ')
+      .map((other) => facilityLine(facilities, other))
+      .join(t('admin:listSeparator'));
+  const name = facilityLine(facilities, id);
+  const reasons: string[] = [];
+  const open = /while (\d+) open case/.exec(message)?.[1];
+  if (open !== undefined) {
+    reasons.push(t('admin:conflict.disableOpenCases', { name, count: Number(open) }));
+  }
+  const below = /while (.+?) below it (?:is|are) enabled/.exec(message)?.[1];
+  if (below !== undefined) {
+    reasons.push(t('admin:conflict.disableEnabledBelow', { name, below: names(below) }));
+  }
+  const overflow = /takes the overflow of (.+?); change/.exec(message)?.[1];
+  if (overflow !== undefined) {
+    reasons.push(t('admin:conflict.disableOverflow', { name, hospitals: names(overflow) }));
+  }
+  // One reason a line (form messages keep line breaks).
+  return reasons.length > 0 ? reasons.join('\n') : message;
 }
 
 /** A label above its control, with an optional hint below. */

@@ -221,9 +221,12 @@ export function adminUsersView(ctx: ConsoleContext): View {
       facilities = loadedFacilities;
       replaceContent(
         facilitySelect,
-        facilities.map((facility) =>
-          h('option', { value: facility.id }, facilityLine(facilities, facility.id)),
-        ),
+        // Nobody is added to a disabled facility (the relay refuses it too).
+        facilities
+          .filter((facility) => !facility.disabled)
+          .map((facility) =>
+            h('option', { value: facility.id }, facilityLine(facilities, facility.id)),
+          ),
       );
       render();
     } catch (failure) {

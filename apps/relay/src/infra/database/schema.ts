@@ -30,6 +30,8 @@ export const facilities = pgTable('facilities', {
   name: text('name').notNull(),
   /** clinic → its county hospital; county → its tertiary hospital; tertiary → null. */
   parentId: text('parent_id'),
+  /** Closed or suspended: its people cannot sign in, its boxes and machines cannot connect. */
+  disabled: boolean('disabled').notNull().default(false),
   createdAt: createdAt(),
 });
 
