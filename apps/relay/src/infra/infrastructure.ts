@@ -9,11 +9,13 @@ import type { Logger } from './logging/logger.js';
 import { JobQueues } from './queue/job-queues.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
 import { RedisConnections } from './redis/redis-connections.js';
+import { redisSocketAdapter, type SocketAdapter } from './sockets/socket-adapter.js';
 
 /**
  * Every outside part the relay runs on, started in dependency order and closed in reverse.
  * Defaults are embedded (PGlite, a private redis-server, files); configuration swaps in
- * PostgreSQL and a shared Redis without touching domain code.
+ * PostgreSQL and a shared Redis without touching domain code, and CLUSTER=true moves the
+ * broker's sessions and Socket.IO's rooms into that Redis (docs/scaling.md).
  */
 export class Infrastructure {
   private constructor(
@@ -25,6 +27,8 @@ export class Infrastructure {
     readonly blobs: BlobStore,
     readonly broker: MqttBroker,
     readonly authSecret: string,
+    /** How Socket.IO reaches sockets on other instances; undefined on a lone instance. */
+    readonly socketAdapter: SocketAdapter | undefined,
     private readonly embeddedRedis: EmbeddedRedis | undefined,
   ) {}
 
@@ -48,9 +52,11 @@ export class Infrastructure {
     if (!redisUrl) throw new Error('no Redis URL');
     log.info({ embedded: embeddedRedis !== undefined }, 'redis ready');
     const redis = new RedisConnections(redisUrl);
-    const queues = new JobQueues(redis, log);
-    const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
-    const broker = await MqttBroker.create(log);
+    const queues = new JobQueues(redis, log, undefined, config.roles.worker);
+    const blobs = new FileBlobStore(config.blobDir);
+    // Every instance has a broker, listening or not: a publish to a box from an instance
+    // without the broker role crosses to the one holding the box's connection.
+    const broker = await MqttBroker.create(log, config.cluster ? redis : undefined);
     const authSecret =
       config.auth.secret ?? (await persistentSecret(join(config.dataDir, 'auth-secret')));
     return new Infrastructure(
@@ -62,6 +68,7 @@ export class Infrastructure {
       blobs,
       broker,
       authSecret,
+      config.cluster ? redisSocketAdapter(redis) : undefined,
       embeddedRedis,
     );
   }

@@ -28,6 +28,16 @@ export class RedisConnections {
     return this.track(new Redis(this.url, { ...common(name), maxRetriesPerRequest: null }));
   }
 
+  /**
+   * For parts that keep state of their own in Redis (the broker's shared sessions, Socket.IO's
+   * adapter): commands wait while Redis is away and run when it is back, as `blocking` ones do.
+   */
+  waiting(name: string, keyPrefix?: string): Redis {
+    return this.track(
+      new Redis(this.url, { ...common(name), maxRetriesPerRequest: null, keyPrefix }),
+    );
+  }
+
   async closeAll(): Promise<void> {
     await Promise.allSettled([...this.clients].map((client) => client.quit()));
     for (const client of this.clients) client.disconnect();

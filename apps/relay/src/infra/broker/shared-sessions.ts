@@ -1,0 +1,22 @@
+import redisPersistence from 'aedes-persistence-redis';
+import MQEmitterRedis from 'mqemitter-redis';
+import type { RedisConnections } from '../redis/redis-connections.js';
+
+/**
+ * Aedes's own Redis parts, for instances that share one region (docs/scaling.md):
+ * - the emitter carries every publish to every instance, so a diagnosis published where the
+ *   reader signed reaches the box on whichever instance holds its connection;
+ * - the persistence keeps sessions, subscriptions, retained messages and each QoS 1 message
+ *   owed to a box until its PUBACK, so a box that moves to another instance (its own dropped
+ *   or killed) finds them there.
+ * Their connections retry while Redis is away: a publish then gets no PUBACK, and the box
+ * keeps the chunk and sends it again.
+ */
+export function sharedSessions(redis: RedisConnections): { mq: unknown; persistence: unknown } {
+  return {
+    // Its own two connections (its ioredis major), closed with the broker.
+    mq: MQEmitterRedis({ connectionString: redis.url }),
+    // Under a prefix of its own: its keys ('clients', 'retained', …) name nothing else's.
+    persistence: redisPersistence({ conn: redis.waiting('mqtt-sessions', 'telerelay:mqtt:') }),
+  };
+}
