@@ -2,6 +2,8 @@ import redisPersistence from 'aedes-persistence-redis';
 import MQEmitterRedis from 'mqemitter-redis';
 import type { RedisConnections } from '../redis/redis-connections.js';
 
+type EmitterConnection = NonNullable<MQEmitterRedis.MQEmitterOptions['subConn']>;
+
 /**
  * Aedes's own Redis parts, for instances that share one region (docs/scaling.md):
  * - the emitter carries every publish to every instance, so a diagnosis published where the
@@ -9,13 +11,16 @@ import type { RedisConnections } from '../redis/redis-connections.js';
  * - the persistence keeps sessions, subscriptions, retained messages and each QoS 1 message
  *   owed to a box until its PUBACK, so a box that moves to another instance (its own dropped
  *   or killed) finds them there.
- * Their connections retry while Redis is away: a publish then gets no PUBACK, and the box
+ * Their connections wait while Redis is away: a publish then gets no PUBACK, and the box
  * keeps the chunk and sends it again.
  */
 export function sharedSessions(redis: RedisConnections): { mq: unknown; persistence: unknown } {
   return {
-    // Its own two connections (its ioredis major), closed with the broker.
-    mq: MQEmitterRedis({ connectionString: redis.url }),
+    // Typed against its own ioredis major; it uses only publish and (p)subscribe.
+    mq: MQEmitterRedis({
+      pubConn: redis.waiting('mqtt-emitter-pub') as unknown as EmitterConnection,
+      subConn: redis.subscriber('mqtt-emitter-sub') as unknown as EmitterConnection,
+    }),
     // Under a prefix of its own: its keys ('clients', 'retained', …) name nothing else's.
     persistence: redisPersistence({ conn: redis.waiting('mqtt-sessions', 'telerelay:mqtt:') }),
   };

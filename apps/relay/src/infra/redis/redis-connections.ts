@@ -44,6 +44,17 @@ export class RedisConnections {
     this.clients.clear();
   }
 
+  /**
+   * For a connection that only (p)subscribes. No ready check: ioredis sends its INFO after
+   * a subscribe issued while it connects, and Redis refuses INFO in subscriber mode
+   * (redis/ioredis#2037), which ends the connection.
+   */
+  subscriber(name: string): Redis {
+    return this.track(
+      new Redis(this.url, { ...common(name), maxRetriesPerRequest: null, enableReadyCheck: false }),
+    );
+  }
+
   private track(client: Redis): Redis {
     // Connection errors are reported through health and retried; an unhandled 'error'
     // event would otherwise crash the process.

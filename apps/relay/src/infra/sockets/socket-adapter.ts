@@ -12,5 +12,5 @@ export type SocketAdapter = ReturnType<typeof createAdapter>;
  * recovery, the one thing only streams give, and pub/sub keeps nothing in Redis.
  */
 export function redisSocketAdapter(redis: RedisConnections): SocketAdapter {
-  return createAdapter(redis.waiting('socket.io-pub'), redis.waiting('socket.io-sub'));
+  return createAdapter(redis.waiting('socket.io-pub'), redis.subscriber('socket.io-sub'));
 }
