@@ -1,6 +1,9 @@
-// aedes-persistence-redis ships no type declarations; Aedes takes its persistence as `any`.
+// aedes-persistence-redis ships no type declarations; these cover what the relay touches.
 declare module 'aedes-persistence-redis' {
   import type { Redis } from 'ioredis';
-  function persistence(options: { conn: Redis; maxSessionDelivery?: number }): unknown;
+  interface RedisPersistence {
+    addSubscriptions(client: unknown, subscriptions: object): Promise<unknown>;
+  }
+  function persistence(options: { conn: Redis; maxSessionDelivery?: number }): RedisPersistence;
   export default persistence;
 }

@@ -21,7 +21,33 @@ export function sharedSessions(redis: RedisConnections): { mq: unknown; persiste
       pubConn: redis.waiting('mqtt-emitter-pub') as unknown as EmitterConnection,
       subConn: redis.subscriber('mqtt-emitter-sub') as unknown as EmitterConnection,
     }),
-    // Under a prefix of its own: its keys ('clients', 'retained', …) name nothing else's.
-    persistence: redisPersistence({ conn: redis.waiting('mqtt-sessions', 'telerelay:mqtt:') }),
+    persistence: storingEachSubscribeOnce(
+      // Under a prefix of its own: its keys ('clients', 'retained', …) name nothing else's.
+      redisPersistence({ conn: redis.waiting('mqtt-sessions', 'telerelay:mqtt:') }),
+    ),
   };
+}
+
+/**
+ * Aedes 1.2 (lib/handlers/subscribe.js, storeSubscriptions) stores a SUBSCRIBE's whole list
+ * once per topic in it, all at once. The Redis persistence then announces each copy on the
+ * emitter and waits for its own announcement to come back, under a key made of the client
+ * and the first topic: with three topics, three waits share one key, two are overwritten and
+ * the SUBACK never comes (a box subscribes to ack, error and diagnosis in one packet). The
+ * copies are identical, so the first store answers for all of them.
+ */
+function storingEachSubscribeOnce<
+  P extends { addSubscriptions(client: unknown, subscriptions: object): Promise<unknown> },
+>(persistence: P): P {
+  const stored = new WeakMap<object, Promise<unknown>>();
+  const addSubscriptions = persistence.addSubscriptions.bind(persistence);
+  persistence.addSubscriptions = (client, subscriptions) => {
+    let storing = stored.get(subscriptions);
+    if (!storing) {
+      storing = addSubscriptions(client, subscriptions);
+      stored.set(subscriptions, storing);
+    }
+    return storing;
+  };
+  return persistence;
 }
