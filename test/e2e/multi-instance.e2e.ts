@@ -149,16 +149,22 @@ describe.skipIf(missing !== undefined)(
       return box;
     }
 
-    /** Which instance logged the box's connection since `from` (a mark per instance). */
-    function connectedOn(deviceId: string, from: { a: number; b: number }): string[] {
-      const on = (relay: RelayProcess, mark: number) =>
-        relay.logs
-          .slice(mark)
-          .some(
-            (line) =>
-              line.includes('"device connected"') && line.includes(`"deviceId":"${deviceId}"`),
-          );
-      return [...(on(a, from.a) ? ['A'] : []), ...(on(b, from.b) ? ['B'] : [])];
+    /**
+     * Which instances logged the box's connection since `from` (a mark per instance), once
+     * `expected` has: its log line may come after the box has its SUBACK.
+     */
+    async function connectedOn(
+      deviceId: string,
+      from: { a: number; b: number },
+      expected: RelayProcess,
+    ): Promise<string[]> {
+      const connects = (line: string) =>
+        line.includes('"device connected"') && line.includes(`"deviceId":"${deviceId}"`);
+      await expected.waitForLog(connects, expected === a ? from.a : from.b);
+      return [
+        ...(a.logs.slice(from.a).some(connects) ? ['A'] : []),
+        ...(b.logs.slice(from.b).some(connects) ? ['B'] : []),
+      ];
     }
 
     /** How many times, on both instances together, the relay recorded the box's PUBACK. */
@@ -201,8 +207,8 @@ describe.skipIf(missing !== undefined)(
       ]);
       boxX.on('diagnosis', (diagnosis) => boxDiagnoses.get(x.deviceId)!.push(diagnosis));
       boxY.on('diagnosis', (diagnosis) => boxDiagnoses.get(y.deviceId)!.push(diagnosis));
-      expect(connectedOn(x.deviceId, start)).toEqual(['A']);
-      expect(connectedOn(y.deviceId, start)).toEqual(['A']);
+      expect(await connectedOn(x.deviceId, start, a)).toEqual(['A']);
+      expect(await connectedOn(y.deviceId, start, a)).toEqual(['A']);
 
       /** The box records on A; the reader's worklist on B lists it (Socket.IO via Redis). */
       async function recordAndList(box: SimulatedBox, clinicId: string, seed: number) {
@@ -242,6 +248,10 @@ describe.skipIf(missing !== undefined)(
           clinicDiagnoses.get('clinic-2')!.some((d) => d.diagnosis.caseId === caseY1),
         { what: 'both clinics have their diagnosis' },
       );
+      // Each box's PUBACK was recorded by A, the instance holding its connection.
+      await waitFor(() => receipts(x.deviceId, caseX) === 1 && receipts(y.deviceId, caseY1) === 1, {
+        what: 'both PUBACKs recorded',
+      });
       // Every job ran on B, the instance with the worker role.
       for (const msg of ['ecg analysed', 'delivered to the clinic']) {
         expect(logEntries(a, msg), `${msg} on A`).toEqual([]);
@@ -256,7 +266,7 @@ describe.skipIf(missing !== undefined)(
       const { open, close, frames } = built.entry;
       const rawOnA = await RawBox.connect(mqttUrl, r);
       raws.push(rawOnA);
-      expect(connectedOn(r.deviceId, start)).toEqual(['A']);
+      expect(await connectedOn(r.deviceId, start, a)).toEqual(['A']);
       await rawOnA.publish('rec/open', JSON.stringify(open));
       await rawOnA.ack(open.recordingId);
       for (let sequence = 0; sequence < 12; sequence++) rawOnA.send('rec/chunk', frames[sequence]!);
@@ -286,7 +296,7 @@ describe.skipIf(missing !== undefined)(
       );
       raws.push(rawOnB!);
       for (const device of [x, y, r])
-        expect(connectedOn(device.deviceId, afterKill)).toEqual(['B']);
+        expect(await connectedOn(device.deviceId, afterKill, b)).toEqual(['B']);
 
       // Nothing acknowledged is lost: B holds chunks 0..11; R sends only what B still
       // lacks and the recording completes as one case, byte for byte what R recorded.
