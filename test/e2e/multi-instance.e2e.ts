@@ -278,6 +278,7 @@ describe.skipIf(missing !== undefined)(
       // kill -9 of instance A. The reader signs Y's second case on B at once, while Y is
       // still finding its way to B: that diagnosis is owed to a box with no connection.
       const afterKill = { a: a.logs.length, b: b.logs.length };
+      const killedAt = performance.now();
       await a.kill();
       await sign(caseY2, 'Atrial fibrillation.');
       await rawOnA.kill();
@@ -295,6 +296,9 @@ describe.skipIf(missing !== undefined)(
         { what: 'box R connected again' },
       );
       raws.push(rawOnB!);
+      console.info(
+        `multi-instance: boxes X, Y and R connected to B through HAProxy ${Math.round(performance.now() - killedAt)} ms after kill -9 of A`,
+      );
       for (const device of [x, y, r])
         expect(await connectedOn(device.deviceId, afterKill, b)).toEqual(['B']);
 
