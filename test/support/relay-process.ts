@@ -32,10 +32,14 @@ export class RelayProcess {
   ) {}
 
   static async start(env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
-    const dataDir = await mkdtemp(join(tmpdir(), 'telerelay-e2e-'));
-    const relay = new RelayProcess(dataDir, env);
+    const relay = await RelayProcess.create(env);
     await relay.launch();
     return relay;
+  }
+
+  /** A relay with its data directory made but not started, for a test to prepare first. */
+  static async create(env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
+    return new RelayProcess(await mkdtemp(join(tmpdir(), 'telerelay-e2e-')), env);
   }
 
   get httpUrl(): string {

@@ -9,7 +9,7 @@ import { serveApiDocs } from './api-docs/api-docs.js';
 import { AppModule } from './app.module.js';
 import { AuditService } from './audit/audit.service.js';
 import { DomainErrorFilter } from './common/domain-error.filter.js';
-import { ConfigError, loadConfig, type RelayConfig } from './config/config.js';
+import { ConfigError, loadConfig, type RelayConfig, type Role } from './config/config.js';
 import { seedDemoPatients } from './demo/demo-patients.js';
 import { disableDemoAccounts, seedDemoRegion } from './demo/demo-region.js';
 import { UsersRepository } from './identity/users.repository.js';
@@ -127,32 +127,42 @@ async function main(): Promise<void> {
   // req.ip is the address sign-in attempts are counted against: behind a proxy it must be
   // the client's (from X-Forwarded-For), or every user would share the proxy's budget.
   app.set('trust proxy', config.http.trustProxy);
-  app.useWebSocketAdapter(new OriginCheckedIoAdapter(app, config.socketOrigins));
+  app.useWebSocketAdapter(
+    new OriginCheckedIoAdapter(app, config.socketOrigins, infra.socketAdapter),
+  );
   serveApiDocs(app);
-  await app.listen(config.http.port, config.http.host);
-  await infra.broker.listen({
-    port: config.mqtt.port,
-    gate: app.get(DeviceGateService),
-    maxPacketBytes: config.mqtt.maxPacketBytes,
-    tls: config.mqtt.tls && {
-      port: config.mqtt.tls.port,
-      cert: await readFile(config.mqtt.tls.certFile),
-      key: await readFile(config.mqtt.tls.keyFile),
-    },
-  });
+  // Each role opens its own doors (docs/scaling.md); the rest of the relay runs everywhere,
+  // so an instance without the api role still tells the readers' sockets, through Redis.
+  if (config.roles.api) await app.listen(config.http.port, config.http.host);
+  else await app.init();
+  let dicomPort: number | undefined;
+  if (config.roles.broker) {
+    await infra.broker.listen({
+      port: config.mqtt.port,
+      gate: app.get(DeviceGateService),
+      maxPacketBytes: config.mqtt.maxPacketBytes,
+      tls: config.mqtt.tls && {
+        port: config.mqtt.tls.port,
+        cert: await readFile(config.mqtt.tls.certFile),
+        key: await readFile(config.mqtt.tls.keyFile),
+      },
+    });
+    dicomPort = await app.get(DicomListener).listen(config.http.host);
+  }
 
-  const dicomPort = await app.get(DicomListener).listen(config.http.host);
-
-  const httpPort = Number(new URL(await app.getUrl()).port);
+  const httpPort = config.roles.api ? Number(new URL(await app.getUrl()).port) : undefined;
+  const mqttPort = config.roles.broker ? infra.broker.port : undefined;
   // Tools that start the relay on port 0 (demo, tests) read the real ports from here.
   await writeFile(
     join(config.dataDir, 'relay.json'),
-    `${JSON.stringify({ pid: process.pid, httpPort, mqttPort: infra.broker.port, mqttTlsPort: infra.broker.tlsPort, dicomPort })}\n`,
+    `${JSON.stringify({ pid: process.pid, httpPort, mqttPort, mqttTlsPort: infra.broker.tlsPort, dicomPort })}\n`,
   );
   log.info(
     {
+      roles: Object.keys(config.roles).filter((role) => config.roles[role as Role]),
+      cluster: config.cluster,
       httpPort,
-      mqttPort: infra.broker.port,
+      mqttPort,
       mqttTlsPort: infra.broker.tlsPort,
       dicomPort,
       dicomAeTitle: config.dicom?.aeTitle,
@@ -163,7 +173,7 @@ async function main(): Promise<void> {
   );
   if (demo) {
     process.stdout.write(
-      `\nTelerelay is running.\n  console  http://localhost:${httpPort}/\n  mqtt     mqtt://localhost:${infra.broker.port}\n` +
+      `\nTelerelay is running.\n  console  http://localhost:${httpPort}/\n  mqtt     mqtt://localhost:${mqttPort}\n` +
         (dicomPort === undefined
           ? ''
           : `  dicom    ${config.dicom?.aeTitle}@localhost:${dicomPort} (C-ECHO, C-STORE)\n`) +

@@ -13,6 +13,73 @@ describe('loadConfig', () => {
     expect(config.demo.enabled).toBe(false);
   });
 
+  it('runs every role on one instance with its own embedded stores, blobs in the data directory', () => {
+    const config = loadConfig(TEST_PATIENT_KEYS);
+    expect(config.roles).toEqual({ broker: true, api: true, worker: true });
+    expect(config.cluster).toBe(false);
+    expect(config.blobDir).toBe(`${config.dataDir}/blobs`);
+    expect(loadConfig({ ...TEST_PATIENT_KEYS, BLOB_DIR: '/srv/blobs' }).blobDir).toBe('/srv/blobs');
+  });
+
+  describe('ROLES and CLUSTER (docs/scaling.md)', () => {
+    const shared = {
+      ...TEST_PATIENT_KEYS,
+      CLUSTER: 'true',
+      DATABASE_URL: 'postgres://relay@db.internal:5432/telerelay',
+      REDIS_URL: 'redis://redis.internal:6379',
+      AUTH_SECRET: 'a-signing-key-of-at-least-thirty-two-chars',
+    };
+    const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        if (error instanceof ConfigError) return error.problems;
+        throw error;
+      }
+      return [];
+    };
+
+    it('takes any mix of broker, api and worker on an instance of a cluster', () => {
+      expect(loadConfig({ ...shared, ROLES: 'api' }).roles).toEqual({
+        broker: false,
+        api: true,
+        worker: false,
+      });
+      expect(loadConfig({ ...shared, ROLES: ' worker , broker ' }).roles).toEqual({
+        broker: true,
+        api: false,
+        worker: true,
+      });
+      expect(loadConfig(shared).cluster).toBe(true);
+    });
+
+    it('refuses an unknown, repeated or empty role, naming the key', () => {
+      for (const ROLES of ['api,mqtt', 'api,api', ',', 'API']) {
+        const problems = problemsOf({ ...shared, ROLES });
+        expect(problems, ROLES).toHaveLength(1);
+        expect(problems[0]).toMatch(
+          /^ROLES: must be a comma-separated list of broker, api, worker/,
+        );
+      }
+    });
+
+    it('refuses a cluster on the embedded PGlite or redis-server, or without a shared signing key', () => {
+      const problems = problemsOf({ ...TEST_PATIENT_KEYS, CLUSTER: 'true' });
+      expect(problems).toEqual([
+        expect.stringMatching(/^DATABASE_URL: required when CLUSTER=true/),
+        expect.stringMatching(/^REDIS_URL: required when CLUSTER=true/),
+        expect.stringMatching(/^AUTH_SECRET: required when CLUSTER=true/),
+      ]);
+    });
+
+    it('refuses an instance without every role outside a cluster: nobody would run the rest', () => {
+      const { CLUSTER: _, ...alone } = shared;
+      expect(problemsOf({ ...alone, ROLES: 'broker,api' })).toEqual([
+        expect.stringMatching(/^ROLES: .*set CLUSTER=true/),
+      ]);
+    });
+  });
+
   it('lists every bad key and never echoes a value', () => {
     const secret = 'short-secret-value';
     let error: unknown;

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE } from '../threadpool.js';
 
@@ -14,6 +14,21 @@ const flag = z
 export interface PatientSealKey {
   id: string;
   key: Buffer;
+}
+
+/** What an instance runs (docs/scaling.md); every instance of a region may run a different mix. */
+export const ROLE_NAMES = ['broker', 'api', 'worker'] as const;
+export type Role = (typeof ROLE_NAMES)[number];
+
+/** `broker,api` → the set; null when an entry is unknown, repeated, or the list is empty. */
+function parseRoles(value: string): Set<Role> | null {
+  const entries = value.split(',').map((part) => part.trim());
+  const roles = new Set<Role>();
+  for (const entry of entries) {
+    if (!(ROLE_NAMES as readonly string[]).includes(entry) || roles.has(entry as Role)) return null;
+    roles.add(entry as Role);
+  }
+  return roles.size > 0 ? roles : null;
 }
 
 const PATIENT_KEYS_FORMAT =
@@ -76,6 +91,22 @@ const ConfigSchema = z
       .describe("the relay's own AE title: the called AE title modalities must use"),
     DICOM_MAX_ASSOCIATIONS: z.coerce.number().int().min(1).max(1000).default(32),
     DATA_DIR: z.string().min(1).default('./data'),
+    BLOB_DIR: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('ECG samples and DICOM files; unset = DATA_DIR/blobs. Shared by every instance'),
+    ROLES: z
+      .string()
+      .refine(
+        (value) => parseRoles(value) !== null,
+        `must be a comma-separated list of ${ROLE_NAMES.join(', ')}, each at most once`,
+      )
+      .default(ROLE_NAMES.join(','))
+      .describe('what this instance runs: MQTT+DICOM listeners, HTTP+Socket.IO, queue workers'),
+    CLUSTER: flag
+      .default(false)
+      .describe('one of several instances on one DATABASE_URL and REDIS_URL (docs/scaling.md)'),
     DATABASE_URL: z
       .url({ protocol: /^postgres(ql)?$/ })
       .optional()
@@ -236,6 +267,30 @@ const ConfigSchema = z
         });
       }
     }
+    // Instances share state only through PostgreSQL and Redis: an embedded PGlite or
+    // redis-server is private to the one process that started it. A token signed by one
+    // instance must be good on the next, so none may generate a signing key of its own.
+    if (c.CLUSTER) {
+      for (const key of ['DATABASE_URL', 'REDIS_URL', 'AUTH_SECRET'] as const) {
+        if (c[key] === undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message:
+              key === 'AUTH_SECRET'
+                ? 'required when CLUSTER=true: every instance signs and checks tokens with the same key'
+                : 'required when CLUSTER=true: instances share PostgreSQL and Redis, never the embedded PGlite or redis-server',
+          });
+        }
+      }
+    } else if (parseRoles(c.ROLES)?.size !== ROLE_NAMES.length) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ROLES'],
+        message:
+          'an instance without every role needs others to run the rest: set CLUSTER=true (with DATABASE_URL and REDIS_URL)',
+      });
+    }
     const tls = [c.MQTT_TLS_PORT, c.MQTT_TLS_CERT_FILE, c.MQTT_TLS_KEY_FILE].filter(
       (v) => v !== undefined,
     );
@@ -267,6 +322,11 @@ export interface RelayConfig {
   /** The DICOM listener; undefined when DICOM_PORT=off. */
   dicom: { port: number; aeTitle: string; maxAssociations: number } | undefined;
   dataDir: string;
+  /** Where blobs (samples, DICOM files) live: on a directory every instance shares. */
+  blobDir: string;
+  /** What this instance runs; `cluster` says other instances share its database and Redis. */
+  roles: Record<Role, boolean>;
+  cluster: boolean;
   databaseUrl: string | undefined;
   redis: { url: string | undefined; serverBin: string };
   auth: {
@@ -386,6 +446,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
             maxAssociations: c.DICOM_MAX_ASSOCIATIONS,
           },
     dataDir: resolve(c.DATA_DIR),
+    blobDir: resolve(c.BLOB_DIR ?? join(c.DATA_DIR, 'blobs')),
+    roles: rolesOf(parseRoles(c.ROLES)!),
+    cluster: c.CLUSTER,
     databaseUrl: c.DATABASE_URL,
     redis: { url: c.REDIS_URL, serverBin: c.REDIS_SERVER_BIN },
     auth: {
@@ -465,6 +528,10 @@ function patientIdentityConfig(
     sealKeys: parsePatientKeys(sealKeys)!,
     demo: false,
   };
+}
+
+function rolesOf(roles: Set<Role>): Record<Role, boolean> {
+  return { broker: roles.has('broker'), api: roles.has('api'), worker: roles.has('worker') };
 }
 
 function originList(value: string | undefined): string[] {

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { DEVICE_ERROR_CODES } from '#contracts';
 import { Clock } from '../common/clock.js';
+import { CONFIG } from '../common/tokens.js';
+import type { RelayConfig } from '../config/config.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import { Database } from '../infra/database/database.js';
@@ -36,7 +38,11 @@ export const HealthReportSchema = HealthStatusSchema.extend({
   components: z.object({
     database: ComponentSchema.extend({ driver: z.string() }),
     redis: ComponentSchema,
-    broker: ComponentSchema.extend({ connectedDevices: z.number() }),
+    // `off`: this instance runs no broker (ROLES without broker; docs/scaling.md).
+    broker: ComponentSchema.extend({
+      status: z.enum(['up', 'down', 'off']),
+      connectedDevices: z.number(),
+    }),
     queues: ComponentSchema.extend({ counts: z.record(z.string(), QueueCountsSchema).optional() }),
   }),
   ingest: z
@@ -60,6 +66,7 @@ export class HealthService {
     private readonly ingest: IngestService,
     private readonly redis: RedisProbe,
     private readonly clock: Clock,
+    @Inject(CONFIG) private readonly config: Pick<RelayConfig, 'roles'>,
   ) {}
 
   async check(): Promise<HealthReport> {
@@ -68,9 +75,12 @@ export class HealthService {
       probe(() => this.redis.ping()),
       probe(() => this.queues.counts()),
     ]);
-    const broker: Component = this.broker.listening
-      ? { status: 'up' }
-      : { status: 'down', error: 'not listening' };
+    const broker: Omit<HealthReport['components']['broker'], 'connectedDevices'> = !this.config
+      .roles.broker
+      ? { status: 'off' }
+      : this.broker.listening
+        ? { status: 'up' }
+        : { status: 'down', error: 'not listening' };
     const queuesUp = queues.component.status === 'up' && this.queues.workersRunning;
     const components = {
       database: { ...database.component, driver: this.database.driver },
@@ -80,7 +90,7 @@ export class HealthService {
         ? { status: 'up' as const, counts: queues.value }
         : { status: 'down' as const, error: queues.component.error ?? 'workers stopped' },
     };
-    const up = Object.values(components).every((component) => component.status === 'up');
+    const up = Object.values(components).every((component) => component.status !== 'down');
     return {
       status: up ? 'up' : 'down',
       checkedAt: this.clock.now().toISOString(),

@@ -96,7 +96,7 @@ export class ImagingIntake {
   private freeDiskBytes(): Promise<number> {
     const now = this.clock.now().getTime();
     if (!this.freeDisk || now - this.freeDisk.at >= FREE_DISK_MAX_AGE_MS) {
-      const bytes = statfs(this.config.dataDir).then((disk) => disk.bavail * disk.bsize);
+      const bytes = statfs(this.config.blobDir).then((disk) => disk.bavail * disk.bsize);
       const reading = { at: now, bytes };
       this.freeDisk = reading;
       // A failed reading is not kept: the next caller asks the disk again.

@@ -11,11 +11,13 @@ import { JobQueues } from './queue/job-queues.js';
 import { EmbeddedRedis } from './redis/embedded-redis.js';
 import { RedisConnections } from './redis/redis-connections.js';
 import { warnOnRedisDurability } from './redis/redis-durability.js';
+import { redisSocketAdapter, type SocketAdapter } from './sockets/socket-adapter.js';
 
 /**
  * Every outside part the relay runs on, started in dependency order and closed in reverse.
  * Defaults are embedded (PGlite, a private redis-server, files); configuration swaps in
- * PostgreSQL and a shared Redis without touching domain code.
+ * PostgreSQL and a shared Redis without touching domain code, and CLUSTER=true moves the
+ * broker's sessions and Socket.IO's rooms into that Redis (docs/scaling.md).
  */
 export class Infrastructure {
   private constructor(
@@ -28,6 +30,8 @@ export class Infrastructure {
     readonly broker: MqttBroker,
     readonly authSecret: string,
     readonly metrics: PrometheusMetrics,
+    /** How Socket.IO reaches sockets on other instances; undefined on a lone instance. */
+    readonly socketAdapter: SocketAdapter | undefined,
     private readonly embeddedRedis: EmbeddedRedis | undefined,
   ) {}
 
@@ -53,9 +57,11 @@ export class Infrastructure {
     const redis = new RedisConnections(redisUrl);
     await warnOnRedisDurability(redis.command('settings'), log);
     const metrics = new PrometheusMetrics(log);
-    const queues = new JobQueues(redis, log, metrics);
-    const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
-    const broker = await MqttBroker.create(log);
+    const queues = new JobQueues(redis, log, metrics, undefined, config.roles.worker);
+    const blobs = new FileBlobStore(config.blobDir);
+    // Every instance has a broker, listening or not: a publish to a box from an instance
+    // without the broker role crosses to the one holding the box's connection.
+    const broker = await MqttBroker.create(log, config.cluster ? redis : undefined);
     metrics.gauge('telerelay_boxes_connected', () => broker.connectedDevices);
     const authSecret =
       config.auth.secret ?? (await persistentSecret(join(config.dataDir, 'auth-secret')));
@@ -69,6 +75,7 @@ export class Infrastructure {
       broker,
       authSecret,
       metrics,
+      config.cluster ? redisSocketAdapter(redis) : undefined,
       embeddedRedis,
     );
   }

@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { SocketAdapter } from '../infra/sockets/socket-adapter.js';
 
 /**
  * Whether a Socket.IO handshake may proceed, judged by its Origin header. A browser always
@@ -30,6 +31,8 @@ export class OriginCheckedIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly origins: readonly string[],
+    /** Rooms across instances (the Redis adapter); Socket.IO's in-memory one when absent. */
+    private readonly roomsAdapter?: SocketAdapter,
   ) {
     super(app);
   }
@@ -42,6 +45,8 @@ export class OriginCheckedIoAdapter extends IoAdapter {
       allowRequest: (request, callback) =>
         callback(null, originAllowed(request.headers.origin, request.headers.host, this.origins)),
     } as IoServerOptions;
-    return super.createIOServer(port, withOrigins);
+    const server = super.createIOServer(port, withOrigins);
+    if (this.roomsAdapter) server.adapter(this.roomsAdapter);
+    return server;
   }
 }

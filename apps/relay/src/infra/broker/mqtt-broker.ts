@@ -17,7 +17,9 @@ import {
   type UplinkChannel,
 } from '#contracts';
 import type { Logger } from '../logging/logger.js';
+import type { RedisConnections } from '../redis/redis-connections.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
+import { sharedSessions } from './shared-sessions.js';
 
 export type ConnectDecision = 'accepted' | 'refused' | 'throttled';
 
@@ -109,10 +111,16 @@ export class MqttBroker {
     private readonly server: Server,
   ) {}
 
-  /** Creates the broker; it accepts devices only after `listen` gives it a gate. */
-  static async create(log: Logger): Promise<MqttBroker> {
+  /**
+   * Creates the broker; it accepts devices only after `listen` gives it a gate. With
+   * `shared`, sessions, subscriptions, retained and owed messages live in Redis and every
+   * publish crosses to the instance its box is connected to (docs/scaling.md); without it,
+   * all of that is in this process's memory.
+   */
+  static async create(log: Logger, shared?: RedisConnections): Promise<MqttBroker> {
     let gate: () => DeviceGate | undefined = () => undefined;
     const aedes = await Aedes.createBroker({
+      ...(shared && sharedSessions(shared)),
       connectTimeout: 10_000,
       drainTimeout: 15_000,
       maxTopicLevels: 8,

@@ -59,11 +59,16 @@ export class JobQueues {
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
 
+  /**
+   * `runWorkers: false` (an instance without the worker role) adds jobs and schedules but
+   * runs none: another instance's workers take them from the shared Redis.
+   */
   constructor(
     private readonly redis: RedisConnections,
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly prefix = 'telerelay',
+    private readonly runWorkers = true,
   ) {
     metrics.gauge('telerelay_queue_jobs', async () =>
       Object.entries(await this.counts()).flatMap(([queue, counts]) =>
@@ -114,6 +119,7 @@ export class JobQueues {
     handler: (job: QueuedJob<T>) => Promise<void>,
     options: { concurrency?: number } = {},
   ): void {
+    if (!this.runWorkers) return;
     const worker = new Worker<T>(
       queueName,
       async (job: Job<T>) => {

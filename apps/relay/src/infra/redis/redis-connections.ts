@@ -28,10 +28,31 @@ export class RedisConnections {
     return this.track(new Redis(this.url, { ...common(name), maxRetriesPerRequest: null }));
   }
 
+  /**
+   * For parts that keep state of their own in Redis (the broker's shared sessions, Socket.IO's
+   * adapter): commands wait while Redis is away and run when it is back, as `blocking` ones do.
+   */
+  waiting(name: string, keyPrefix?: string): Redis {
+    return this.track(
+      new Redis(this.url, { ...common(name), maxRetriesPerRequest: null, keyPrefix }),
+    );
+  }
+
   async closeAll(): Promise<void> {
     await Promise.allSettled([...this.clients].map((client) => client.quit()));
     for (const client of this.clients) client.disconnect();
     this.clients.clear();
+  }
+
+  /**
+   * For a connection that only (p)subscribes. No ready check: ioredis sends its INFO after
+   * a subscribe issued while it connects, and Redis refuses INFO in subscriber mode
+   * (redis/ioredis#2037), which ends the connection.
+   */
+  subscriber(name: string): Redis {
+    return this.track(
+      new Redis(this.url, { ...common(name), maxRetriesPerRequest: null, enableReadyCheck: false }),
+    );
   }
 
   private track(client: Redis): Redis {
