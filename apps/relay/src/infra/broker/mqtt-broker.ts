@@ -168,6 +168,10 @@ export class MqttBroker {
           gate()?.refused({ deviceId: client.id, action: 'publish', topic: packet.topic, reason });
           return done(new Error(reason));
         }
+        // No retained message of a box is kept (its status and Last Will are sent retained):
+        // nobody may subscribe to a box's uplink, and Aedes matches every retained message
+        // against each SUBSCRIBE, so a region's statuses made a reconnect storm quadratic.
+        packet.retain = false;
         if (broker.inputPaused) broker.heldPublishes.push(() => done(null));
         else done(null);
       },
