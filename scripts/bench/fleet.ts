@@ -12,7 +12,16 @@
  */
 import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  writeFile,
+} from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +50,7 @@ import type {
   RecordingTimes,
 } from './fleet-worker.js';
 import { collectGarbageAndMeasure } from './inspector.js';
+import { formatProfileSummary, summariseProfile } from './profile-summary.js';
 import {
   cpuPercent,
   loadAverage,
@@ -62,6 +72,7 @@ const USAGE = `npm run bench:fleet -- [options]
   --brokers relay,mosquitto
   --database-url URL     a PostgreSQL server (a role that may create databases); default
                          DATABASE_URL, else a throwaway cluster (initdb) in the temp directory
+  --profile-dir DIR      run the relay under node --cpu-prof, the profile and its summary in DIR
   --keep-temp            keep the temp directory (relay log, region file)
   --out bench/results/fleet.json
 `;
@@ -82,6 +93,7 @@ interface Options {
   brokers: Broker[];
   databaseUrl: string | undefined;
   keepTemp: boolean;
+  profileDir: string | undefined;
   out: string;
 }
 
@@ -98,6 +110,7 @@ function parseOptions(argv: string[]): Options {
       brokers: { type: 'string', default: 'relay,mosquitto' },
       'database-url': { type: 'string' },
       'keep-temp': { type: 'boolean', default: false },
+      'profile-dir': { type: 'string' },
       out: { type: 'string', default: 'bench/results/fleet.json' },
       help: { type: 'boolean', default: false },
     },
@@ -130,6 +143,7 @@ function parseOptions(argv: string[]): Options {
     brokers: brokers as Broker[],
     databaseUrl: values['database-url'] ?? process.env['DATABASE_URL'],
     keepTemp: values['keep-temp'],
+    profileDir: values['profile-dir'] && resolve(values['profile-dir']),
     out: resolve(REPO_ROOT, values.out),
   };
 }
@@ -646,6 +660,7 @@ async function runRelay(
     log(`relay: starting on PostgreSQL, seeding ${options.boxes} boxes from a REGION_FILE`);
     const started = performance.now();
     relay = await launchRelay(dataDir, {
+      profileDir: options.profileDir,
       env: {
         DEMO: 'false',
         REGION_FILE: regionFile,
@@ -769,7 +784,21 @@ async function runRelay(
     for (const worker of workers) worker.kill();
     if (relay) await stopProcess(relay.child);
     await postgres.stop();
+    if (options.profileDir) await summariseRelayProfile(options.profileDir);
   }
+}
+
+/** The newest .cpuprofile in the directory, summarised beside it (profile-summary.ts). */
+async function summariseRelayProfile(dir: string): Promise<void> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const newest = files.at(-1);
+  if (!newest) return log(`no CPU profile in ${dir}`);
+  const summary = formatProfileSummary(
+    await summariseProfile(join(dir, newest)),
+    'relay CPU profile, fleet benchmark (start, rest, storm, burst, stop)',
+  );
+  await writeFile(join(dir, `${newest}.txt`), summary);
+  log(`relay profile summary: ${join(dir, `${newest}.txt`)}`);
 }
 
 // ── Mosquitto ───────────────────────────────────────────────────────────────────────
