@@ -153,6 +153,32 @@ describe('MqttBroker subscriptions and PUBACKs (real Aedes)', () => {
     expect(messages).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
   });
 
+  it('lets a held publish through after the longest hold even while input stays paused, before a box would be dropped as silent', async () => {
+    const quick = await MqttBroker.create(pino({ level: 'silent' }), { maxPublishHoldMs: 300 });
+    await quick.listen({ port: 0, host: '127.0.0.1', gate, maxPacketBytes: 70_000 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${quick.port}`, {
+      protocolVersion: 4,
+      clientId: 'box-held',
+      username: 'box-held',
+      password: 'unused',
+      reconnectPeriod: 0,
+    });
+    try {
+      const arrived: number[] = [];
+      quick.onDeviceMessage(() => arrived.push(performance.now()));
+      await until(() => quick.isOnline('box-held'));
+      quick.pauseInput();
+      const sent = performance.now();
+      // The PUBACK comes only once the hold ends; input is never resumed here.
+      await client.publishAsync(deviceTopic('box-held', 'status'), '{"n":1}', { qos: 1 });
+      await until(() => arrived.length === 1);
+      expect(arrived[0]! - sent).toBeGreaterThanOrEqual(250);
+    } finally {
+      await client.endAsync(true);
+      await quick.close();
+    }
+  });
+
   it('reads on after a pause that began while packets of the box were being handled', async () => {
     // The overload pause starts inside the relay's handling of a packet, while the rest of
     // the packets Aedes parsed from the same read are still in hand. Aedes's own

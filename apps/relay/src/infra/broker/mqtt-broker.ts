@@ -87,6 +87,14 @@ const UNACCEPTABLE_PROTOCOL_CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x01]);
 const MAX_CLIENT_ID = 64;
 
 /**
+ * Longest a box's publish is held while input is paused. Aedes reads nothing more from a
+ * box with a held publish, not even PINGREQ, and drops it after 1.5 × its keepalive (45 s
+ * for a box's 30 s): measured, a relay paused for longer on a busy machine dropped every box
+ * that was sending. 20 s leaves room for two PINGREQs and still slows a box to one read in 20 s.
+ */
+const MAX_PUBLISH_HOLD_MS = 20_000;
+
+/**
  * The embedded Aedes broker, speaking device terms to the rest of the relay:
  * who may connect, which topics a box may touch, messages in, messages out.
  */
@@ -99,16 +107,20 @@ export class MqttBroker {
   private readonly online = new Map<string, Client>();
   private inputPaused = false;
   /** Publishes that arrived while input was paused, each waiting for its go-ahead. */
-  private readonly heldPublishes: (() => void)[] = [];
+  private readonly heldPublishes = new Set<() => void>();
   private maxPacketBytes = Number.POSITIVE_INFINITY;
 
   private constructor(
     private readonly aedes: Aedes,
     private readonly server: Server,
+    private readonly maxHoldMs: number,
   ) {}
 
   /** Creates the broker; it accepts devices only after `listen` gives it a gate. */
-  static async create(log: Logger): Promise<MqttBroker> {
+  static async create(
+    log: Logger,
+    options: { maxPublishHoldMs?: number } = {},
+  ): Promise<MqttBroker> {
     let gate: () => DeviceGate | undefined = () => undefined;
     const aedes = await Aedes.createBroker({
       connectTimeout: 10_000,
@@ -172,7 +184,7 @@ export class MqttBroker {
         // nobody may subscribe to a box's uplink, and Aedes matches every retained message
         // against each SUBSCRIBE, so a region's statuses made a reconnect storm quadratic.
         packet.retain = false;
-        if (broker.inputPaused) broker.heldPublishes.push(() => done(null));
+        if (broker.inputPaused) broker.hold(() => done(null));
         else done(null);
       },
       authorizeSubscribe: (client, subscription, done) => {
@@ -191,7 +203,7 @@ export class MqttBroker {
       },
     });
     const server = createServer();
-    const broker = new MqttBroker(aedes, server);
+    const broker = new MqttBroker(aedes, server, options.maxPublishHoldMs ?? MAX_PUBLISH_HOLD_MS);
     server.on('connection', (socket: Socket) => broker.accept(socket));
     gate = () => broker.gate;
     aedes.on('publish', (packet, client) => {
@@ -300,7 +312,9 @@ export class MqttBroker {
    *
    * Each publish that arrives meanwhile is held at authorization, before its PUBACK, and
    * Aedes reads nothing more from a box until the packets of its last read are handled.
-   * So a box stops after at most one read, and other packets (PINGREQ) still flow.
+   * So a box stops after at most one read; boxes with nothing held (idle ones) are read on,
+   * PINGREQ included. A held box is not read at all, so its hold ends after at most
+   * MAX_PUBLISH_HOLD_MS even while input stays paused, before Aedes would drop it as silent.
    * Aedes's own client.pause() is not used: paused while packets of the same read were in
    * hand, it lost count of them and never read from that box again.
    */
@@ -311,7 +325,18 @@ export class MqttBroker {
   resumeInput(): void {
     if (!this.inputPaused) return;
     this.inputPaused = false;
-    for (const release of this.heldPublishes.splice(0)) release();
+    for (const release of [...this.heldPublishes]) release();
+  }
+
+  /** Holds a publish until input resumes, or at most `maxHoldMs` (MAX_PUBLISH_HOLD_MS). */
+  private hold(release: () => void): void {
+    const once = () => {
+      if (!this.heldPublishes.delete(once)) return;
+      clearTimeout(timer);
+      release();
+    };
+    const timer = setTimeout(once, this.maxHoldMs);
+    this.heldPublishes.add(once);
   }
 
   onDeviceMessage(handler: (message: DeviceMessage) => void): void {
