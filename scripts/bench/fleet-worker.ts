@@ -71,7 +71,7 @@ export interface BurstResult {
   recordings: RecordingTimes[];
   errors: Record<string, number>;
   disconnects: number;
-  resentChunks: number;
+  resentChunks: { missing: number; error: number; timeout: number };
 }
 
 export type FleetReply =
@@ -107,7 +107,8 @@ let nextToConnect = 0;
 const pending = new Map<string, Pending>();
 const errors: Record<string, number> = {};
 let disconnects = 0;
-let resentChunks = 0;
+/** Chunks sent again, by what asked for it. */
+const resent = { missing: 0, error: 0, timeout: 0 };
 let stormInProgress = false;
 
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -329,7 +330,7 @@ function armTimeout(recording: Pending): void {
     if (recording.state.state !== 'sending' || recording.timeouts >= MAX_TIMEOUTS) return;
     recording.timeouts += 1;
     const plan = recording.state.timeoutPlan();
-    resentChunks += plan.filter((item) => item.kind === 'chunk').length;
+    resent.timeout += plan.filter((item) => item.kind === 'chunk').length;
     publishItems(recording, plan);
     armTimeout(recording);
   }, ACK_TIMEOUT_MS);
@@ -364,7 +365,7 @@ function onAck(ack: StoredAck, at: number): void {
     times.caseId = outcome.caseId;
   } else if (outcome.kind === 'resend') {
     // After the close the relay lists what it lacks: the simulator's rules say what to resend.
-    resentChunks += outcome.items.filter((item) => item.kind === 'chunk').length;
+    resent.missing += outcome.items.filter((item) => item.kind === 'chunk').length;
     publishItems(recording, outcome.items);
   }
 }
@@ -376,7 +377,7 @@ function onError(error: DeviceError): void {
   if (!recording) return;
   const outcome = recording.state.applyError(error);
   if (outcome.kind === 'retry') {
-    resentChunks += outcome.items.filter((item) => item.kind === 'chunk').length;
+    resent.error += outcome.items.filter((item) => item.kind === 'chunk').length;
     publishItems(recording, outcome.items);
   } else if (outcome.kind === 'failed') {
     clearTimeout(recording.timer);
@@ -418,7 +419,7 @@ async function burst(command: Extract<FleetCommand, { type: 'burst' }>): Promise
     return r.times;
   });
   pending.clear();
-  return { type: 'burst-done', recordings, errors: { ...errors }, disconnects, resentChunks };
+  return { type: 'burst-done', recordings, errors: { ...errors }, disconnects, resentChunks: resent };
 }
 
 async function disconnectAll(): Promise<void> {

@@ -768,7 +768,11 @@ async function runRelay(
         maxStoredAckMs: round(percentile(storedAck, 100), 0),
         maxBoxToWorklistMs: round(percentile(toWorklist, 100), 0),
         relayErrors: errors,
-        resentChunks: results.reduce((sum, r) => sum + r.resentChunks, 0),
+        resentChunks: {
+          afterMissing: results.reduce((sum, r) => sum + r.resentChunks.missing, 0),
+          afterError: results.reduce((sum, r) => sum + r.resentChunks.error, 0),
+          afterTimeout: results.reduce((sum, r) => sum + r.resentChunks.timeout, 0),
+        },
         boxDisconnects: results.reduce((sum, r) => sum + r.disconnects, 0),
         postgresCpuPercent: cpuBetween(startPgCpu, endPgCpu),
       };
