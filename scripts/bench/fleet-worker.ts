@@ -419,7 +419,13 @@ async function burst(command: Extract<FleetCommand, { type: 'burst' }>): Promise
     return r.times;
   });
   pending.clear();
-  return { type: 'burst-done', recordings, errors: { ...errors }, disconnects, resentChunks: resent };
+  return {
+    type: 'burst-done',
+    recordings,
+    errors: { ...errors },
+    disconnects,
+    resentChunks: resent,
+  };
 }
 
 async function disconnectAll(): Promise<void> {
