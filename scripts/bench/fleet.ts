@@ -779,6 +779,7 @@ async function runRelay(
       log(`relay burst: ${JSON.stringify(details['relay.burst'])}`);
     }
   } finally {
+    if (relay) details['relay.log'] = await relayLogSummary(relay);
     for (const socket of sockets) socket.disconnect();
     await Promise.all(
       workers.map((w) =>
@@ -790,6 +791,34 @@ async function runRelay(
     await postgres.stop();
     if (options.profileDir) await summariseRelayProfile(options.profileDir);
   }
+}
+
+/**
+ * What the relay logged (warnings and worse), counted by message and error, and whether it
+ * exited during the run, with the end of its log then: a collapse is explained here.
+ */
+async function relayLogSummary(relay: RelayProcess): Promise<Record<string, unknown>> {
+  const text = await readFile(relay.logFile, 'utf8').catch(() => '');
+  const counts: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let key: string;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; err?: unknown };
+      key = `${entry.msg ?? ''}${typeof entry.err === 'string' ? `: ${entry.err}` : ''}`;
+    } catch {
+      key = `(text) ${line.slice(0, 100)}`;
+    }
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  const { exitCode, signalCode } = relay.child;
+  const exited = exitCode !== null || signalCode !== null;
+  if (exited) log(`RELAY EXITED during the run (${exitCode ?? signalCode}): see the details`);
+  return {
+    messages: counts,
+    exitedDuringRun: exited ? String(exitCode ?? signalCode) : null,
+    ...(exited && { logTail: text.split('\n').slice(-30).join('\n') }),
+  };
 }
 
 /** The newest .cpuprofile in the directory, summarised beside it (profile-summary.ts). */
