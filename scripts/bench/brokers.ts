@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { PGlite } from '@electric-sql/pglite';
 import argon2 from 'argon2';
 import { Redis } from 'ioredis';
+import { SecretHasher } from '../../apps/relay/src/identity/secret-hasher.js';
 import pg from 'pg';
 import type { AckMode, BenchDevice } from './load-protocol.js';
 import { inspectorUrlIn } from './inspector.js';
@@ -288,16 +289,18 @@ export function mosquittoInstalled(): Promise<boolean> {
 // ── the relay ──────────────────────────────────────────────────────────────────────
 
 /**
- * How bench devices' secrets are hashed. 'production' is exactly what the relay stores
- * (argon2id defaults: m = 64 MiB, t = 3, p = 4); 'fast' is argon2id at m = 1 MiB, t = 1,
- * p = 1, so connecting 1,000 boxes takes seconds instead of minutes. The relay verifies
- * whatever parameters the stored hash names, so only the CONNECT cost differs.
+ * How bench devices' secrets are stored. 'production' is exactly what the relay stores for a
+ * box (SecretHasher: salted HMAC-SHA-256); 'legacy' is an argon2id hash (m = 1 MiB, t = 1,
+ * p = 1) as earlier versions stored them: the relay still verifies it and stores the secret
+ * again as HMAC at the box's first good CONNECT.
  */
-export type DeviceHash = 'fast' | 'production';
+export type DeviceHash = 'legacy' | 'production';
+
+const machineSecrets = new SecretHasher();
 
 export async function hashSecret(secret: string, kind: DeviceHash): Promise<string> {
   return kind === 'production'
-    ? argon2.hash(secret, { type: argon2.argon2id })
+    ? machineSecrets.hashMachineSecret(secret)
     : argon2.hash(secret, { type: argon2.argon2id, memoryCost: 1024, timeCost: 1, parallelism: 1 });
 }
 

@@ -85,7 +85,8 @@ describe('administrator in a real browser: a box registered with its secret show
     const card = page.locator(`[data-testid=device-secret-card][data-device-id="${BOX_ID}"]`);
     await card.waitFor();
     const secret = (await page.locator('[data-testid=device-secret]').innerText()).trim();
-    expect(secret).toMatch(/^[0-9a-f]{32}$/);
+    // 256 random bits, base64url (docs/architecture.md, "Box secrets are keys").
+    expect(secret).toMatch(/^[\w-]{43}$/);
     await expect(card.innerText()).resolves.toContain('密钥只显示这一次');
     await page.locator('[data-testid=device-secret-copy]').click();
     await waitFor(

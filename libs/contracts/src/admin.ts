@@ -89,7 +89,33 @@ const argon2Hash = text({ max: 1024 }).regex(
   /^\$argon2id\$/,
   'must be an argon2id hash ($argon2id$…)',
 );
-const deviceSecret = text({ max: 256 }).min(16, 'must be at least 16 characters');
+/** A box secret as SecretHasher stores it: salted HMAC-SHA-256, or argon2id from before. */
+const deviceSecretHash = text({ max: 1024 }).regex(
+  /^\$(hmac-sha256|argon2id)\$/,
+  'must be a box secret hash as the relay stores it ($hmac-sha256$… or $argon2id$…)',
+);
+
+/** Box secrets are keys checked by a fast hash (docs/architecture.md), so 128 bits at least. */
+export const MIN_DEVICE_SECRET_BITS = 128;
+
+/**
+ * The most random bits a secret written this way could hold: its length times the bits per
+ * character of the smallest usual alphabet it fits (hex, base64url, printable ASCII). Only
+ * a ceiling — no check can see whether a string was drawn at random — so it refuses what is
+ * too short or too repetitive to be a 128-bit key; the secret must still come from a random
+ * generator (the relay makes one when none is given).
+ */
+export function deviceSecretBitsCeiling(secret: string): number {
+  // A secret of few distinct characters (aaaa…, abab…) is a pattern, not a key.
+  if (new Set(secret).size < 8) return 0;
+  const alphabet = /^([0-9a-f]*|[0-9A-F]*)$/.test(secret) ? 16 : /^[\w-]*$/.test(secret) ? 64 : 95;
+  return secret.length * Math.log2(alphabet);
+}
+
+const deviceSecret = text({ max: 256 }).refine(
+  (secret) => deviceSecretBitsCeiling(secret) >= MIN_DEVICE_SECRET_BITS,
+  `must be a random secret of at least ${MIN_DEVICE_SECRET_BITS} bits: e.g. 32 hex digits or 22 base64url characters, not a word or a repeated pattern`,
+);
 
 export const CreateUserRequestSchema = z.strictObject({
   username,
@@ -155,7 +181,7 @@ export type UpdateDeviceRequest = z.infer<typeof UpdateDeviceRequestSchema>;
  * REGION_FILE: the region a relay serves, applied idempotently at start. Facilities are
  * upserted; users and devices are created when missing and never overwritten afterwards.
  * Clear-text passwords and secrets are for seeding only: keep the file private, or give
- * `passwordHash` / `secretHash` (argon2id) instead.
+ * `passwordHash` (argon2id) / `secretHash` (as the relay stores it) instead.
  */
 export const RegionFileSchema = z.strictObject({
   facilities: z.array(
@@ -191,7 +217,7 @@ export const RegionFileSchema = z.strictObject({
           id: ResourceIdSchema,
           facilityId: ResourceIdSchema,
           secret: deviceSecret.optional(),
-          secretHash: argon2Hash.optional(),
+          secretHash: deviceSecretHash.optional(),
         })
         .refine((device) => (device.secret === undefined) !== (device.secretHash === undefined), {
           message: 'give exactly one of secret and secretHash',

@@ -40,7 +40,11 @@ const VALID: Record<string, unknown> = {
     password: 'long enough',
   },
   UpdateUserRequestSchema: { displayName: 'Dr Reader', disabled: false },
-  CreateDeviceRequestSchema: { id: 'box-9', facilityId: 'clinic-1', secret: 'a'.repeat(16) },
+  CreateDeviceRequestSchema: {
+    id: 'box-9',
+    facilityId: 'clinic-1',
+    secret: '3f9c0a7d5e1b8264c0a1e2d3f4b5c6a7',
+  },
   AeTitleSchema: 'CLINIC1_CT',
   ConsentCodeRequestSchema: {
     documentType: 'passport',
@@ -62,7 +66,7 @@ const VALID: Record<string, unknown> = {
         password: 'long enough',
       },
     ],
-    devices: [{ id: 'box-1', facilityId: 'clinic-1', secret: 'a'.repeat(16) }],
+    devices: [{ id: 'box-1', facilityId: 'clinic-1', secret: '3f9c0a7d5e1b8264c0a1e2d3f4b5c6a7' }],
   },
   AuditQuerySchema: { actor: 'anonymous', action: 'POST /api/auth/login' },
   SupervisionQuerySchema: { from: '2026-12-01', to: '2026-12-07' },

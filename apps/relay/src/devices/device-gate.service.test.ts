@@ -78,13 +78,54 @@ describe('DeviceGateService at CONNECT', () => {
     expect(await connect('box-1', SECRET, carrierNat)).toBe('accepted');
   });
 
-  it('checks an unknown box id against a hash with the same parameters as a real box secret', async () => {
+  it('checks box secrets as salted HMACs: no argon2 for a current hash or an unknown id', async () => {
     const { connect } = await gate();
     const verify = vi.spyOn(argon2, 'verify');
-    expect(await connect('box-1', 'wrong', '192.0.2.1')).toBe('refused');
-    expect(await connect('box-404', 'wrong', '192.0.2.1')).toBe('refused');
-    const [known, unknown] = verify.mock.calls.map((call) => String(call[0]).split('$')[3]);
-    expect(known).toMatch(/m=\d+/);
-    expect(unknown).toBe(known);
+    expect(await connect('box-1', SECRET, '192.0.2.1')).toBe('accepted');
+    expect(await connect('box-1', `${SECRET}x`, '192.0.2.1')).toBe('refused');
+    expect(await connect('box-404', SECRET, '192.0.2.1')).toBe('refused');
+    expect(verify).not.toHaveBeenCalled();
+  });
+});
+
+describe('SecretHasher for box secrets', () => {
+  const hasher = new SecretHasher();
+
+  it('stores a salted HMAC-SHA-256: the same secret twice gives two hashes, each verifying only it', async () => {
+    const first = await hasher.hashMachineSecret(SECRET);
+    const second = await hasher.hashMachineSecret(SECRET);
+    expect(first).toMatch(/^\$hmac-sha256\$[\w-]{22}\$[\w-]{43}$/);
+    expect(second).not.toBe(first);
+    expect(first).not.toContain(SECRET);
+    for (const hash of [first, second]) {
+      expect(await hasher.verifyMachineSecret(hash, SECRET)).toBe(true);
+      expect(await hasher.verifyMachineSecret(hash, SECRET.slice(0, -1))).toBe(false);
+    }
+    expect(hasher.machineHashIsOutdated(first)).toBe(false);
+  });
+
+  it('still verifies a secret stored as argon2id before, and marks that hash outdated', async () => {
+    const legacy = await argon2.hash(SECRET, {
+      type: argon2.argon2id,
+      memoryCost: 4096,
+      timeCost: 2,
+      parallelism: 1,
+    });
+    expect(await hasher.verifyMachineSecret(legacy, SECRET)).toBe(true);
+    expect(await hasher.verifyMachineSecret(legacy, 'box-secret-other-0123456789')).toBe(false);
+    expect(hasher.machineHashIsOutdated(legacy)).toBe(true);
+  });
+
+  it('refuses, without throwing, a stored value in no known format or a damaged one', async () => {
+    const good = await hasher.hashMachineSecret(SECRET);
+    for (const stored of [
+      '',
+      'plain-text',
+      '$hmac-sha256$',
+      '$hmac-sha256$abc',
+      good.slice(0, -4),
+    ]) {
+      expect(await hasher.verifyMachineSecret(stored, SECRET)).toBe(false);
+    }
   });
 });

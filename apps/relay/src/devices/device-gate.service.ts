@@ -34,7 +34,7 @@ export class DeviceGateService implements DeviceGate {
   ) {
     // Many boxes may share one address (a county's mobile carrier NAT); guesses naming a box
     // from elsewhere must not keep it out, so its own budget is per (box, address). Device
-    // secrets are random 128-bit values, so no budget per box across addresses is needed.
+    // secrets are random keys of 128 bits or more, so no budget per box across addresses is needed.
     this.throttle = new CredentialThrottle(limits, {
       pair: connectRule('mqtt:device-address', config.mqtt.connectsPerMinute.device),
       address: connectRule('mqtt:address', config.mqtt.connectsPerMinute.address),
@@ -67,7 +67,29 @@ export class DeviceGateService implements DeviceGate {
     }
     await this.throttle.succeeded(device.id, remoteAddress, admission);
     this.clinics.set(device.id, device.clinicId);
+    await this.upgradeStoredSecret(device, secret?.toString('utf8') ?? '');
     return 'accepted';
+  }
+
+  /**
+   * A secret stored as argon2id (before box secrets were HMACs) is stored again in the
+   * current format once the box has proved it: no migration, and each box pays argon2 once.
+   * A failure only leaves the old hash, still valid, for the next CONNECT.
+   */
+  private async upgradeStoredSecret(
+    device: { id: string; secretHash: string },
+    secret: string,
+  ): Promise<void> {
+    if (!this.hasher.machineHashIsOutdated(device.secretHash)) return;
+    try {
+      const upgraded = await this.hasher.hashMachineSecret(secret);
+      await this.devices.replaceSecretHash(device.id, device.secretHash, upgraded);
+    } catch (error) {
+      this.log.warn(
+        { deviceId: device.id, err: error },
+        'could not store the box secret in the current format; kept the old hash',
+      );
+    }
   }
 
   clinicOf(deviceId: string): string | undefined {

@@ -1,18 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import argon2 from 'argon2';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionUser } from '#contracts';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { AuditService } from '../audit/audit.service.js';
 import { TestClock } from '../common/testing/test-clock.js';
+import type { RelayConfig } from '../config/config.js';
 import { ClinicAeTitlesRepository } from '../facilities/clinic-ae-titles.repository.js';
 import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { FacilitiesService } from '../facilities/facilities.service.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
+import { AttemptLimits } from '../infra/limits/attempt-limits.js';
 import type { Database } from '../infra/database/database.js';
 import { auditLog, devices, facilities, recordings } from '../infra/database/schema.js';
 import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
 import { quietLog } from '../infra/logging/testing/quiet-log.js';
+import { DeviceGateService } from './device-gate.service.js';
 import { DevicesRepository } from './devices.repository.js';
 import { DevicesService } from './devices.service.js';
 import { FakeLinks } from './testing/fake-links.js';
@@ -64,8 +68,10 @@ describe.each(DRIVERS)('DevicesService on %s', (driver) => {
   it('makes a secret when none is given, answers it once, and keeps only its hash', async () => {
     const registered = await service.register(admin, { id: 'box-made', facilityId: 'clinic-x' });
     expect(registered).toMatchObject({ id: 'box-made', clinicId: 'clinic-x' });
-    expect(registered.secret).toMatch(/^[0-9a-f]{32}$/);
+    // 256 random bits, base64url; stored as a salted HMAC, never in clear.
+    expect(registered.secret).toMatch(/^[\w-]{43}$/);
     const stored = (await repository.find('box-made'))!;
+    expect(stored.secretHash).toMatch(/^\$hmac-sha256\$/);
     expect(stored.secretHash).not.toContain(registered.secret);
     expect(await hasher.verifyMachineSecret(stored.secretHash, registered.secret!)).toBe(true);
     // Two registrations never share a secret.
@@ -153,6 +159,53 @@ describe.each(DRIVERS)('DevicesService on %s', (driver) => {
       'box-made',
       'box-made-2',
     ]);
+  });
+
+  it('stores an argon2id box secret again as HMAC at its first good CONNECT, and a reset secret is not undone', async () => {
+    const secret = 'legacy-secret-0123456789abcdef';
+    const legacy = await argon2.hash(secret, {
+      type: argon2.argon2id,
+      memoryCost: 4096,
+      timeCost: 2,
+      parallelism: 1,
+    });
+    await database.db
+      .insert(devices)
+      .values({ id: 'box-legacy', facilityId: 'clinic-y', secretHash: legacy });
+    const gate = new DeviceGateService(
+      repository,
+      hasher,
+      new AuditService(new AuditRepository(database), clock, quietLog),
+      quietLog,
+      { mqtt: { connectsPerMinute: { device: 30, address: 600 } } } as RelayConfig,
+      AttemptLimits.inMemory(),
+    );
+    const connect = (candidate: string) =>
+      gate.authenticate({
+        deviceId: 'box-legacy',
+        clientId: 'box-legacy',
+        secret: Buffer.from(candidate),
+        remoteAddress: '192.0.2.7',
+      });
+    expect(await connect('wrong-secret-0123456789abcdef')).toBe('refused');
+    expect((await repository.find('box-legacy'))!.secretHash).toBe(legacy);
+
+    expect(await connect(secret)).toBe('accepted');
+    const upgraded = (await repository.find('box-legacy'))!.secretHash;
+    expect(upgraded).toMatch(/^\$hmac-sha256\$/);
+    expect(await hasher.verifyMachineSecret(upgraded, secret)).toBe(true);
+    expect(await connect(secret)).toBe('accepted');
+    expect((await repository.find('box-legacy'))!.secretHash).toBe(upgraded);
+
+    // A secret changed between the read at CONNECT and the upgrade stays as it was reset.
+    const reset = await hasher.hashMachineSecret('reset-secret-0123456789abcdef');
+    await database.db
+      .update(devices)
+      .set({ secretHash: reset })
+      .where(eq(devices.id, 'box-legacy'));
+    await repository.replaceSecretHash('box-legacy', legacy, upgraded);
+    expect((await repository.find('box-legacy'))!.secretHash).toBe(reset);
+    await database.db.delete(devices).where(eq(devices.id, 'box-legacy'));
   });
 
   it('disables a box: the flag the gate reads is set, its connection closed, and it is audited', async () => {

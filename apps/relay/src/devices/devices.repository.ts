@@ -110,6 +110,17 @@ export class DevicesRepository {
     return rows.length > 0;
   }
 
+  /**
+   * Stores a box's secret again in the current format, unless its secret changed since it
+   * was read (`previous`): a secret reset in the meantime must not be undone.
+   */
+  async replaceSecretHash(id: string, previous: string, secretHash: string): Promise<void> {
+    await this.database.db
+      .update(devices)
+      .set({ secretHash })
+      .where(and(eq(devices.id, id), eq(devices.secretHash, previous)));
+  }
+
   /** The box was heard from; `firmware` when it announced one on `status`. */
   async markSeen(id: string, at: Date, firmware?: string): Promise<void> {
     await this.database.db

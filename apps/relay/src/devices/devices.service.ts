@@ -19,8 +19,11 @@ import { DevicesRepository } from './devices.repository.js';
 /** What this service needs of the broker: who is connected, and closing a box's link. */
 export type DeviceLinks = Pick<MqttBroker, 'isOnline' | 'disconnect'>;
 
-/** 128 random bits, as the gate's throttle assumes (device-gate.service.ts). */
-const SECRET_BYTES = 16;
+/**
+ * 256 random bits: the secret is a key checked by a fast hash (identity/secret-hasher.ts),
+ * so its length alone keeps a stolen database from letting anyone connect.
+ */
+const SECRET_BYTES = 32;
 
 /** The boxes as administrators and clinics see them: registered, listed, disabled. */
 @Injectable()
@@ -67,7 +70,8 @@ export class DevicesService {
     if (facility?.disabled) {
       throw new DomainError('CONFLICT', `${facility.id} is disabled; enable it first`);
     }
-    const made = request.secret === undefined ? randomBytes(SECRET_BYTES).toString('hex') : null;
+    const made =
+      request.secret === undefined ? randomBytes(SECRET_BYTES).toString('base64url') : null;
     const secretHash = await this.hasher.hashMachineSecret(made ?? request.secret!);
     const created = await this.devices.provision(
       { id: request.id, facilityId: request.facilityId, secretHash },

@@ -9,10 +9,15 @@ import type { SessionsService } from './sessions.service.js';
 import type { TokenService } from './token.service.js';
 import type { StoredUser, UsersRepository } from './users.repository.js';
 
-/** Passwords hashed with the light device parameters, so a test can try hundreds. */
+/** Passwords hashed with light argon2id parameters, so a test can try hundreds. */
 class QuickHasher extends SecretHasher {
   override hash(secret: string): Promise<string> {
-    return this.hashMachineSecret(secret);
+    return argon2.hash(secret, {
+      type: argon2.argon2id,
+      memoryCost: 4096,
+      timeCost: 2,
+      parallelism: 1,
+    });
   }
 }
 

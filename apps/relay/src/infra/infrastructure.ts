@@ -61,7 +61,9 @@ export class Infrastructure {
     const blobs = new FileBlobStore(config.blobDir);
     // Every instance has a broker, listening or not: a publish to a box from an instance
     // without the broker role crosses to the one holding the box's connection.
-    const broker = await MqttBroker.create(log, config.cluster ? redis : undefined);
+    const broker = await MqttBroker.create(log, {
+      shared: config.cluster ? redis : undefined,
+    });
     metrics.gauge('telerelay_boxes_connected', () => broker.connectedDevices);
     const authSecret =
       config.auth.secret ?? (await persistentSecret(join(config.dataDir, 'auth-secret')));

@@ -182,6 +182,24 @@ describe('IngestService with Redis staging', () => {
     expect(await sample(metrics, 'process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
+  describe('a box that sends open, chunks and close in one go, as the simulator does', () => {
+    it('gets its close answered complete once the chunks sent before it are stored, not with them missing', async () => {
+      const { send, archived } = relay();
+      const r = recording(6);
+      // All handed over before any is answered, as Aedes hands over the packets of one read.
+      const opened = send('box-a', 'rec/open', openMessage(r.recordingId));
+      const chunks = r.frames.map((f) => send('box-a', 'rec/chunk', f));
+      const closed = send('box-a', 'rec/close', r.close);
+      expect(ack(await closed)).toMatchObject({
+        complete: true,
+        missing: [],
+        caseId: `case-of-${r.recordingId}`,
+      });
+      await Promise.all([opened, ...chunks]);
+      expect(archived.get(r.recordingId)?.samples.length).toBeGreaterThan(0);
+    });
+  });
+
   describe('a stored recording answers only its own box, with its own checksum', () => {
     it('refuses another box that opens or closes the id, without the case id', async () => {
       const { send, audits } = relay();

@@ -9,7 +9,7 @@ import { DevicesRepository } from '../devices/devices.repository.js';
 import type { Database } from '../infra/database/database.js';
 import { RegionFileError } from './region-file.js';
 
-/** argon2id is memory-hard; a few at a time keep a large region's first start bounded. */
+/** Passwords' argon2id is memory-hard; a few at a time keep a large region's first start bounded. */
 const HASH_CONCURRENCY = 4;
 
 export interface RegionSeedResult {

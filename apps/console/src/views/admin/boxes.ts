@@ -1,4 +1,10 @@
-import type { DeviceSummary, Facility, RegisteredDevice } from '#contracts';
+import {
+  deviceSecretBitsCeiling,
+  MIN_DEVICE_SECRET_BITS,
+  type DeviceSummary,
+  type Facility,
+  type RegisteredDevice,
+} from '#contracts';
 import { describeError } from '../../api.js';
 import { h, replaceContent } from '../../dom.js';
 import { formatDateTime } from '../../format.js';
@@ -76,7 +82,7 @@ export function adminBoxesView(ctx: ConsoleContext): View {
       idInput.focus();
       return;
     }
-    if (secret && secret.length < 16) {
+    if (secret && deviceSecretBitsCeiling(secret) < MIN_DEVICE_SECRET_BITS) {
       registerMessage.error(t('admin:boxes.secretTooShort'));
       ownSecret.focus();
       return;

@@ -99,6 +99,45 @@ describe('MqttBroker subscriptions and PUBACKs (real Aedes)', () => {
     expect(receipts.filter((r) => r.deviceId === 'box-clean')).toEqual([]);
   });
 
+  it('keeps no retained message of a box (status, Last Will), and still hands the status to the relay', async () => {
+    const heard: string[] = [];
+    broker.onDeviceMessage((message) => {
+      if (message.deviceId === 'box-retain') heard.push(message.payload.toString());
+    });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
+      protocolVersion: 4,
+      clientId: 'box-retain',
+      username: 'box-retain',
+      password: 'unused',
+      reconnectPeriod: 0,
+      will: {
+        topic: deviceTopic('box-retain', 'status'),
+        payload: Buffer.from('{"online":false}'),
+        qos: 1,
+        retain: true,
+      },
+    });
+    await client.publishAsync(deviceTopic('box-retain', 'status'), '{"online":true}', {
+      qos: 1,
+      retain: true,
+    });
+    // Dropped without DISCONNECT: the broker publishes the Last Will.
+    client.stream.destroy();
+    await until(() => heard.length === 2);
+    expect(heard).toEqual(['{"online":true}', '{"online":false}']);
+    // Aedes's own store, read directly: nothing a box can reach would show a retained message.
+    const { persistence } = (
+      broker as unknown as {
+        aedes: { persistence: { createRetainedStreamCombi(p: string[]): AsyncIterable<unknown> } };
+      }
+    ).aedes;
+    const retained: unknown[] = [];
+    for await (const packet of persistence.createRetainedStreamCombi(['#'])) {
+      retained.push(packet);
+    }
+    expect(retained).toEqual([]);
+  });
+
   it('reads nothing more from the boxes while input is paused, and everything after', async () => {
     const messages: string[] = [];
     broker.onDeviceMessage((message) => messages.push(message.payload.toString()));
@@ -112,6 +151,32 @@ describe('MqttBroker subscriptions and PUBACKs (real Aedes)', () => {
     broker.resumeInput();
     await until(() => messages.length === 3);
     expect(messages).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+  });
+
+  it('lets a held publish through after the longest hold even while input stays paused, before a box would be dropped as silent', async () => {
+    const quick = await MqttBroker.create(pino({ level: 'silent' }), { maxPublishHoldMs: 300 });
+    await quick.listen({ port: 0, host: '127.0.0.1', gate, maxPacketBytes: 70_000 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${quick.port}`, {
+      protocolVersion: 4,
+      clientId: 'box-held',
+      username: 'box-held',
+      password: 'unused',
+      reconnectPeriod: 0,
+    });
+    try {
+      const arrived: number[] = [];
+      quick.onDeviceMessage(() => arrived.push(performance.now()));
+      await until(() => quick.isOnline('box-held'));
+      quick.pauseInput();
+      const sent = performance.now();
+      // The PUBACK comes only once the hold ends; input is never resumed here.
+      await client.publishAsync(deviceTopic('box-held', 'status'), '{"n":1}', { qos: 1 });
+      await until(() => arrived.length === 1);
+      expect(arrived[0]! - sent).toBeGreaterThanOrEqual(250);
+    } finally {
+      await client.endAsync(true);
+      await quick.close();
+    }
   });
 
   it('reads on after a pause that began while packets of the box were being handled', async () => {

@@ -89,6 +89,14 @@ const UNACCEPTABLE_PROTOCOL_CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x01]);
 const MAX_CLIENT_ID = 64;
 
 /**
+ * Longest a box's publish is held while input is paused. Aedes reads nothing more from a
+ * box with a held publish, not even PINGREQ, and drops it after 1.5 × its keepalive (45 s
+ * for a box's 30 s): measured, a relay paused for longer on a busy machine dropped every box
+ * that was sending. 20 s leaves room for two PINGREQs and still slows a box to one read in 20 s.
+ */
+const MAX_PUBLISH_HOLD_MS = 20_000;
+
+/**
  * The embedded Aedes broker, speaking device terms to the rest of the relay:
  * who may connect, which topics a box may touch, messages in, messages out.
  */
@@ -103,12 +111,13 @@ export class MqttBroker {
   /** Set by a graceful stop: input stays paused whatever the intake throttle says. */
   private inputStopped = false;
   /** Publishes that arrived while input was paused, each waiting for its go-ahead. */
-  private readonly heldPublishes: (() => void)[] = [];
+  private readonly heldPublishes = new Set<() => void>();
   private maxPacketBytes = Number.POSITIVE_INFINITY;
 
   private constructor(
     private readonly aedes: Aedes,
     private readonly server: Server,
+    private readonly maxHoldMs: number,
   ) {}
 
   /**
@@ -117,7 +126,11 @@ export class MqttBroker {
    * publish crosses to the instance its box is connected to (docs/scaling.md); without it,
    * all of that is in this process's memory.
    */
-  static async create(log: Logger, shared?: RedisConnections): Promise<MqttBroker> {
+  static async create(
+    log: Logger,
+    options: { shared?: RedisConnections; maxPublishHoldMs?: number } = {},
+  ): Promise<MqttBroker> {
+    const shared = options.shared;
     let gate: () => DeviceGate | undefined = () => undefined;
     const aedes = await Aedes.createBroker({
       ...(shared && sharedSessions(shared)),
@@ -178,7 +191,11 @@ export class MqttBroker {
           gate()?.refused({ deviceId: client.id, action: 'publish', topic: packet.topic, reason });
           return done(new Error(reason));
         }
-        if (broker.inputPaused) broker.heldPublishes.push(() => done(null));
+        // No retained message of a box is kept (its status and Last Will are sent retained):
+        // nobody may subscribe to a box's uplink, and Aedes matches every retained message
+        // against each SUBSCRIBE, so a region's statuses made a reconnect storm quadratic.
+        packet.retain = false;
+        if (broker.inputPaused) broker.hold(() => done(null));
         else done(null);
       },
       authorizeSubscribe: (client, subscription, done) => {
@@ -197,7 +214,7 @@ export class MqttBroker {
       },
     });
     const server = createServer();
-    const broker = new MqttBroker(aedes, server);
+    const broker = new MqttBroker(aedes, server, options.maxPublishHoldMs ?? MAX_PUBLISH_HOLD_MS);
     server.on('connection', (socket: Socket) => broker.accept(socket));
     gate = () => broker.gate;
     aedes.on('publish', (packet, client) => {
@@ -306,7 +323,9 @@ export class MqttBroker {
    *
    * Each publish that arrives meanwhile is held at authorization, before its PUBACK, and
    * Aedes reads nothing more from a box until the packets of its last read are handled.
-   * So a box stops after at most one read, and other packets (PINGREQ) still flow.
+   * So a box stops after at most one read; boxes with nothing held (idle ones) are read on,
+   * PINGREQ included. A held box is not read at all, so its hold ends after at most
+   * MAX_PUBLISH_HOLD_MS even while input stays paused, before Aedes would drop it as silent.
    * Aedes's own client.pause() is not used: paused while packets of the same read were in
    * hand, it lost count of them and never read from that box again.
    */
@@ -317,7 +336,19 @@ export class MqttBroker {
   resumeInput(): void {
     if (!this.inputPaused || this.inputStopped) return;
     this.inputPaused = false;
-    for (const release of this.heldPublishes.splice(0)) release();
+    for (const release of [...this.heldPublishes]) release();
+  }
+
+  /** Holds a publish until input resumes, or at most `maxHoldMs` (MAX_PUBLISH_HOLD_MS). */
+  private hold(release: () => void): void {
+    const once = () => {
+      // A graceful stop keeps what it holds: the box sends it again to the relay it reaches next.
+      if (this.inputStopped || !this.heldPublishes.delete(once)) return;
+      clearTimeout(timer);
+      release();
+    };
+    const timer = setTimeout(once, this.maxHoldMs);
+    this.heldPublishes.add(once);
   }
 
   /**

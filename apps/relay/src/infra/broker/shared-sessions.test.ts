@@ -39,7 +39,7 @@ describe('MqttBroker with shared sessions (two real Aedes on one real Redis)', (
     for (const index of [0, 1]) {
       const redisConnections = new RedisConnections(redis.url);
       connections.push(redisConnections);
-      const broker = await MqttBroker.create(log, redisConnections);
+      const broker = await MqttBroker.create(log, { shared: redisConnections });
       broker.onDeviceReceived((receipt) => receipts.push({ broker: index, receipt }));
       await broker.listen({ port: 0, host: '127.0.0.1', gate, maxPacketBytes: 70_000 });
       brokers.push(broker);
