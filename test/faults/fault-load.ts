@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import type { DeviceError } from '#contracts';
+import type { DeviceError, StoredAck } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { BoxStoppedError } from '../../device-simulator/src/errors.js';
 import { readBlob, sha256Hex } from '../support/crash.js';
@@ -32,6 +32,8 @@ export class LoadFleet {
   readonly completions: { deviceId: string; at: number; latencyMs: number }[] = [];
   /** Arrival times of every StoredAck, per box. */
   private readonly ackTimes = new Map<string, number[]>();
+  /** Every StoredAck with its arrival time, in arrival order. */
+  readonly acks: { at: number; ack: StoredAck }[] = [];
   private readonly loops: Promise<void>[] = [];
   private running = false;
 
@@ -55,7 +57,11 @@ export class LoadFleet {
       });
       const times: number[] = [];
       this.ackTimes.set(device.deviceId, times);
-      box.on('acked', () => times.push(Date.now()));
+      box.on('acked', (ack) => {
+        const at = Date.now();
+        times.push(at);
+        this.acks.push({ at, ack });
+      });
       box.on('refused', (error) =>
         this.refusals.push({ deviceId: device.deviceId, at: Date.now(), error }),
       );
@@ -107,6 +113,30 @@ export class LoadFleet {
     return count;
   }
 
+  /**
+   * StoredAcks received in [from, to) that told a box more than it had been told before
+   * `from`: a higher storedThrough, or complete for the first time. An ack that repeats a
+   * recording's known state (the answer to a repeated open or close) acknowledges nothing new.
+   */
+  advancingAcksBetween(from: number, to: number): { at: number; ack: StoredAck }[] {
+    const known = new Map<string, { storedThrough: number; complete: boolean }>();
+    for (const { at, ack } of this.acks) {
+      if (at >= from) break;
+      const before = known.get(ack.recordingId);
+      known.set(ack.recordingId, {
+        storedThrough: Math.max(before?.storedThrough ?? -1, ack.storedThrough),
+        complete: (before?.complete ?? false) || ack.complete,
+      });
+    }
+    return this.acks.filter(({ at, ack }) => {
+      if (at < from || at >= to) return false;
+      const before = known.get(ack.recordingId);
+      return (
+        ack.storedThrough > (before?.storedThrough ?? -1) || (ack.complete && !before?.complete)
+      );
+    });
+  }
+
   /** Per box, ms from `since` to its first StoredAck at or after it; undefined if none yet. */
   firstAckAfter(since: number): Map<string, number | undefined> {
     const waits = new Map<string, number | undefined>();
@@ -147,29 +177,37 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 /**
- * Every case row of the relay's database, read after the relay has stopped (PGlite holds
+ * Rows of a query on the relay's database, read after the relay has stopped (PGlite holds
  * its directory while the relay runs) or from the PostgreSQL database it used.
  */
-export async function caseRows(
-  dataDir: string,
-  databaseUrl?: string,
-): Promise<{ id: string; recordingId: string | null }[]> {
-  const query = 'select id::text as id, recording_id::text as "recordingId" from cases';
+export async function relayRows<T>(dataDir: string, query: string, databaseUrl?: string): Promise<T[]> {
   if (databaseUrl) {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-      return (await client.query<{ id: string; recordingId: string | null }>(query)).rows;
+      return (await client.query(query)).rows as T[];
     } finally {
       await client.end();
     }
   }
   const db = await PGlite.create(join(dataDir, 'pg'));
   try {
-    return (await db.query<{ id: string; recordingId: string | null }>(query)).rows;
+    return (await db.query<T>(query)).rows;
   } finally {
     await db.close();
   }
+}
+
+/** Every case of the relay's database with its recording (see relayRows). */
+export function caseRows(
+  dataDir: string,
+  databaseUrl?: string,
+): Promise<{ id: string; recordingId: string | null }[]> {
+  return relayRows(
+    dataDir,
+    'select id::text as id, recording_id::text as "recordingId" from cases',
+    databaseUrl,
+  );
 }
 
 /**

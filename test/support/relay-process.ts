@@ -31,8 +31,9 @@ export class RelayProcess {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  static async start(env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
-    const dataDir = await mkdtemp(join(tmpdir(), 'telerelay-e2e-'));
+  /** `dataDir`: a directory the test prepared (a small file system, say); a temp one otherwise. */
+  static async start(env: NodeJS.ProcessEnv = {}, dataDir?: string): Promise<RelayProcess> {
+    dataDir ??= await mkdtemp(join(tmpdir(), 'telerelay-e2e-'));
     const relay = new RelayProcess(dataDir, env);
     await relay.launch();
     return relay;
