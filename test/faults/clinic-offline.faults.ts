@@ -106,7 +106,8 @@ describe('a clinic offline for 30 minutes (as the relay counts them) across a re
     await waitFor(() => caseIds.every((id) => inbox.caseIds.includes(id)), {
       what: 'every diagnosis on the box',
     });
-    for (const delivery of replayed) socket.emit('diagnosis.received', { eventId: delivery.eventId });
+    for (const delivery of replayed)
+      socket.emit('diagnosis.received', { eventId: delivery.eventId });
     const consoleNotOnce = caseIds.filter(
       (id) => replayed.filter((d) => d.diagnosis.caseId === id).length !== 1,
     ).length;

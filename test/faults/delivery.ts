@@ -16,7 +16,9 @@ export async function listedFor(
   relay: RelayProcess,
   caseIds: readonly string[],
 ): Promise<{ readerOf: Map<string, ConsoleClient>; listedTwice: number }> {
-  const readers = await Promise.all(READERS.map((name) => ConsoleClient.login(relay.httpUrl, name)));
+  const readers = await Promise.all(
+    READERS.map((name) => ConsoleClient.login(relay.httpUrl, name)),
+  );
   const readerOf = new Map<string, ConsoleClient>();
   let listedTwice = 0;
   await waitFor(

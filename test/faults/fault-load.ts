@@ -5,7 +5,7 @@ import type { DeviceError, StoredAck } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { BoxStoppedError } from '../../device-simulator/src/errors.js';
 import { readBlob, sha256Hex } from '../support/crash.js';
-import type { DemoDevice } from '../support/relay-process.js';
+import type { DemoDevice, RelayProcess } from '../support/relay-process.js';
 
 /** A recording a box was told is complete: the relay owes it forever after. */
 export interface StoredRecording {
@@ -180,7 +180,11 @@ export function percentile(values: readonly number[], p: number): number {
  * Rows of a query on the relay's database, read after the relay has stopped (PGlite holds
  * its directory while the relay runs) or from the PostgreSQL database it used.
  */
-export async function relayRows<T>(dataDir: string, query: string, databaseUrl?: string): Promise<T[]> {
+export async function relayRows<T>(
+  dataDir: string,
+  query: string,
+  databaseUrl?: string,
+): Promise<T[]> {
   if (databaseUrl) {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
@@ -222,7 +226,10 @@ export function reconcile(
   const casesByRecording = new Map<string, string[]>();
   for (const row of rows) {
     if (row.recordingId === null) continue;
-    casesByRecording.set(row.recordingId, [...(casesByRecording.get(row.recordingId) ?? []), row.id]);
+    casesByRecording.set(row.recordingId, [
+      ...(casesByRecording.get(row.recordingId) ?? []),
+      row.id,
+    ]);
   }
   let ackedLost = 0;
   for (const recording of stored.values()) {
@@ -267,4 +274,28 @@ export function printFigure(name: string, figures: Record<string, string | numbe
     .map(([key, value]) => `${key}=${value}`)
     .join(' ')}`;
   console.log(line);
+}
+
+/**
+ * Stops the relay with SIGTERM as an operator would; if it has not exited after
+ * `timeoutMs`, kills it (-9) so the test can read what it left. Returns how long the
+ * graceful stop took, or 'hung'.
+ */
+export async function stopOrKill(
+  relay: RelayProcess,
+  timeoutMs = 30_000,
+): Promise<number | 'hung'> {
+  const started = Date.now();
+  const stopped = relay.stop().then(() => Date.now() - started);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'hung'>((resolve) => {
+    timer = setTimeout(() => resolve('hung'), timeoutMs);
+  });
+  const outcome = await Promise.race([stopped, late]);
+  clearTimeout(timer);
+  if (outcome === 'hung') {
+    await relay.kill();
+    await stopped;
+  }
+  return outcome;
 }

@@ -68,10 +68,7 @@ describe(`kill -9 of the relay during a ${BOXES}-box load, ${RUNS} times`, () =>
     await load.drain();
     await load.stop();
     await current.stop();
-    const { ackedLost, duplicateCases } = reconcile(
-      load.stored,
-      await caseRows(current.dataDir),
-    );
+    const { ackedLost, duplicateCases } = reconcile(load.stored, await caseRows(current.dataDir));
     const damaged = await damagedBlobs(current.dataDir, load.stored);
     printFigure('kill9', {
       runs: RUNS,

@@ -6,7 +6,13 @@ import { crashRelay, relaunchOnSamePorts } from '../support/crash.js';
 import { RelayProcess, type DemoDevice } from '../support/relay-process.js';
 import { waitFor } from '../support/wait.js';
 import { deliveredToClinic, listedFor, sign, staffOf } from './delivery.js';
-import { caseRows, countFromEnv, printFigure, reconcile, type StoredRecording } from './fault-load.js';
+import {
+  caseRows,
+  countFromEnv,
+  printFigure,
+  reconcile,
+  type StoredRecording,
+} from './fault-load.js';
 
 const RUNS = countFromEnv('FAULT_WORKER_RUNS', 3);
 
@@ -61,7 +67,11 @@ describe(`a worker killed with jobs in flight, ${RUNS} times`, () => {
         boxes.map(async (box, i) => {
           const result = await box.record({ durationSeconds: 4 });
           clinicOf.set(result.caseId!, devices[i]!.clinicId);
-          stored.set(result.recordingId, { ...result, caseId: result.caseId!, deviceId: box.deviceId });
+          stored.set(result.recordingId, {
+            ...result,
+            caseId: result.caseId!,
+            deviceId: box.deviceId,
+          });
           return result.caseId!;
         }),
       );
@@ -100,7 +110,9 @@ describe(`a worker killed with jobs in flight, ${RUNS} times`, () => {
     const boxRepeats = caseIds.filter((id) => seenByBox.get(id)!.length !== 1).length;
     let unsigned = 0;
     for (const id of caseIds) {
-      const detail = await staffOfClinic.get(clinicOf.get(id)!)!.get<CaseDetail>(`/api/cases/${id}`);
+      const detail = await staffOfClinic
+        .get(clinicOf.get(id)!)!
+        .get<CaseDetail>(`/api/cases/${id}`);
       if (detail.status !== 200 || detail.body.status !== 'signed') unsigned += 1;
     }
     for (const socket of sockets.splice(0)) socket.disconnect();
