@@ -83,7 +83,12 @@ describe('the data directory’s disk full', () => {
       context.skip();
     }
     const current = await RelayProcess.start(
-      { DICOM_MIN_FREE_DISK_BYTES: String(MIN_FREE_BYTES), ...ONE_ADDRESS_FLEET_ENV },
+      {
+        DICOM_MIN_FREE_DISK_BYTES: String(MIN_FREE_BYTES),
+        // Each part must find room for the largest instance allowed: one that fits this disk.
+        DICOM_MAX_INSTANCE_BYTES: String(1024 * 1024),
+        ...ONE_ADDRESS_FLEET_ENV,
+      },
       mountPoint,
     );
     relay = current;
@@ -97,7 +102,8 @@ describe('the data directory’s disk full', () => {
         headers: { authorization: `Bearer ${clinic.token}`, 'content-type': contentType },
         body: new Uint8Array(body),
       });
-      await response.arrayBuffer();
+      const answer = await response.text();
+      if (response.status !== 200 && response.status !== 507) console.log(`upload ${response.status}: ${answer}`);
       return response.status;
     };
     expect(await upload()).toBe(200);

@@ -69,13 +69,17 @@ describe(`a DICOM upload cut at ${CUTS} random byte offsets`, () => {
   });
 
   it('leaves no partial instance, no study counting what it does not hold, and no orphan file', async () => {
-    const current = await RelayProcess.start({ DICOM_MIN_FREE_DISK_BYTES: '0' });
+    const current = await RelayProcess.start({
+      DICOM_MIN_FREE_DISK_BYTES: '0',
+      // Each part must find room for the largest instance allowed (4 GiB by default).
+      DICOM_MAX_INSTANCE_BYTES: String(1024 * 1024),
+    });
     relay = current;
     const clinic = await ConsoleClient.login(current.httpUrl, 'clinic1.staff');
     const scratch = join(current.dataDir, 'blobs', 'scratch');
     const sent = new Map<string, { sha256s: string[]; lower: number; upper: number }>();
 
-    for (let run = 0; run < CUTS; run++) {
+    for (let run = -1; run < CUTS; run++) {
       const studyUid = syntheticUid();
       const seriesUid = syntheticUid();
       const files = Array.from({ length: PARTS }, (_, i) =>
@@ -97,25 +101,33 @@ describe(`a DICOM upload cut at ${CUTS} random byte offsets`, () => {
       let from = 0;
       let lower = 0;
       let upper = 0;
-      const offset = randomInt(1, body.byteLength);
+      // Run -1 is not cut: it shows the checks below see a whole upload whole.
+      const offset = run < 0 ? body.byteLength : randomInt(1, body.byteLength);
       for (let i = 0; i < PARTS; i++) {
         const end = body.indexOf(delimiter, from + 1);
         if (offset >= end) upper = i + 1;
         if (offset >= end + delimiter.length + 2) lower = i + 1;
         from = end;
       }
+      if (run < 0) [lower, upper] = [PARTS, PARTS];
       sent.set(studyUid, { sha256s: files.map((file) => sha256Hex(file)), lower, upper });
       await cutUpload(current, clinic.token, body, contentType, offset, run % 2 === 1);
       // Settled: what arrived whole is stored, and no scratch file is left.
+      let stored = 0;
+      let scratchLeft = 0;
       await waitFor(
         async () => {
-          if ((await filesUnder(scratch)).length > 0) return false;
+          scratchLeft = (await filesUnder(scratch)).length;
           const found = await clinic.get<unknown[]>(`/dicomweb/studies/${studyUid}/instances`);
-          const stored = found.status === 200 ? found.body.length : 0;
-          return stored >= lower;
+          stored = found.status === 200 ? found.body.length : 0;
+          return scratchLeft === 0 && stored >= lower;
         },
         { timeoutMs: 30_000, what: `run ${run}: the cut upload settled` },
-      );
+      ).catch((error: Error) => {
+        throw new Error(
+          `${error.message} (cut at byte ${offset} of ${body.byteLength}, ${lower}..${upper} parts whole; ${stored} stored, ${scratchLeft} scratch files left)`,
+        );
+      });
     }
 
     await current.stop();
