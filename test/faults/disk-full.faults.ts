@@ -17,6 +17,7 @@ import {
   percentile,
   printFigure,
   reconcile,
+  stopOrKill,
 } from './fault-load.js';
 
 const BOXES = countFromEnv('FAULT_DISK_BOXES', 10);
@@ -103,7 +104,8 @@ describe('the data directory’s disk full', () => {
         body: new Uint8Array(body),
       });
       const answer = await response.text();
-      if (response.status !== 200 && response.status !== 507) console.log(`upload ${response.status}: ${answer}`);
+      if (response.status !== 200 && response.status !== 507)
+        console.log(`upload ${response.status}: ${answer}`);
       return response.status;
     };
     expect(await upload()).toBe(200);
@@ -145,10 +147,11 @@ describe('the data directory’s disk full', () => {
 
     await load.drain();
     await load.stop();
-    await current.stop();
+    const sigtermStop = await stopOrKill(current);
     const { ackedLost, duplicateCases } = reconcile(load.stored, await caseRows(current.dataDir));
     const damaged = await damagedBlobs(current.dataDir, load.stored);
     printFigure('disk-full', {
+      sigtermStopMs: sigtermStop,
       boxes: BOXES,
       recordings: load.stored.size,
       fullMs: spaceAt - fullAt,

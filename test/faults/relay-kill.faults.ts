@@ -12,6 +12,7 @@ import {
   percentile,
   printFigure,
   reconcile,
+  stopOrKill,
 } from './fault-load.js';
 
 const RUNS = countFromEnv('FAULT_KILL_RUNS', 20);
@@ -67,10 +68,11 @@ describe(`kill -9 of the relay during a ${BOXES}-box load, ${RUNS} times`, () =>
 
     await load.drain();
     await load.stop();
-    await current.stop();
+    const sigtermStop = await stopOrKill(current);
     const { ackedLost, duplicateCases } = reconcile(load.stored, await caseRows(current.dataDir));
     const damaged = await damagedBlobs(current.dataDir, load.stored);
     printFigure('kill9', {
+      sigtermStopMs: sigtermStop,
       runs: RUNS,
       boxes: BOXES,
       recordings: load.stored.size,

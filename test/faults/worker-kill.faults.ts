@@ -12,6 +12,7 @@ import {
   printFigure,
   reconcile,
   type StoredRecording,
+  stopOrKill,
 } from './fault-load.js';
 
 const RUNS = countFromEnv('FAULT_WORKER_RUNS', 3);
@@ -117,9 +118,10 @@ describe(`a worker killed with jobs in flight, ${RUNS} times`, () => {
     }
     for (const socket of sockets.splice(0)) socket.disconnect();
     for (const box of boxes) await box.stop();
-    await current.stop();
+    const sigtermStop = await stopOrKill(current);
     const { ackedLost, duplicateCases } = reconcile(stored, await caseRows(current.dataDir));
     printFigure('worker-kill', {
+      sigtermStopMs: sigtermStop,
       runs: RUNS,
       kills: RUNS * 2,
       cases: caseIds.length,
