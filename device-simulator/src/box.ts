@@ -131,6 +131,10 @@ export type SimulatedBoxEvents = {
   /** A recording an earlier run left in the outbox store; emitted by start(), before sending. */
   resumed: [ResumedEvent];
   stored: [StoredEvent];
+  /** Every StoredAck the relay sends, as received (fault tests time acknowledgements by it). */
+  acked: [StoredAck];
+  /** Every error the relay reports on a recording, retryable or not, before the box acts on it. */
+  refused: [DeviceError];
   diagnosis: [DeviceDiagnosis];
   /** A stored recording the relay's analysis could not read: the clinic should record again. */
   returned: [ReturnedEvent];
@@ -681,6 +685,7 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
   }
 
   private onAck(ack: StoredAck): void {
+    this.emit('acked', ack);
     // Unknown ids are acks for recordings already settled (duplicates): nothing to do.
     const slot = this.slots.get(ack.recordingId);
     if (!slot) return;
@@ -703,6 +708,7 @@ export class SimulatedBox extends EventEmitter<SimulatedBoxEvents> {
   }
 
   private onRelayError(error: DeviceError): void {
+    this.emit('refused', error);
     if (error.code === 'UNREADABLE_RECORDING' && error.recordingId !== undefined) {
       // Comes after the recording was stored: the relay's analysis (or a reader) says to
       // record again. Re-sent until acknowledged, so it may come twice: tell the operator once.

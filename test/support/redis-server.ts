@@ -43,6 +43,9 @@ export class TestRedis {
         this.dir,
         '--appendonly',
         'yes',
+        // As the relay's own Redis does: an acknowledged chunk is on disk (docs/protocol.md).
+        '--appendfsync',
+        'always',
         '--save',
         '',
       ],
@@ -62,6 +65,15 @@ export class TestRedis {
     if (!child || child.exitCode !== null) return;
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
+    await exited;
+  }
+
+  /** A crash: SIGKILL, so only what the append-only file holds comes back with up(). */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
     await exited;
   }
 

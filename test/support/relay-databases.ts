@@ -17,16 +17,22 @@ export async function relayDatabase(
   const serverUrl = process.env['TEST_DATABASE_URL'];
   if (store === 'PGlite' || !serverUrl) return { env: {}, drop: async () => undefined };
   const name = `telerelay_e2e_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
+  // A connection per statement: the fault suite restarts the server in between.
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return {
     env: { DATABASE_URL: url.toString() },
-    drop: async () => {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
+    drop: () => admin(`drop database if exists ${name} with (force)`),
   };
 }

@@ -31,15 +31,16 @@ export class RelayProcess {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  static async start(env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
-    const relay = await RelayProcess.create(env);
+  /** `dataDir`: a directory the test prepared (a small file system, say); a temp one otherwise. */
+  static async start(env: NodeJS.ProcessEnv = {}, dataDir?: string): Promise<RelayProcess> {
+    const relay = await RelayProcess.create(env, dataDir);
     await relay.launch();
     return relay;
   }
 
   /** A relay with its data directory made but not started, for a test to prepare first. */
-  static async create(env: NodeJS.ProcessEnv = {}): Promise<RelayProcess> {
-    return new RelayProcess(await mkdtemp(join(tmpdir(), 'telerelay-e2e-')), env);
+  static async create(env: NodeJS.ProcessEnv = {}, dataDir?: string): Promise<RelayProcess> {
+    return new RelayProcess(dataDir ?? (await mkdtemp(join(tmpdir(), 'telerelay-e2e-'))), env);
   }
 
   get httpUrl(): string {

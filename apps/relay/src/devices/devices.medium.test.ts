@@ -12,6 +12,7 @@ import { FacilitiesRepository } from '../facilities/facilities.repository.js';
 import { FacilitiesService } from '../facilities/facilities.service.js';
 import { SecretHasher } from '../identity/secret-hasher.js';
 import { AttemptLimits } from '../infra/limits/attempt-limits.js';
+import { PrometheusMetrics } from '../infra/metrics/prometheus-metrics.js';
 import type { Database } from '../infra/database/database.js';
 import { auditLog, devices, facilities, recordings } from '../infra/database/schema.js';
 import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
@@ -179,6 +180,7 @@ describe.each(DRIVERS)('DevicesService on %s', (driver) => {
       quietLog,
       { mqtt: { connectsPerMinute: { device: 30, address: 600 } } } as RelayConfig,
       AttemptLimits.inMemory(),
+      new PrometheusMetrics(quietLog),
     );
     const connect = (candidate: string) =>
       gate.authenticate({

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Database } from './database.js';
 import { facilities } from './schema.js';
@@ -48,6 +49,40 @@ describe.skipIf(!postgresUrl)(
           .values({ id: 'county-x', kind: 'county', name: 'County X' });
         const rows = await database.db.select().from(facilities);
         expect(rows.map((row) => row.id)).toEqual(['county-x']);
+      } finally {
+        await database.close();
+        await admin.query(`drop database ${name}`);
+        await admin.end();
+      }
+    });
+    // Found by the fault suite (PostgreSQL restarted under load): a pooled client that lost
+    // its server while checked out emitted an 'error' nobody listened to, and the process died.
+    it('outlives the server dropping a connection in the middle of a transaction', async () => {
+      const name = `telerelay_test_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+      const admin = new pg.Client({ connectionString: postgresUrl });
+      await admin.connect();
+      await admin.query(`create database ${name}`);
+      const url = new URL(postgresUrl!);
+      url.pathname = `/${name}`;
+      const database = await Database.open({ databaseUrl: url.toString(), dataDir: tmpdir() });
+      try {
+        const transaction = database.db.transaction(async (tx) => {
+          // node-postgres's result; Db's type covers PGlite's as well.
+          const result = (await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as {
+            rows: { pid: number }[];
+          };
+          const pid = result.rows[0]!.pid;
+          await admin.query('select pg_terminate_backend($1)', [pid]);
+          // The server closes the connection while the transaction holds its client.
+          for (;;) {
+            const left = await admin.query('select 1 from pg_stat_activity where pid = $1', [pid]);
+            if (left.rowCount === 0) break;
+          }
+          await tx.execute(sql`select 1`);
+        });
+        await expect(transaction).rejects.toThrow();
+        // The pool dropped the broken client; the database works on.
+        await database.ping();
       } finally {
         await database.close();
         await admin.query(`drop database ${name}`);

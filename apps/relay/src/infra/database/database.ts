@@ -35,8 +35,14 @@ export class Database {
   static async open(options: { databaseUrl?: string; dataDir: string }): Promise<Database> {
     if (options.databaseUrl) {
       const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-      // An idle client losing its server must not become an unhandled 'error' event.
+      // A client losing its server must not become an unhandled 'error' event, which would
+      // end the process: the pool listens on idle clients only, so each client gets a
+      // listener of its own for the time it is checked out (inside a transaction, say). The
+      // query or transaction it was serving fails with the same error and is handled there;
+      // the pool then drops the broken client. Found by the fault suite (docs/faults.md):
+      // PostgreSQL restarted under load took the relay down.
       pool.on('error', () => undefined);
+      pool.on('connect', (client) => client.on('error', () => undefined));
       const db = drizzlePg(pool, { schema });
       await migratePg(db, { migrationsFolder });
       return new Database(db as unknown as Db, 'postgres', () => pool.end());
