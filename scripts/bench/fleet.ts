@@ -10,7 +10,7 @@
  *   for --burst-minutes: stored-ack and box → county worklist latencies, recordings lost, CPU.
  * Prints a table, writes bench/results/fleet.json (rows) and fleet-details.json.
  */
-import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmod,
@@ -60,6 +60,7 @@ import {
   type TreeSample,
 } from './proc.js';
 import { formatTable, percentile, round } from './stats.js';
+import { WorkerChannel } from './worker-channel.js';
 
 const USAGE = `npm run bench:fleet -- [options]
 
@@ -342,21 +343,7 @@ function generateRegion(boxes: number): Region {
 
 // ── load processes ──────────────────────────────────────────────────────────────────
 
-class FleetWorker {
-  private readonly waiting: ((message: FleetReply) => void)[] = [];
-  private failure: Error | undefined;
-
-  private constructor(readonly child: ChildProcess) {
-    child.on('message', (message: FleetReply) => {
-      if (message.type === 'failed')
-        this.fail(new Error(`load process failed: ${message.message}`));
-      for (const waiter of this.waiting.splice(0)) waiter(message);
-    });
-    child.once('exit', (code, signal) =>
-      this.fail(new Error(`load process exited (${code ?? signal})`)),
-    );
-  }
-
+class FleetWorker extends WorkerChannel<FleetCommand, FleetReply> {
   static async start(config: FleetWorkerConfig): Promise<FleetWorker> {
     const child = trackChild(
       fork(join(import.meta.dirname, 'fleet-worker.js'), [], {
@@ -364,52 +351,10 @@ class FleetWorker {
         execArgv: [],
       }),
     );
-    const worker = new FleetWorker(child);
+    const worker = new FleetWorker(child, 'load process');
     await worker.next('ready', 30_000);
     await worker.request({ type: 'setup', config }, 'set-up', 30_000);
     return worker;
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    for (const waiter of this.waiting.splice(0)) waiter({ type: 'failed', message: error.message });
-  }
-
-  next<T extends FleetReply['type']>(
-    type: T,
-    timeoutMs: number,
-  ): Promise<Extract<FleetReply, { type: T }>> {
-    return new Promise((done, reject) => {
-      if (this.failure) return reject(this.failure);
-      const timer = setTimeout(
-        () => reject(new Error(`load process: no ${type} within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const waiter = (message: FleetReply) => {
-        if (message.type === 'failed') {
-          clearTimeout(timer);
-          reject(this.failure ?? new Error(message.message));
-        } else if (message.type === type) {
-          clearTimeout(timer);
-          done(message as Extract<FleetReply, { type: T }>);
-        } else this.waiting.push(waiter);
-      };
-      this.waiting.push(waiter);
-    });
-  }
-
-  request<T extends FleetReply['type']>(
-    command: FleetCommand,
-    reply: T,
-    timeoutMs: number,
-  ): Promise<Extract<FleetReply, { type: T }>> {
-    const answer = this.next(reply, timeoutMs);
-    this.child.send(command);
-    return answer;
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 }
 

@@ -53,6 +53,7 @@ import {
 import { collectGarbageAndMeasure, type NodeMemory } from './inspector.js';
 import { formatProfileSummary, summariseProfile } from './profile-summary.js';
 import { formatTable, percentile, round, sortedConcat } from './stats.js';
+import { WorkerChannel } from './worker-channel.js';
 
 const CHUNK_SAMPLES = 20;
 const SAMPLE_RATE_HZ = 500;
@@ -191,21 +192,12 @@ function mergeCounts(parts: Record<string, number>[]): Record<string, number> {
 
 // ── load-generator workers ────────────────────────────────────────────────────────
 
-class LoadWorker {
-  private readonly waiting: ((message: FromWorker) => void)[] = [];
-  private failure: Error | undefined;
-
+class LoadWorker extends WorkerChannel<ToWorker, FromWorker> {
   private constructor(
-    readonly child: ChildProcess,
+    child: ChildProcess,
     readonly size: number,
   ) {
-    child.on('message', (message: FromWorker) => {
-      if (message.type === 'failed') this.fail(new Error(`load worker failed: ${message.message}`));
-      for (const waiter of this.waiting.splice(0)) waiter(message);
-    });
-    child.once('exit', (code, signal) =>
-      this.fail(new Error(`load worker exited (${code ?? signal})`)),
-    );
+    super(child, 'load worker');
   }
 
   static async start(config: WorkerConfig): Promise<LoadWorker> {
@@ -219,53 +211,6 @@ class LoadWorker {
     const worker = new LoadWorker(child, config.devices.length);
     await worker.next('ready', 30_000);
     return worker;
-  }
-
-  get pid(): number {
-    return this.child.pid ?? 0;
-  }
-
-  private fail(error: Error): void {
-    this.failure ??= error;
-    for (const waiter of this.waiting.splice(0)) waiter({ type: 'failed', message: error.message });
-  }
-
-  /** The next message of `type`; rejects on a failure, an exit or the timeout. */
-  next<T extends FromWorker['type']>(
-    type: T,
-    timeoutMs: number,
-  ): Promise<Extract<FromWorker, { type: T }>> {
-    return new Promise((done, reject) => {
-      if (this.failure) return reject(this.failure);
-      const timer = setTimeout(
-        () => reject(new Error(`load worker: no ${type} within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const waiter = (message: FromWorker) => {
-        if (message.type === 'failed') {
-          clearTimeout(timer);
-          reject(this.failure ?? new Error(message.message));
-        } else if (message.type === type) {
-          clearTimeout(timer);
-          done(message as Extract<FromWorker, { type: T }>);
-        } else this.waiting.push(waiter);
-      };
-      this.waiting.push(waiter);
-    });
-  }
-
-  request<T extends FromWorker['type']>(
-    message: ToWorker,
-    reply: T,
-    timeoutMs: number,
-  ): Promise<Extract<FromWorker, { type: T }>> {
-    const answer = this.next(reply, timeoutMs);
-    this.child.send(message);
-    return answer;
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 }
 
