@@ -59,7 +59,7 @@ import {
   totalRss,
   type TreeSample,
 } from './proc.js';
-import { formatTable, percentile, round } from './stats.js';
+import { formatTable, percentile, round, optionNumber } from './stats.js';
 import { WorkerChannel } from './worker-channel.js';
 
 const USAGE = `npm run bench:fleet -- [options]
@@ -120,26 +120,19 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const number = (name: string, text: string, min: number, max: number): number => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < min || value > max) {
-      throw new Error(`--${name} must be a number in ${min}..${max}, got ${JSON.stringify(text)}`);
-    }
-    return value;
-  };
-  const boxes = Math.round(number('boxes', values.boxes, 10, 60_000));
+  const boxes = Math.round(optionNumber('boxes', values.boxes, 10, 60_000));
   const brokers = values.brokers.split(',').map((b) => b.trim());
   for (const broker of brokers) {
     if (broker !== 'relay' && broker !== 'mosquitto') throw new Error(`unknown broker ${broker}`);
   }
   return {
     boxes,
-    burstMinutes: number('burst-minutes', values['burst-minutes'], 0, 120),
-    burstPerMin: number('burst-per-min', values['burst-per-min'], 1, 60_000),
-    restSeconds: number('rest-seconds', values['rest-seconds'], 1, 3600),
-    stormDeadlineSeconds: number('storm-deadline', values['storm-deadline'], 10, 3600),
+    burstMinutes: optionNumber('burst-minutes', values['burst-minutes'], 0, 120),
+    burstPerMin: optionNumber('burst-per-min', values['burst-per-min'], 1, 60_000),
+    restSeconds: optionNumber('rest-seconds', values['rest-seconds'], 1, 3600),
+    stormDeadlineSeconds: optionNumber('storm-deadline', values['storm-deadline'], 10, 3600),
     workers: values.workers
-      ? Math.round(number('workers', values.workers, 1, 64))
+      ? Math.round(optionNumber('workers', values.workers, 1, 64))
       : Math.max(2, Math.ceil(boxes / 2500)),
     brokers: brokers as Broker[],
     databaseUrl: values['database-url'] ?? process.env['DATABASE_URL'],

@@ -52,7 +52,7 @@ import {
 } from './proc.js';
 import { collectGarbageAndMeasure, type NodeMemory } from './inspector.js';
 import { formatProfileSummary, summariseProfile } from './profile-summary.js';
-import { formatTable, percentile, round, sortedConcat } from './stats.js';
+import { formatTable, optionNumber, percentile, round, sortedConcat } from './stats.js';
 import { WorkerChannel } from './worker-channel.js';
 
 const CHUNK_SAMPLES = 20;
@@ -130,13 +130,8 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const positive = (name: string, text: string, min = 1, max = 1e6): number => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < min || value > max) {
-      throw new Error(`--${name} must be a number in ${min}..${max}, got ${JSON.stringify(text)}`);
-    }
-    return value;
-  };
+  const positive = (name: string, text: string, min = 1, max = 1e6): number =>
+    optionNumber(name, text, min, max);
   const devices = values.devices
     .split(',')
     .filter(Boolean)

@@ -36,3 +36,12 @@ export function formatTable(headers: string[], rows: (string | number | null)[][
     '\n',
   );
 }
+
+/** A command-line option's number, within `min`..`max`, or a message naming the option. */
+export function optionNumber(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`--${name} must be a number in ${min}..${max}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}

@@ -32,7 +32,7 @@ import {
   trackTempDir,
 } from './brokers.js';
 import { loadAverage } from './proc.js';
-import { formatTable, percentile, round } from './stats.js';
+import { formatTable, percentile, round, optionNumber } from './stats.js';
 
 const USAGE = `npm run bench:worklist -- [options]
 
@@ -86,20 +86,13 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const number = (name: string, text: string, min: number, max: number): number => {
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < min || value > max) {
-      throw new Error(`--${name} must be a number in ${min}..${max}, got ${JSON.stringify(text)}`);
-    }
-    return value;
-  };
-  const clinics = Math.round(number('clinics', values.clinics, 1, 1000));
+  const clinics = Math.round(optionNumber('clinics', values.clinics, 1, 1000));
   return {
-    casesPerMin: number('cases-per-min', values['cases-per-min'], 1, 6000),
-    readers: Math.round(number('readers', values.readers, 1, 500)),
+    casesPerMin: optionNumber('cases-per-min', values['cases-per-min'], 1, 6000),
+    readers: Math.round(optionNumber('readers', values.readers, 1, 500)),
     clinics: values.demo ? Math.min(clinics, 6) : clinics,
-    seconds: number('seconds', values.seconds, 1, 3600),
-    drain: number('drain', values.drain, 1, 600),
+    seconds: optionNumber('seconds', values.seconds, 1, 3600),
+    drain: optionNumber('drain', values.drain, 1, 600),
     demo: values.demo,
     keepTemp: values['keep-temp'],
     out: resolve(REPO_ROOT, values.out),
