@@ -37,6 +37,8 @@ export class Infrastructure {
 
   static async start(config: RelayConfig, log: Logger): Promise<Infrastructure> {
     await mkdir(config.dataDir, { recursive: true });
+    // Made now, not at the first blob: intake measures free space on it before anything is stored.
+    await mkdir(config.blobDir, { recursive: true });
     const database = await Database.open({
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
