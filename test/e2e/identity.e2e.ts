@@ -102,6 +102,7 @@ describe('identity: sessions that really end, the health authority, the hierarch
       kind: 'clinic',
       name: 'Region Clinic',
       parentId: 'county-r',
+      disabled: false,
     });
     expect(facilities.body.map((f) => f.id)).toContain('clinic-6');
   });
