@@ -89,6 +89,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
     config = {
       ...world.config,
       dataDir: dir,
+      blobDir: join(dir, 'blobs'),
       imaging: {
         maxRequestBytes: 1e9,
         maxInstanceBytes: 1e8,
