@@ -7,12 +7,12 @@
  * from its publish to the relay's stored and complete acknowledgements.
  */
 import { randomInt } from 'node:crypto';
-import { createConnection } from 'node:net';
-import { MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { deviceTopic, type DeviceError, type StoredAck } from '#contracts';
 import { buildRecording } from '../../device-simulator/src/recording-builder.js';
 import type { OutboxEntry } from '../../device-simulator/src/outbox.js';
 import { PendingRecording, type Outbound } from '../../device-simulator/src/pending-recording.js';
+import { benchBoxClient } from './bench-box.js';
 
 export interface FleetDevice {
   id: string;
@@ -82,7 +82,6 @@ export type FleetReply =
   | { type: 'disconnected' }
   | { type: 'failed'; message: string };
 
-const KEEPALIVE_SECONDS = 30;
 const MAX_TIMEOUTS = 5;
 
 interface Box {
@@ -135,29 +134,14 @@ function reasonOf(error: unknown): string {
 function connectBox(box: Box): Promise<number> {
   const { id, secret } = box.device;
   const started = performance.now();
-  const broker = new URL(config.brokerUrl);
-  const localAddress = boxAddress(box.device.index);
   return new Promise<number>((resolve, reject) => {
-    const client = new MqttClient(
-      () => createConnection({ host: broker.hostname, port: Number(broker.port), localAddress }),
-      {
-        protocolVersion: 4,
-        clientId: id,
-        username: id,
-        password: secret,
-        clean: false,
-        keepalive: KEEPALIVE_SECONDS,
-        reconnectPeriod: 0,
-        resubscribe: false,
-        connectTimeout: config.connectTimeoutMs,
-        will: {
-          topic: deviceTopic(id, 'status'),
-          payload: Buffer.from(JSON.stringify({ online: false })),
-          qos: 1,
-          retain: true,
-        },
-      },
-    );
+    const client = benchBoxClient({
+      brokerUrl: config.brokerUrl,
+      deviceId: id,
+      secret,
+      localAddress: boxAddress(box.device.index),
+      connectTimeoutMs: config.connectTimeoutMs,
+    });
     box.client = client;
     let settled = false;
     const fail = (error: unknown) => {

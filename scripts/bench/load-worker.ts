@@ -7,9 +7,8 @@
  * measured apart from the load's.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createConnection } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { deviceTopic, TWELVE_LEADS, type DeviceError, type StoredAck } from '#contracts';
 import { encodeChunkFrame, frameSamplePayload, synthesizeEcg } from '#ecg';
 import type {
@@ -20,8 +19,8 @@ import type {
   ToWorker,
   WorkerConfig,
 } from './load-protocol.js';
+import { benchBoxClient } from './bench-box.js';
 
-const KEEPALIVE_SECONDS = 30;
 const TICK_MS = 5;
 /** Bounds on the protocol's reactions, so a misbehaving broker cannot loop us. */
 const MAX_REOPENS = 10;
@@ -141,27 +140,13 @@ export function sourceAddress(index: number): string {
 function connectBox(box: Box): Promise<number> {
   const { id, secret } = box.device;
   const started = performance.now();
-  const broker = new URL(config.brokerUrl);
-  const localAddress = sourceAddress(box.device.index);
   return new Promise<number>((resolve, reject) => {
-    const streamBuilder = () =>
-      createConnection({ host: broker.hostname, port: Number(broker.port), localAddress });
-    const client = new MqttClient(streamBuilder, {
-      protocolVersion: 4,
-      clientId: id,
-      username: id,
-      password: secret,
-      clean: false,
-      keepalive: KEEPALIVE_SECONDS,
-      reconnectPeriod: 0,
-      resubscribe: false,
-      connectTimeout: config.connectTimeoutMs,
-      will: {
-        topic: deviceTopic(id, 'status'),
-        payload: Buffer.from(JSON.stringify({ online: false })),
-        qos: 1,
-        retain: true,
-      },
+    const client = benchBoxClient({
+      brokerUrl: config.brokerUrl,
+      deviceId: id,
+      secret,
+      localAddress: sourceAddress(box.device.index),
+      connectTimeoutMs: config.connectTimeoutMs,
     });
     box.client = client;
     let settled = false;
