@@ -140,7 +140,12 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** Resolves once `port` accepts a connection; rejects if `child` exits first or on the timeout. */
+export async function waitForPort(
+  port: number,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)

@@ -37,6 +37,7 @@ import {
   runBenchmark,
   stopProcess,
   trackChild,
+  waitForPort,
   trackTempDir,
   type RelayProcess,
 } from './brokers.js';
@@ -812,8 +813,7 @@ async function runMosquitto(
   );
   let workers: FleetWorker[] = [];
   try {
-    await sleep(1_000);
-    if (child.exitCode !== null) throw new Error(`mosquitto exited (${child.exitCode})`);
+    await waitForPort(port, child, 30_000);
     workers = await startWorkers(
       `mqtt://127.0.0.1:${port}`,
       'plain',
