@@ -10,3 +10,5 @@ export * from './quality.js';
 export * from './flags.js';
 export * from './analysis.js';
 export * from './synthetic-evaluation.js';
+export * from './common-scale.js';
+export * from './formats/types.js';
