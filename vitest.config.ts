@@ -13,6 +13,38 @@ const alias = {
   '#dicom': here('./libs/dicom/src/index.ts'),
 };
 
+/**
+ * Files about several relays or a database server's own tools; they name their PostgreSQL
+ * database themselves, so they run once, with the PostgreSQL project where there is one.
+ */
+const POSTGRES_ONLY = ['test/e2e/multi-instance.e2e.ts', 'test/e2e/backup-restore.e2e.ts'];
+
+/**
+ * The end-to-end tier, on one store (test/support/relay-databases.ts). Where CI gives a
+ * PostgreSQL server the tier runs twice, one project after the other (groupOrder), so the
+ * two never share the machine's cores.
+ */
+function e2eProject(name: 'e2e' | 'e2e-postgres', env: { E2E_STORE: string }) {
+  const postgres = name === 'e2e-postgres';
+  return {
+    extends: true,
+    test: {
+      name,
+      include: ['test/**/*.e2e.ts'],
+      exclude: !postgres && process.env['TEST_DATABASE_URL'] ? POSTGRES_ONLY : [],
+      env,
+      globalSetup: ['test/support/build.global-setup.ts'],
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+      // Each file runs its own relay process (temp data dir, ports 0); the files mostly
+      // wait on those processes. docs/development.md, "Tests".
+      fileParallelism: true,
+      maxWorkers: Number(process.env['E2E_MAX_WORKERS'] || 2),
+      sequence: { groupOrder: postgres ? 2 : 1 },
+    },
+  };
+}
+
 export default defineConfig({
   plugins: [swc.vite({ tsconfigFile: './tsconfig.json' })],
   resolve: { alias },
@@ -32,22 +64,14 @@ export default defineConfig({
             'test/support/**/*.test.ts',
           ],
           testTimeout: 20_000,
+          // With the PGlite end-to-end run, as one group; the PostgreSQL one follows.
+          sequence: { groupOrder: 1 },
         },
       },
-      {
-        extends: true,
-        test: {
-          name: 'e2e',
-          include: ['test/**/*.e2e.ts'],
-          globalSetup: ['test/support/build.global-setup.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-          // Each file runs its own relay process (temp data dir, ports 0); the files mostly
-          // wait on those processes. docs/development.md, "Tests".
-          fileParallelism: true,
-          maxWorkers: Number(process.env['E2E_MAX_WORKERS'] || 2),
-        },
-      },
+      e2eProject('e2e', { E2E_STORE: 'PGlite' }),
+      ...(process.env['TEST_DATABASE_URL']
+        ? [e2eProject('e2e-postgres', { E2E_STORE: 'PostgreSQL' })]
+        : []),
     ],
   },
 });

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
 import { desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database } from '../../apps/relay/src/infra/database/database.js';
@@ -9,10 +8,11 @@ import { ConsoleClient } from '../support/clients.js';
 import { RelayProcess } from '../support/relay-process.js';
 
 /** The built `npm run audit:verify` on a data directory: its exit code and what it printed. */
-async function auditVerify(dataDir: string): Promise<{ code: number | null; output: string }> {
-  const { DATABASE_URL: _relayDatabase, ...env } = process.env;
+async function auditVerify(relay: RelayProcess): Promise<{ code: number | null; output: string }> {
+  const { DATABASE_URL: _ambient, ...env } = process.env;
+  const database = relay.databaseUrl ? { DATABASE_URL: relay.databaseUrl } : {};
   const child = spawn(process.execPath, ['dist/scripts/audit-verify.js'], {
-    env: { ...env, DATA_DIR: dataDir, DEMO: 'true' },
+    env: { ...env, ...database, DATA_DIR: relay.dataDir, DEMO: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -34,13 +34,15 @@ describe('npm run audit:verify on a relay’s data directory', () => {
     relay = await RelayProcess.start();
   });
   afterAll(async () => {
-    await relay.stop();
-    await rm(relay.dataDir, { recursive: true, force: true });
+    await relay.dispose();
   });
 
-  /** Opens the stopped relay's PGlite, changes it as someone with the files could, closes it. */
+  /** Opens the stopped relay's database, changes it as someone with the files could, closes it. */
   async function tamper(change: (database: Database) => Promise<void>): Promise<void> {
-    const database = await Database.open({ dataDir: relay.dataDir });
+    const database = await Database.open({
+      databaseUrl: relay.databaseUrl,
+      dataDir: relay.dataDir,
+    });
     try {
       await change(database);
     } finally {
@@ -96,7 +98,7 @@ describe('npm run audit:verify on a relay’s data directory', () => {
 
   it('exits 0 on the trail as the relay wrote it, with the anchor the relay wrote when it stopped', async () => {
     await relay.stop();
-    const { code, output } = await auditVerify(relay.dataDir);
+    const { code, output } = await auditVerify(relay);
     expect(output).toMatch(
       /^audit chain intact: \d+ rows checked \(seq 1–\d+\), 1 of 1 anchors matched/,
     );
@@ -120,7 +122,7 @@ describe('npm run audit:verify on a relay’s data directory', () => {
         .set({ detail: { ...login!.detail, sessionId: 'someone-else' } })
         .where(eq(auditLog.id, login!.id));
     });
-    const { code, output } = await auditVerify(relay.dataDir);
+    const { code, output } = await auditVerify(relay);
     expect(output).toContain(
       `audit chain BROKEN (edited): row id ${edited.id} (seq ${edited.seq}) was edited`,
     );
@@ -131,7 +133,7 @@ describe('npm run audit:verify on a relay’s data directory', () => {
         .set({ detail: edited.detail })
         .where(eq(auditLog.id, edited.id));
     });
-    expect((await auditVerify(relay.dataDir)).code).toBe(0);
+    expect((await auditVerify(relay)).code).toBe(0);
   });
 
   it('exits 1 naming the gap a deleted row leaves', async () => {
@@ -140,13 +142,13 @@ describe('npm run audit:verify on a relay’s data directory', () => {
       deleted = await rowAt(database, 2);
       await database.db.delete(auditLog).where(eq(auditLog.id, deleted.id));
     });
-    const { code, output } = await auditVerify(relay.dataDir);
+    const { code, output } = await auditVerify(relay);
     expect(output).toContain('audit chain BROKEN (missing): seq 2 missing (deleted)');
     expect(code).toBe(1);
     await tamper(async (database) => {
       await database.db.insert(auditLog).values(deleted!);
     });
-    expect((await auditVerify(relay.dataDir)).code).toBe(0);
+    expect((await auditVerify(relay)).code).toBe(0);
   });
 
   it('exits 1 when the newest row was deleted and the head moved back: the anchor in DATA_DIR names the missing seq', async () => {
@@ -161,7 +163,7 @@ describe('npm run audit:verify on a relay’s data directory', () => {
         .set({ seq: lastSeq - 1, hash: before.rowHash! })
         .where(eq(auditChainHead.id, 1));
     });
-    const { code, output } = await auditVerify(relay.dataDir);
+    const { code, output } = await auditVerify(relay);
     expect(output).toContain(`audit chain BROKEN (truncated): seq ${lastSeq} missing (deleted)`);
     expect(output).toContain(`names seq ${lastSeq}`);
     expect(code).toBe(1);

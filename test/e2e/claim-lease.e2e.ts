@@ -2,22 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseSummary } from '#contracts';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { ConsoleClient, nextEvent } from '../support/clients.js';
-import { relayDatabase, RELAY_DATABASES } from '../support/relay-databases.js';
+import { E2E_STORE } from '../support/relay-databases.js';
 import { RelayProcess } from '../support/relay-process.js';
 
 const LEASE_SECONDS = 6;
 
-describe.each(RELAY_DATABASES)('a claim is a lease (relay on %s)', (store) => {
+describe(`a claim is a lease (relay on ${E2E_STORE})`, () => {
   let relay: RelayProcess;
   let reader: ConsoleClient;
   let caseIds: string[];
-  let dropDatabase: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const database = await relayDatabase(store);
-    dropDatabase = database.drop;
     relay = await RelayProcess.start({
-      ...database.env,
       CLAIM_LEASE_SECONDS: String(LEASE_SECONDS),
     });
     reader = await ConsoleClient.login(relay.httpUrl, 'county1.reader');
@@ -47,7 +43,6 @@ describe.each(RELAY_DATABASES)('a claim is a lease (relay on %s)', (store) => {
 
   afterAll(async () => {
     await relay?.dispose();
-    await dropDatabase?.();
   });
 
   async function statusOf(caseId: string): Promise<CaseSummary> {

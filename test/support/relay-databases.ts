@@ -1,21 +1,24 @@
 import pg from 'pg';
 
+export type RelayStore = 'PGlite' | 'PostgreSQL';
+
 /**
- * The stores an end-to-end file runs the relay on: its embedded PGlite always, and a
- * PostgreSQL server as well where CI gives one (`TEST_DATABASE_URL`, started by .ci/run),
- * since the README recommends PostgreSQL beyond a hundred boxes and only a server runs
- * transactions truly at once.
+ * The store this run of the end-to-end tier puts every relay on. The tier runs twice where a
+ * PostgreSQL server is given (`TEST_DATABASE_URL`, started by .ci/run): as the `e2e` project
+ * on each relay's embedded PGlite, and as `e2e-postgres` on a database of its own on the
+ * server (vitest.config.ts sets E2E_STORE), since the README recommends PostgreSQL beyond a
+ * hundred boxes and only a server runs transactions truly at once.
  */
-export const RELAY_DATABASES: readonly string[] = process.env['TEST_DATABASE_URL']
-  ? ['PGlite', 'PostgreSQL']
-  : ['PGlite'];
+export const E2E_STORE: RelayStore =
+  process.env['E2E_STORE'] === 'PostgreSQL' ? 'PostgreSQL' : 'PGlite';
 
 /** A database of the relay's own for one file: the environment to start it with, and its drop. */
 export async function relayDatabase(
-  store: string,
+  store: RelayStore,
 ): Promise<{ env: NodeJS.ProcessEnv; drop: () => Promise<void> }> {
   const serverUrl = process.env['TEST_DATABASE_URL'];
-  if (store === 'PGlite' || !serverUrl) return { env: {}, drop: async () => undefined };
+  if (store === 'PGlite') return { env: {}, drop: async () => undefined };
+  if (!serverUrl) throw new Error('a relay on PostgreSQL needs TEST_DATABASE_URL');
   const name = `telerelay_e2e_${process.pid}_${Date.now()}`;
   // A connection per statement: the fault suite restarts the server in between.
   const admin = async (statement: string) => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { assertNoIdentifierLeak } from './identifier-scan.js';
+import { E2E_STORE, relayDatabase } from './relay-databases.js';
 
 export const DEMO_PASSWORD = 'e2e-demo-password';
 
@@ -29,6 +30,7 @@ export class RelayProcess {
   private constructor(
     readonly dataDir: string,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly dropDatabase: () => Promise<void>,
   ) {}
 
   /** `dataDir`: a directory the test prepared (a small file system, say); a temp one otherwise. */
@@ -38,9 +40,26 @@ export class RelayProcess {
     return relay;
   }
 
-  /** A relay with its data directory made but not started, for a test to prepare first. */
+  /**
+   * A relay with its data directory made but not started, for a test to prepare first. In
+   * the e2e-postgres project (E2E_STORE=PostgreSQL) it gets a database of its own on the
+   * server, unless the test names one (DATABASE_URL) itself.
+   */
   static async create(env: NodeJS.ProcessEnv = {}, dataDir?: string): Promise<RelayProcess> {
-    return new RelayProcess(dataDir ?? (await mkdtemp(join(tmpdir(), 'telerelay-e2e-'))), env);
+    const database =
+      env['DATABASE_URL'] === undefined
+        ? await relayDatabase(E2E_STORE)
+        : { env: {}, drop: async () => undefined };
+    return new RelayProcess(
+      dataDir ?? (await mkdtemp(join(tmpdir(), 'telerelay-e2e-'))),
+      { ...database.env, ...env },
+      database.drop,
+    );
+  }
+
+  /** The PostgreSQL database this relay runs on; undefined when it runs on its PGlite. */
+  get databaseUrl(): string | undefined {
+    return this.env['DATABASE_URL'];
   }
 
   get httpUrl(): string {
@@ -170,6 +189,7 @@ export class RelayProcess {
       });
     } finally {
       await rm(this.dataDir, { recursive: true, force: true });
+      await this.dropDatabase();
     }
   }
 }
