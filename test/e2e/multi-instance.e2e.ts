@@ -3,7 +3,13 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CaseEcg, CaseSummary, DeviceDiagnosis, DiagnosisDelivery } from '#contracts';
+import type {
+  CaseEcg,
+  CaseSummary,
+  DeviceDiagnosis,
+  DeviceSummary,
+  DiagnosisDelivery,
+} from '#contracts';
 import { frameSamplePayload } from '#ecg';
 import { SimulatedBox } from '../../device-simulator/src/box.js';
 import { buildRecording } from '../../device-simulator/src/recording-builder.js';
@@ -173,6 +179,39 @@ describe.skipIf(missing !== undefined)(
         .flatMap((relay) => logEntries(relay, 'box received'))
         .filter((entry) => entry['deviceId'] === deviceId && entry['caseId'] === caseId).length;
     }
+
+    it('shows a box held by A as connected to an administrator on B, who disables it at once', async () => {
+      const device = deviceOf('clinic-3');
+      const mark = { a: a.logs.length, b: b.logs.length };
+      const box = await startBox(device);
+      expect(await connectedOn(device.deviceId, mark, a)).toEqual(['A']);
+      // Refused reconnects are the point here, not a failure of the box.
+      box.on('error', () => undefined);
+
+      const admin = await ConsoleClient.login(b.httpUrl, 'admin');
+      const listed = await admin.get<DeviceSummary[]>('/api/devices');
+      expect(listed.body.find((summary) => summary.id === device.deviceId)?.online).toBe(true);
+
+      const disabled = await admin.patch<DeviceSummary>(`/api/admin/devices/${device.deviceId}`, {
+        disabled: true,
+      });
+      expect(disabled.status).toBe(200);
+      // A closes the connection B was asked about, and refuses the box's reconnect.
+      const disconnects = (line: string) =>
+        line.includes('"device disconnected"') && line.includes(`"deviceId":"${device.deviceId}"`);
+      await a.waitForLog(disconnects, mark.a);
+      await a.waitForLog(
+        (line) =>
+          line.includes('"device refused at CONNECT"') &&
+          line.includes(`"deviceId":"${device.deviceId}"`) &&
+          line.includes('device disabled'),
+        mark.a,
+      );
+      await box.stop();
+      expect(
+        (await admin.patch(`/api/admin/devices/${device.deviceId}`, { disabled: false })).status,
+      ).toBe(200);
+    });
 
     it('carries cases, claims and diagnoses across instances, and loses nothing when A is killed', async () => {
       const start = { a: 0, b: 0 };

@@ -17,7 +17,7 @@ import { MqttBroker } from '../infra/broker/mqtt-broker.js';
 import { DevicesRepository } from './devices.repository.js';
 
 /** What this service needs of the broker: who is connected, and closing a box's link. */
-export type DeviceLinks = Pick<MqttBroker, 'isOnline' | 'disconnect'>;
+export type DeviceLinks = Pick<MqttBroker, 'onlineAmong' | 'disconnect'>;
 
 /**
  * 256 random bits: the secret is a key checked by a fast hash (identity/secret-hasher.ts),
@@ -40,7 +40,7 @@ export class DevicesService {
     hierarchy.onFacilityDisabled(async (facility) => {
       let boxesDisconnected = 0;
       for (const box of await this.devices.list({ clinicId: facility.id })) {
-        if (this.links.disconnect(box.id)) boxesDisconnected += 1;
+        if (await this.links.disconnect(box.id)) boxesDisconnected += 1;
       }
       return { boxesDisconnected };
     });
@@ -49,9 +49,10 @@ export class DevicesService {
   /** One clinic's boxes, or every box, with online state, last contact and newest recording. */
   async summaries(filter: { clinicId?: string; id?: string } = {}): Promise<DeviceSummary[]> {
     const rows = await this.devices.list(filter);
+    const online = await this.links.onlineAmong(rows.map((row) => row.id));
     return rows.map((row) => ({
       ...row,
-      online: this.links.isOnline(row.id),
+      online: online.has(row.id),
       lastSeenAt: row.lastSeenAt?.toISOString() ?? null,
       lastRecordingAt: row.lastRecordingAt?.toISOString() ?? null,
     }));
@@ -102,7 +103,7 @@ export class DevicesService {
     if (!(await this.devices.setDisabled(id, request.disabled))) {
       throw new DomainError('NOT_FOUND', 'No such device');
     }
-    const disconnected = request.disabled && this.links.disconnect(id);
+    const disconnected = request.disabled && (await this.links.disconnect(id));
     await this.audit.record({
       actor: `user:${admin.id}`,
       action: request.disabled ? 'admin.device.disable' : 'admin.device.enable',

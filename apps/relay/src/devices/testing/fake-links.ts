@@ -4,12 +4,12 @@ import type { DeviceLinks } from '../devices.service.js';
 export class FakeLinks implements DeviceLinks {
   readonly connected = new Set<string>();
   readonly disconnected: string[] = [];
-  isOnline(deviceId: string): boolean {
-    return this.connected.has(deviceId);
+  onlineAmong(deviceIds: readonly string[]): Promise<Set<string>> {
+    return Promise.resolve(new Set(deviceIds.filter((id) => this.connected.has(id))));
   }
-  disconnect(deviceId: string): boolean {
-    if (!this.connected.delete(deviceId)) return false;
+  disconnect(deviceId: string): Promise<boolean> {
+    if (!this.connected.delete(deviceId)) return Promise.resolve(false);
     this.disconnected.push(deviceId);
-    return true;
+    return Promise.resolve(true);
   }
 }

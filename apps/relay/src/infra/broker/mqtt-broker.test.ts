@@ -142,7 +142,7 @@ describe('MqttBroker subscriptions and PUBACKs (real Aedes)', () => {
     const messages: string[] = [];
     broker.onDeviceMessage((message) => messages.push(message.payload.toString()));
     const client = await box('box-paused', true);
-    await until(() => broker.isOnline('box-paused'));
+    await until(() => broker.isConnectedHere('box-paused'));
     broker.pauseInput();
     // QoS 0: nothing waits on the broker, so only the broker's reading decides arrival.
     for (const n of [1, 2, 3]) client.publish(deviceTopic('box-paused', 'status'), `{"n":${n}}`);
@@ -166,7 +166,7 @@ describe('MqttBroker subscriptions and PUBACKs (real Aedes)', () => {
     try {
       const arrived: number[] = [];
       quick.onDeviceMessage(() => arrived.push(performance.now()));
-      await until(() => quick.isOnline('box-held'));
+      await until(() => quick.isConnectedHere('box-held'));
       quick.pauseInput();
       const sent = performance.now();
       // The PUBACK comes only once the hold ends; input is never resumed here.
@@ -195,7 +195,7 @@ describe('MqttBroker subscriptions and PUBACKs (real Aedes)', () => {
       }
     });
     const client = await box('box-busy', true);
-    await until(() => broker.isOnline('box-busy'));
+    await until(() => broker.isConnectedHere('box-busy'));
     const topic = deviceTopic('box-busy', 'status');
     // One TCP write, so Aedes parses all of them in one batch.
     client.stream.cork();
@@ -246,7 +246,7 @@ describe('MqttBroker protocol versions (real Aedes)', () => {
   it('refuses an MQTT 3.1 box with return code 1 (unacceptable protocol version), and reports it', async () => {
     expect(await connackCode({ protocolVersion: 3, protocolId: 'MQIsdp' })).toBe(1);
     expect(refusedVersions).toEqual([{ deviceId: 'box-old', protocolVersion: 3 }]);
-    expect(broker.isOnline('box-old')).toBe(false);
+    expect(broker.isConnectedHere('box-old')).toBe(false);
   });
 
   it('refuses MQTT 5 the same way, and still lets an MQTT 3.1.1 box in', async () => {

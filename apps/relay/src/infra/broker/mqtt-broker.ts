@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
@@ -18,6 +19,7 @@ import {
 } from '#contracts';
 import type { Logger } from '../logging/logger.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
+import { BoxPresence } from './box-presence.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
 import { sharedSessions } from './shared-sessions.js';
 
@@ -113,6 +115,8 @@ export class MqttBroker {
   /** Publishes that arrived while input was paused, each waiting for its go-ahead. */
   private readonly heldPublishes = new Set<() => void>();
   private maxPacketBytes = Number.POSITIVE_INFINITY;
+  /** Where boxes are connected across the cluster; undefined on a lone instance. */
+  private presence: BoxPresence | undefined;
 
   private constructor(
     private readonly aedes: Aedes,
@@ -227,10 +231,20 @@ export class MqttBroker {
       const message: DeviceMessage = { deviceId: client.id, channel: parsed.channel, payload };
       for (const handler of broker.handlers) handler(message);
     });
-    aedes.on('clientReady', (client) => broker.online.set(client.id, client));
-    aedes.on('clientDisconnect', (client) => {
-      if (broker.online.get(client.id) === client) broker.online.delete(client.id);
+    aedes.on('clientReady', (client) => {
+      broker.online.set(client.id, client);
+      broker.presence?.connected(client.id);
     });
+    aedes.on('clientDisconnect', (client) => {
+      if (broker.online.get(client.id) !== client) return;
+      broker.online.delete(client.id);
+      broker.presence?.disconnected(client.id);
+    });
+    if (shared) {
+      broker.presence = await BoxPresence.start(randomUUID(), shared, log, (deviceId) =>
+        broker.online.get(deviceId)?.close(),
+      );
+    }
     aedes.on('clientError', (client, error) => {
       log.warn({ deviceId: client.id, err: error.message }, 'mqtt client error');
       // Aedes refuses these topics itself, before authorizePublish runs; audit them the same.
@@ -301,19 +315,32 @@ export class MqttBroker {
     return this.aedes.connectedClients;
   }
 
-  isOnline(deviceId: string): boolean {
+  /** Whether the box is connected to this instance. */
+  isConnectedHere(deviceId: string): boolean {
     return this.online.has(deviceId);
   }
 
+  /** The boxes among `deviceIds` connected to this instance or, in a cluster, to any. */
+  async onlineAmong(deviceIds: readonly string[]): Promise<Set<string>> {
+    const here = deviceIds.filter((id) => this.online.has(id));
+    if (!this.presence || here.length === deviceIds.length) return new Set(here);
+    const elsewhere = await this.presence.onlineAmong(
+      deviceIds.filter((id) => !this.online.has(id)),
+    );
+    return new Set([...here, ...elsewhere]);
+  }
+
   /**
-   * Closes the box's connection, if it has one (a box just disabled). Its session stays
-   * as MQTT keeps it; the box's reconnect meets the gate again.
+   * Closes the box's connection, if it has one (a box just disabled), on whichever instance
+   * holds it. Its session stays as MQTT keeps it; the box's reconnect meets the gate again.
    */
-  disconnect(deviceId: string): boolean {
+  async disconnect(deviceId: string): Promise<boolean> {
     const client = this.online.get(deviceId);
-    if (!client) return false;
-    client.close();
-    return true;
+    if (client) {
+      client.close();
+      return true;
+    }
+    return (await this.presence?.disconnectElsewhere(deviceId)) ?? false;
   }
 
   /**
@@ -436,6 +463,7 @@ export class MqttBroker {
   }
 
   async close(): Promise<void> {
+    await this.presence?.close();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     if (this.tlsServer?.listening)
       await new Promise<void>((resolve) => this.tlsServer?.close(() => resolve()));

@@ -138,4 +138,26 @@ describe('MqttBroker with shared sessions (two real Aedes on one real Redis)', (
     await until(() => again.messages.length >= 1, 'the later message');
     expect(again.messages).toEqual(['diagnosis:{"caseId":"later"}']);
   });
+
+  it('sees a box connected to the other broker and closes it from there', async () => {
+    const { client } = await box('box-c', 0);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    await waitFor(async () => (await brokers[1]!.onlineAmong(['box-c', 'box-z'])).has('box-c'), {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      what: 'box-c online as broker 1 sees it',
+    });
+    expect([...(await brokers[1]!.onlineAmong(['box-c', 'box-z']))]).toEqual(['box-c']);
+    expect(brokers[1]!.isConnectedHere('box-c')).toBe(false);
+
+    // An administrator on broker 1's instance disables the box: broker 0 closes it.
+    expect(await brokers[1]!.disconnect('box-c')).toBe(true);
+    await closed;
+    await waitFor(async () => !(await brokers[1]!.onlineAmong(['box-c'])).has('box-c'), {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      what: 'box-c offline once closed',
+    });
+    expect(await brokers[1]!.disconnect('box-c')).toBe(false);
+  });
 });
