@@ -522,7 +522,7 @@ function readLeads(
     // Starting and ending sample numbers are 1-based and inclusive. Some writers (the
     // "ECG Viewer" demo among them) count from 0 with an exclusive end; read them so.
     let first = w.u32(pos);
-    let last = w.u32(pos + 4);
+    const last = w.u32(pos + 4);
     const name = scpLeadName(w.u8(pos + 8));
     if (first === 0 && last > 0) {
       if (i === 0) warnings.push('section 3 numbers samples from 0; its end was read as exclusive');
@@ -640,11 +640,14 @@ function readGlobalMeasurements(section: SectionRef | undefined): DeviceMeasurem
 const latin1 = new TextDecoder('latin1');
 
 function cleanText(bytes: Uint8Array): string[] {
-  // eslint-disable-next-line no-control-regex
-  return latin1
-    .decode(bytes)
+  // Statements are NUL-terminated; other control characters (line breaks) become spaces.
+  const printable = Array.from(latin1.decode(bytes), (c) =>
+    c.charCodeAt(0) < 32 && c !== '\u0000' ? ' ' : c,
+  );
+  return printable
+    .join('')
     .split('\u0000')
-    .map((s) => s.replace(/[\u0000-\u001f]+/g, ' ').trim())
+    .map((s) => s.replace(/\s+/g, ' ').trim())
     .filter(Boolean);
 }
 
