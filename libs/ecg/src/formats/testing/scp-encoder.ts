@@ -111,9 +111,10 @@ function huffmanEncode(values: readonly number[], codes: readonly HuffmanCodeSpe
 }
 
 function differences(values: readonly number[], encoding: 0 | 1 | 2): number[] {
+  // EN 1064 §5.9.3: with second differences the first two values are stored as they are.
   return values.map((x, i) => {
-    if (encoding === 0 || i === 0) return x;
-    if (encoding === 1 || i === 1) return x - values[i - 1]!;
+    if (encoding === 0 || i < encoding) return x;
+    if (encoding === 1) return x - values[i - 1]!;
     return x - 2 * values[i - 1]! + values[i - 2]!;
   });
 }
