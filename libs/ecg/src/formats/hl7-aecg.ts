@@ -208,7 +208,8 @@ function readSequenceSet(
 /** Milliseconds from a PQ in s or ms. */
 function toMs(q: { value: number; unit: string | undefined }): number | undefined {
   const perUnit = SECONDS[q.unit ?? 'ms'];
-  return perUnit === undefined ? undefined : q.value * perUnit * 1000;
+  // Rounded to the microsecond so 0.16 s reads as 160 ms, not 160.00000000000003.
+  return perUnit === undefined ? undefined : Math.round(q.value * perUnit * 1e6) / 1000;
 }
 
 const MEASUREMENT_CODES: Record<string, keyof Omit<DeviceMeasurements, 'statements'>> = {
