@@ -704,7 +704,7 @@ export function readScpEcg(bytes: Uint8Array): EcgFileRecording {
   if (header.bimodal) {
     fail(
       'ECG_FILE_UNSUPPORTED',
-      'the ECG was stored with bimodal compression (decimated outside the QRS), which the relay cannot reconstruct faithfully',
+      'the ECG was stored with bimodal compression (decimated outside the QRS), which the relay cannot reconstruct faithfully; export it without compression',
     );
   }
   const first = leads[0]!.first;
