@@ -160,6 +160,17 @@ describe('readScpEcg on files built in the test', () => {
     expect(readScpEcg(buildScpEcg(base)).deviceMeasurements).toBeNull();
   });
 
+  it('reads the signal of a file whose section 1 is malformed, saying section 1 was cut short', () => {
+    const acquired = { year: 2026, month: 3, day: 4, hour: 8, minute: 30, second: 15 };
+    const bytes = buildScpEcg({ ...base, acquired });
+    const name = Buffer.from(bytes).indexOf('Zhang S');
+    bytes.set([0xff, 0xff], name - 2); // the patient-name tag now claims 65535 bytes
+    const r = readScpEcg(resealScp(bytes));
+    expect(r.warnings.join()).toMatch(/section 1 tag 0 runs past the section/);
+    expect(r.startedAt).toBe('2026-03-04T08:30:15');
+    base.leads.forEach((l, i) => expect(lead(r, i)).toEqual(l.values));
+  });
+
   it('refuses reference-beat subtraction and bimodal compression as unsupported', () => {
     expect(errorOf(() => readScpEcg(buildScpEcg({ ...base, leadFlags: 0b101 }))).code).toBe(
       'ECG_FILE_UNSUPPORTED',

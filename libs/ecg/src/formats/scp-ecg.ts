@@ -194,7 +194,7 @@ export function scpLeadName(code: number): string {
 const SIGNAL_SECTIONS = new Set([0, 2, 3, 4, 5, 6]);
 
 /** The most samples (all leads together) the relay decodes from one file. */
-const MAX_TOTAL_SAMPLES = 1 << 25;
+const MAX_TOTAL_SAMPLES = 1 << 23;
 
 function readSections(bytes: Uint8Array, warnings: string[]): Map<number, SectionRef> {
   // §5.3: bytes 0–1 CRC of the record, 2–5 record length, then section 0 at byte 6.
@@ -297,10 +297,15 @@ function readStartedAt(section: SectionRef | undefined, warnings: string[]): str
   for (let pos = w.start; pos < w.end;) {
     const tag = w.u8(pos);
     if (tag === 255) break; // §5.5.2: tag 255 terminates the list
+    // Section 1 carries no signal: a malformed tag ends the reading of it, not of the file.
+    if (!w.has(pos, 3) || !w.has(pos + 3, w.u16(pos + 1))) {
+      warnings.push(
+        `section 1 tag ${tag} runs past the section; the rest of section 1 was not read`,
+      );
+      break;
+    }
     const length = w.u16(pos + 1);
     const value = pos + 3;
-    if (!w.has(value, length))
-      fail('ECG_FILE_INVALID', `section 1 tag ${tag} runs past the section`);
     if (tag === 25 && length >= 4) date = [w.u16(value), w.u8(value + 2), w.u8(value + 3)];
     if (tag === 26 && length >= 3) time = [w.u8(value), w.u8(value + 1), w.u8(value + 2)];
     // §5.5.3 tag 34: signed offset from UTC in minutes; 0x7FFF means "not used".
@@ -651,8 +656,12 @@ function cleanText(bytes: Uint8Array): string[] {
     .filter(Boolean);
 }
 
-function readStatements(section: SectionRef | undefined, universal: boolean): string[] {
-  if (!section?.crcOk) return [];
+function readStatements(
+  section: SectionRef | undefined,
+  universal: boolean,
+  warnings: string[],
+): string[] {
+  if (!section?.crcOk || !section.data.has(section.data.start, 9)) return [];
   const w = section.data;
   // Confirmation u8, date (u16, u8, u8), time (3 × u8), then the number of statements.
   const count = w.u8(w.start + 8);
@@ -661,7 +670,10 @@ function readStatements(section: SectionRef | undefined, universal: boolean): st
   for (let i = 0; i < count && w.has(pos, 3); i++) {
     const length = w.u16(pos + 1);
     const text = pos + 3;
-    if (!w.has(text, length)) fail('ECG_FILE_INVALID', `statement ${i + 1} runs past its section`);
+    if (!w.has(text, length)) {
+      warnings.push(`section ${section.id} statement ${i + 1} runs past its section; left out`);
+      break;
+    }
     // Section 11 statements begin with a type byte: 1 acronyms, 2 full text, 3 logic.
     const from = universal ? text + 1 : text;
     if (!universal || (length > 0 && w.u8(text) !== 3)) {
@@ -755,8 +767,9 @@ export function readScpEcg(bytes: Uint8Array): EcgFileRecording {
     throw error;
   }
   const measurements = readGlobalMeasurements(sections.get(7));
-  const statements = readStatements(sections.get(8), false);
-  const statementList = statements.length > 0 ? statements : readStatements(sections.get(11), true);
+  const statements = readStatements(sections.get(8), false, warnings);
+  const statementList =
+    statements.length > 0 ? statements : readStatements(sections.get(11), true, warnings);
   if (statementList.length > 0) measurements.statements = statementList;
   return {
     format: FORMAT,
