@@ -160,6 +160,24 @@ describe('readScpEcg on files built in the test', () => {
     expect(readScpEcg(buildScpEcg(base)).deviceMeasurements).toBeNull();
   });
 
+  it('reads section 11 statements when there is no section 8, leaving out statement logic', () => {
+    const r = readScpEcg(
+      buildScpEcg({
+        ...base,
+        universalStatements: [
+          [1, ['SR', 'LAD']],
+          [3, ['1&2']],
+          [2, ['Abnormal ECG']],
+        ],
+      }),
+    );
+    expect(r.deviceMeasurements).toEqual({ statements: ['SR; LAD', 'Abnormal ECG'] });
+    const both = readScpEcg(
+      buildScpEcg({ ...base, statements: ['Sinus rhythm'], universalStatements: [[2, ['other']]] }),
+    );
+    expect(both.deviceMeasurements?.statements).toEqual(['Sinus rhythm']);
+  });
+
   it('reads the signal of a file whose section 1 is malformed, saying section 1 was cut short', () => {
     const acquired = { year: 2026, month: 3, day: 4, hour: 8, minute: 30, second: 15 };
     const bytes = buildScpEcg({ ...base, acquired });

@@ -72,6 +72,8 @@ export interface ScpSpec {
     qtcMs: number;
   };
   statements?: readonly string[];
+  /** Section 11: [statement type (1 acronyms, 2 full text, 3 logic), NUL-separated parts]. */
+  universalStatements?: readonly (readonly [number, readonly string[]])[];
 }
 
 class BitWriter {
@@ -211,6 +213,15 @@ export function buildScpEcg(spec: ScpSpec): Uint8Array {
       s8.push(i + 1, ...u16(text.length + 1), ...ascii(text), 0),
     );
     bodies.set(8, s8);
+  }
+
+  if (spec.universalStatements) {
+    const s11 = [0, ...u16(2024), 1, 2, 3, 4, 5, spec.universalStatements.length];
+    spec.universalStatements.forEach(([type, parts], i) => {
+      const body = [type, ...parts.flatMap((part) => [...ascii(part), 0])];
+      s11.push(i + 1, ...u16(body.length), ...body);
+    });
+    bodies.set(11, s11);
   }
 
   // Section 0 points to sections 0–11 (§5.4: the first twelve are always listed).
