@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   CaseEcg,
@@ -57,8 +59,8 @@ backend relays_mqtt
   mode tcp
   option redispatch
   retries 2
-  server a 127.0.0.1:${ports.a.mqttPort} check inter 200ms fall 1 rise 2
-  server b 127.0.0.1:${ports.b.mqttPort} check inter 200ms fall 1 rise 2 backup
+  server a 127.0.0.1:${ports.a.mqttPort} check inter 200ms fall 1 rise 2 send-proxy-v2
+  server b 127.0.0.1:${ports.b.mqttPort} check inter 200ms fall 1 rise 2 backup send-proxy-v2
 frontend http
   mode http
   bind 127.0.0.1:${ports.http}
@@ -104,6 +106,8 @@ describe.skipIf(missing !== undefined)(
         AUTH_SECRET: randomBytes(48).toString('base64url'),
         // The blob directory every instance shares (a network file system in a deployment).
         BLOB_DIR: join(shared, 'blobs'),
+        // HAProxy names each box's address in a PROXY header (docs/operations.md).
+        MQTT_PROXY_PROTOCOL: 'true',
       };
       // One after the other: the first seeds the demo region, the second finds it seeded and
       // keeps the boxes' secrets, which the first wrote to its data directory.
@@ -179,6 +183,31 @@ describe.skipIf(missing !== undefined)(
         .flatMap((relay) => logEntries(relay, 'box received'))
         .filter((entry) => entry['deviceId'] === deviceId && entry['caseId'] === caseId).length;
     }
+
+    it("names a box's own address behind HAProxy: a wrong secret from 127.0.0.9 is refused as from there", async () => {
+      const mark = a.logs.length;
+      const { port } = new URL(mqttUrl);
+      const forger = new MqttClient(
+        () =>
+          createConnection({ host: '127.0.0.1', port: Number(port), localAddress: '127.0.0.9' }),
+        {
+          protocolVersion: 4,
+          clientId: deviceOf('clinic-4').deviceId,
+          username: deviceOf('clinic-4').deviceId,
+          password: 'not-its-secret',
+          reconnectPeriod: 0,
+        },
+      );
+      forger.on('error', () => undefined);
+      const refusal = await a.waitForLog(
+        (line) =>
+          line.includes('"device refused at CONNECT"') &&
+          line.includes(`"deviceId":"${deviceOf('clinic-4').deviceId}"`),
+        mark,
+      );
+      forger.end(true);
+      expect(JSON.parse(refusal)).toMatchObject({ remoteAddress: '127.0.0.9' });
+    });
 
     it('shows a box held by A as connected to an administrator on B, who disables it at once', async () => {
       const device = deviceOf('clinic-3');

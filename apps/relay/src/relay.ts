@@ -141,6 +141,7 @@ async function main(): Promise<void> {
       port: config.mqtt.port,
       gate: app.get(DeviceGateService),
       maxPacketBytes: config.mqtt.maxPacketBytes,
+      proxyProtocol: config.mqtt.proxyProtocol,
       tls: config.mqtt.tls && {
         port: config.mqtt.tls.port,
         cert: await readFile(config.mqtt.tls.certFile),

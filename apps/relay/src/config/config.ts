@@ -65,6 +65,11 @@ const ConfigSchema = z
     MQTT_TLS_PORT: port
       .optional()
       .describe('mqtts listener; needs MQTT_TLS_CERT_FILE and MQTT_TLS_KEY_FILE'),
+    MQTT_PROXY_PROTOCOL: flag
+      .default(false)
+      .describe(
+        'connections on MQTT_PORT start with a PROXY protocol header naming the box address (HAProxy send-proxy-v2)',
+      ),
     MQTT_TLS_CERT_FILE: z.string().min(1).optional(),
     MQTT_TLS_KEY_FILE: z.string().min(1).optional(),
     MQTT_CONNECTS_PER_DEVICE_PER_MINUTE: z.coerce.number().int().min(1).default(30),
@@ -315,6 +320,8 @@ export interface RelayConfig {
   socketOrigins: string[];
   mqtt: {
     port: number;
+    /** Connections on `port` come through a load balancer that sends a PROXY header. */
+    proxyProtocol: boolean;
     maxPacketBytes: number;
     connectsPerMinute: { device: number; address: number };
     tls: { port: number; certFile: string; keyFile: string } | undefined;
@@ -427,6 +434,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     socketOrigins: originList(c.SOCKET_ORIGINS),
     mqtt: {
       port: c.MQTT_PORT,
+      proxyProtocol: c.MQTT_PROXY_PROTOCOL,
       maxPacketBytes: c.MQTT_MAX_PACKET_BYTES,
       connectsPerMinute: {
         device: c.MQTT_CONNECTS_PER_DEVICE_PER_MINUTE,

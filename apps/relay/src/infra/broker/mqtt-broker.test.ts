@@ -1,5 +1,14 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import mqtt, { MqttClient } from 'mqtt';
 import { pino } from 'pino';
+import {
+  Command,
+  IPv4Address,
+  IPv4ProxyAddress,
+  TransportProtocol,
+  V2ProxyProtocol,
+} from 'proxy-protocol-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceTopic, type DownlinkChannel } from '#contracts';
 import { MqttBroker, type DeviceGate, type DeviceReceipt } from './mqtt-broker.js';
@@ -264,3 +273,97 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * The broker behind HAProxy with `send-proxy-v2` (MQTT_PROXY_PROTOCOL=true): the gate sees
+ * each box's own address from the header, and nothing reaches Aedes without one.
+ */
+describe('MqttBroker behind a load balancer (PROXY protocol)', () => {
+  let broker: MqttBroker;
+  const addresses: (string | undefined)[] = [];
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    broker = await MqttBroker.create(pino({ level: 'silent' }));
+    const noting: DeviceGate = {
+      ...gate,
+      authenticate: (attempt) => {
+        addresses.push(attempt.remoteAddress);
+        return gate.authenticate(attempt);
+      },
+    };
+    await broker.listen({
+      port: 0,
+      host: '127.0.0.1',
+      gate: noting,
+      maxPacketBytes: 70_000,
+      proxyProtocol: true,
+    });
+  });
+
+  afterAll(async () => {
+    for (const client of clients) await client.endAsync(true);
+    await broker.close();
+  });
+
+  /** A box's connection as HAProxy makes it: the header first, in pieces, then MQTT. */
+  async function boxBehind(deviceId: string, header: Buffer): Promise<MqttClient> {
+    const socket = connect(broker.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const half = Math.floor(header.length / 2);
+    socket.write(header.subarray(0, half));
+    socket.write(header.subarray(half));
+    const client = new MqttClient(() => socket, {
+      protocolVersion: 4,
+      clientId: deviceId,
+      username: deviceId,
+      password: 'unused',
+      reconnectPeriod: 0,
+    });
+    clients.push(client);
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    return client;
+  }
+
+  it("gives the gate the box's address from a v2 header and from a v1 line", async () => {
+    const v2 = Buffer.from(
+      new V2ProxyProtocol(
+        Command.PROXY,
+        TransportProtocol.STREAM,
+        new IPv4ProxyAddress(
+          IPv4Address.createFrom([203, 0, 113, 7]),
+          40_000,
+          IPv4Address.createFrom([127, 0, 0, 1]),
+          broker.port,
+        ),
+      ).build(),
+    );
+    const first = await boxBehind('box-proxied-v2', v2);
+    const v1 = Buffer.from(`PROXY TCP4 198.51.100.4 127.0.0.1 51000 ${broker.port}\r\n`);
+    await boxBehind('box-proxied-v1', v1);
+    expect(addresses).toEqual(['203.0.113.7', '198.51.100.4']);
+    // The connection works on as any other: a round trip through the broker.
+    await first.subscribeAsync(deviceTopic('box-proxied-v2', 'diagnosis'), { qos: 1 });
+    expect(broker.isConnectedHere('box-proxied-v2')).toBe(true);
+  });
+
+  it('closes a connection that starts without a PROXY header, before any CONNECT is read', async () => {
+    const before = addresses.length;
+    const client = mqtt.connect(`mqtt://127.0.0.1:${broker.port}`, {
+      protocolVersion: 4,
+      clientId: 'box-direct',
+      username: 'box-direct',
+      password: 'unused',
+      reconnectPeriod: 0,
+    });
+    clients.push(client);
+    let connected = false;
+    client.on('connect', () => (connected = true));
+    await new Promise<void>((resolve) => client.once('close', () => resolve()));
+    expect(connected).toBe(false);
+    expect(addresses.length).toBe(before);
+  });
+});

@@ -21,6 +21,7 @@ import type { Logger } from '../logging/logger.js';
 import type { RedisConnections } from '../redis/redis-connections.js';
 import { BoxPresence } from './box-presence.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
+import { readProxyHeader } from './proxy-header.js';
 import { sharedSessions } from './shared-sessions.js';
 
 export type ConnectDecision = 'accepted' | 'refused' | 'throttled';
@@ -74,6 +75,11 @@ export interface ListenOptions {
   /** MQTT over TLS (mqtts) as well, when a certificate and key are configured. */
   tls?: { port: number; cert: Buffer; key: Buffer };
   maxPacketBytes: number;
+  /**
+   * Every connection on the plain port starts with a PROXY protocol header (v1 or v2) from
+   * the load balancer in front, which gives the box's own address (docs/scaling.md).
+   */
+  proxyProtocol?: boolean;
 }
 
 /** Aedes's own refusals of a PUBLISH topic (lib/handlers/publish.js). */
@@ -97,6 +103,8 @@ const MAX_CLIENT_ID = 64;
  * that was sending. 20 s leaves room for two PINGREQs and still slows a box to one read in 20 s.
  */
 const MAX_PUBLISH_HOLD_MS = 20_000;
+/** A balancer writes its PROXY header at once; a connection still without one is not from it. */
+const PROXY_HEADER_TIMEOUT_MS = 5_000;
 
 /**
  * The embedded Aedes broker, speaking device terms to the rest of the relay:
@@ -109,6 +117,9 @@ export class MqttBroker {
 
   private tlsServer: TlsServer | undefined;
   private readonly online = new Map<string, Client>();
+  /** The box's own address, where a PROXY header gave it (the socket's is the balancer's). */
+  private readonly proxiedAddresses = new WeakMap<object, string>();
+  private proxyProtocol = false;
   private inputPaused = false;
   /** Set by a graceful stop: input stays paused whatever the intake throttle says. */
   private inputStopped = false;
@@ -122,6 +133,7 @@ export class MqttBroker {
     private readonly aedes: Aedes,
     private readonly server: Server,
     private readonly maxHoldMs: number,
+    private readonly log: Logger,
   ) {}
 
   /**
@@ -155,7 +167,7 @@ export class MqttBroker {
         if (packet.protocolId === 'MQTT' && packet.protocolVersion === 4) return done(null, true);
         gate()?.unacceptableProtocol({
           deviceId: packet.username,
-          remoteAddress: remoteAddressOf(client),
+          remoteAddress: broker.addressOf(client.conn),
           protocolVersion: packet.protocolVersion ?? 0,
         });
         // [MQTT-3.1.2-2] answer with return code 1, then close. Aedes writes no CONNACK for
@@ -173,7 +185,7 @@ export class MqttBroker {
             deviceId: username,
             clientId: client.id,
             secret: password,
-            remoteAddress: remoteAddressOf(client),
+            remoteAddress: broker.addressOf(client.conn),
           })
           .then(
             // [MQTT-3.2.2.3] 4: bad user name or password; 3: server unavailable (try later).
@@ -218,8 +230,15 @@ export class MqttBroker {
       },
     });
     const server = createServer();
-    const broker = new MqttBroker(aedes, server, options.maxPublishHoldMs ?? MAX_PUBLISH_HOLD_MS);
-    server.on('connection', (socket: Socket) => broker.accept(socket));
+    const broker = new MqttBroker(
+      aedes,
+      server,
+      options.maxPublishHoldMs ?? MAX_PUBLISH_HOLD_MS,
+      log,
+    );
+    server.on('connection', (socket: Socket) =>
+      broker.proxyProtocol ? broker.acceptProxied(socket) : broker.accept(socket),
+    );
     gate = () => broker.gate;
     aedes.on('publish', (packet, client) => {
       if (client === null) return;
@@ -266,6 +285,7 @@ export class MqttBroker {
   async listen(options: ListenOptions): Promise<void> {
     this.gate = options.gate;
     this.maxPacketBytes = options.maxPacketBytes;
+    this.proxyProtocol = options.proxyProtocol ?? false;
     this.server.listen(options.port, options.host ?? '0.0.0.0');
     await once(this.server, 'listening');
     if (options.tls) {
@@ -284,6 +304,46 @@ export class MqttBroker {
     return address !== null && typeof address === 'object' ? address.port : undefined;
   }
 
+  /**
+   * Reads the PROXY header a load balancer puts before the box's first byte, keeps the
+   * box's address it names, and hands the rest to `accept`. A connection without a valid
+   * header within PROXY_HEADER_TIMEOUT_MS is closed: behind a balancer, anything else on
+   * this port did not come through it.
+   */
+  private acceptProxied(socket: Socket): void {
+    let received: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => socket.destroy(), PROXY_HEADER_TIMEOUT_MS);
+    const read = (chunk: Buffer) => {
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      const header = readProxyHeader(received);
+      if (header.state === 'incomplete') return;
+      socket.off('data', read);
+      socket.pause();
+      clearTimeout(timer);
+      if (header.state === 'invalid') {
+        this.log.warn(
+          { remoteAddress: socket.remoteAddress, reason: header.reason },
+          'mqtt connection without a PROXY header closed',
+        );
+        socket.destroy();
+        return;
+      }
+      if (header.sourceAddress !== undefined) {
+        this.proxiedAddresses.set(socket, header.sourceAddress);
+      }
+      const rest = received.subarray(header.length);
+      if (rest.length > 0) socket.unshift(rest);
+      this.accept(socket);
+    };
+    socket.on('data', read);
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  /** The address a box connects from: the PROXY header's, else the socket's. */
+  addressOf(connection: object & { remoteAddress?: string }): string | undefined {
+    return this.proxiedAddresses.get(connection) ?? connection.remoteAddress;
+  }
+
   /** Hands a connection to Aedes behind a guard that closes it on an oversize packet. */
   private accept(socket: Socket): void {
     const guard = new PacketSizeGuard(this.maxPacketBytes);
@@ -294,7 +354,7 @@ export class MqttBroker {
       socket.off('data', watch);
       this.gate?.oversize({
         deviceId: client.id ?? undefined,
-        remoteAddress: socket.remoteAddress,
+        remoteAddress: this.addressOf(socket),
         declaredBytes,
       });
       socket.destroy();
@@ -475,11 +535,6 @@ export class MqttBroker {
 function refusal(returnCode: 3 | 4): AuthenticateError {
   const error = new Error(returnCode === 4 ? 'bad device id or secret' : 'server unavailable');
   return Object.assign(error, { returnCode }) as AuthenticateError;
-}
-
-function remoteAddressOf(client: Client): string | undefined {
-  const connection = client.conn as { remoteAddress?: string };
-  return connection.remoteAddress;
 }
 
 /** A box publishes only to its own uplink topics, never with wildcards [MQTT-3.3.2-2]. */
