@@ -317,7 +317,19 @@ describe.skipIf(!existsSync(`${PTBXL}00001_lr.hea`))(
         expect(record.annotations).toBeUndefined();
         const header = readFileSync(`${PTBXL}${name}.hea`, 'latin1');
         expect(header).toContain('1000.0(0)/mV');
-        expect(wfdbToRecording(record).microvoltsPerLsb).toBe(1);
+        // One gain for all twelve leads: the ADC values are carried unchanged.
+        const recording = wfdbToRecording(record);
+        expect(recording.microvoltsPerLsb).toBe(1);
+        expect(recording.warnings).toEqual([]);
+        const width = record.header.signalCount;
+        for (const s of [0, 6, 11]) {
+          const baseline = record.header.signals[s]!.baseline;
+          for (const i of [0, 123, 999]) {
+            expect(recording.samples[i * width + s]).toBe(
+              record.signals.signals[s]![i]! - baseline,
+            );
+          }
+        }
       }
     });
   },
