@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,8 @@ const HELP = `usage: node dist/scripts/ecg/intervals.js [options]
   --dir  folder of LUDB-style records (default data/ecg-delineation/ludb)
   --out  JSON result (default bench/results/ecg-intervals.json)
   --set  tuning | held-out | all (default all)
+  --manifest  sha256 of every file (default bench/ecg-validation/delineation-manifest.json);
+              a record missing from it or with a different file is left out
 `;
 
 const LEAD_EXTENSIONS = ['i', 'ii', 'iii', 'avr', 'avl', 'avf', 'v1', 'v2', 'v3', 'v4', 'v5', 'v6'];
@@ -155,6 +158,7 @@ function main(): void {
       dir: { type: 'string', default: 'data/ecg-delineation/ludb' },
       out: { type: 'string', default: 'bench/results/ecg-intervals.json' },
       set: { type: 'string', default: 'all' },
+      manifest: { type: 'string', default: 'bench/ecg-validation/delineation-manifest.json' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -174,10 +178,28 @@ function main(): void {
     .filter((r) => values.set === 'all' || setOf(r) === values.set)
     .sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
 
+  const manifest = JSON.parse(readFileSync(values.manifest, 'utf8')) as {
+    records: { record: string; sha256: Record<string, string> }[];
+  };
+  const expected = new Map(manifest.records.map((r) => [r.record, r.sha256]));
   const rows: RecordRow[] = [];
+  const leftOut: string[] = [];
   for (const name of records) {
     const path = join(dir, name);
-    if (!LEAD_EXTENSIONS.every((ext) => existsSync(`${path}.${ext}`))) continue;
+    const sums = expected.get(name);
+    const intact =
+      sums !== undefined &&
+      ['hea', 'dat', ...LEAD_EXTENSIONS].every(
+        (ext) =>
+          existsSync(`${path}.${ext}`) &&
+          createHash('sha256')
+            .update(readFileSync(`${path}.${ext}`))
+            .digest('hex') === sums[ext],
+      );
+    if (!intact) {
+      leftOut.push(name);
+      continue;
+    }
     const record = readWfdbRecord(path, { annotator: 'none' });
     const fs = record.header.samplingFrequency;
     const perLead = LEAD_EXTENSIONS.map((ext) =>
@@ -209,6 +231,11 @@ function main(): void {
     }
     return s;
   };
+  if (leftOut.length > 0) {
+    process.stdout.write(
+      `left out (not in ${values.manifest} or files differ): ${leftOut.join(' ')}\n`,
+    );
+  }
   const tuning = rows.filter((r) => r.set === 'tuning');
   const heldOut = rows.filter((r) => r.set === 'held-out');
   const unpaced = rows.filter((r) => !r.paced);
@@ -221,7 +248,7 @@ function main(): void {
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(
     values.out,
-    `${JSON.stringify({ algorithmVersion: ALGORITHM_VERSION, dir, summary, rows }, null, 2)}\n`,
+    `${JSON.stringify({ algorithmVersion: ALGORITHM_VERSION, dir, leftOut, summary, rows }, null, 2)}\n`,
   );
   process.stdout.write(`wrote ${values.out}\n`);
 }
