@@ -222,6 +222,7 @@ function main(): void {
   const fmt = (v: number | null) => (v === null ? '   -' : v.toFixed(0).padStart(4));
   const report = (label: string, subset: RecordRow[]) => {
     const s = summarise(subset);
+    if (subset.length === 0) return s;
     process.stdout.write(`${label} (${subset.length} records)\n`);
     for (const key of INTERVALS) {
       const x = s[key]!;
