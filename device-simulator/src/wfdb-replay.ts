@@ -1,7 +1,13 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORDING_LIMITS, TWELVE_LEADS, type ExamKind } from '#contracts';
-import { readWfdbRecord, wfdbToRecording, type WfdbRecord, type WfdbSignalSpec } from '#ecg';
+import {
+  readWfdbRecord,
+  wfdbMicrovoltsPerPhysicalUnit as microvoltsPerUnit,
+  wfdbToRecording,
+  type WfdbRecord,
+  type WfdbSignalSpec,
+} from '#ecg';
 import { ReplayError } from './errors.js';
 import type { EcgSignal } from './recording-builder.js';
 
@@ -52,12 +58,6 @@ function leadName(spec: WfdbSignalSpec, index: number): string {
   if (description === '') return `signal ${index}`;
   // PTB-XL and others write "i", "avr", "v1": use the standard spelling.
   return STANDARD_LEADS.get(description.toLowerCase()) ?? description.slice(0, MAX_LEAD_NAME);
-}
-
-/** Microvolts per physical unit, with the same reading of `units` as wfdbToRecording. */
-function microvoltsPerUnit(units: string): number {
-  if (/^(uv|µv|μv)$/i.test(units)) return 1;
-  return units === 'V' ? 1e6 : 1_000;
 }
 
 /**

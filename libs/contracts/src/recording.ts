@@ -41,26 +41,46 @@ const leadName = text({ min: 1, max: 8 });
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits');
 
 /** Box → relay on `rec/open`: announces a recording before its chunks. */
-export const RecordingOpenSchema = z.strictObject({
-  recordingId: uuid,
-  examKind: z.enum(EXAM_KINDS),
-  leads: z.array(leadName).min(1).max(RECORDING_LIMITS.maxLeads),
-  sampleRateHz: z.int().min(RECORDING_LIMITS.minSampleRateHz).max(RECORDING_LIMITS.maxSampleRateHz),
-  microvoltsPerLsb: z.number().positive().max(1000),
-  startedAt: z.iso.datetime(),
-  /** The clinic's own reference for the patient (never the national ID). */
-  patientRef: text({ min: 1, max: 64 }).optional(),
-  /**
-   * The exam order the operator entered (docs/patients.md): links the recording to the
-   * registered patient. `ABCD-2345`, case and dash optional.
-   */
-  orderNumber: orderNumberSchema.optional(),
-  /**
-   * Samples per lead in every chunk but the last (which may hold fewer). Declared, it lets
-   * the relay refuse a misplaced chunk exactly, before acknowledging it.
-   */
-  samplesPerChunk: z.int().min(1).max(RECORDING_LIMITS.maxSamplesPerChunk).optional(),
-});
+export const RecordingOpenSchema = z
+  .strictObject({
+    recordingId: uuid,
+    examKind: z.enum(EXAM_KINDS),
+    leads: z.array(leadName).min(1).max(RECORDING_LIMITS.maxLeads),
+    sampleRateHz: z
+      .int()
+      .min(RECORDING_LIMITS.minSampleRateHz)
+      .max(RECORDING_LIMITS.maxSampleRateHz),
+    microvoltsPerLsb: z.number().positive().max(1000),
+    startedAt: z.iso.datetime(),
+    /** The clinic's own reference for the patient (never the national ID). */
+    patientRef: text({ min: 1, max: 64 }).optional(),
+    /**
+     * The exam order the operator entered (docs/patients.md): links the recording to the
+     * registered patient. `ABCD-2345`, case and dash optional.
+     */
+    orderNumber: orderNumberSchema.optional(),
+    /**
+     * Samples per lead in every chunk but the last (which may hold fewer). Declared, it lets
+     * the relay refuse a misplaced chunk exactly, before acknowledging it.
+     */
+    samplesPerChunk: z.int().min(1).max(RECORDING_LIMITS.maxSamplesPerChunk).optional(),
+    /**
+     * Microvolts per LSB of each lead, in `leads` order, for a box that calibrates its leads
+     * separately. When given, it replaces `microvoltsPerLsb` for the samples; the relay writes
+     * the leads on one common scale (the finest lead's step) when the recording is stored.
+     */
+    leadMicrovoltsPerLsb: z
+      .array(z.number().positive().max(1000))
+      .min(1)
+      .max(RECORDING_LIMITS.maxLeads)
+      .optional(),
+  })
+  .refine(
+    (open) =>
+      open.leadMicrovoltsPerLsb === undefined ||
+      open.leadMicrovoltsPerLsb.length === open.leads.length,
+    { message: 'leadMicrovoltsPerLsb needs one value per lead', path: ['leadMicrovoltsPerLsb'] },
+  );
 export type RecordingOpen = z.infer<typeof RecordingOpenSchema>;
 
 /** Box → relay on `rec/close`: the recording is complete on the box's side. */

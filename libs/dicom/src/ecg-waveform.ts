@@ -1,3 +1,4 @@
+import { CommonScaleError, toCommonScale } from '#ecg';
 import { parseInstance } from './inspect.js';
 import type { EcgRecordingInput, ExamKindLike } from './ecg-types.js';
 import type { InspectedInstance } from './types.js';
@@ -139,8 +140,8 @@ function isoDateTime(
  * Decodes a 12-lead or General ECG Waveform Storage instance (PS3.3 A.34, C.10.9) into the
  * relay's recording shape. Each channel keeps its own sensitivity, correction factor and
  * baseline: physical value = stored × sensitivity × correction + baseline (C.10.9.1.4.3);
- * the values are then written on one common scale, the finest channel's step, so no channel
- * loses resolution. Throws DicomWaveformError when the file is not a readable ECG.
+ * toCommonScale then writes the values on one common scale, the finest channel's step, so no
+ * channel loses resolution. Throws DicomWaveformError when the file is not a readable ECG.
  */
 export function decodeEcgWaveform(
   bytes: Uint8Array,
@@ -180,6 +181,9 @@ export function decodeEcgWaveform(
     };
   });
 
+  // Stored values per channel; toCommonScale (libs/ecg) applies each channel's calibration
+  // and writes all of them on the finest channel's step, the one way the relay does this for
+  // every source (WFDB, DICOM, SCP-ECG, HL7 aECG).
   const { channels: width, samples: n } = group;
   const view = new DataView(
     parsed.bytes.buffer,
@@ -187,27 +191,27 @@ export function decodeEcgWaveform(
     group.data.length,
   );
   const step = group.bitsAllocated / 8;
-  const physical = new Float64Array(width * n);
-  let largest = 0;
+  const stored = channels.map(() => new Float64Array(n));
   for (let i = 0, p = 0; i < width * n; i++, p += step) {
-    const channel = channels[i % width]!;
-    const v =
-      readSample(view, p, group, parsed.littleEndian) * channel.microvoltsPerUnit +
-      channel.baselineMicrovolts;
-    physical[i] = v;
-    largest = Math.max(largest, Math.abs(v));
+    stored[i % width]![Math.floor(i / width)] = readSample(view, p, group, parsed.littleEndian);
   }
-  const finest = Math.min(...channels.map((c) => Math.abs(c.microvoltsPerUnit)));
-  // The finest step, unless the largest value would then not fit in 16 bits.
-  const microvoltsPerLsb = Math.max(finest, largest / 32767);
-  if (microvoltsPerLsb > finest) {
-    warnings.push(
-      'values exceed 16 bits at the finest channel step; a coarser common step is used',
+  let scaled;
+  try {
+    scaled = toCommonScale(
+      channels.map((channel, c) => ({
+        name: channel.lead,
+        values: stored[c]!,
+        microvoltsPerUnit: channel.microvoltsPerUnit,
+        baselineMicrovolts: channel.baselineMicrovolts,
+      })),
+      group.samplingFrequency,
     );
+  } catch (error) {
+    if (error instanceof CommonScaleError) throw new DicomWaveformError(error.message);
+    throw error;
   }
-  const samples = new Int16Array(width * n);
-  for (let i = 0; i < physical.length; i++)
-    samples[i] = Math.round(physical[i]! / microvoltsPerLsb);
+  warnings.push(...scaled.warnings);
+  const { microvoltsPerLsb, samples } = scaled;
 
   const twelveLead = STANDARD_LEADS.every((lead) => channels.some((c) => c.lead === lead));
   const acquisition = parsed.dataSet.string('x0008002a') ?? null;

@@ -18,7 +18,7 @@ import {
  */
 
 /** Bump on any change that can change a result. */
-export const ALGORITHM_VERSION = 'telerelay-ecg 0.2.0';
+export const ALGORITHM_VERSION = 'telerelay-ecg 0.3.0';
 
 export interface EcgRecordingInput {
   leads: string[];

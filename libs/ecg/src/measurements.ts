@@ -10,13 +10,13 @@ import { conditionForMeasurement, filterZeroPhase, lowPassBiquad } from './filte
  *    the dominant template and QRS width; only dominant beats form the median beat;
  *  - the median beat is the sample-wise median of the aligned dominant beats of each lead,
  *    which suppresses noise, non-phase-locked activity (AF fibrillatory waves) and outliers;
- *  - global QRS onset and offset are taken from all leads together (spatial velocity), so
- *    QRS duration is from the earliest onset to the latest offset in any lead, as IEC
- *    60601-2-25 asks;
+ *  - global QRS onset and offset: a core from all leads together (spatial velocity), then
+ *    widened lead by lead, so QRS duration runs from the earliest onset to the latest
+ *    offset over the leads, as IEC 60601-2-25 asks (see qrsBoundaries);
  *  - the isoelectric level of each lead is the PR segment just before QRS onset; ST
  *    deviation is measured against it at J + 60 ms;
- *  - T end is found with the tangent method (Lepeschkin & Surawicz, Circulation 1952;6:378):
- *    the steepest tangent of the T-wave downslope meets the isoelectric line;
+ *  - T end, per lead, is where the T-wave downslope has flattened to 10 % of its steepest
+ *    slope; QT runs from the global QRS onset to the latest T end over the leads;
  *  - QTc by Bazett (Heart 1920;7:353) QT/√RR and Fridericia (Acta Med Scand 1920;53:469)
  *    QT/∛RR, RR in seconds;
  *  - frontal QRS axis from the net QRS areas of leads I and II (or I and aVF) in the
@@ -382,8 +382,18 @@ interface Fiducials {
   qrsOffset: number;
 }
 
-/** Global QRS onset and offset (indices in the median beat) from the spatial velocity. */
-function qrsBoundaries(beats: readonly Float64Array[], fiducial: number, fs: number): Fiducials {
+interface QrsBoundaries extends Fiducials {
+  /** The spatial-velocity core (qrsCore), where amplitudes, the PR level and ST are read. */
+  core: Fiducials;
+}
+
+/**
+ * The QRS core (indices in the median beat): where the spatial velocity, summed over all
+ * leads, stays above 10 % (onset) and 15 % (offset) of its peak. Leads with large QRS
+ * complexes dominate the sum, so this misses the first and last deflections of the others;
+ * qrsBoundaries() widens it lead by lead.
+ */
+function qrsCore(beats: readonly Float64Array[], fiducial: number, fs: number): Fiducials {
   const length = beats[0]!.length;
   const velocity = new Float64Array(length);
   for (const b of beats) {
@@ -427,6 +437,66 @@ function qrsBoundaries(beats: readonly Float64Array[], fiducial: number, fs: num
     offset = i;
   }
   return { qrsOnset: onset, qrsOffset: offset };
+}
+
+/** A lead's QRS lasts while its slope is above this share of its largest QRS slope. */
+const QRS_LEAD_SLOPE_SHARE = 0.02;
+/** How far a lead's QRS may reach beyond the spatial-velocity core, s. */
+const QRS_LEAD_REACH_SECONDS = 0.1;
+/** Leads with a smaller QRS (peak to peak, µV) are too close to noise to delineate. */
+const QRS_LEAD_MIN_UV = 150;
+/**
+ * The global onset is the 3rd-earliest lead onset (the offset the 3rd-latest): one or two
+ * leads whose noise keeps the slope above the share would otherwise set the interval.
+ */
+const QRS_LEAD_RANK = 3;
+
+/**
+ * Global QRS onset and offset: the earliest onset and the latest offset over the leads
+ * (IEC 60601-2-25:2011 §201.12.4.102.3.2; the CSE study's reference was the same union of
+ * per-lead boundaries), taken robustly (QRS_LEAD_RANK). Per lead, the QRS runs outward from
+ * the core of qrsCore() for as long as the lead's own slope stays above 2 % of its largest
+ * QRS slope; a lead with a small QRS thus counts as much as one with a large QRS, whose
+ * slope dominates the spatial velocity. Tuned on LUDB (docs/ecg-measurements.md).
+ */
+function qrsBoundaries(
+  beats: readonly Float64Array[],
+  fiducial: number,
+  fs: number,
+): QrsBoundaries {
+  const core = qrsCore(beats, fiducial, fs);
+  const length = beats[0]!.length;
+  const reach = Math.round(QRS_LEAD_REACH_SECONDS * fs);
+  const smoothing = Math.max(1, Math.round(0.008 * fs));
+  const onsets: number[] = [];
+  const offsets: number[] = [];
+  for (const b of beats) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = core.qrsOnset; i <= core.qrsOffset; i++) {
+      lo = Math.min(lo, b[i]!);
+      hi = Math.max(hi, b[i]!);
+    }
+    if (hi - lo < QRS_LEAD_MIN_UV) continue;
+    const slope = new Float64Array(length);
+    for (let i = 1; i < length; i++) slope[i] = Math.abs(b[i]! - b[i - 1]!);
+    const smooth = movingAverage(slope, smoothing);
+    let peak = 0;
+    for (let i = core.qrsOnset; i <= core.qrsOffset; i++) peak = Math.max(peak, smooth[i]!);
+    const from = Math.max(1, core.qrsOnset - reach);
+    const to = Math.min(length - 1, core.qrsOffset + reach);
+    let onset = core.qrsOnset;
+    while (onset > from && smooth[onset - 1]! >= QRS_LEAD_SLOPE_SHARE * peak) onset--;
+    let offset = core.qrsOffset;
+    while (offset < to && smooth[offset + 1]! >= QRS_LEAD_SLOPE_SHARE * peak) offset++;
+    onsets.push(onset);
+    offsets.push(offset);
+  }
+  if (onsets.length === 0) return { ...core, core };
+  onsets.sort((a, b) => a - b);
+  offsets.sort((a, b) => b - a);
+  const k = Math.min(onsets.length - 1, QRS_LEAD_RANK - 1);
+  return { qrsOnset: onsets[k]!, qrsOffset: offsets[k]!, core };
 }
 
 function movingAverage(x: Float64Array, width: number): Float64Array {
@@ -477,28 +547,37 @@ function signedExtreme(x: Float64Array, from: number, to: number): { value: numb
   return { value, at };
 }
 
+/** T end: the T-wave downslope has flattened to this share of its steepest slope. */
+const T_END_SLOPE_SHARE = 0.1;
+
 /**
- * T end by the tangent method: the steepest point of the T-wave downslope (towards the
- * baseline) after the T peak; its tangent crosses the isoelectric line (0) at T end.
+ * T end by a slope threshold: from the steepest point of the T-wave downslope (towards the
+ * baseline) after the T peak, the first point where the slope has fallen under 10 % of the
+ * steepest. The tangent method (Lepeschkin & Surawicz, Circulation 1952;6:378), used
+ * before, ends the T wave where its steepest tangent meets the baseline, and came out
+ * 20–30 ms before cardiologists' T ends on LUDB (docs/ecg-measurements.md): the tail of
+ * the T wave is shallower than its tangent.
  */
-function tangentTEnd(x: Float64Array, tPeak: number, searchTo: number, fs: number): number | null {
+function slopeTEnd(x: Float64Array, tPeak: number, searchTo: number, fs: number): number | null {
   const sign = Math.sign(x[tPeak]!);
   if (sign === 0) return null;
+  // Slope towards the baseline, smoothed over ±2 samples.
+  const towards = (i: number) =>
+    (-sign * (x[Math.min(x.length - 1, i + 2)]! - x[Math.max(0, i - 2)]!)) / 4;
   let steepest = 0;
   let at = -1;
   const to = Math.min(x.length - 1, searchTo);
   for (let i = tPeak + 1; i < to; i++) {
-    // Slope towards the baseline, smoothed over ±2 samples.
-    const d = (x[Math.min(x.length - 1, i + 2)]! - x[Math.max(0, i - 2)]!) / 4;
-    const towards = -sign * d;
-    if (towards > steepest) {
-      steepest = towards;
+    if (towards(i) > steepest) {
+      steepest = towards(i);
       at = i;
     }
   }
   if (at < 0 || steepest <= 0) return null;
-  const end = at + Math.abs(x[at]!) / steepest;
-  return Math.min(end, x.length - 1, tPeak + Math.round(0.3 * fs));
+  for (let i = at + 1; i < to; i++) {
+    if (towards(i) < T_END_SLOPE_SHARE * steepest) return Math.min(i, tPeak + Math.round(0.3 * fs));
+  }
+  return null;
 }
 
 export class MeasurementError extends Error {
@@ -604,15 +683,18 @@ export function measureEcg(input: MeasurementInput): EcgMeasurements {
       ? filterZeroPhase(x, [lowPassBiquad(DELINEATION_LOW_PASS_HZ, fs)], Math.round(0.05 * fs))
       : x;
   const smoothRaw = raw.map((b, l) => (used[l] ? smooth(b) : b));
-  const { qrsOnset, qrsOffset } = qrsBoundaries(
+  const { qrsOnset, qrsOffset, core } = qrsBoundaries(
     smoothRaw.filter((_, l) => used[l]),
     fiducial,
     fs,
   );
 
-  // Isoelectric level: PR segment, 10–30 ms before QRS onset.
-  const isoFrom = qrsOnset - Math.round(0.03 * fs);
-  const isoTo = qrsOnset - Math.round(0.01 * fs);
+  // Isoelectric level: PR segment, 10–30 ms before the onset of the QRS core. Levels,
+  // amplitudes and ST are read against the core, where the sum of all leads moves: the
+  // widened onset and offset of the intervals reach the first and last small deflections
+  // of single leads, and ST at J + 60 ms keeps the J point its criteria were written for.
+  const isoFrom = core.qrsOnset - Math.round(0.03 * fs);
+  const isoTo = core.qrsOnset - Math.round(0.01 * fs);
   const levels = raw.map((b, l) => (used[l] ? mean(b, isoFrom, isoTo) : 0));
   const beats = raw.map((b, l) => (used[l] ? b.map((v) => v - levels[l]!) : b));
   const smoothBeats = smoothRaw.map((b, l) => (used[l] ? b.map((v) => v - levels[l]!) : b));
@@ -638,19 +720,21 @@ export function measureEcg(input: MeasurementInput): EcgMeasurements {
     if (!used[l]) return null;
     const t = signedExtreme(b, tFrom, tLimit);
     if (Math.abs(t.value) >= 100) {
-      const end = tangentTEnd(b, t.at, Math.min(tEndLimit, t.at + Math.round(0.25 * fs)), fs);
+      const end = slopeTEnd(b, t.at, Math.min(tEndLimit, t.at + Math.round(0.25 * fs)), fs);
       if (end !== null && end <= tEndLimit) tEnds.push(end);
     }
     return t.value;
   });
-  const tEnd = tEnds.length ? median(tEnds) : null;
+  // The latest T end over the leads, as for the QRS offset (IEC 60601-2-25 measures QT
+  // from the earliest QRS onset to the latest T end in any lead).
+  const tEnd = tEnds.length ? Math.max(...tEnds) : null;
 
   // P wave: window from 400 ms before QRS onset (first-degree AV block lengthens PR to
   // 300–400 ms) to 30 ms before it, but not into the previous beat's T wave.
   const previousTEnd =
     tEnd === null ? fiducial - 0.55 * previousRr : tEnd - previousRr + Math.round(0.02 * fs);
-  const pFrom = Math.max(0, qrsOnset - Math.round(0.4 * fs), Math.round(previousTEnd));
-  const pTo = qrsOnset - Math.round(0.03 * fs);
+  const pFrom = Math.max(0, core.qrsOnset - Math.round(0.4 * fs), Math.round(previousTEnd));
+  const pTo = core.qrsOnset - Math.round(0.03 * fs);
   const p = pWave(
     smoothBeats,
     (l) => smooth(conditioned[l]!),
@@ -672,7 +756,7 @@ export function measureEcg(input: MeasurementInput): EcgMeasurements {
   const qtcFridericiaMs = qtMs !== null && rrSeconds ? qtMs / Math.cbrt(rrSeconds) : null;
 
   // Per-lead amplitudes and ST.
-  const j60 = qrsOffset + Math.round(0.06 * fs);
+  const j60 = core.qrsOffset + Math.round(0.06 * fs);
   const perLead: LeadMeasurement[] = leads.map((lead, l) => {
     if (!used[l]) return emptyLeads[l]!;
     const b = beats[l]!;
@@ -680,7 +764,7 @@ export function measureEcg(input: MeasurementInput): EcgMeasurements {
     let min = 0;
     let area = 0;
     let firstExtreme = 0;
-    for (let i = qrsOnset; i <= qrsOffset; i++) {
+    for (let i = core.qrsOnset; i <= core.qrsOffset; i++) {
       const v = b[i]!;
       if (v > max) max = v;
       if (v < min) min = v;
@@ -690,7 +774,7 @@ export function measureEcg(input: MeasurementInput): EcgMeasurements {
     // A Q wave is an initial negative deflection before the R wave.
     let q = 0;
     if (firstExtreme < 0) {
-      for (let i = qrsOnset; i <= qrsOffset && b[i]! <= 0; i++) q = Math.min(q, b[i]!);
+      for (let i = core.qrsOnset; i <= core.qrsOffset && b[i]! <= 0; i++) q = Math.min(q, b[i]!);
     }
     return {
       lead,
@@ -702,7 +786,7 @@ export function measureEcg(input: MeasurementInput): EcgMeasurements {
       qrsPeakToPeakUv: max - min,
       qrsAreaUvMs: (area * 1000) / fs,
       // ST levels are slow: read them off the 40 Hz copy, where noise is lower.
-      stJUv: smoothBeats[l]![qrsOffset]!,
+      stJUv: smoothBeats[l]![core.qrsOffset]!,
       st60Uv: j60 < length ? smoothBeats[l]![j60]! : null,
       tAmplitudeUv: tAmplitudes[l] ?? null,
     };

@@ -192,6 +192,29 @@ describe('decodeWfdbSignals', () => {
     });
     expect(Array.from(recording.samples)).toEqual([0, 200, -200, 0]);
   });
+
+  it('takes signals with different gains and baselines, on the finest common scale', () => {
+    // A 12-lead cardiograph calibrates each lead (LUDB writes gains of 430–1836 per mV in
+    // one record): 1000 units/mV with baseline 3, 400 units/mV with baseline −2, and a lead
+    // in µV. Same physical values: 0, +1 mV, −0.5 mV.
+    const header = parseWfdbHeader(
+      'r 3 500 3\n' +
+        'r.dat 16 1000(3)/mV 16 0 0 0 0 i\n' +
+        'r.dat 16 400(-2)/mV 16 0 0 0 0 v1\n' +
+        'r.dat 16 2/uV 16 0 0 0 0 v6\n',
+    );
+    const values = [3, -2, 0, 1003, 398, 2000, -497, -202, -1000];
+    const bytes = new Uint8Array(values.length * 2);
+    const view = new DataView(bytes.buffer);
+    values.forEach((v, i) => view.setInt16(2 * i, v, true));
+    const signals = decodeWfdbSignals(header, { 'r.dat': bytes });
+    const recording = wfdbToRecording({ header, signals });
+    // The finest step is lead v6's 0.5 µV; 1 µV of lead i and 2.5 µV of v1 are multiples.
+    expect(recording.microvoltsPerLsb).toBe(0.5);
+    expect(recording.leads).toEqual(['i', 'v1', 'v6']);
+    expect(Array.from(recording.samples)).toEqual([0, 0, 0, 2000, 2000, 2000, -1000, -1000, -1000]);
+    expect(recording.warnings).toEqual([]);
+  });
 });
 
 describe('parseWfdbAnnotations', () => {
@@ -294,7 +317,19 @@ describe.skipIf(!existsSync(`${PTBXL}00001_lr.hea`))(
         expect(record.annotations).toBeUndefined();
         const header = readFileSync(`${PTBXL}${name}.hea`, 'latin1');
         expect(header).toContain('1000.0(0)/mV');
-        expect(wfdbToRecording(record).microvoltsPerLsb).toBe(1);
+        // One gain for all twelve leads: the ADC values are carried unchanged.
+        const recording = wfdbToRecording(record);
+        expect(recording.microvoltsPerLsb).toBe(1);
+        expect(recording.warnings).toEqual([]);
+        const width = record.header.signalCount;
+        for (const s of [0, 6, 11]) {
+          const baseline = record.header.signals[s]!.baseline;
+          for (const i of [0, 123, 999]) {
+            expect(recording.samples[i * width + s]).toBe(
+              record.signals.signals[s]![i]! - baseline,
+            );
+          }
+        }
       }
     });
   },

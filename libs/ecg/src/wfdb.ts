@@ -7,6 +7,7 @@
  * annot(5) man pages of the WFDB Software Package; the annotation code table is the one in
  * <wfdb/ecgcodes.h> with the mnemonics of ecgmap.h/annot.c.
  */
+import { toCommonScale, type CommonScale } from './common-scale.js';
 
 export type WfdbErrorCode =
   | 'WFDB_HEADER_INVALID'
@@ -14,8 +15,7 @@ export type WfdbErrorCode =
   | 'WFDB_FORMAT_UNSUPPORTED'
   | 'WFDB_SIGNAL_MISSING'
   | 'WFDB_SIGNAL_TRUNCATED'
-  | 'WFDB_ANNOTATION_INVALID'
-  | 'WFDB_GAIN_MISMATCH';
+  | 'WFDB_ANNOTATION_INVALID';
 
 export class WfdbError extends Error {
   readonly code: WfdbErrorCode;
@@ -527,48 +527,31 @@ export function toPhysical(spec: WfdbSignalSpec, signal: Int16Array): Float64Arr
   return out;
 }
 
+/** Microvolts in one physical unit of a WFDB signal (header(5) units; 'mV' by default). */
+export function wfdbMicrovoltsPerPhysicalUnit(units: string): number {
+  if (/^(uv|µv|μv)$/i.test(units)) return 1;
+  return units === 'V' ? 1e6 : 1000;
+}
+
 /**
- * The record as the interleaved recording analyzeEcg() and the relay use. All signals
- * must have the same gain (true of MIT-BIH, PTB-XL and most WFDB records); baselines are
- * subtracted so 0 means 0 mV.
+ * The record as the interleaved recording analyzeEcg() and the relay use. Each signal keeps
+ * its own gain and baseline (header(5): physical = (ADC − baseline) / gain); toCommonScale
+ * writes them all on one scale, the finest signal's step, so a 12-lead record calibrated
+ * lead by lead (LUDB: gains 430–1836 per mV in one record) loses no resolution. Records
+ * whose signals share one gain (MIT-BIH, PTB-XL) keep their ADC values unchanged.
  */
-export function wfdbToRecording(record: Pick<WfdbRecord, 'header' | 'signals'>): {
-  leads: string[];
-  sampleRateHz: number;
-  microvoltsPerLsb: number;
-  samples: Int16Array;
-} {
+export function wfdbToRecording(record: Pick<WfdbRecord, 'header' | 'signals'>): CommonScale {
   const { header, signals } = record;
-  const first = header.signals[0];
-  if (!first)
+  if (header.signals.length === 0)
     throw new WfdbError('WFDB_HEADER_INVALID', `record ${header.recordName} has no signals`);
-  if (header.signals.some((s) => s.gain !== first.gain)) {
-    throw new WfdbError(
-      'WFDB_GAIN_MISMATCH',
-      `signals of ${header.recordName} have different gains`,
-    );
-  }
-  const width = header.signalCount;
-  const n = signals.samplesPerSignal;
-  const samples = new Int16Array(n * width);
-  for (let s = 0; s < width; s++) {
-    const signal = signals.signals[s]!;
-    const baseline = header.signals[s]!.baseline;
-    for (let i = 0, p = s; i < n; i++, p += width) {
-      const v = signal[i]! - baseline;
-      samples[p] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-    }
-  }
-  // gain is ADC units per physical unit; express one ADC unit in microvolts.
-  const microvoltsPerUnit = /^(uv|µv|μv)$/i.test(first.units)
-    ? 1
-    : first.units === 'V'
-      ? 1e6
-      : 1000;
-  return {
-    leads: header.signals.map((s, i) => s.description || `signal ${i}`),
-    sampleRateHz: header.samplingFrequency,
-    microvoltsPerLsb: microvoltsPerUnit / first.gain,
-    samples,
-  };
+  return toCommonScale(
+    header.signals.map((spec, s) => ({
+      name: spec.description || `signal ${s}`,
+      values: signals.signals[s]!,
+      // gain is ADC units per physical unit; one ADC unit in microvolts:
+      microvoltsPerUnit: wfdbMicrovoltsPerPhysicalUnit(spec.units) / spec.gain,
+      baselineUnits: spec.baseline,
+    })),
+    header.samplingFrequency,
+  );
 }

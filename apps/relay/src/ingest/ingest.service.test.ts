@@ -200,6 +200,38 @@ describe('IngestService with Redis staging', () => {
     });
   });
 
+  describe('a box that calibrates each lead separately', () => {
+    it('has its recording kept on the finest lead scale, and one scale per lead is required', async () => {
+      const { send, archived } = relay();
+      const r = recording(2);
+      // Lead I at 2.5 µV per LSB, lead II at 1.25: lead I's values are doubled on 1.25 µV.
+      await send(
+        'box-a',
+        'rec/open',
+        openMessage(r.recordingId, { leadMicrovoltsPerLsb: [2.5, 1.25] }),
+      );
+      for (const f of r.frames) await send('box-a', 'rec/chunk', f);
+      expect(ack(await send('box-a', 'rec/close', r.close))).toMatchObject({ complete: true });
+      const kept = archived.get(r.recordingId)!;
+      expect(kept.staged.microvoltsPerLsb).toBe(1.25);
+      const sent = new Int16Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength / 2);
+      sent.forEach((value, i) => {
+        expect(kept.samples.readInt16LE(2 * i)).toBe(i % 2 === 0 ? 2 * value : value);
+      });
+
+      const other = recording(1);
+      const refused = error(
+        await send(
+          'box-a',
+          'rec/open',
+          openMessage(other.recordingId, { leadMicrovoltsPerLsb: [2.5] }),
+        ),
+      );
+      expect(refused.code).toBe('INVALID_MESSAGE');
+      expect(refused.message).toMatch(/leadMicrovoltsPerLsb/);
+    });
+  });
+
   describe('a stored recording answers only its own box, with its own checksum', () => {
     it('refuses another box that opens or closes the id, without the case id', async () => {
       const { send, audits } = relay();

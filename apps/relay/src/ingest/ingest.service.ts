@@ -29,6 +29,7 @@ import { chunkPositionProblem } from './chunk-layout.js';
 import { DeviceGateService } from '../devices/device-gate.service.js';
 import { DevicesRepository } from '../devices/devices.repository.js';
 import { IngestCounters, IngestRejection } from './ingest-errors.js';
+import { keptOnCommonScale } from './lead-scales.js';
 import { OpenRecordings, type OpenRecording } from './open-recordings.js';
 import { RecordingArchive } from './recording-archive.js';
 import { RecordingStaging, type StagedRecording, type StagingLimits } from './recording-staging.js';
@@ -301,9 +302,16 @@ export class IngestService {
       }
       throw error;
     }
+    // A box that calibrates each lead declared its scales: the relay keeps one common scale.
+    const kept = keptOnCommonScale(staged, samples);
+    if (kept.warnings.length > 0)
+      this.log.warn(
+        { recordingId, warnings: kept.warnings },
+        'recording kept on a coarser common scale',
+      );
     let caseId: string;
     try {
-      caseId = await this.archive.archive(staged, samples, chunkCount);
+      caseId = await this.archive.archive(kept.recording, kept.samples, chunkCount);
     } catch (error) {
       // The id belongs to a stored recording of another box or with other samples.
       if (error instanceof IngestRejection) {
