@@ -1,16 +1,20 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   MITDB_PACED_RECORDS,
+  addStressNoise,
   detectQrsMultiLead,
   grossScore,
   isBeatAnnotation,
   parseWfdbAnnotations,
+  qrsPeakToPeak,
   readWfdbRecord,
   referenceBeatsFromAnnotations,
   scoreDetections,
   type Ec57RecordScore,
   type Ec57Score,
+  type StressNoiseKind,
 } from '#ecg';
 import { DATA_DIR, manifestRecords, readManifest, type Split } from './validation-set.js';
 
@@ -28,6 +32,9 @@ import { DATA_DIR, manifestRecords, readManifest, type Split } from './validatio
  * --annotator ext scores an existing annotation file <record>.<ext> (another detector's
  *   output, e.g. gqrs's .qrs) instead of running ours, with the same EC57 rules; its
  *   results go to bench/results/ecg-eval-<set>-<ext>.json.
+ * --noise muscle:6 (or motion:0, …) adds seeded synthetic noise at that SNR in dB to every
+ *   signal from minute 5 on (libs/ecg/src/noise-stress.ts, after the NSTDB protocol);
+ *   results go to bench/results/ecg-eval-<set>-<kind><snr>dB.json.
  */
 
 interface RecordResult extends Omit<Ec57RecordScore, 'falseNegatives' | 'falsePositives'> {
@@ -45,12 +52,24 @@ function usage(message?: string): never {
   if (message) process.stderr.write(`${message}\n`);
   process.stderr.write(
     'usage: node dist/scripts/ecg/eval.js <dir> [--json] [--lead <n>]\n' +
-      '       node dist/scripts/ecg/eval.js --set tuning|test|all [--data <dir>] [--annotator <ext>] [--json]\n',
+      '       node dist/scripts/ecg/eval.js --set tuning|test|all [--data <dir>] [--annotator <ext>] [--noise muscle|motion:<dB>] [--json]\n',
   );
   process.exit(2);
 }
 
 const SETS = ['tuning', 'test', 'all'] as const;
+
+interface Noise {
+  kind: StressNoiseKind;
+  snrDb: number;
+}
+
+/** NSTDB leaves the first 5 minutes clean; EC57 does not score them either. */
+const NOISE_FROM_SECONDS = 300;
+
+/** A seed fixed by what is being stressed, so a run can be repeated exactly. */
+const noiseSeed = (key: string) =>
+  Number.parseInt(createHash('sha256').update(key).digest('hex').slice(0, 8), 16);
 
 function parseArgs(argv: string[]) {
   let dir: string | undefined;
@@ -59,6 +78,7 @@ function parseArgs(argv: string[]) {
   let set: Split | 'all' | undefined;
   let data = DATA_DIR;
   let annotator: string | undefined;
+  let noise: Noise | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') json = true;
@@ -75,13 +95,18 @@ function parseArgs(argv: string[]) {
       annotator = argv[++i];
       if (!annotator || !/^[A-Za-z0-9_]+$/.test(annotator))
         usage('--annotator needs a file extension');
+    } else if (a === '--noise') {
+      const m = /^(muscle|motion):(-?\d+(?:\.\d+)?)$/.exec(argv[++i] ?? '');
+      if (!m) usage('--noise is muscle:<dB> or motion:<dB>');
+      noise = { kind: m[1] as StressNoiseKind, snrDb: Number(m[2]) };
     } else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else if (dir === undefined) dir = a;
     else usage('only one folder, please');
   }
   if (dir !== undefined && set !== undefined) usage('a folder or --set, not both');
   if (!dir && !set) usage();
-  return { dir, json, lead, set, data, annotator };
+  if (noise && (!set || annotator)) usage('--noise goes with --set and our detector');
+  return { dir, json, lead, set, data, annotator, noise };
 }
 
 const percent = (v: number | null) => (v === null ? '     -' : (100 * v).toFixed(2).padStart(6));
@@ -95,18 +120,29 @@ function scoreRecord(
   name: string,
   lead: number | undefined,
   annotator?: string,
+  noise?: Noise & { key: string },
 ): RecordResult {
   const record = readWfdbRecord(path);
   const fs = record.header.samplingFrequency;
   const total = record.signals.samplesPerSignal;
-  const signals = lead === undefined ? record.signals.signals : [record.signals.signals[lead]!];
-  if (signals.some((s) => s === undefined)) usage(`record ${name} has no signal ${lead}`);
+  const clean = lead === undefined ? record.signals.signals : [record.signals.signals[lead]!];
+  if (clean.some((s) => s === undefined)) usage(`record ${name} has no signal ${lead}`);
+  const reference = referenceBeatsFromAnnotations(record.annotations ?? [], total);
+  const signals = noise
+    ? clean.map((signal, k) =>
+        addStressNoise(signal, fs, qrsPeakToPeak(signal, reference.beats, fs), {
+          kind: noise.kind,
+          snrDb: noise.snrDb,
+          seed: noiseSeed(`${noise.key}/${k}/${noise.kind}/${noise.snrDb}`),
+          fromSample: Math.round(NOISE_FROM_SECONDS * fs),
+        }),
+      )
+    : clean;
   const detected = annotator
     ? parseWfdbAnnotations(readFileSync(`${path}.${annotator}`))
         .filter((a) => isBeatAnnotation(a.code))
         .map((a) => a.sample)
     : detectQrsMultiLead(signals, fs);
-  const reference = referenceBeatsFromAnnotations(record.annotations ?? [], total);
   const score = scoreDetections(reference.beats, detected, {
     sampleRateHz: fs,
     totalSamples: total,
@@ -135,6 +171,7 @@ function evaluateSet(
   data: string,
   lead: number | undefined,
   annotator: string | undefined,
+  noise: Noise | undefined,
   json: boolean,
 ): void {
   const records = manifestRecords(readManifest(), set, data);
@@ -152,7 +189,13 @@ function evaluateSet(
   }
   const started = performance.now();
   const results = records.map((r) => ({
-    ...scoreRecord(r.path, r.record, lead, annotator),
+    ...scoreRecord(
+      r.path,
+      r.record,
+      lead,
+      annotator,
+      noise && { ...noise, key: `${r.database}/${r.record}` },
+    ),
     database: r.database,
     split: r.split,
   }));
@@ -164,11 +207,15 @@ function evaluateSet(
   }));
   const gross = grossScore(results);
   const detector = annotator ? `annotations .${annotator}` : 'detectQrsMultiLead';
+  const noiseText = noise
+    ? `${noise.kind} noise at ${noise.snrDb} dB from minute 5 (synthetic, NSTDB protocol)`
+    : 'no added noise';
   const report = {
     set,
     detector,
     signals: lead === undefined ? 'all signals fused' : `signal ${lead} only`,
     rules: 'ANSI/AAMI EC57:2012 beat-by-beat, 150 ms window, first 5 min not scored, VF excluded',
+    noise: noiseText,
     records: results.map((r) => ({
       database: r.database,
       record: r.record,
@@ -186,7 +233,8 @@ function evaluateSet(
     wallSeconds: seconds,
   };
   mkdirSync('bench/results', { recursive: true });
-  const out = `bench/results/ecg-eval-${set}${annotator ? `-${annotator}` : ''}.json`;
+  const suffix = annotator ? `-${annotator}` : noise ? `-${noise.kind}${noise.snrDb}dB` : '';
+  const out = `bench/results/ecg-eval-${set}${suffix}.json`;
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   if (json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -194,7 +242,9 @@ function evaluateSet(
   }
   const lines: string[] = [];
   lines.push(`EC57 beat-by-beat QRS detection, validation set "${set}" (${detector})`);
-  lines.push(`match window 150 ms; scored from 5 min into each record; ${report.signals}`);
+  lines.push(
+    `match window 150 ms; scored from 5 min into each record; ${report.signals}; ${noiseText}`,
+  );
   lines.push('');
   lines.push('database record      TP     FN     FP     Se%    +P%   note');
   for (const r of results) {
@@ -212,9 +262,9 @@ function evaluateSet(
 }
 
 function main(): void {
-  const { dir, json, lead, set, data, annotator } = parseArgs(process.argv.slice(2));
+  const { dir, json, lead, set, data, annotator, noise } = parseArgs(process.argv.slice(2));
   if (set !== undefined) {
-    evaluateSet(set, data, lead, annotator, json);
+    evaluateSet(set, data, lead, annotator, noise, json);
     return;
   }
   if (dir === undefined) usage();

@@ -12,3 +12,4 @@ export * from './analysis.js';
 export * from './synthetic-evaluation.js';
 export * from './common-scale.js';
 export * from './formats/types.js';
+export * from './noise-stress.js';
