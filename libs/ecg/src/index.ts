@@ -15,3 +15,4 @@ export * from './formats/types.js';
 export { readScpEcg } from './formats/scp-ecg.js';
 export { readHl7Aecg } from './formats/hl7-aecg.js';
 export { sniffEcgFileFormat, type SniffedEcgFormat } from './formats/sniff.js';
+export * from './noise-stress.js';
