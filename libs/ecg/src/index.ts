@@ -12,3 +12,6 @@ export * from './analysis.js';
 export * from './synthetic-evaluation.js';
 export * from './common-scale.js';
 export * from './formats/types.js';
+export { readScpEcg } from './formats/scp-ecg.js';
+export { readHl7Aecg } from './formats/hl7-aecg.js';
+export { sniffEcgFileFormat, type SniffedEcgFormat } from './formats/sniff.js';
