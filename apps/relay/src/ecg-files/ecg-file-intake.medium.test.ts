@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
@@ -38,6 +39,21 @@ import { EcgFileIntake } from './ecg-file-intake.js';
 const SHARED = fileURLToPath(new URL('../../../../../shared/data/ecg-other/', import.meta.url));
 const DICOM_ECG = join(SHARED, 'dicom-waveform/waveform_ecg.dcm');
 const hasDicomEcg = existsSync(DICOM_ECG);
+const SCP_ECG = join(SHARED, 'scp-ecg/ecgtoolkit-Example.scp');
+const SCP_ECG_8_LEADS = join(SHARED, 'scp-ecg/ecgviewer-demo.scp');
+const HL7_AECG = join(SHARED, 'hl7-aecg/ecg_hl7.xml');
+const hasScp = existsSync(SCP_ECG) && existsSync(SCP_ECG_8_LEADS);
+const hasAecg = existsSync(HL7_AECG);
+/** Both example files hold the same ECG Toolkit example, with the cart's figures. */
+const TOOLKIT_MEASUREMENTS = {
+  prMs: 148,
+  qrsMs: 120,
+  qtMs: 420,
+  qtcMs: 443,
+  pAxisDeg: 44,
+  qrsAxisDeg: -61,
+  tAxisDeg: 86,
+};
 
 describe.each(DRIVERS)('EcgFileIntake on %s', (driver) => {
   let dispose: () => Promise<void>;
@@ -215,6 +231,114 @@ describe.each(DRIVERS)('EcgFileIntake on %s', (driver) => {
     },
     60_000,
   );
+
+  it.skipIf(!hasScp)(
+    `an SCP-ECG file (${SCP_ECG}; skipped when ../shared/data is absent) becomes a 12-lead recording and case, kept as received; its device measurements come with the case; the same file again is the same case`,
+    async () => {
+      const bytes = await readFile(SCP_ECG);
+      const accepted = await intake.receive(nurse, requestOf(bytes));
+      expect(accepted).toMatchObject({
+        outcome: 'created',
+        format: 'scp-ecg',
+        sampleRateHz: 500,
+        deviceMeasurements: true,
+      });
+      expect(accepted.leads).toHaveLength(12);
+      const [recording] = await world.database.db
+        .select()
+        .from(recordings)
+        .where(eq(recordings.id, accepted.recordingId));
+      expect(recording).toMatchObject({
+        source: 'upload:scp-ecg',
+        examKind: 'resting-12-lead',
+        samplesPerLead: 5000,
+        // 09:10 on the cart's clock, read as China Standard Time.
+        startedAt: new Date('2002-11-22T01:10:00.000Z'),
+      });
+      expect(accepted.warnings).toContain(
+        'the acquisition time has no time zone; read as Asia/Shanghai',
+      );
+      // The file itself, byte for byte, under its sha256; the recording is keyed on it.
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      expect((await blobs.get(sha256)).equals(bytes)).toBe(true);
+      expect(accepted.recordingId).toBe(ecgFileRecordingId('clinic-k', `sha256:${sha256}`));
+      const detail = await world.queries.getCase(world.readers.c1, accepted.caseId);
+      expect(detail).toMatchObject({ kind: 'ecg', status: 'analysing', hospitalId: 'hosp-c1' });
+      expect(detail.deviceMeasurements).toMatchObject(TOOLKIT_MEASUREMENTS);
+
+      const again = await intake.receive(nurse, requestOf(bytes));
+      expect(again).toMatchObject({
+        outcome: 'already-received',
+        caseId: accepted.caseId,
+        recordingId: accepted.recordingId,
+        deviceMeasurements: true,
+      });
+      expect(await caseOfRecording(accepted.recordingId)).toHaveLength(1);
+    },
+    60_000,
+  );
+
+  it.skipIf(!hasScp)(
+    `an 8-lead SCP-ECG file without measurements (${SCP_ECG_8_LEADS}) is a rhythm strip with none shown`,
+    async () => {
+      const accepted = await intake.receive(nurse, requestOf(await readFile(SCP_ECG_8_LEADS)));
+      expect(accepted).toMatchObject({
+        outcome: 'created',
+        format: 'scp-ecg',
+        leads: ['I', 'II', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'],
+        deviceMeasurements: false,
+      });
+      const detail = await world.queries.getCase(world.readers.c1, accepted.caseId);
+      expect(detail.deviceMeasurements).toBeNull();
+      expect(detail.examKind).toBe('rhythm-strip');
+    },
+    60_000,
+  );
+
+  it.skipIf(!hasAecg)(
+    `an HL7 aECG file (${HL7_AECG}; skipped when ../shared/data is absent) becomes a recording and case with the device's measurements and statements`,
+    async () => {
+      const bytes = await readFile(HL7_AECG);
+      const accepted = await intake.receive(
+        nurse,
+        requestOf(bytes, { 'content-type': 'text/xml' }),
+      );
+      expect(accepted).toMatchObject({
+        outcome: 'created',
+        format: 'hl7-aecg',
+        sampleRateHz: 500,
+        deviceMeasurements: true,
+      });
+      const [recording] = await world.database.db
+        .select()
+        .from(recordings)
+        .where(eq(recordings.id, accepted.recordingId));
+      expect(recording).toMatchObject({ source: 'upload:hl7-aecg', samplesPerLead: 5000 });
+      const detail = await world.queries.getCase(world.readers.c1, accepted.caseId);
+      expect(detail.deviceMeasurements).toEqual({
+        ...TOOLKIT_MEASUREMENTS,
+        statements: ['Sinus Rhythm'],
+      });
+    },
+    60_000,
+  );
+
+  it('refuses a file of a known format it cannot read with 422 and the reader\'s reason, audited; nothing is kept', async () => {
+    const before = (await refusalsSince(0)).length;
+    // An aECG document that stops before any waveform.
+    const broken = new TextEncoder().encode(
+      '<?xml version="1.0"?><AnnotatedECG xmlns="urn:hl7-org:v3"><id root="1.2.3"/></AnnotatedECG>',
+    );
+    await expect(intake.receive(nurse, requestOf(broken))).rejects.toMatchObject({
+      code: 'UNPROCESSABLE',
+      message: expect.any(String),
+    });
+    const [row] = await refusalsSince(before);
+    expect(row?.detail).toMatchObject({ format: 'hl7-aecg', code: expect.stringMatching(/^ECG_FILE_/) });
+    expect(await scratchFiles()).toEqual([]);
+    const sha256 = createHash('sha256').update(broken).digest('hex');
+    expect(await blobs.has(sha256)).toBe(false);
+  });
 
   it('a DICOM ECG sent by STOW and then uploaded is one recording and one case', async () => {
     const sopUid = syntheticUid();

@@ -17,6 +17,7 @@ import type { Logger } from '../infra/logging/logger.js';
 import {
   EcgFileRecordings,
   EcgFileUnusable,
+  startedAtOf,
   type EcgFileArrival,
 } from '../ingest/ecg-file-recordings.js';
 import { readEcgFile, recogniseEcgFile } from './ecg-file-readers.js';
@@ -131,7 +132,8 @@ export class EcgFileIntake {
             warnings: [],
           };
         }
-        const recording = this.read(user, format, bytes);
+        const read = this.read(user, format, bytes);
+        const recording = { ...read, startedAt: startedAtOf(read.startedAt, read.warnings) };
         const arrival: EcgFileArrival = {
           clinicId: user.facilityId,
           key,

@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { RECORDING_LIMITS, RecordingOpenSchema, TWELVE_LEADS, type ExamKind } from '#contracts';
+import {
+  RECORDING_LIMITS,
+  RecordingOpenSchema,
+  REPORT_TIME_ZONE,
+  TWELVE_LEADS,
+  type ExamKind,
+} from '#contracts';
 import type { DeviceMeasurements, EcgRecordingInput } from '#ecg';
 import { Clock } from '../common/clock.js';
 import { LOGGER } from '../common/tokens.js';
 import type { Logger } from '../infra/logging/logger.js';
+import { offsetMs } from '../stats/report-period.js';
 import { RecordingArchive } from './recording-archive.js';
 import { RecordingsRepository } from './recordings.repository.js';
 
@@ -176,4 +183,33 @@ export class EcgFileRecordings {
 /** All twelve standard leads: a resting 12-lead ECG; fewer: a rhythm strip. */
 export function examKindOf(leads: readonly string[]): ExamKind {
   return TWELVE_LEADS.every((lead) => leads.includes(lead)) ? 'resting-12-lead' : 'rhythm-strip';
+}
+
+const ZONED = /(Z|[+-]\d{2}:?\d{2})$/i;
+const LOCAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/**
+ * A file's acquisition time as the UTC instant a recording keeps. SCP-ECG (section 1 tags 25
+ * and 26) and many aECG files give the cart's wall-clock time without a zone: it is read in
+ * the region's time zone (Asia/Shanghai, where the clinics' carts stand) and said in
+ * `warnings`. A time that cannot be read is left out (null: the time of receipt is used).
+ */
+export function startedAtOf(
+  value: string | null,
+  warnings: string[],
+  timeZone = REPORT_TIME_ZONE,
+): string | null {
+  if (value === null) return null;
+  if (ZONED.test(value)) {
+    const at = Date.parse(value);
+    return Number.isFinite(at) ? new Date(at).toISOString() : null;
+  }
+  if (!LOCAL.test(value)) {
+    warnings.push('the acquisition time cannot be read; the time of receipt is used');
+    return null;
+  }
+  const asUtc = Date.parse(`${value}Z`);
+  if (!Number.isFinite(asUtc)) return null;
+  warnings.push(`the acquisition time has no time zone; read as ${timeZone}`);
+  return new Date(asUtc - offsetMs(new Date(asUtc), timeZone)).toISOString();
 }
