@@ -33,7 +33,9 @@ export const EcgFileAcceptedSchema = z
   .object({
     outcome: z
       .enum(['created', 'already-received'])
-      .describe('already-received: the same file came before; its recording and case are answered.'),
+      .describe(
+        'already-received: the same file came before; its recording and case are answered.',
+      ),
     format: z.enum(ECG_FILE_FORMATS),
     recordingId: z.string(),
     caseId: z.string(),

@@ -323,7 +323,7 @@ describe.each(DRIVERS)('EcgFileIntake on %s', (driver) => {
     60_000,
   );
 
-  it('refuses a file of a known format it cannot read with 422 and the reader\'s reason, audited; nothing is kept', async () => {
+  it("refuses a file of a known format it cannot read with 422 and the reader's reason, audited; nothing is kept", async () => {
     const before = (await refusalsSince(0)).length;
     // An aECG document that stops before any waveform.
     const broken = new TextEncoder().encode(
@@ -334,7 +334,10 @@ describe.each(DRIVERS)('EcgFileIntake on %s', (driver) => {
       message: expect.any(String),
     });
     const [row] = await refusalsSince(before);
-    expect(row?.detail).toMatchObject({ format: 'hl7-aecg', code: expect.stringMatching(/^ECG_FILE_/) });
+    expect(row?.detail).toMatchObject({
+      format: 'hl7-aecg',
+      code: expect.stringMatching(/^ECG_FILE_/),
+    });
     expect(await scratchFiles()).toEqual([]);
     const sha256 = createHash('sha256').update(broken).digest('hex');
     expect(await blobs.has(sha256)).toBe(false);

@@ -239,10 +239,7 @@ export class EcgFileIntake {
       subject: `clinic:${user.facilityId}`,
       detail: { format, ...detail },
     });
-    this.log.warn(
-      { clinicId: user.facilityId, format, code: detail.code },
-      'ecg file refused',
-    );
+    this.log.warn({ clinicId: user.facilityId, format, code: detail.code }, 'ecg file refused');
     return new DomainError(status, detail.reason);
   }
 }
