@@ -205,7 +205,7 @@ export const CaseDetailSchema = CaseSummarySchema.extend({
   diagnosis: DiagnosisSchema.nullable(),
   analysis: CaseAnalysisSchema.nullable(),
   deviceMeasurements: DeviceMeasurementsSchema.nullable().describe(
-    "What the electrocardiograph measured, for an ECG that came as a file (docs/ecg-upload.md); " +
+    'What the electrocardiograph measured, for an ECG that came as a file (docs/ecg-upload.md); ' +
       "null for a box's recording or a file without them.",
   ),
   transfers: z

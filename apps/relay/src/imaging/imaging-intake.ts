@@ -33,11 +33,7 @@ export interface StoreSource {
 
 /** A refusal by the relay itself, beside libs/dicom's reasons for a file it cannot take. */
 export type IntakeRefusal = Omit<DicomRefusal, 'code'> & {
-  code:
-    | DicomRefusal['code']
-    | 'STUDY_UID_MISMATCH'
-    | 'ECG_WAVEFORM_UNUSABLE'
-    | 'NOT_ECG_WAVEFORM';
+  code: DicomRefusal['code'] | 'STUDY_UID_MISMATCH' | 'ECG_WAVEFORM_UNUSABLE' | 'NOT_ECG_WAVEFORM';
 };
 
 export type StoreOutcome =
