@@ -430,4 +430,23 @@ describe.each(DRIVERS)('EcgFileIntake on %s', (driver) => {
     ]);
     expect(await scratchFiles()).toEqual([]);
   });
+
+  it('a client that drops the line mid-file gets INVALID_INPUT and leaves no scratch file', async () => {
+    let sent = false;
+    const request = new Readable({
+      read() {
+        if (sent) {
+          this.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+          return;
+        }
+        sent = true;
+        this.push(Buffer.alloc(64 * 1024, 1));
+      },
+    }) as unknown as IncomingMessage;
+    request.headers = { 'content-type': 'application/octet-stream' };
+    await expect(intake.receive(nurse, request)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    expect(await scratchFiles()).toEqual([]);
+  });
 });

@@ -83,6 +83,10 @@ export class EcgFileIntake {
       await pipeline(request, limit, createWriteStream(path));
     } catch (error) {
       await rm(path, { force: true });
+      // A client that dropped the line mid-file: nothing was taken, and it is not our fault.
+      if (request.destroyed || (error as { code?: string }).code === 'ECONNRESET') {
+        throw new DomainError('INVALID_INPUT', 'The upload was cut off before the end of the file');
+      }
       throw error;
     }
     if (limit.exceeded) {
