@@ -60,6 +60,7 @@ const DOMAIN_FOLDERS = [
   'consent',
   'demo',
   'devices',
+  'ecg-files',
   'facilities',
   'fhir',
   'health',

@@ -439,6 +439,14 @@ const MATRIX: Record<string, RouteRule | PublicRule> = {
     cells: FHIR_READ,
   },
   'GET /fhir/Bundle/:id': { path: (ids) => `/fhir/Bundle/case-${ids.caseId}`, cells: FHIR_READ },
+  // An ECG file from clinic staff becomes their own clinic's recording: past access control a
+  // JSON body is not a file (415, docs/ecg-upload.md); the other roles lack the role.
+  'POST /api/ecg-files': {
+    path: () => '/api/ecg-files',
+    body: {},
+    okStatus: 415,
+    cells: STOW,
+  },
   'POST /dicomweb/studies': { path: () => '/dicomweb/studies', okStatus: 415, cells: STOW },
   'POST /dicomweb/studies/:study': {
     path: (ids) => `/dicomweb/studies/${ids.study}`,

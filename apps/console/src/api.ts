@@ -45,6 +45,7 @@ export function summaryOf(detail: CaseDetail): CaseSummary {
     analysis: _analysis,
     transfers: _transfers,
     patient: _patient,
+    deviceMeasurements: _deviceMeasurements,
     ...summary
   } = detail;
   return summary;
@@ -423,6 +424,7 @@ function codeMessages(): Record<string, string> {
     CONFLICT: t('errors:code.CONFLICT'),
     PAYLOAD_TOO_LARGE: t('errors:code.PAYLOAD_TOO_LARGE'),
     UNSUPPORTED_MEDIA_TYPE: t('errors:code.UNSUPPORTED_MEDIA_TYPE'),
+    UNPROCESSABLE: t('errors:code.UNPROCESSABLE'),
     TOO_MANY_ATTEMPTS: t('errors:code.TOO_MANY_ATTEMPTS'),
     UNAVAILABLE: t('errors:code.UNAVAILABLE'),
     INSUFFICIENT_STORAGE: t('errors:code.INSUFFICIENT_STORAGE'),

@@ -29,6 +29,7 @@ import {
 } from './views/records.js';
 import { supervisionView } from './views/supervision.js';
 import { uploadView } from './views/upload.js';
+import { ecgUploadView } from './views/ecg-upload.js';
 import { readerWorklistView } from './views/worklist.js';
 
 const appRoot = document.getElementById('app')!;
@@ -306,6 +307,7 @@ class SignedIn {
     const hash = window.location.hash;
     const match = /^#\/case\/([^/]+)$/.exec(hash);
     const upload = hash === '#/upload';
+    const ecgUpload = hash === '#/ecg-upload' && this.session.user.role === 'clinic_staff';
     const orders = hash === '#/orders' && this.session.user.role === 'clinic_staff';
     const record = /^#\/records\/([^/]+)(?:\/([^/]+))?$/.exec(hash);
     const grants = /^#\/patients\/([^/]+)\/grants$/.exec(hash);
@@ -330,6 +332,8 @@ class SignedIn {
       this.view = caseView(this.context, decodeURIComponent(match[1]!), printRoot);
     } else if (upload && user.role === 'clinic_staff') {
       this.view = uploadView(this.context);
+    } else if (ecgUpload) {
+      this.view = ecgUploadView(this.context);
     } else if (orders) {
       this.view = ordersView(this.context);
     } else {
@@ -352,9 +356,11 @@ class SignedIn {
               ? t('shell:page.orders')
               : upload && user.role === 'clinic_staff'
                 ? t('shell:page.upload')
-                : user.role === 'reader'
-                  ? t('shell:page.worklist')
-                  : t('shell:page.cases');
+                : ecgUpload
+                  ? t('shell:page.ecgUpload')
+                  : user.role === 'reader'
+                    ? t('shell:page.worklist')
+                    : t('shell:page.cases');
     // The administrator's pages name themselves (views/admin/admin.ts).
     if (user.role !== 'admin') {
       document.title = pageTitle(user.role === 'health_authority' ? t('supervision:title') : page);

@@ -18,6 +18,7 @@ import { RecordsModule } from './records/records.module.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { DicomListenerModule } from './imaging/dicom-listener.module.js';
 import { ImagingModule } from './imaging/imaging.module.js';
+import { EcgFilesModule } from './ecg-files/ecg-files.module.js';
 import { StatsModule } from './stats/stats.module.js';
 import { StreamsModule } from './streams/streams.module.js';
 import { WorklistModule } from './worklist/worklist.module.js';
@@ -43,6 +44,7 @@ export const DOMAIN_MODULES = [
   HealthModule,
   RetentionModule,
   ImagingModule,
+  EcgFilesModule,
   DicomListenerModule,
   RecordsModule,
   ConsentModule,

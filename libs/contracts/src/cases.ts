@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DeviceMeasurementsSchema } from './ecg-files.js';
 import { PatientSummarySchema } from './patients.js';
 import { text } from './text.js';
 
@@ -203,6 +204,10 @@ export const CaseDetailSchema = CaseSummarySchema.extend({
   ),
   diagnosis: DiagnosisSchema.nullable(),
   analysis: CaseAnalysisSchema.nullable(),
+  deviceMeasurements: DeviceMeasurementsSchema.nullable().describe(
+    'What the electrocardiograph measured, for an ECG that came as a file (docs/ecg-upload.md); ' +
+      "null for a box's recording or a file without them.",
+  ),
   transfers: z
     .array(CaseTransferSchema)
     .describe("Every move between hospitals, oldest first, with the reader's note or the reason."),

@@ -8,6 +8,7 @@ export * from './events.js';
 export * from './routing.js';
 export * from './admin.js';
 export * from './imaging.js';
+export * from './ecg-files.js';
 export * from './consent.js';
 export * from './patients.js';
 export * from './supervision.js';

@@ -1,7 +1,9 @@
 import { CommonScaleError, toCommonScale } from '#ecg';
 import { parseInstance } from './inspect.js';
+import type { DeviceMeasurements } from '#ecg';
 import type { EcgRecordingInput, ExamKindLike } from './ecg-types.js';
 import type { InspectedInstance } from './types.js';
+import { readWaveformAnnotations } from './waveform-annotations.js';
 import { readWaveformGroups, type WaveformChannel, type WaveformGroup } from './waveform-groups.js';
 
 /** One channel of a DICOM waveform with the calibration it was stored with (PS3.3 C.10.9.1.4). */
@@ -24,6 +26,8 @@ export interface DicomEcgRecording extends EcgRecordingInput {
   channels: DicomEcgChannel[];
   /** Which multiplex group was decoded (1-based) and how many the file holds. */
   multiplexGroup: { index: number; of: number; label: string | null };
+  /** The cart's own measurements and statements (Waveform Annotation, PS3.3 C.10.10). */
+  deviceMeasurements: DeviceMeasurements | null;
   warnings: string[];
 }
 
@@ -225,6 +229,7 @@ export function decodeEcgWaveform(
     examKind: twelveLead ? 'resting-12-lead' : 'rhythm-strip',
     channels,
     multiplexGroup: { index: index + 1, of: groups.length, label: group.label },
+    deviceMeasurements: readWaveformAnnotations(parsed.dataSet, warnings),
     warnings,
   };
 }

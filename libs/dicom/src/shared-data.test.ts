@@ -144,6 +144,20 @@ describe.skipIf(goodFiles.length === 0)(
       const swingMicrovolts = (high - low) * recording.microvoltsPerLsb;
       expect(swingMicrovolts).toBeGreaterThan(300);
       expect(swingMicrovolts).toBeLessThan(10_000);
+      // The Mortara cart's own measurements and statements (Waveform Annotation Sequence),
+      // as dcmdump lists them: RR 982, PR 161, QRS 75, QT 368, QTc 370, axes 74/52/57.
+      expect(recording.deviceMeasurements).toEqual({
+        heartRateBpm: 61,
+        rrMs: 982,
+        prMs: 161,
+        qrsMs: 75,
+        qtMs: 368,
+        qtcMs: 370,
+        pAxisDeg: 74,
+        qrsAxisDeg: 52,
+        tAxisDeg: 57,
+        statements: ['RITMO SINUSALE', 'ECG NORMALE'],
+      });
     });
 
     it('reads the deflated image and the big-endian CT like their plain twins', () => {

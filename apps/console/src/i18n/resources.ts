@@ -4,6 +4,7 @@ import enBoxes from './locales/en/boxes.json' with { type: 'json' };
 import enCase from './locales/en/case.json' with { type: 'json' };
 import enCommon from './locales/en/common.json' with { type: 'json' };
 import enEcg from './locales/en/ecg.json' with { type: 'json' };
+import enEcgUpload from './locales/en/ecgUpload.json' with { type: 'json' };
 import enEcgFlags from './locales/en/ecgFlags.json' with { type: 'json' };
 import enErrors from './locales/en/errors.json' with { type: 'json' };
 import enFormat from './locales/en/format.json' with { type: 'json' };
@@ -24,6 +25,7 @@ import zhBoxes from './locales/zh-CN/boxes.json' with { type: 'json' };
 import zhCase from './locales/zh-CN/case.json' with { type: 'json' };
 import zhCommon from './locales/zh-CN/common.json' with { type: 'json' };
 import zhEcg from './locales/zh-CN/ecg.json' with { type: 'json' };
+import zhEcgUpload from './locales/zh-CN/ecgUpload.json' with { type: 'json' };
 import zhEcgFlags from './locales/zh-CN/ecgFlags.json' with { type: 'json' };
 import zhErrors from './locales/zh-CN/errors.json' with { type: 'json' };
 import zhFormat from './locales/zh-CN/format.json' with { type: 'json' };
@@ -53,6 +55,7 @@ export const RESOURCES = {
     common: zhCommon,
     ecg: zhEcg,
     ecgFlags: zhEcgFlags,
+    ecgUpload: zhEcgUpload,
     errors: zhErrors,
     format: zhFormat,
     grantRevoke: zhGrantRevoke,
@@ -75,6 +78,7 @@ export const RESOURCES = {
     common: enCommon,
     ecg: enEcg,
     ecgFlags: enEcgFlags,
+    ecgUpload: enEcgUpload,
     errors: enErrors,
     format: enFormat,
     grantRevoke: enGrantRevoke,

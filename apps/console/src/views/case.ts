@@ -3,11 +3,13 @@ import type {
   CaseStatus,
   CaseSummary,
   CaseTransfer,
+  DeviceMeasurementValues,
   Diagnosis,
   MeasurementReview,
   PatientSummary,
 } from '#contracts';
 import { ApiFailure, describeError, summaryOf } from '../api.js';
+import { measurementComparison } from '../device-measurements.js';
 import { decodeEcg, type EcgTrace } from '../ecg/decode.js';
 import { EcgViewer } from '../ecg/viewer.js';
 import { h, replaceContent } from '../dom.js';
@@ -68,6 +70,8 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
   let trace: EcgTrace | null = null;
   /** The automatic analysis, once the case's detail has loaded (null: none for this case). */
   let analysis: CaseAnalysis | null | undefined;
+  /** What the electrocardiograph measured, for an ECG that came as a file (null: none). */
+  let deviceMeasurements: DeviceMeasurementValues | null = null;
   /** Moves between hospitals, with the escalating reader's note (from the case detail). */
   let transfers: CaseTransfer[] = [];
   /** The registered patient, once the case's detail has loaded (null: not registered). */
@@ -273,7 +277,8 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
     const flags = analysis?.flags ?? summary?.flags ?? [];
     const notes = analysis?.qualityNotes ?? [];
     const shown = analysis && mode !== 'sign' ? analysis.measurements : null;
-    analysisCard.hidden = flags.length === 0 && notes.length === 0 && !analysis;
+    analysisCard.hidden =
+      flags.length === 0 && notes.length === 0 && !analysis && !deviceMeasurements;
     if (analysisCard.hidden) return;
     replaceContent(
       analysisCard,
@@ -293,7 +298,12 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
             notes.map((note) => h('li', {}, note)),
           )
         : null,
-      shown
+      // A file's own measurements: a column beside the relay's, also while signing, so the
+      // reader compares them with the values being confirmed.
+      deviceMeasurements
+        ? measurementComparison(analysis?.measurements ?? null, deviceMeasurements)
+        : null,
+      shown && !deviceMeasurements
         ? h(
             'dl',
             { class: 'measurement-values' },
@@ -797,6 +807,7 @@ export function caseView(ctx: ConsoleContext, caseId: string, printRoot: HTMLEle
       const detail = await ctx.api.caseDetail(caseId);
       summary = summaryOf(detail);
       analysis = detail.analysis;
+      deviceMeasurements = detail.deviceMeasurements;
       transfers = detail.transfers;
       patient = detail.patient;
       priorExams.show(patient);

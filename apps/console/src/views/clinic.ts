@@ -75,6 +75,11 @@ export function clinicCasesView(ctx: ConsoleContext): View {
         counts,
         h('a', { class: 'button primary', href: '#/orders' }, t('worklist:clinic.registerExam')),
         h('a', { class: 'button secondary', href: '#/upload' }, t('worklist:clinic.uploadImages')),
+        h(
+          'a',
+          { class: 'button secondary', href: '#/ecg-upload' },
+          t('worklist:clinic.uploadEcgFiles'),
+        ),
       ),
     ),
     error,

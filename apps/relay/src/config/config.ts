@@ -197,6 +197,13 @@ const ConfigSchema = z
     DICOM_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     DICOM_PARSE_THREADS: z.coerce.number().int().min(1).max(64).default(2),
     IMAGING_QUIET_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
+    // docs/ecg-upload.md: one uploaded ECG file (SCP-ECG, HL7 aECG, DICOM); read whole.
+    ECG_FILE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 ** 2)
+      .default(32 * 1024 ** 2),
     UV_THREADPOOL_SIZE: z.coerce
       .number()
       .int()
@@ -367,6 +374,8 @@ export interface RelayConfig {
     parseThreads: number;
     quietSeconds: number;
   };
+  /** The largest ECG file the clinic's upload takes (docs/ecg-upload.md). */
+  ecgFiles: { maxBytes: number };
   /**
    * Keys protecting patient identifiers (docs/patients.md): the HMAC key of the lookup key,
    * and the AES-256-GCM keys, the first of which seals. `demo` says the fixed demo keys are
@@ -488,6 +497,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       parseThreads: c.DICOM_PARSE_THREADS,
       quietSeconds: c.IMAGING_QUIET_SECONDS,
     },
+    ecgFiles: { maxBytes: c.ECG_FILE_MAX_BYTES },
     consent: {
       codeTtlMs: Math.round(c.CONSENT_CODE_MINUTES * 60_000),
       grantTtlMs: Math.round(c.CONSENT_GRANT_MINUTES * 60_000),

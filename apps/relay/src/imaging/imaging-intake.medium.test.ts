@@ -24,7 +24,7 @@ import {
 import type { JobQueues } from '../infra/queue/job-queues.js';
 import { outbox } from '../infra/database/schema.js';
 import { DRIVERS, openTestDatabase } from '../infra/database/testing/test-database.js';
-import { DicomEcgRecordings, dicomEcgRecordingId } from '../ingest/dicom-ecg-recordings.js';
+import { EcgFileRecordings, ecgFileRecordingId } from '../ingest/ecg-file-recordings.js';
 import { RecordingArchive } from '../ingest/recording-archive.js';
 import { RecordingsRepository } from '../ingest/recordings.repository.js';
 import { worklistWorld, type WorklistWorld } from '../worklist/testing/worklist-world.js';
@@ -60,7 +60,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
   let audit: AuditService;
   let blobs: FileBlobStore;
   let config: RelayConfig;
-  let ecgRecordings: DicomEcgRecordings;
+  let ecgRecordings: EcgFileRecordings;
   let patients: PatientsService;
   let orders: ExamOrdersService;
   const source: StoreSource = { via: 'stow', clinicId: 'clinic-k', actor: 'user:test' };
@@ -127,7 +127,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
       quietLog,
     );
     const recordingsRepository = new RecordingsRepository(world.database);
-    ecgRecordings = new DicomEcgRecordings(
+    ecgRecordings = new EcgFileRecordings(
       new RecordingArchive(
         blobs,
         world.database,
@@ -465,7 +465,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
     expect(outcome).toMatchObject({ outcome: 'stored', sopInstanceUid: sopUid });
     const caseId = outcome.outcome === 'stored' ? outcome.ecgCaseId : undefined;
     expect(caseId).toBeDefined();
-    const recordingId = dicomEcgRecordingId('clinic-k', sopUid);
+    const recordingId = ecgFileRecordingId('clinic-k', sopUid);
     const [recording] = await world.database.db
       .select()
       .from(recordings)
@@ -536,15 +536,15 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
       await world.database.db
         .select()
         .from(recordings)
-        .where(eq(recordings.id, dicomEcgRecordingId('clinic-k', sopUid))),
+        .where(eq(recordings.id, ecgFileRecordingId('clinic-k', sopUid))),
     ).toEqual([]);
   });
 
   it('an ECG waveform stored while its recording could not be archived (the relay stopped between the two) gets its recording when the cart sends it again', async () => {
     const sopUid = syntheticUid();
     const bytes = makeInstance({ sopClass: 'ECG12', sopInstanceUid: sopUid });
-    class StoppedBeforeArchiving extends DicomEcgRecordings {
-      override archiveWaveform(): Promise<string> {
+    class StoppedBeforeArchiving extends EcgFileRecordings {
+      override archiveFile(): Promise<{ caseId: string; recordingId: string }> {
         return Promise.reject(new Error('relay stopped'));
       }
     }
@@ -568,7 +568,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
       'relay stopped',
     );
     expect(await repository.storedSha256('clinic-k', sopUid)).toBeDefined();
-    const recordingId = dicomEcgRecordingId('clinic-k', sopUid);
+    const recordingId = ecgFileRecordingId('clinic-k', sopUid);
     const before = await world.database.db
       .select()
       .from(cases)

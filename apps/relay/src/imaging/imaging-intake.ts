@@ -13,17 +13,18 @@ import type { RelayConfig } from '../config/config.js';
 import { BlobStore } from '../infra/blobs/blob-store.js';
 import type { Logger } from '../infra/logging/logger.js';
 import {
-  DicomEcgRecordings,
-  DicomEcgUnusable,
-  type DicomEcgArrival,
-} from '../ingest/dicom-ecg-recordings.js';
+  EcgFileRecordings,
+  EcgFileUnusable,
+  type EcgFileArrival,
+} from '../ingest/ecg-file-recordings.js';
 import { DicomInspector } from './dicom-inspector.js';
 import { ImagingCases } from './imaging-cases.js';
 import { ImagingRepository, type RecordOutcome } from './imaging.repository.js';
 
 /** Where an instance came from (docs/imaging.md): the one store path for STOW-RS and C-STORE. */
 export interface StoreSource {
-  via: 'stow' | 'c-store';
+  /** 'upload': an ECG cart's file through the clinic's ECG upload (docs/ecg-upload.md). */
+  via: 'stow' | 'c-store' | 'upload';
   clinicId: string;
   /** A user id, or `ae:<AETITLE>` for a modality sending by C-STORE. */
   actor: string;
@@ -32,7 +33,7 @@ export interface StoreSource {
 
 /** A refusal by the relay itself, beside libs/dicom's reasons for a file it cannot take. */
 export type IntakeRefusal = Omit<DicomRefusal, 'code'> & {
-  code: DicomRefusal['code'] | 'STUDY_UID_MISMATCH' | 'ECG_WAVEFORM_UNUSABLE';
+  code: DicomRefusal['code'] | 'STUDY_UID_MISMATCH' | 'ECG_WAVEFORM_UNUSABLE' | 'NOT_ECG_WAVEFORM';
 };
 
 export type StoreOutcome =
@@ -53,6 +54,8 @@ export type StoreOutcome =
 export const DUPLICATE_SOP_INSTANCE = 0x0111;
 /** PS3.7 C.4.2 "Data Set does not match SOP Class" family: the instance is not the target's. */
 export const STUDY_MISMATCH = 0xa900;
+/** PS3.4 Annex GG / PS3.18 "Referenced SOP Class not supported". */
+export const SOP_CLASS_NOT_SUPPORTED = 0x0122;
 
 /** How old a reading of the data disk's free space may be (hasRoomFor). */
 const FREE_DISK_MAX_AGE_MS = 500;
@@ -74,7 +77,7 @@ export class ImagingIntake {
     private readonly blobs: BlobStore,
     private readonly audit: AuditService,
     private readonly imagingCases: ImagingCases,
-    private readonly ecgRecordings: DicomEcgRecordings,
+    private readonly ecgRecordings: EcgFileRecordings,
     private readonly clock: Clock,
     @Inject(CONFIG) private readonly config: RelayConfig,
     @Inject(LOGGER) private readonly log: Logger,
@@ -115,7 +118,7 @@ export class ImagingIntake {
   async storeFile(
     tempFilePath: string,
     source: StoreSource,
-    expect: { studyInstanceUid?: string } = {},
+    expect: { studyInstanceUid?: string; ecgWaveform?: boolean } = {},
   ): Promise<StoreOutcome> {
     // The file's fsync runs while it is inspected and looked up, off the critical path; it
     // is moved into place only once both are done and the instance is a new one.
@@ -134,11 +137,20 @@ export class ImagingIntake {
           ...ids,
         });
       }
+      if (expect.ecgWaveform && !instance.isEcgWaveform) {
+        return this.refuse(source, {
+          code: 'NOT_ECG_WAVEFORM',
+          reason:
+            'the DICOM file is not an ECG waveform (12-lead or General ECG); images go through the imaging upload',
+          failureReason: SOP_CLASS_NOT_SUPPORTED,
+          ...ids,
+        });
+      }
       const stored = await this.repository.storedSha256(source.clinicId, instance.sopInstanceUid);
       // An ECG waveform is decoded before it is stored: one that cannot become a recording
       // is refused with the reason instead of being kept as an image nobody reads. A re-send
       // is decoded again only when its recording is missing (a crash between the two steps).
-      let ecg: DicomEcgArrival | undefined;
+      let ecg: EcgFileArrival | undefined;
       if (
         instance.isEcgWaveform &&
         (stored === undefined ||
@@ -185,7 +197,7 @@ export class ImagingIntake {
       }
       // After the instance is durably recorded; archiving is idempotent (the recording id
       // comes from the SOP Instance UID), so a race of two identical sends makes one case.
-      const ecgCaseId = ecg ? await this.ecgRecordings.archiveWaveform(ecg) : undefined;
+      const ecgCaseId = ecg ? (await this.ecgRecordings.archiveFile(ecg)).caseId : undefined;
       return {
         outcome: recorded.outcome,
         ...(ecgCaseId ? { ecgCaseId } : {}),
@@ -206,13 +218,13 @@ export class ImagingIntake {
     path: string,
     instance: InspectedInstance,
     source: StoreSource,
-  ): Promise<{ arrival: DicomEcgArrival } | { refusal: IntakeRefusal }> {
+  ): Promise<{ arrival: EcgFileArrival } | { refusal: IntakeRefusal }> {
     try {
       // The file was bounded by DICOM_MAX_INSTANCE_BYTES and parsed safely on the pool first.
       const recording = decodeEcgWaveform(await readFile(path), instance);
-      const arrival: DicomEcgArrival = {
+      const arrival: EcgFileArrival = {
         clinicId: source.clinicId,
-        sopInstanceUid: instance.sopInstanceUid,
+        key: instance.sopInstanceUid,
         source: source.callingAe
           ? `dicom:${source.via}:${source.callingAe}`
           : `dicom:${source.via}`,
@@ -221,7 +233,7 @@ export class ImagingIntake {
       this.ecgRecordings.check(arrival);
       return { arrival };
     } catch (error) {
-      if (!(error instanceof DicomWaveformError) && !(error instanceof DicomEcgUnusable)) {
+      if (!(error instanceof DicomWaveformError) && !(error instanceof EcgFileUnusable)) {
         throw error;
       }
       return {

@@ -11,7 +11,7 @@ export type InstanceRow = typeof instances.$inferSelect;
 
 export interface NewInstance {
   clinicId: string;
-  via: 'stow' | 'c-store';
+  via: 'stow' | 'c-store' | 'upload';
   sha256: string;
   sizeBytes: number;
   instance: InspectedInstance;

@@ -209,9 +209,10 @@ function failedItem(failure: Failure): DicomJson {
 
 /**
  * Passes a part through until it grows past `maxBytes`, then reads the rest without keeping
- * it: the part fails alone and the parts after it are still read.
+ * it: the part fails alone and the parts after it are still read. Also bounds an uploaded
+ * ECG file (ecg-files/ecg-file-intake.ts).
  */
-class SizeLimit extends Transform {
+export class SizeLimit extends Transform {
   private seen = 0;
 
   constructor(private readonly maxBytes: number) {

@@ -8,7 +8,7 @@ import { RedisConnections } from '../infra/redis/redis-connections.js';
 import { OutboxModule } from '../outbox/outbox.module.js';
 import { RecordsModule } from '../records/records.module.js';
 import { WorklistModule } from '../worklist/worklist.module.js';
-import { DicomEcgRecordings } from './dicom-ecg-recordings.js';
+import { EcgFileRecordings } from './ecg-file-recordings.js';
 import { IngestBridge } from './ingest.bridge.js';
 import { IngestService } from './ingest.service.js';
 import { RecordingArchive } from './recording-archive.js';
@@ -35,10 +35,10 @@ import { RecordingsRepository } from './recordings.repository.js';
     },
     RecordingArchive,
     RecordingsRepository,
-    DicomEcgRecordings,
+    EcgFileRecordings,
     IngestService,
     IngestBridge,
   ],
-  exports: [IngestService, RecordingsRepository, RecordingArchive, DicomEcgRecordings],
+  exports: [IngestService, RecordingsRepository, RecordingArchive, EcgFileRecordings],
 })
 export class IngestModule {}

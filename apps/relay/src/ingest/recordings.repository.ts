@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { eq } from 'drizzle-orm';
+import type { DeviceMeasurements } from '#ecg';
 import { Database, type Tx } from '../infra/database/database.js';
-import { recordings } from '../infra/database/schema.js';
+import { cases, recordings } from '../infra/database/schema.js';
 import type { StagedRecording } from './recording-staging.js';
 
 /**
- * A recording ready to be kept: a box's (deviceId set, source 'box') or one decoded from a
- * DICOM ECG waveform (deviceId null, source 'dicom:…').
+ * A recording ready to be kept: a box's (deviceId set, source 'box') or one read from an ECG
+ * file (deviceId null, source 'dicom:…' or 'upload:…', with the device's own measurements).
  */
 export type ArchivedRecording = Omit<StagedRecording, 'deviceId'> & {
   deviceId: string | null;
   source?: string;
+  deviceMeasurements?: DeviceMeasurements | null;
 };
 
 export interface StoredRecording {
@@ -20,6 +22,7 @@ export interface StoredRecording {
   microvoltsPerLsb: number;
   samplesPerLead: number;
   sha256: string;
+  deviceMeasurements: Record<string, unknown> | null;
 }
 
 @Injectable()
@@ -35,10 +38,21 @@ export class RecordingsRepository {
         microvoltsPerLsb: recordings.microvoltsPerLsb,
         samplesPerLead: recordings.samplesPerLead,
         sha256: recordings.sha256,
+        deviceMeasurements: recordings.deviceMeasurements,
       })
       .from(recordings)
       .where(eq(recordings.id, id));
     return row;
+  }
+
+  /** The case of a recording (a recording has one case at most). */
+  async caseIdOf(recordingId: string): Promise<string | undefined> {
+    const [row] = await this.database.db
+      .select({ id: cases.id })
+      .from(cases)
+      .where(eq(cases.recordingId, recordingId))
+      .limit(1);
+    return row?.id;
   }
 
   async saveAnalysis(tx: Tx, id: string, analysis: Record<string, unknown>): Promise<void> {
@@ -69,6 +83,9 @@ export class RecordingsRepository {
         chunkCount: stored.chunkCount,
         sha256: stored.sha256,
         patientRef: recording.patientRef ?? null,
+        deviceMeasurements: recording.deviceMeasurements
+          ? { ...recording.deviceMeasurements }
+          : null,
         startedAt: new Date(recording.startedAt),
       })
       .onConflictDoNothing({ target: recordings.id })

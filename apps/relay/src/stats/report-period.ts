@@ -18,7 +18,7 @@ export function dayIn(at: Date, timeZone = REPORT_TIME_ZONE): string {
 }
 
 /** How far `timeZone` is ahead of UTC at `at`, in milliseconds (Intl's "GMT+08:00"). */
-function offsetMs(at: Date, timeZone: string): number {
+export function offsetMs(at: Date, timeZone: string): number {
   const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
     .formatToParts(at)
     .find((part) => part.type === 'timeZoneName')?.value;

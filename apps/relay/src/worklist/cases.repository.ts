@@ -435,13 +435,23 @@ export class CasesRepository {
     await tx.insert(diagnoses).values(diagnosis);
   }
 
-  async analysisOf(caseId: string): Promise<Record<string, unknown> | null> {
+  /** The recording's analysis and, for an ECG from a file, the device's own measurements. */
+  async analysisOf(caseId: string): Promise<{
+    analysis: Record<string, unknown> | null;
+    deviceMeasurements: Record<string, unknown> | null;
+  }> {
     const [row] = await this.database.db
-      .select({ analysis: recordings.analysis })
+      .select({
+        analysis: recordings.analysis,
+        deviceMeasurements: recordings.deviceMeasurements,
+      })
       .from(cases)
       .innerJoin(recordings, eq(recordings.id, cases.recordingId))
       .where(eq(cases.id, caseId));
-    return row?.analysis ?? null;
+    return {
+      analysis: row?.analysis ?? null,
+      deviceMeasurements: row?.deviceMeasurements ?? null,
+    };
   }
 
   async recordingOf(caseId: string, scope: CaseScope) {

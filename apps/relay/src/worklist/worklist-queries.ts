@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { CaseDetail, CaseEcg, CaseSummary, Diagnosis, SessionUser } from '#contracts';
+import type {
+  CaseDetail,
+  CaseEcg,
+  CaseSummary,
+  DeviceMeasurementValues,
+  Diagnosis,
+  SessionUser,
+} from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import { BlobStore } from '../infra/blobs/blob-store.js';
 import { PatientsService } from '../records/patients.service.js';
@@ -43,11 +50,13 @@ export class WorklistQueries {
         detail: { caseId },
       });
     }
+    const { analysis, deviceMeasurements } = await this.cases.analysisOf(caseId);
     return {
       ...summary,
       patient: patient ? this.patients.summary(patient) : null,
       diagnosis: diagnosis ? withoutDevice(diagnosis) : null,
-      analysis: toCaseAnalysis(await this.cases.analysisOf(caseId)),
+      analysis: toCaseAnalysis(analysis),
+      deviceMeasurements: deviceMeasurements as DeviceMeasurementValues | null,
       transfers: await this.cases.transfersOf(caseId),
     };
   }

@@ -67,7 +67,10 @@ export const recordings = pgTable(
     id: uuid('id').primaryKey(),
     /** The box that sent it; null for an ECG that came as a DICOM waveform (see `source`). */
     deviceId: text('device_id').references(() => devices.id),
-    /** Where it came from: 'box', 'dicom:stow' or 'dicom:c-store:<calling AE>' (docs/imaging.md). */
+    /**
+     * Where it came from: 'box', 'dicom:stow', 'dicom:c-store:<calling AE>', 'dicom:upload'
+     * (docs/imaging.md), or 'upload:scp-ecg' / 'upload:hl7-aecg' (docs/ecg-upload.md).
+     */
     source: text('source').notNull().default('box'),
     clinicId: text('clinic_id')
       .notNull()
@@ -83,6 +86,11 @@ export const recordings = pgTable(
     patientRef: text('patient_ref'),
     /** The automatic analysis (libs/ecg), with its algorithm version; a suggestion only. */
     analysis: jsonb('analysis').$type<Record<string, unknown>>(),
+    /**
+     * What the electrocardiograph measured and wrote into an uploaded or DICOM ECG file
+     * (libs/ecg DeviceMeasurements), shown beside the analysis; null for a box's recording.
+     */
+    deviceMeasurements: jsonb('device_measurements').$type<Record<string, unknown>>(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     receivedAt: createdAt(),
   },
@@ -469,7 +477,7 @@ export const instances = pgTable(
     }>(),
     /** PS3.18 F.2 DICOM JSON without bulk data: what WADO-RS metadata answers. */
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull(),
-    receivedVia: text('received_via', { enum: ['stow', 'c-store'] }).notNull(),
+    receivedVia: text('received_via', { enum: ['stow', 'c-store', 'upload'] }).notNull(),
     createdAt: createdAt(),
   },
   (t) => [
