@@ -97,4 +97,21 @@ describe('FileBlobStore', () => {
     expect(await readdir(leaf)).toEqual([key]);
     await rm(shm, { recursive: true, force: true });
   });
+
+  it('keeps bytes staged from memory under their sha256, leaving no scratch file', async () => {
+    const store = new FileBlobStore(root);
+    const bytes = Buffer.from('an instance received into memory');
+    const key = createHash('sha256').update(bytes).digest('hex');
+    await store.stageBytes(bytes).keep(key);
+    expect(await store.get(key)).toEqual(bytes);
+    expect(await readdir(join(root, 'scratch'))).toEqual([]);
+  });
+
+  it('discards bytes staged from memory without storing them', async () => {
+    const store = new FileBlobStore(root);
+    const bytes = Buffer.from('refused after inspection, from memory');
+    await store.stageBytes(bytes).discard();
+    expect(await store.has(createHash('sha256').update(bytes).digest('hex'))).toBe(false);
+    expect(await readdir(join(root, 'scratch'))).toEqual([]);
+  });
 });

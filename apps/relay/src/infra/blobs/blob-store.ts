@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -22,6 +22,12 @@ export abstract class BlobStore {
    * two must be called.
    */
   abstract stage(path: string): StagedFile;
+  /**
+   * The same for bytes received into memory: they are written to a scratch file and fsynced
+   * at once, while the caller inspects them; `keep` and `discard` as for `stage`. The caller
+   * must not change the bytes until one of the two has resolved.
+   */
+  abstract stageBytes(bytes: Uint8Array): StagedFile;
   /** The blob (or bytes `start`..`end` inclusive of it) as a stream, never whole in memory. */
   abstract stream(key: string, range?: { start: number; end: number }): Readable;
 }
@@ -109,6 +115,24 @@ export class FileBlobStore extends BlobStore {
       discard: async () => {
         await synced.catch(() => undefined);
         await rm(path, { force: true });
+      },
+    };
+  }
+
+  stageBytes(bytes: Uint8Array): StagedFile {
+    const path = this.scratchPath();
+    // One write and its fsync (`flush`), then the close: four operations on libuv's pool,
+    // where a streamed scratch file took a write per MiB plus an open and fsync of its own.
+    const synced = path.then((at) => writeFile(at, bytes, { flush: true }).then(() => at));
+    synced.catch(() => undefined);
+    return {
+      keep: async (sha256) => {
+        await this.moveIntoPlace(await synced, sha256);
+      },
+      discard: async () => {
+        await synced.catch(() => undefined);
+        const at = await path.catch(() => undefined);
+        if (at) await rm(at, { force: true });
       },
     };
   }
