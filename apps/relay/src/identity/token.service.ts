@@ -1,6 +1,7 @@
 import { jwtVerify, SignJWT } from 'jose';
 import { FACILITY_KINDS, ROLES, type SessionUser } from '#contracts';
 import { z } from 'zod';
+import { SystemClock, type Clock } from '../common/clock.js';
 
 const Claims = z.object({
   sub: z.string(),
@@ -46,6 +47,7 @@ export class TokenService {
   constructor(
     secret: string,
     readonly ttlSeconds: number,
+    private readonly clock: Clock = new SystemClock(),
   ) {
     this.key = new TextEncoder().encode(secret);
   }
@@ -72,7 +74,7 @@ export class TokenService {
     const known = this.verified.get(token);
     if (known) {
       // jose's rule (RFC 7519 §4.1.4): refused once the current whole second reaches exp.
-      if (Math.floor(Date.now() / 1000) < known.expiresAt.getTime() / 1000) {
+      if (Math.floor(this.clock.now().getTime() / 1000) < known.expiresAt.getTime() / 1000) {
         // A copy: what a caller does to its claims must not reach the next request.
         return { ...known, user: { ...known.user } };
       }
@@ -92,6 +94,8 @@ export class TokenService {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: 'telerelay',
         algorithms: ['HS256'],
+        // The same time as the cache's expiry check.
+        currentDate: this.clock.now(),
       });
       const claims = Claims.parse(payload);
       return {
