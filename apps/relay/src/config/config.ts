@@ -194,6 +194,13 @@ const ConfigSchema = z
       .int()
       .min(0)
       .default(2 * 1024 ** 3),
+    // Up to this, a received instance is held in memory instead of a scratch file (0: never).
+    DICOM_IN_MEMORY_INSTANCE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(256 * 1024 ** 2)
+      .default(8 * 1024 ** 2),
     DICOM_PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     DICOM_PARSE_THREADS: z.coerce.number().int().min(1).max(64).default(2),
     IMAGING_QUIET_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
@@ -369,6 +376,8 @@ export interface RelayConfig {
   imaging: {
     maxRequestBytes: number;
     maxInstanceBytes: number;
+    /** An instance up to this size is received into memory, not a scratch file. */
+    inMemoryInstanceBytes: number;
     minFreeDiskBytes: number;
     parseTimeoutMs: number;
     parseThreads: number;
@@ -492,6 +501,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     imaging: {
       maxRequestBytes: c.DICOM_MAX_REQUEST_BYTES,
       maxInstanceBytes: c.DICOM_MAX_INSTANCE_BYTES,
+      inMemoryInstanceBytes: c.DICOM_IN_MEMORY_INSTANCE_BYTES,
       minFreeDiskBytes: c.DICOM_MIN_FREE_DISK_BYTES,
       parseTimeoutMs: c.DICOM_PARSE_TIMEOUT_MS,
       parseThreads: c.DICOM_PARSE_THREADS,

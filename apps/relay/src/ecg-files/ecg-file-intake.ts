@@ -11,7 +11,7 @@ import { DomainError, type DomainErrorCode } from '../common/domain-error.js';
 import { CONFIG, LOGGER } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
 import { ImagingIntake, type IntakeRefusal } from '../imaging/imaging-intake.js';
-import { SizeLimit } from '../imaging/stow.js';
+import { SizeLimit } from './size-limit.js';
 import { BlobStore } from '../infra/blobs/blob-store.js';
 import type { Logger } from '../infra/logging/logger.js';
 import {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SessionUser } from '#contracts';
 import { TokenService } from './token.service.js';
 
@@ -36,5 +36,27 @@ describe('TokenService', () => {
     );
     expect(await tokens.verify(`${header}.${forged}.${signature}`)).toBeNull();
     expect(await tokens.verify('not-a-token')).toBeNull();
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('refuses a token it has already verified once it expires', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const shortLived = new TokenService('z'.repeat(32), 60);
+    const token = await shortLived.issue(reader, sid);
+    expect(await shortLived.verify(token)).toMatchObject({ user: reader });
+    // The second check is answered from what the first one verified.
+    expect(await shortLived.verify(token)).toMatchObject({ user: reader, sessionId: sid });
+    vi.setSystemTime(Date.now() + 61_000);
+    expect(await shortLived.verify(token)).toBeNull();
+  });
+
+  it('gives each caller its own claims', async () => {
+    const token = await tokens.issue(reader, sid);
+    const first = await tokens.verify(token);
+    first!.user.role = 'admin';
+    expect((await tokens.verify(token))?.user.role).toBe('reader');
   });
 });

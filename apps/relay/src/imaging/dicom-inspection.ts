@@ -7,17 +7,16 @@ export type FileInspection =
   | { ok: true; sha256: string; sizeBytes: number; instance: InspectedInstance }
   | { ok: false; sha256: string; sizeBytes: number; refusal: DicomRefusal };
 
-export interface InspectionTask {
-  path: string;
-  maxBytes: number;
-}
+/** A received file by its path, or its bytes when it was received into memory. */
+export type InspectionTask = ({ path: string } | { bytes: Uint8Array }) & { maxBytes: number };
 
 /**
- * Reads a received file once: its sha256 (the blob key) and libs/dicom's inspection. Runs on
- * a parser thread (dicom-inspection.worker.ts), so the relay's own thread never parses.
+ * Reads a received file once (or takes its bytes): its sha256 (the blob key) and libs/dicom's
+ * inspection. Runs on a parser thread (dicom-inspection.worker.ts), so the relay's own thread
+ * never parses.
  */
 export async function inspectFile(task: InspectionTask): Promise<FileInspection> {
-  const bytes = await readFile(task.path);
+  const bytes = 'bytes' in task ? task.bytes : await readFile(task.path);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const inspection = inspectInstance(bytes, { maxBytes: task.maxBytes });
   return inspection.ok

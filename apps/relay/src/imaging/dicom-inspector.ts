@@ -4,7 +4,7 @@ import type { DicomRefusal } from '#dicom';
 import { CONFIG, LOGGER } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
 import type { Logger } from '../infra/logging/logger.js';
-import { inspectFile, type FileInspection } from './dicom-inspection.js';
+import { inspectFile, type FileInspection, type InspectionTask } from './dicom-inspection.js';
 
 /** What the relay says of a file the parser could not finish (PS3.7 C.4.2 0xC000). */
 const unreadable = (reason: string): DicomRefusal => ({
@@ -16,6 +16,10 @@ const unreadable = (reason: string): DicomRefusal => ({
 /** Inspects a received file; never throws for what the file contains. */
 export abstract class DicomInspector {
   abstract inspect(path: string): Promise<FileInspection | { ok: false; refusal: DicomRefusal }>;
+  /** The same for bytes received into memory; they are copied to the parser, not moved. */
+  abstract inspectBytes(
+    bytes: Uint8Array,
+  ): Promise<FileInspection | { ok: false; refusal: DicomRefusal }>;
 }
 
 /**
@@ -44,12 +48,19 @@ export class PooledDicomInspector extends DicomInspector implements OnModuleDest
     });
   }
 
-  async inspect(path: string) {
+  inspect(path: string) {
+    return this.run({ path, maxBytes: this.config.imaging.maxInstanceBytes });
+  }
+
+  inspectBytes(bytes: Uint8Array) {
+    return this.run({ bytes, maxBytes: this.config.imaging.maxInstanceBytes });
+  }
+
+  private async run(task: InspectionTask) {
     try {
-      return (await this.pool.run(
-        { path, maxBytes: this.config.imaging.maxInstanceBytes },
-        { signal: AbortSignal.timeout(this.config.imaging.parseTimeoutMs) },
-      )) as FileInspection;
+      return (await this.pool.run(task, {
+        signal: AbortSignal.timeout(this.config.imaging.parseTimeoutMs),
+      })) as FileInspection;
     } catch (error) {
       const timedOut = (error as Error).name === 'AbortError';
       this.log.warn(
@@ -77,9 +88,17 @@ export class PooledDicomInspector extends DicomInspector implements OnModuleDest
  * sources (the pool's worker file exists only in the build).
  */
 export class InlineDicomInspector extends DicomInspector {
-  async inspect(path: string) {
+  inspect(path: string) {
+    return this.run({ path, maxBytes: 512 * 1024 ** 2 });
+  }
+
+  inspectBytes(bytes: Uint8Array) {
+    return this.run({ bytes, maxBytes: 512 * 1024 ** 2 });
+  }
+
+  private async run(task: InspectionTask) {
     try {
-      return await inspectFile({ path, maxBytes: 512 * 1024 ** 2 });
+      return await inspectFile(task);
     } catch (error) {
       return { ok: false as const, refusal: unreadable((error as Error).message) };
     }

@@ -36,10 +36,20 @@ class RecordingIntake {
   scratchPath(): Promise<string> {
     return Promise.resolve(join(this.scratch, `${randomUUID()}.part`));
   }
+  /** How each instance was handed over: held in memory, or as a scratch file. */
+  readonly handedOver: ('memory' | 'file')[] = [];
   async storeFile(path: string, source: StoreSource): Promise<StoreOutcome> {
-    this.calls += 1;
     const bytes = await readFile(path);
     await rm(path);
+    this.handedOver.push('file');
+    return this.keep(bytes, source);
+  }
+  storeBytes(bytes: Uint8Array, source: StoreSource): Promise<StoreOutcome> {
+    this.handedOver.push('memory');
+    return Promise.resolve(this.keep(Buffer.from(bytes), source));
+  }
+  private keep(bytes: Buffer, source: StoreSource): StoreOutcome {
+    this.calls += 1;
     const inspection = inspectInstance(bytes);
     if (!inspection.ok) return { outcome: 'refused', refusal: inspection.refusal };
     const { sopClassUid, sopInstanceUid, studyInstanceUid } = inspection.instance;
@@ -136,7 +146,7 @@ beforeAll(async () => {
   } as unknown as AuditService;
   const config = {
     dicom: { port: 0, aeTitle: 'TELERELAY', maxAssociations: 4 },
-    imaging: { maxInstanceBytes: 4 * 1024 * 1024 },
+    imaging: { maxInstanceBytes: 4 * 1024 * 1024, inMemoryInstanceBytes: 64 * 1024 },
   } as unknown as RelayConfig;
   listener = new DicomListener(
     intake as unknown as ImagingIntake,
@@ -206,17 +216,19 @@ describe('DICOM listener (C-ECHO, C-STORE) with DCMTK as the modality', () => {
     expect(echo.output).toMatch(/Called AE Title Not Recognized/i);
   });
 
-  it('stores a CT series: each instance arrives as a Part 10 file with the dataset byte for byte', async () => {
+  it('stores a CT series: each instance arrives as a Part 10 file with the dataset byte for byte, in memory or (over DICOM_IN_MEMORY_INSTANCE_BYTES) as a scratch file', async () => {
     const study = syntheticUid();
     const series = syntheticUid();
+    const handedOver = intake.handedOver.length;
+    // 8 KiB of pixels twice, held in memory; 128 KiB once, past the 64 KiB bound: a file.
     const originals = await Promise.all(
-      [1, 2, 3].map(async (n) => {
+      [64, 64, 256].map(async (rows, n) => {
         const bytes = makeInstance({
           sopClass: 'CT',
           studyInstanceUid: study,
           seriesInstanceUid: series,
-          rows: 64,
-          columns: 64,
+          rows,
+          columns: rows,
         });
         return { bytes: Buffer.from(bytes), path: await writeInstance(`ct-${n}.dcm`, bytes) };
       }),
@@ -239,6 +251,7 @@ describe('DICOM listener (C-ECHO, C-STORE) with DCMTK as the modality', () => {
       });
       expect(datasetOf(arrived!.bytes).equals(datasetOf(original.bytes))).toBe(true);
     }
+    expect(intake.handedOver.slice(handedOver).sort()).toEqual(['file', 'memory', 'memory']);
     expect(await readdir(scratch)).toEqual([]);
   });
 

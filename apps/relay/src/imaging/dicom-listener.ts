@@ -15,7 +15,7 @@ import {
   type StoreReply,
 } from '../infra/dimse/dimse-server.js';
 import type { Logger } from '../infra/logging/logger.js';
-import { ImagingIntake, type StoreOutcome } from './imaging-intake.js';
+import { ImagingIntake, type StoreOutcome, type StoreSource } from './imaging-intake.js';
 
 /** An accepted association: the clinic its calling AE title belongs to. */
 export interface AeSession {
@@ -99,6 +99,7 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
       ),
       scratchPath: () => this.intake.scratchPath(),
       maxInstanceBytes: this.config.imaging.maxInstanceBytes,
+      maxInMemoryBytes: this.config.imaging.inMemoryInstanceBytes,
       maxAssociations: dicom.maxAssociations,
     });
     return this.server.port;
@@ -177,7 +178,7 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
       };
     }
     if (!(await this.intake.hasRoomFor(instance.bytes))) {
-      await rm(instance.path, { force: true });
+      if (instance.kind === 'file') await rm(instance.path, { force: true });
       this.refusal('INSUFFICIENT_STORAGE');
       this.log.warn(
         { clinicId: session.clinicId },
@@ -188,12 +189,16 @@ export class DicomListener implements StorageGate<AeSession>, OnApplicationShutd
         errorComment: 'the relay is short of disk space',
       };
     }
-    const outcome = await this.intake.storeFile(instance.path, {
+    const source: StoreSource = {
       via: 'c-store',
       clinicId: session.clinicId,
       actor: `ae:${session.callingAe}`,
       callingAe: session.callingAe,
-    });
+    };
+    const outcome =
+      instance.kind === 'memory'
+        ? await this.intake.storeBytes(instance.data, source)
+        : await this.intake.storeFile(instance.path, source);
     return this.reply(session, outcome);
   }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -34,7 +34,7 @@ import { DicomwebService } from './dicomweb.service.js';
 import { ImagingCases, IMAGING_QUIET_QUEUE } from './imaging-cases.js';
 import { ImagingIntake, type StoreSource } from './imaging-intake.js';
 import { ImagingRepository } from './imaging.repository.js';
-import { StowReceiver } from './stow.js';
+import { StowReceiver, type StowResult } from './stow.js';
 import { ExamOrdersRepository } from '../records/exam-orders.repository.js';
 import { ExamOrdersService } from '../records/exam-orders.service.js';
 import { PatientIdentity } from '../records/patient-identity.js';
@@ -93,6 +93,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
       imaging: {
         maxRequestBytes: 1e9,
         maxInstanceBytes: 1e8,
+        inMemoryInstanceBytes: 64 * 1024,
         minFreeDiskBytes: 0,
         parseTimeoutMs: 10_000,
         parseThreads: 1,
@@ -379,6 +380,76 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
       code: 'INSUFFICIENT_STORAGE',
     });
     expect(body.readableFlowing).not.toBe(true);
+  });
+
+  /** A STOW-RS request as the receiver reads it, arriving in 64 KiB reads. */
+  const stowRequest = (parts: Uint8Array[]) => {
+    const body = Buffer.concat([
+      ...parts.flatMap((part) => [
+        Buffer.from('--b\r\nContent-Type: application/dicom\r\n\r\n'),
+        part,
+        Buffer.from('\r\n'),
+      ]),
+      Buffer.from('--b--\r\n'),
+    ]);
+    const reads = Array.from({ length: Math.ceil(body.byteLength / 65_536) }, (_, i) =>
+      body.subarray(i * 65_536, (i + 1) * 65_536),
+    );
+    return Object.assign(Readable.from(reads), {
+      complete: true,
+      headers: {
+        'content-type': 'multipart/related; type="application/dicom"; boundary=b',
+        'content-length': String(body.byteLength),
+      },
+    }) as unknown as IncomingMessage;
+  };
+  const sequence = (result: StowResult, tag: string) =>
+    (result.body[tag]?.Value ?? []) as Record<string, { Value?: unknown[] }>[];
+  const scratchFiles = () => readdir(join(dir, 'blobs', 'scratch'));
+
+  it('STOW-RS takes a small part into memory and one over DICOM_IN_MEMORY_INSTANCE_BYTES through a scratch file, both stored byte for byte, no scratch file left', async () => {
+    const studyUid = syntheticUid();
+    const slice = makeInstance({
+      sopClass: 'CT',
+      studyInstanceUid: studyUid,
+      rows: 64,
+      columns: 64,
+    });
+    const large = makeInstance({
+      sopClass: 'CT',
+      studyInstanceUid: studyUid,
+      rows: 512,
+      columns: 512,
+    });
+    expect(slice.byteLength).toBeLessThan(config.imaging.inMemoryInstanceBytes);
+    expect(large.byteLength).toBeGreaterThan(config.imaging.inMemoryInstanceBytes);
+    const stow = new StowReceiver(intake, config);
+    const result = await stow.receive(world.nurse, stowRequest([slice, large]), 'http://relay');
+    expect(result.status).toBe(200);
+    expect(sequence(result, '00081199')).toHaveLength(2);
+    for (const sent of [slice, large]) {
+      const sha256 = createHash('sha256').update(sent).digest('hex');
+      expect(Buffer.compare(await blobs.get(sha256), Buffer.from(sent))).toBe(0);
+    }
+    expect(await scratchFiles()).toEqual([]);
+  });
+
+  it('STOW-RS refuses a part that grows past DICOM_MAX_INSTANCE_BYTES after it went to a scratch file, removes that file, and stores the part after it', async () => {
+    const large = makeInstance({ sopClass: 'CT', rows: 512, columns: 512 });
+    const maxInstanceBytes = config.imaging.inMemoryInstanceBytes + 128 * 1024;
+    expect(large.byteLength).toBeGreaterThan(maxInstanceBytes);
+    const small = makeInstance({ sopClass: 'CT', rows: 16, columns: 16 });
+    const stow = new StowReceiver(intake, {
+      ...config,
+      imaging: { ...config.imaging, maxInstanceBytes },
+    });
+    const result = await stow.receive(world.nurse, stowRequest([large, small]), 'http://relay');
+    expect(result.status).toBe(202);
+    expect(sequence(result, '00081198')[0]?.['00081197']?.Value).toEqual([0xa700]);
+    expect(sequence(result, '00081199')).toHaveLength(1);
+    const largeKey = createHash('sha256').update(large).digest('hex');
+    expect(await blobs.has(largeKey)).toBe(false);
+    expect(await scratchFiles()).toEqual([]);
   });
 
   it('QIDO-RS: filters by PatientID, StudyDate range, ModalitiesInStudy and AccessionNumber, within the user’s scope only', async () => {

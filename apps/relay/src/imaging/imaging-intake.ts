@@ -10,7 +10,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { CONFIG, LOGGER } from '../common/tokens.js';
 import type { RelayConfig } from '../config/config.js';
-import { BlobStore } from '../infra/blobs/blob-store.js';
+import { BlobStore, type StagedFile } from '../infra/blobs/blob-store.js';
 import type { Logger } from '../infra/logging/logger.js';
 import {
   EcgFileRecordings,
@@ -69,6 +69,12 @@ export function instancePath(study: string, series: string, sop: string): string
  * the blob store, recorded once. Every file ends here whichever way it came, and the file
  * at the given path is consumed: moved into the blob store or deleted.
  */
+/** What the caller knows the instance must be: of the study in its URL, an ECG waveform. */
+interface StoreExpectation {
+  studyInstanceUid?: string;
+  ecgWaveform?: boolean;
+}
+
 @Injectable()
 export class ImagingIntake {
   constructor(
@@ -118,14 +124,49 @@ export class ImagingIntake {
   async storeFile(
     tempFilePath: string,
     source: StoreSource,
-    expect: { studyInstanceUid?: string; ecgWaveform?: boolean } = {},
+    expect: StoreExpectation = {},
   ): Promise<StoreOutcome> {
     // The file's fsync runs while it is inspected and looked up, off the critical path; it
     // is moved into place only once both are done and the instance is a new one.
-    const staged = this.blobs.stage(tempFilePath);
+    return this.store(
+      this.blobs.stage(tempFilePath),
+      this.inspector.inspect(tempFilePath),
+      () => readFile(tempFilePath),
+      source,
+      expect,
+    );
+  }
+
+  /**
+   * The same for an instance received into memory (a STOW-RS part below
+   * DICOM_IN_MEMORY_INSTANCE_BYTES, or a C-STORE as small): its scratch file is written and fsynced while the parser
+   * thread reads a copy of the bytes, so nothing is read back from disk. The bytes must not
+   * change until this resolves.
+   */
+  async storeBytes(
+    bytes: Uint8Array,
+    source: StoreSource,
+    expect: StoreExpectation = {},
+  ): Promise<StoreOutcome> {
+    return this.store(
+      this.blobs.stageBytes(bytes),
+      this.inspector.inspectBytes(bytes),
+      () => Promise.resolve(bytes),
+      source,
+      expect,
+    );
+  }
+
+  private async store(
+    staged: StagedFile,
+    inspecting: ReturnType<DicomInspector['inspect']>,
+    bytesOf: () => Promise<Uint8Array>,
+    source: StoreSource,
+    expect: StoreExpectation,
+  ): Promise<StoreOutcome> {
     let consumed = false;
     try {
-      const inspection = await this.inspector.inspect(tempFilePath);
+      const inspection = await inspecting;
       if (!inspection.ok) return this.refuse(source, inspection.refusal);
       const { instance, sha256, sizeBytes } = inspection;
       const ids = { sopClassUid: instance.sopClassUid, sopInstanceUid: instance.sopInstanceUid };
@@ -157,7 +198,7 @@ export class ImagingIntake {
           (stored === sha256 &&
             !(await this.ecgRecordings.has(source.clinicId, instance.sopInstanceUid))))
       ) {
-        const decoded = await this.decodeEcg(tempFilePath, instance, source);
+        const decoded = await this.decodeEcg(bytesOf, instance, source);
         if ('refusal' in decoded) return this.refuse(source, decoded.refusal);
         ecg = decoded.arrival;
       }
@@ -215,13 +256,13 @@ export class ImagingIntake {
   }
 
   private async decodeEcg(
-    path: string,
+    bytesOf: () => Promise<Uint8Array>,
     instance: InspectedInstance,
     source: StoreSource,
   ): Promise<{ arrival: EcgFileArrival } | { refusal: IntakeRefusal }> {
     try {
       // The file was bounded by DICOM_MAX_INSTANCE_BYTES and parsed safely on the pool first.
-      const recording = decodeEcgWaveform(await readFile(path), instance);
+      const recording = decodeEcgWaveform(await bytesOf(), instance);
       const arrival: EcgFileArrival = {
         clinicId: source.clinicId,
         key: instance.sopInstanceUid,

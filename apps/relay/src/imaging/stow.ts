@@ -1,8 +1,9 @@
-import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import * as Multipasta from 'multipasta/node';
 import type { SessionUser } from '#contracts';
@@ -37,10 +38,12 @@ interface Failure {
 }
 
 /**
- * STOW-RS (PS3.18 §10.5): a multipart/related request of application/dicom parts, each
- * streamed to a scratch file as it arrives (multipasta, with back-pressure), then stored
- * through ImagingIntake before the next part is read. The request is never held whole in
- * memory, nor is any part. Sizes are checked before reading where the headers allow.
+ * STOW-RS (PS3.18 §10.5): a multipart/related request of application/dicom parts, each read
+ * as it arrives (multipasta, with back-pressure) into memory up to
+ * DICOM_IN_MEMORY_INSTANCE_BYTES and
+ * into a scratch file beyond, then stored through ImagingIntake before the next part is read.
+ * The request is never held whole in memory, nor is a part larger than that. Sizes are
+ * checked before reading where the headers allow.
  */
 @Injectable()
 export class StowReceiver {
@@ -118,23 +121,18 @@ export class StowReceiver {
         });
         continue;
       }
-      const path = await this.intake.scratchPath();
-      const limit = new SizeLimit(maxInstanceBytes);
-      try {
-        await pipeline(part, limit, createWriteStream(path, { highWaterMark: WRITE_BUFFER_BYTES }));
-      } catch (error) {
-        await rm(path, { force: true });
-        throw error;
-      }
-      if (limit.exceeded) {
-        await rm(path, { force: true });
+      const received = await this.receivePart(part, maxInstanceBytes);
+      if (received.kind === 'too-large') {
         failed.push({
           failureReason: OUT_OF_RESOURCES,
           reason: `the instance is larger than ${maxInstanceBytes} bytes`,
         });
         continue;
       }
-      const outcome = await this.intake.storeFile(path, source, { studyInstanceUid });
+      const outcome =
+        received.kind === 'memory'
+          ? await this.intake.storeBytes(received.bytes, source, { studyInstanceUid })
+          : await this.intake.storeFile(received.path, source, { studyInstanceUid });
       record(outcome, baseUrl, referenced, failed);
     }
     if (parseError) {
@@ -163,7 +161,67 @@ export class StowReceiver {
     const status = failed.length === 0 ? 200 : referenced.length > 0 ? 202 : 409;
     return { status, body };
   }
+  /**
+   * Reads one part: into memory while it is at most DICOM_IN_MEMORY_INSTANCE_BYTES, then (a
+   * larger image) on into a scratch file, with back-pressure. In memory, it is handed to the
+   * parser thread as bytes: no scratch file is streamed to and read back, and receiving waits
+   * on no write (under concurrent uploads those writes queued behind fsyncs on libuv's pool).
+   * One part at a time per request, so a request's memory does not grow with its size. A part
+   * past `maxBytes` is read to its end without being kept, so it fails alone and the parts
+   * after it are still read.
+   */
+  private async receivePart(part: Readable, maxBytes: number): Promise<ReceivedPart> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let file: { path: string; stream: WriteStream } | undefined;
+    try {
+      for await (const chunk of part as AsyncIterable<Buffer>) {
+        size += chunk.byteLength;
+        if (size > maxBytes) {
+          chunks.length = 0;
+          continue;
+        }
+        if (!file && size <= this.config.imaging.inMemoryInstanceBytes) {
+          chunks.push(chunk);
+          continue;
+        }
+        if (!file) {
+          const path = await this.intake.scratchPath();
+          file = {
+            path,
+            stream: createWriteStream(path, { highWaterMark: WRITE_BUFFER_BYTES }),
+          };
+          for (const held of chunks.splice(0)) file.stream.write(held);
+        }
+        // events.once rejects on the stream's 'error', so a failed write ends the loop.
+        if (!file.stream.write(chunk)) await once(file.stream, 'drain');
+      }
+      if (file) {
+        file.stream.end();
+        await finished(file.stream);
+      }
+    } catch (error) {
+      if (file) {
+        file.stream.destroy();
+        await rm(file.path, { force: true });
+      }
+      throw error;
+    }
+    if (size > maxBytes) {
+      if (file) await rm(file.path, { force: true });
+      return { kind: 'too-large' };
+    }
+    if (file) return { kind: 'file', path: file.path };
+    return {
+      kind: 'memory',
+      bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size),
+    };
+  }
 }
+
+/** A part as received: in memory, in a scratch file, or dropped for its size. */
+type ReceivedPart =
+  { kind: 'memory'; bytes: Buffer } | { kind: 'file'; path: string } | { kind: 'too-large' };
 
 function record(
   outcome: StoreOutcome,
@@ -205,29 +263,6 @@ function failedItem(failure: Failure): DicomJson {
   if (failure.sopClassUid) item['00081150'] = { vr: 'UI', Value: [failure.sopClassUid] };
   if (failure.sopInstanceUid) item['00081155'] = { vr: 'UI', Value: [failure.sopInstanceUid] };
   return item;
-}
-
-/**
- * Passes a part through until it grows past `maxBytes`, then reads the rest without keeping
- * it: the part fails alone and the parts after it are still read. Also bounds an uploaded
- * ECG file (ecg-files/ecg-file-intake.ts).
- */
-export class SizeLimit extends Transform {
-  private seen = 0;
-
-  constructor(private readonly maxBytes: number) {
-    super();
-  }
-
-  get exceeded(): boolean {
-    return this.seen > this.maxBytes;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.seen += chunk.byteLength;
-    if (!this.exceeded) this.push(chunk);
-    callback();
-  }
 }
 
 /** multipart/related with type application/dicom (PS3.18 §10.5.1.2), quoted or not. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,5 +96,45 @@ describe('FileBlobStore', () => {
     const leaf = join(root, key.slice(0, 2), key.slice(2, 4));
     expect(await readdir(leaf)).toEqual([key]);
     await rm(shm, { recursive: true, force: true });
+  });
+
+  it('keeps bytes staged from memory under their sha256, leaving no scratch file', async () => {
+    const store = new FileBlobStore(root);
+    const bytes = Buffer.from('an instance received into memory');
+    const key = createHash('sha256').update(bytes).digest('hex');
+    await store.stageBytes(bytes).keep(key);
+    expect(await store.get(key)).toEqual(bytes);
+    expect(await readdir(join(root, 'scratch'))).toEqual([]);
+  });
+
+  it('discards bytes staged from memory without storing them', async () => {
+    const store = new FileBlobStore(root);
+    const bytes = Buffer.from('refused after inspection, from memory');
+    await store.stageBytes(bytes).discard();
+    expect(await store.has(createHash('sha256').update(bytes).digest('hex'))).toBe(false);
+    expect(await readdir(join(root, 'scratch'))).toEqual([]);
+  });
+
+  it('keeps the same bytes staged twice from memory as one blob', async () => {
+    const store = new FileBlobStore(root);
+    const bytes = Buffer.from('the same slice sent by two clinics');
+    const key = createHash('sha256').update(bytes).digest('hex');
+    await store.stageBytes(bytes).keep(key);
+    await store.stageBytes(bytes).keep(key);
+    expect(await store.get(key)).toEqual(bytes);
+    expect(await readdir(join(root, key.slice(0, 2), key.slice(2, 4)))).toEqual([key]);
+    expect(await readdir(join(root, 'scratch'))).toEqual([]);
+  });
+
+  it('replaces a torn file a crash left under the key when the bytes come again', async () => {
+    const store = new FileBlobStore(root);
+    const bytes = Buffer.from('a whole instance, after a crash tore its first copy');
+    const key = createHash('sha256').update(bytes).digest('hex');
+    const leaf = join(root, key.slice(0, 2), key.slice(2, 4));
+    await mkdir(leaf, { recursive: true });
+    await writeFile(join(leaf, key), bytes.subarray(0, 7));
+    await store.stageBytes(bytes).keep(key);
+    expect(await store.get(key)).toEqual(bytes);
+    expect(await readdir(join(root, 'scratch'))).toEqual([]);
   });
 });

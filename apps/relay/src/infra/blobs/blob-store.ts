@@ -1,6 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  open,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -22,6 +32,13 @@ export abstract class BlobStore {
    * two must be called.
    */
   abstract stage(path: string): StagedFile;
+  /**
+   * The same for bytes received into memory: they are written to a scratch file at once,
+   * while the caller inspects them; `keep` and `discard` as for `stage`, and `keep` resolves
+   * only once the blob survives a crash. The caller must not change the bytes until one of
+   * the two has resolved.
+   */
+  abstract stageBytes(bytes: Uint8Array): StagedFile;
   /** The blob (or bytes `start`..`end` inclusive of it) as a stream, never whole in memory. */
   abstract stream(key: string, range?: { start: number; end: number }): Readable;
 }
@@ -113,6 +130,52 @@ export class FileBlobStore extends BlobStore {
     };
   }
 
+  stageBytes(bytes: Uint8Array): StagedFile {
+    const path = this.scratchPath();
+    const written = path.then((at) => writeFile(at, bytes).then(() => at));
+    written.catch(() => undefined);
+    return {
+      keep: async (sha256) => {
+        await this.linkIntoPlace(await written, sha256);
+      },
+      discard: async () => {
+        await written.catch(() => undefined);
+        const at = await path.catch(() => undefined);
+        if (at) await rm(at, { force: true });
+      },
+    };
+  }
+
+  /**
+   * A written, not yet fsynced file into the store with one journal commit instead of two.
+   * The file is hard-linked under its key first and fsynced after, then its directory: on a
+   * journalling file system (ext4, XFS) the fsync of the file commits the new name with its
+   * data, and the directory's fsync finds nothing left to commit. The other order (fsync,
+   * rename, fsync the directory) costs two commits, and under concurrent uploads the disk's
+   * commits were the relay's limit (docs/imaging.md, "Speed and durability"). Both fsyncs
+   * still end before this resolves, so no row can name a blob a crash could lose.
+   *
+   * A crash between the link and its fsync can leave a torn file under the key that no row
+   * names. So a key already taken (EEXIST: the same bytes stored before, or such a leftover)
+   * is replaced the careful way: fsync, rename over it, fsync the directory.
+   */
+  private async linkIntoPlace(path: string, sha256: string): Promise<void> {
+    const target = this.pathOf(sha256);
+    try {
+      await linkMakingDirectory(path, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      await syncFile(path);
+      await this.moveIntoPlace(path, sha256);
+      return;
+    }
+    // The scratch path's inode, which is the one just linked: a parallel store of the same
+    // bytes may already have renamed its own file over the key.
+    await syncFile(path);
+    await this.syncDirectory(dirname(target));
+    await rm(path, { force: true });
+  }
+
   /**
    * Renames a fsynced file to its key and fsyncs the directory. A blob already there has
    * the same bytes (the key is their hash), so the rename may replace it. The directory is
@@ -163,6 +226,16 @@ async function syncFile(path: string): Promise<void> {
     await file.sync();
   } finally {
     await file.close();
+  }
+}
+
+async function linkMakingDirectory(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(dirname(to), { recursive: true });
+    await link(from, to);
   }
 }
 

@@ -46,6 +46,15 @@ export type ReceivedInstance =
       sopInstanceUid: string;
       transferSyntaxUid: string;
     }
+  | {
+      kind: 'memory';
+      /** The Part 10 file's bytes (DimseListenOptions.maxInMemoryBytes at most). */
+      data: Buffer;
+      bytes: number;
+      sopClassUid: string;
+      sopInstanceUid: string;
+      transferSyntaxUid: string;
+    }
   | { kind: 'too-large'; limitBytes: number; sopClassUid: string; sopInstanceUid: string };
 
 /** The C-STORE response status (PS3.4 B.2.3, PS3.7 C) and an optional Error Comment. */
@@ -72,6 +81,12 @@ export interface DimseListenOptions<S> {
   /** A fresh path on the blob store's file system for each received instance. */
   scratchPath: () => Promise<string>;
   maxInstanceBytes: number;
+  /**
+   * An instance up to this size is held in memory and handed over as bytes, not written to a
+   * scratch file write by write (each PDV a round trip to libuv's pool); larger ones go on
+   * to a scratch file. Default DEFAULT_IN_MEMORY_BYTES.
+   */
+  maxInMemoryBytes?: number;
   maxAssociations: number;
   /** Largest P-DATA-TF PDU the relay receives (PS3.8 D.1, Maximum Length). */
   maxPduBytes?: number;
@@ -80,6 +95,8 @@ export interface DimseListenOptions<S> {
 }
 
 const DEFAULT_MAX_PDU_BYTES = 256 * 1024;
+/** A CT or MR slice and most single images; one per association at a time. */
+const DEFAULT_IN_MEMORY_BYTES = 8 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** The library's "unknown status" for a C-STORE we could not process (PS3.7 C.4.2). */
 const PROCESSING_FAILURE = 0x0110;
@@ -87,8 +104,9 @@ const PROCESSING_FAILURE = 0x0110;
 /**
  * The DICOM upper layer (PS3.8) and DIMSE (PS3.7) for C-ECHO and C-STORE as an SCP, on
  * dcmjs-dimse. Speaks relay terms to its gate: an association is accepted for a session or
- * refused for a reason; each C-STORE is a Part 10 file on disk (streamed there as its PDUs
- * arrive, never whole in memory) or a too-large instance; the gate answers its status.
+ * refused for a reason; each C-STORE is a Part 10 file in memory (up to maxInMemoryBytes) or
+ * on disk (streamed there as its PDUs arrive beyond that), or a too-large instance; the gate
+ * answers its status.
  * Nothing a peer sends can throw out of here: protocol errors close that connection.
  */
 export class DimseServer<S> {
@@ -272,6 +290,7 @@ class RelayScp<S> extends Scp {
       },
       this.options.scratchPath,
       this.options.maxInstanceBytes,
+      this.options.maxInMemoryBytes ?? DEFAULT_IN_MEMORY_BYTES,
     );
     if (context.getResult() !== PresentationContextResult.Accept) {
       // PS3.8 §9.3.5: data on a context that was not accepted is a protocol error.
@@ -324,13 +343,21 @@ class RelayScp<S> extends Scp {
     };
     const received: ReceivedInstance = sink.overLimit
       ? { kind: 'too-large', limitBytes: this.options.maxInstanceBytes, ...identity }
-      : {
-          kind: 'file',
-          path: sink.path,
-          bytes: sink.bytes,
-          transferSyntaxUid: sink.meta.transferSyntaxUid,
-          ...identity,
-        };
+      : sink.path
+        ? {
+            kind: 'file',
+            path: sink.path,
+            bytes: sink.bytes,
+            transferSyntaxUid: sink.meta.transferSyntaxUid,
+            ...identity,
+          }
+        : {
+            kind: 'memory',
+            data: sink.takeBytes(),
+            bytes: sink.bytes,
+            transferSyntaxUid: sink.meta.transferSyntaxUid,
+            ...identity,
+          };
     this.gate.store(session, received).then(answer, (error: unknown) => {
       this.log.error({ err: error }, 'C-STORE could not be processed');
       if (received.kind === 'file') void rm(received.path, { force: true });
@@ -351,14 +378,17 @@ class RelayScp<S> extends Scp {
 }
 
 /**
- * A received dataset on its way to disk: the Part 10 header first, then the dataset bytes as
- * the PDUs bring them. Past `maxBytes` it stops writing and removes the file (the C-STORE is
- * then answered "out of resources"); destroyed half-way, it removes the file too.
+ * A received dataset: the Part 10 header first, then the dataset bytes as the PDUs bring
+ * them, held in memory up to `maxInMemoryBytes` and from there on written to a scratch file
+ * (the held bytes first). Past `maxBytes` it stops keeping them and removes any file (the
+ * C-STORE is then answered "out of resources"); destroyed half-way, it removes the file too.
  */
 class Part10FileSink extends Writable {
+  /** The scratch file, once the instance outgrew memory; '' while it is held in memory. */
   path = '';
   bytes = 0;
   overLimit = false;
+  private held: Buffer[] = [];
   private handle: FileHandle | undefined;
   private handedOver = false;
 
@@ -366,21 +396,12 @@ class Part10FileSink extends Writable {
     readonly meta: Parameters<typeof part10Header>[0],
     private readonly scratchPath: () => Promise<string>,
     private readonly maxBytes: number,
+    private readonly maxInMemoryBytes: number,
   ) {
     super();
-  }
-
-  override _construct(callback: (error?: Error | null) => void): void {
-    this.scratchPath()
-      .then(async (path) => {
-        this.path = path;
-        this.handle = await open(path, 'wx', 0o600);
-        await this.append(part10Header(this.meta));
-      })
-      .then(
-        () => callback(),
-        (error: Error) => callback(error),
-      );
+    const header = part10Header(meta);
+    this.held.push(header);
+    this.bytes = header.length;
   }
 
   override _write(
@@ -391,10 +412,18 @@ class Part10FileSink extends Writable {
     if (this.overLimit) return callback();
     if (this.bytes + chunk.length > this.maxBytes) {
       this.overLimit = true;
+      this.held = [];
       this.discard().then(() => callback(), callback);
       return;
     }
-    this.append(chunk).then(() => callback(), callback);
+    if (!this.path && this.bytes + chunk.length <= this.maxInMemoryBytes) {
+      // A copy: the chunk comes from dcmjs-dimse's PDU buffers, and a held chunk outlives
+      // this write's callback (a file write did not), so it must not depend on them.
+      this.held.push(Buffer.from(chunk));
+      this.bytes += chunk.length;
+      return callback();
+    }
+    (this.path ? this.append(chunk) : this.spill(chunk)).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -405,7 +434,9 @@ class Part10FileSink extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Finished writables destroy themselves: a whole instance stays held for takeBytes.
     if (this.handedOver && !error) return callback(error);
+    this.held = [];
     this.handedOver = false;
     this.discard().then(
       () => callback(error),
@@ -416,18 +447,40 @@ class Part10FileSink extends Writable {
   /** The connection is gone before the instance was handed over: no file stays behind. */
   async abandon(): Promise<void> {
     this.handedOver = false;
+    this.held = [];
     if (!this.destroyed) this.destroy();
     await this.discard();
   }
 
+  /** The instance held in memory, once: the sink keeps no reference to it. */
+  takeBytes(): Buffer {
+    const bytes = this.held.length === 1 ? this.held[0]! : Buffer.concat(this.held, this.bytes);
+    this.held = [];
+    return bytes;
+  }
+
+  /** The instance outgrew memory: to a scratch file with what was held, then this chunk. */
+  private async spill(chunk: Buffer): Promise<void> {
+    this.path = await this.scratchPath();
+    this.handle = await open(this.path, 'wx', 0o600);
+    const held = this.held;
+    this.held = [];
+    await this.writeAll(Buffer.concat(held));
+    await this.append(chunk);
+  }
+
   private async append(bytes: Buffer): Promise<void> {
+    await this.writeAll(bytes);
+    this.bytes += bytes.length;
+  }
+
+  private async writeAll(bytes: Buffer): Promise<void> {
     if (!this.handle) return;
     let written = 0;
     while (written < bytes.length) {
       const { bytesWritten } = await this.handle.write(bytes, written, bytes.length - written);
       written += bytesWritten;
     }
-    this.bytes += bytes.length;
   }
 
   private async discard(): Promise<void> {
