@@ -61,8 +61,8 @@ const USAGE = `npm run bench:soak -- [options]
   --out bench/results/soak.json
 `;
 
-/** A fleet recording: open, 20 chunks of 0.5 s, close (fleet-worker.ts, buildRecording). */
-const CHUNKS_PER_RECORDING = 20;
+/** A 10-second recording as bench:ingest streams it: a chunk every 40 ms (load-worker.ts). */
+const INGEST_CHUNKS_PER_RECORDING = 250;
 const MB = 1024 * 1024;
 
 interface Options {
@@ -131,8 +131,8 @@ interface Capacity {
  * The relay's measured capacity in whole recordings a minute, from the newest results file:
  * - fleet.json: the burst's recordings acknowledged complete per minute of burst (what the
  *   relay did, not what it was offered: a burst it did not keep up with counts what it managed);
- * - ingest.json: the largest relay step's acknowledged chunks a second, as recordings of 20
- *   chunks (per-chunk cost dominates; an ingest chunk is 40 ms of samples, a recording's 0.5 s).
+ * - ingest.json: the largest relay step's acknowledged chunks a second, as 10-second
+ *   recordings of ingest's 250 chunks of 40 ms (the soak sends the same 10 s in 20 chunks).
  */
 async function measuredCapacity(): Promise<Capacity | null> {
   const found: Capacity[] = [];
@@ -150,12 +150,12 @@ async function measuredCapacity(): Promise<Capacity | null> {
     };
     const burst = rows.find((r) => r.broker === 'relay' && r.phase === 'burst');
     const complete = details['relay.burst']?.recordingsComplete;
-    if (burst?.seconds && complete) {
+    if (burst?.seconds) {
       found.push({
         source: relative(REPO_ROOT, file),
-        recordingsPerMin: complete / (burst.seconds / 60),
+        recordingsPerMin: (complete ?? 0) / (burst.seconds / 60),
         measuredAt: await modified(file),
-        how: `burst: ${complete} recordings complete in ${burst.seconds} s`,
+        how: `burst: ${complete ?? 0} recordings complete in ${burst.seconds} s`,
       });
     }
   } catch {
@@ -174,9 +174,9 @@ async function measuredCapacity(): Promise<Capacity | null> {
     if (best) {
       found.push({
         source: relative(REPO_ROOT, file),
-        recordingsPerMin: (best.chunksPerSec! * 60) / CHUNKS_PER_RECORDING,
+        recordingsPerMin: (best.chunksPerSec! * 60) / INGEST_CHUNKS_PER_RECORDING,
         measuredAt: await modified(file),
-        how: `${best.chunksPerSec} chunks/s at ${best.devices} boxes, ${CHUNKS_PER_RECORDING} chunks a recording`,
+        how: `${best.chunksPerSec} chunks/s at ${best.devices} boxes, ${INGEST_CHUNKS_PER_RECORDING} chunks a recording`,
       });
     }
   } catch {
@@ -293,18 +293,21 @@ async function main(): Promise<void> {
   let rateSource: string;
   if (options.rate !== undefined) {
     rate = options.rate;
-    rateSource = capacity
-      ? `given with --rate (${round((rate / capacity.recordingsPerMin) * 100, 0)} % of the ` +
-        `capacity ${round(capacity.recordingsPerMin, 0)}/min in ${capacity.source})`
-      : 'given with --rate (no measured capacity in bench/results/)';
-  } else if (capacity) {
+    rateSource = !capacity
+      ? 'given with --rate (no measured capacity in bench/results/)'
+      : capacity.recordingsPerMin > 0
+        ? `given with --rate (${round((rate / capacity.recordingsPerMin) * 100, 0)} % of the ` +
+          `capacity ${round(capacity.recordingsPerMin, 0)}/min in ${capacity.source})`
+        : `given with --rate (${capacity.source}, ${capacity.measuredAt}, measured no capacity: ${capacity.how})`;
+  } else if (capacity && capacity.recordingsPerMin > 0) {
     rate = capacity.recordingsPerMin * options.load;
     rateSource =
       `${options.load * 100} % of the measured capacity ${round(capacity.recordingsPerMin, 0)}` +
       ` recordings/min (${capacity.source}, ${capacity.measuredAt}: ${capacity.how})`;
   } else {
     throw new Error(
-      'no measured capacity: run npm run bench:fleet or bench:ingest first (bench/results/), ' +
+      `no measured capacity${capacity ? ` (${capacity.source}: ${capacity.how})` : ''}: run ` +
+        'npm run bench:fleet or bench:ingest first (bench/results/), ' +
         'or give the rate with --rate <recordings a minute>',
     );
   }
