@@ -43,6 +43,8 @@ export type FleetCommand =
       seconds: number;
       drainMs: number;
     }
+  /** How far a burst has got, asked while it runs (bench:soak prints it every sample). */
+  | { type: 'progress' }
   | { type: 'disconnect' };
 
 export interface ConnectResult {
@@ -74,11 +76,21 @@ export interface BurstResult {
   resentChunks: { missing: number; error: number; timeout: number };
 }
 
+export interface BurstProgress {
+  type: 'progress';
+  /** Recordings begun, acknowledged complete, and still being sent, so far in this burst. */
+  started: number;
+  complete: number;
+  sending: number;
+  disconnects: number;
+}
+
 export type FleetReply =
   | { type: 'ready' }
   | { type: 'set-up' }
   | ConnectResult
   | BurstResult
+  | BurstProgress
   | { type: 'disconnected' }
   | { type: 'failed'; message: string };
 
@@ -104,6 +116,11 @@ let config: FleetWorkerConfig;
 let boxes: Box[] = [];
 let nextToConnect = 0;
 const pending = new Map<string, Pending>();
+/**
+ * Recordings no longer sending (complete or given up): only their times are kept, not their
+ * samples, so a burst of an hour (bench:soak) does not grow the load process by the recordings.
+ */
+const finished: RecordingTimes[] = [];
 const errors: Record<string, number> = {};
 let disconnects = 0;
 /** Chunks sent again, by what asked for it. */
@@ -347,6 +364,7 @@ function onAck(ack: StoredAck, at: number): void {
     clearTimeout(recording.timer);
     times.completeAt ??= at;
     times.caseId = outcome.caseId;
+    finish(recording);
   } else if (outcome.kind === 'resend') {
     // After the close the relay lists what it lacks: the simulator's rules say what to resend.
     resent.missing += outcome.items.filter((item) => item.kind === 'chunk').length;
@@ -366,7 +384,13 @@ function onError(error: DeviceError): void {
   } else if (outcome.kind === 'failed') {
     clearTimeout(recording.timer);
     errors[`failed: ${error.code}`] = (errors[`failed: ${error.code}`] ?? 0) + 1;
+    finish(recording);
   }
+}
+
+function finish(recording: Pending): void {
+  pending.delete(recording.times.recordingId);
+  finished.push(recording.times);
 }
 
 async function burst(command: Extract<FleetCommand, { type: 'burst' }>): Promise<BurstResult> {
@@ -398,10 +422,13 @@ async function burst(command: Extract<FleetCommand, { type: 'burst' }>): Promise
   ) {
     await sleep(100);
   }
-  const recordings = [...pending.values()].map((r) => {
-    clearTimeout(r.timer);
-    return r.times;
-  });
+  const recordings = [
+    ...finished.splice(0),
+    ...[...pending.values()].map((r) => {
+      clearTimeout(r.timer);
+      return r.times;
+    }),
+  ];
   pending.clear();
   return {
     type: 'burst-done',
@@ -446,6 +473,14 @@ process.on('message', (message: FleetCommand) => {
         return storm(message.deadlineMs);
       case 'burst':
         return burst(message);
+      case 'progress':
+        return {
+          type: 'progress',
+          started: finished.length + pending.size,
+          complete: finished.filter((times) => times.completeAt !== null).length,
+          sending: pending.size,
+          disconnects,
+        };
       case 'disconnect':
         await disconnectAll();
         return { type: 'disconnected' };

@@ -45,3 +45,25 @@ export function optionNumber(name: string, text: string, min: number, max: numbe
   }
   return value;
 }
+
+/**
+ * The slope of the least-squares line through (x, y): how fast y grows per unit of x (a
+ * memory series over time in bench:soak). Null with fewer than two distinct x.
+ */
+export function leastSquaresSlope(xs: readonly number[], ys: readonly number[]): number | null {
+  const n = Math.min(xs.length, ys.length);
+  if (n < 2) return null;
+  let meanX = 0;
+  let meanY = 0;
+  for (let i = 0; i < n; i += 1) {
+    meanX += xs[i]! / n;
+    meanY += ys[i]! / n;
+  }
+  let covariance = 0;
+  let variance = 0;
+  for (let i = 0; i < n; i += 1) {
+    covariance += (xs[i]! - meanX) * (ys[i]! - meanY);
+    variance += (xs[i]! - meanX) ** 2;
+  }
+  return variance === 0 ? null : covariance / variance;
+}

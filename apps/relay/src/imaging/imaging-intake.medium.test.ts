@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
-import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
@@ -147,7 +147,7 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
     await world.database.db
       .insert(facilities)
       .values({ id: 'clinic-j', kind: 'clinic', name: 'Clinic J', parentId: 'hosp-c2' });
-  }, 60_000);
+  }, 400_000);
 
   afterAll(async () => {
     await dispose();
@@ -450,6 +450,65 @@ describe.each(DRIVERS)('ImagingIntake on %s', (driver) => {
     const largeKey = createHash('sha256').update(large).digest('hex');
     expect(await blobs.has(largeKey)).toBe(false);
     expect(await scratchFiles()).toEqual([]);
+  });
+
+  it('STOW-RS cut off while a skipped part is the last one read: the request fails, the part stored before stays, and nothing is thrown outside the request', async () => {
+    // Found by test/faults/upload-cut.faults.ts: the cut destroyed with an error a part no
+    // pipeline was reading any more (stored, or skipped as not DICOM), nobody listened for
+    // it, and Node.js ended the relay.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      // Run alone, this test is the first to use the blob store, which intake measures.
+      await mkdir(join(dir, 'blobs'), { recursive: true });
+      const studyUid = syntheticUid();
+      const file = makeInstance({
+        sopClass: 'CT',
+        studyInstanceUid: studyUid,
+        rows: 16,
+        columns: 16,
+      });
+      const boundary = `cut-${randomUUID()}`;
+      const head = (type: string) => Buffer.from(`--${boundary}\r\nContent-Type: ${type}\r\n\r\n`);
+      // A DICOM part, then a part that is not DICOM (skipped), then the next delimiter line
+      // and no more: the link dies there.
+      const sent = Buffer.concat([
+        head('application/dicom'),
+        Buffer.from(file),
+        Buffer.from('\r\n'),
+        head('text/plain'),
+        Buffer.from('not an image'),
+        Buffer.from(`\r\n--${boundary}\r\n`),
+      ]);
+      const line = new PassThrough();
+      const request = Object.assign(line, {
+        headers: {
+          'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+          'content-length': String(sent.byteLength + 4096),
+        },
+        complete: false,
+      }) as unknown as IncomingMessage;
+      const outcome = new StowReceiver(intake, config)
+        .receive(world.nurse, request, 'http://relay')
+        .then(
+          () => 'answered',
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        );
+      line.write(sent);
+      await waitFor(async () => (await studyRow(studyUid, world.nurse.facilityId)) !== undefined, {
+        what: 'the DICOM part stored',
+      });
+      line.destroy();
+      expect(await outcome).toBe('the request was cut off');
+      // An 'error' event nobody listens to is thrown on a later tick.
+      await new Promise((tick) => setImmediate(tick));
+      expect(uncaught).toEqual([]);
+      expect((await studyRow(studyUid, world.nurse.facilityId))?.instanceCount).toBe(1);
+      expect(await readdir(join(dir, 'blobs', 'scratch')).catch(() => [])).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
   });
 
   it('QIDO-RS: filters by PatientID, StudyDate range, ModalitiesInStudy and AccessionNumber, within the user’s scope only', async () => {

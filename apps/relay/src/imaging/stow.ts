@@ -104,6 +104,12 @@ export class StowReceiver {
     for await (const part of parts as AsyncIterable<Multipasta.Part>) {
       if (part._tag !== 'File') continue;
       current = part;
+      // A cut destroys `current` with an error (above). While the part is piped, the
+      // pipeline listens for it; but the part stays `current` before its pipeline starts,
+      // while it is skipped, and after it is stored, until the next one arrives: an 'error'
+      // nobody listens to there would end the whole relay. The loop still fails, through
+      // the parser destroyed with the same error.
+      part.on('error', () => undefined);
       const mediaType = part.info.contentType.toLowerCase();
       if (mediaType !== 'application/dicom') {
         part.resume();
