@@ -90,6 +90,9 @@ describe('on a real Redis', () => {
     const name = randomUUID();
     const other = new Redis(redis.url);
     try {
+      // The limiter does not queue behind a connection still being made (it fails fast, as a
+      // CONNECT must not wait on Redis): the second instance is one already running.
+      if (other.status !== 'ready') await once(other, 'ready');
       const first = limits.counter(rule(name));
       const second = AttemptLimits.onRedis(other).counter(rule(name));
       for (let i = 0; i < 3; i += 1) await first.take('k');
