@@ -10,10 +10,10 @@
  *   for --burst-minutes: stored-ack and box → county worklist latencies, recordings lost, CPU.
  * Prints a table, writes bench/results/fleet.json (rows) and fleet-details.json.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -42,6 +42,7 @@ import {
   type TreeSample,
 } from './proc.js';
 import {
+  describeMachine,
   connectAll,
   connectReader,
   ensureOpenFiles,
@@ -603,23 +604,7 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), 'telerelay-bench-fleet-'));
   trackTempDir(workDir);
   keepTempDirs(options.keepTemp);
-  const machine = {
-    cores: cpus().length,
-    cpuModel: cpus()[0]?.model ?? '?',
-    memoryGb: round(totalmem() / 1024 ** 3, 1),
-    node: process.version,
-    loadAverageAtStart: loadAverage(),
-    commit: (() => {
-      try {
-        return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-          cwd: REPO_ROOT,
-          encoding: 'utf8',
-        }).trim();
-      } catch {
-        return null;
-      }
-    })(),
-  };
+  const machine = describeMachine();
   log(
     `${options.boxes} boxes${options.boxes < 10_000 ? ' (FEWER THAN THE 10,000 OF THE TARGETS)' : ''}, ` +
       `${options.workers} load processes, brokers ${options.brokers.join(', ')}; ` +

@@ -7,10 +7,12 @@
 import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, LoginResponse, ServerToClientEvents } from '#contracts';
-import { freePort, trackChild, type RelayProcess } from './brokers.js';
+import { freePort, REPO_ROOT, trackChild, type RelayProcess } from './brokers.js';
+import { loadAverage } from './proc.js';
 import type {
   ConnectResult,
   FleetCommand,
@@ -370,4 +372,25 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
   }
   await writeFile(`${file}.tmp`, text);
   await rename(`${file}.tmp`, file);
+}
+
+/** The machine a run measured on, as every result file names it. */
+export function describeMachine() {
+  return {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? '?',
+    memoryGb: round(totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    loadAverageAtStart: loadAverage(),
+    commit: (() => {
+      try {
+        return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+          cwd: REPO_ROOT,
+          encoding: 'utf8',
+        }).trim();
+      } catch {
+        return null;
+      }
+    })(),
+  };
 }

@@ -9,10 +9,9 @@
  * at the start and end, and the recordings sent, acknowledged complete and lost.
  * Prints a table, writes bench/results/soak.json (summary and every sample).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -29,6 +28,7 @@ import {
 import type { BurstProgress, BurstResult, RecordingTimes } from './fleet-worker.js';
 import { loadAverage } from './proc.js';
 import {
+  describeMachine,
   connectAll,
   connectReader,
   ensureOpenFiles,
@@ -327,23 +327,7 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), 'telerelay-bench-soak-'));
   trackTempDir(workDir);
   keepTempDirs(options.keepTemp);
-  const machine = {
-    cores: cpus().length,
-    cpuModel: cpus()[0]?.model ?? '?',
-    memoryGb: round(totalmem() / 1024 ** 3, 1),
-    node: process.version,
-    loadAverageAtStart: loadAverage(),
-    commit: (() => {
-      try {
-        return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-          cwd: REPO_ROOT,
-          encoding: 'utf8',
-        }).trim();
-      } catch {
-        return null;
-      }
-    })(),
-  };
+  const machine = describeMachine();
   const region = generateRegion(options.boxes);
   const postgres = await startPostgres(workDir, options.databaseUrl);
   const metricsToken = randomBytes(32).toString('base64url');
