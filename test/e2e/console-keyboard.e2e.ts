@@ -104,12 +104,14 @@ describe('review console by keyboard and on clinic screens', () => {
     await help.waitFor({ state: 'detached' });
 
     // ---- "N" is only a letter while typing in a field ----------------------------------
-    // A field of the test's own on the worklist page stands for any text field.
+    // A field of the test's own on the worklist page stands for any text field. It sits
+    // outside #main, which the live worklist redraws whenever a case changes (a redraw
+    // would take the field and its focus away mid-typing).
     await page.evaluate(() => {
       const field = document.createElement('input');
       field.id = 'typing-probe';
       field.setAttribute('aria-label', 'probe');
-      document.getElementById('main')!.prepend(field);
+      document.body.prepend(field);
       field.focus();
     });
     const claims: string[] = [];
