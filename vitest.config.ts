@@ -24,15 +24,15 @@ const POSTGRES_ONLY = ['test/e2e/multi-instance.e2e.ts', 'test/e2e/backup-restor
  * PostgreSQL server the tier runs twice, one project after the other (groupOrder), so the
  * two never share the machine's cores.
  */
-function e2eProject(name: 'e2e' | 'e2e-postgres', env: { E2E_STORE: string }) {
-  const postgres = name === 'e2e-postgres';
+function e2eProject(store: 'PGlite' | 'PostgreSQL') {
+  const postgres = store === 'PostgreSQL';
   return {
     extends: true,
     test: {
-      name,
+      name: postgres ? 'e2e-postgres' : 'e2e',
       include: ['test/**/*.e2e.ts'],
       exclude: !postgres && process.env['TEST_DATABASE_URL'] ? POSTGRES_ONLY : [],
-      env,
+      env: { E2E_STORE: store },
       globalSetup: ['test/support/build.global-setup.ts'],
       testTimeout: 120_000,
       hookTimeout: 120_000,
@@ -67,10 +67,8 @@ export default defineConfig({
           testTimeout: 20_000,
         },
       },
-      e2eProject('e2e', { E2E_STORE: 'PGlite' }),
-      ...(process.env['TEST_DATABASE_URL']
-        ? [e2eProject('e2e-postgres', { E2E_STORE: 'PostgreSQL' })]
-        : []),
+      e2eProject('PGlite'),
+      ...(process.env['TEST_DATABASE_URL'] ? [e2eProject('PostgreSQL')] : []),
     ],
   },
 });

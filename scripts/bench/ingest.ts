@@ -5,7 +5,7 @@
  * for --seconds, drain, stop. Prints a table and writes bench/results/ingest.json.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rename, writeFile, mkdir, access } from 'node:fs/promises';
+import { mkdtemp, writeFile, mkdir, access } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -54,6 +54,7 @@ import { collectGarbageAndMeasure, type NodeMemory } from './inspector.js';
 import { formatProfileSummary, summariseProfile } from './profile-summary.js';
 import { formatTable, optionNumber, percentile, round, sortedConcat } from './stats.js';
 import { WorkerChannel } from './worker-channel.js';
+import { writeJson } from './region.js';
 
 const CHUNK_SAMPLES = 20;
 const SAMPLE_RATE_HZ = 500;
@@ -619,21 +620,6 @@ async function runConnectStorm(ctx: Context): Promise<Record<string, unknown>> {
 }
 
 // ── main ─────────────────────────────────────────────────────────────────────────────
-
-/** Writes JSON as the repository's Prettier would (so `npm run lint` stays clean), atomically. */
-async function writeJson(file: string, value: unknown): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  let text = `${JSON.stringify(value, null, 2)}\n`;
-  try {
-    const prettier = await import('prettier');
-    const config = (await prettier.resolveConfig(file)) ?? {};
-    text = await prettier.format(text, { ...config, filepath: file });
-  } catch {
-    // Prettier is a dev dependency; without it the plain JSON is just as valid.
-  }
-  await writeFile(`${file}.tmp`, text);
-  await rename(`${file}.tmp`, file);
-}
 
 const HEADERS = [
   'broker',

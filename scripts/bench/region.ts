@@ -360,6 +360,7 @@ export async function relayLogSummary(relay: RelayProcess): Promise<Record<strin
   };
 }
 
+/** Writes JSON as the repository's Prettier would (so `npm run lint` stays clean), atomically. */
 export async function writeJson(file: string, value: unknown): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   let text = `${JSON.stringify(value, null, 2)}\n`;

@@ -340,7 +340,7 @@ export class MqttBroker {
   }
 
   /** The address a box connects from: the PROXY header's, else the socket's. */
-  addressOf(connection: object & { remoteAddress?: string }): string | undefined {
+  private addressOf(connection: object & { remoteAddress?: string }): string | undefined {
     return this.proxiedAddresses.get(connection) ?? connection.remoteAddress;
   }
 
